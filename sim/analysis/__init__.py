@@ -1,0 +1,1 @@
+"""Analysis of saved or in-memory replication records: summaries, confidence intervals, comparisons."""

@@ -1,0 +1,101 @@
+"""Simulation time and the calendar.
+
+Simulation time is a float in the scenario's time unit, counted from ``run.start`` (local time at the
+border). Opening hours are turned once, before the run, into a sorted list of open intervals in
+simulation time, so the model never does date arithmetic while trucks move.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sim.scenario import schema as S
+
+
+@dataclass(frozen=True)
+class Calendar:
+    start: datetime
+    unit_hours: float
+
+    def to_hours(self, t: float) -> float:
+        return t * self.unit_hours
+
+    def from_hours(self, hours: float) -> float:
+        return hours / self.unit_hours
+
+    def from_datetime(self, when: datetime) -> float:
+        return self.from_hours((when - self.start).total_seconds() / 3600.0)
+
+    def to_datetime(self, t: float) -> datetime:
+        return self.start + timedelta(hours=self.to_hours(t))
+
+    @property
+    def midnight_offset_hours(self) -> float:
+        """Hours from the local midnight before ``start`` to ``start``."""
+        s = self.start
+        return s.hour + s.minute / 60.0 + s.second / 3600.0
+
+    def day_index(self, t: float) -> int:
+        """Days since the midnight starting the calendar's first day."""
+        return math.floor((self.to_hours(t) + self.midnight_offset_hours) / 24.0)
+
+    def date_of_day(self, day: int) -> datetime:
+        first = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        return first + timedelta(days=day)
+
+
+def open_intervals(hours: S.Hours, cal: Calendar, horizon: float) -> list[tuple[float, float]]:
+    """The intervals of [0, horizon] during which the schedule is open, in simulation time, merged."""
+    spans = hours.spans()
+    days = {S.WEEKDAYS.index(d) for d in hours.days}
+    closed = [
+        (
+            cal.from_datetime(c.start),
+            cal.from_datetime(c.end.replace(hour=0, minute=0) + timedelta(days=1))
+            if c.end.hour == c.end.minute == 0
+            else cal.from_datetime(c.end),
+        )
+        for c in hours.closed
+    ]
+    out: list[tuple[float, float]] = []
+    last_day = cal.day_index(horizon)
+    for day in range(0, last_day + 1):
+        date = cal.date_of_day(day)
+        if date.weekday() not in days:
+            continue
+        day_start_h = day * 24.0 - cal.midnight_offset_hours
+        for a, b in spans:
+            lo = max(0.0, cal.from_hours(day_start_h + a))
+            hi = min(horizon, cal.from_hours(day_start_h + b))
+            if hi > lo:
+                for piece in _subtract((lo, hi), closed):
+                    if out and abs(out[-1][1] - piece[0]) < 1e-12:
+                        out[-1] = (out[-1][0], piece[1])
+                    else:
+                        out.append(piece)
+    return out
+
+
+def _subtract(span: tuple[float, float], cuts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    pieces = [span]
+    for c0, c1 in cuts:
+        nxt = []
+        for a, b in pieces:
+            if c1 <= a or c0 >= b:
+                nxt.append((a, b))
+                continue
+            if a < c0:
+                nxt.append((a, c0))
+            if c1 < b:
+                nxt.append((c1, b))
+        pieces = nxt
+    return pieces
+
+
+def is_open(intervals: list[tuple[float, float]], t: float) -> bool:
+    """Whether ``t`` lies in one of the sorted half-open intervals [start, end)."""
+    i = bisect.bisect_right(intervals, (t, math.inf)) - 1
+    return i >= 0 and intervals[i][0] <= t < intervals[i][1]

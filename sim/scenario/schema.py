@@ -1,0 +1,363 @@
+"""The scenario schema: what a scenario YAML may say, validated with pydantic.
+
+Every model forbids unknown keys (a typo must not be silently ignored) and is frozen (a validated scenario
+is a value: the model reads it, never changes it). Cross-references between parts of the scenario (an
+arrival naming a gate, a stage naming a shared resource) are checked in :func:`reference_problems`, which
+returns field paths so that errors can point at the line of the YAML file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DIRECTIONS = ("export", "import")
+TIME_UNIT_HOURS = {"minutes": 1.0 / 60.0, "hours": 1.0, "days": 24.0}
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: unknown keys are errors and validated values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Distributions (service times, truck attributes)
+# --------------------------------------------------------------------------------------------------
+class Exponential(Strict):
+    dist: Literal["exponential"]
+    mean: PositiveFloat
+
+
+class Deterministic(Strict):
+    dist: Literal["deterministic"]
+    value: NonNegativeFloat
+
+
+class Uniform(Strict):
+    dist: Literal["uniform"]
+    low: NonNegativeFloat
+    high: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
+        return self
+
+
+class Triangular(Strict):
+    dist: Literal["triangular"]
+    low: NonNegativeFloat
+    mode: NonNegativeFloat
+    high: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high) or self.high <= self.low:
+            raise ValueError(
+                f"needs low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})"
+            )
+        return self
+
+
+class Lognormal(Strict):
+    """Lognormal given by the mean and standard deviation of the variable itself (not of its log)."""
+
+    dist: Literal["lognormal"]
+    mean: PositiveFloat
+    sd: PositiveFloat
+
+
+class Gamma(Strict):
+    """Gamma given by mean and standard deviation (shape = (mean/sd)^2)."""
+
+    dist: Literal["gamma"]
+    mean: PositiveFloat
+    sd: PositiveFloat
+
+
+class Empirical(Strict):
+    """Draws uniformly, with replacement, from observed values."""
+
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNegativeFloat], Field(min_length=1)]
+
+
+Distribution = Annotated[
+    Exponential | Deterministic | Uniform | Triangular | Lognormal | Gamma | Empirical,
+    Field(discriminator="dist"),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Opening hours
+# --------------------------------------------------------------------------------------------------
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """Parse ``"07:00-18:00"`` into hours after midnight, ``(7.0, 18.0)``.
+
+    Windows do not wrap past midnight: a night shift is written as two windows, so that each day's
+    hours are explicit.
+    """
+    m = _WINDOW.match(text)
+    if not m:
+        raise ValueError(f"'{text}' is not a time window; expected 'HH:MM-HH:MM', e.g. '07:00-18:00'")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    for h, mi in ((h1, m1), (h2, m2)):
+        if mi > 59 or h > 24 or (h == 24 and mi != 0):
+            raise ValueError(f"'{text}': {h:02d}:{mi:02d} is not a time of day (00:00 to 24:00)")
+    start, end = h1 + m1 / 60.0, h2 + m2 / 60.0
+    if end <= start:
+        raise ValueError(
+            f"'{text}': the end must be after the start; split a window that crosses midnight in two"
+        )
+    return start, end
+
+
+class Closure(Strict):
+    """A date range (inclusive, local calendar dates) during which a stage or gate does not serve."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates(cls, v: object) -> object:
+        # YAML gives a bare date for '2021-02-10'; a closure given by dates covers whole days.
+        from datetime import date
+
+        if isinstance(v, date) and not isinstance(v, datetime):
+            return datetime(v.year, v.month, v.day)
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class Hours(Strict):
+    """When a stage serves. No new service starts outside these hours; a truck in service finishes."""
+
+    windows: Annotated[list[str], Field(min_length=1)] = ["00:00-24:00"]
+    days: Annotated[list[Literal[WEEKDAYS]], Field(min_length=1)] = list(WEEKDAYS)  # type: ignore[valid-type]
+    closed: list[Closure] = []
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: list[str]) -> list[str]:
+        spans = sorted(parse_window(w) for w in v)
+        for (_, e1), (s2, _) in itertools.pairwise(spans):
+            if s2 < e1:
+                raise ValueError(f"time windows overlap: {v}")
+        return v
+
+    def spans(self) -> list[tuple[float, float]]:
+        return sorted(parse_window(w) for w in self.windows)
+
+    @property
+    def always_open(self) -> bool:
+        return self.spans() == [(0.0, 24.0)] and len(set(self.days)) == 7 and not self.closed
+
+
+def _hours_from_text(v: object) -> object:
+    if v is None or v == "always":
+        return None
+    if isinstance(v, str):  # shorthand: "07:00-18:00"
+        return {"windows": [v]}
+    if isinstance(v, list):  # shorthand: ["08:00-11:00", "12:00-16:00"]
+        return {"windows": v}
+    return v
+
+
+# --------------------------------------------------------------------------------------------------
+# Network: resources, stages, flows, gates
+# --------------------------------------------------------------------------------------------------
+class PriorityRule(Strict):
+    """Trucks whose attributes match every key of ``when`` are served before the others."""
+
+    when: Annotated[dict[str, str | bool | int], Field(min_length=1)]
+
+
+class SharedResource(Strict):
+    """A pool of servers that several stages of a gate draw on (e.g. one disinfection station)."""
+
+    servers: Annotated[int, Field(ge=1)]
+    hours: Hours | None = None
+
+    _hours = field_validator("hours", mode="before")(_hours_from_text)
+
+
+class Stage(Strict):
+    """One step of a flow: queue for a server, be served, move on.
+
+    Either ``servers`` (the stage's own pool) or ``resource`` (a pool shared within the gate).
+    """
+
+    servers: Annotated[int, Field(ge=1)] | None = None
+    resource: str | None = None
+    service: Distribution
+    hours: Hours | None = None
+    priority: list[PriorityRule] = []
+
+    _hours = field_validator("hours", mode="before")(_hours_from_text)
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _one_rule(cls, v: object) -> object:
+        return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _pool(self) -> Stage:
+        if (self.servers is None) == (self.resource is None):
+            raise ValueError("give exactly one of 'servers' (own pool) or 'resource' (a shared pool)")
+        if self.resource is not None and self.hours is not None:
+            raise ValueError("a stage on a shared resource takes the resource's hours; set them there")
+        return self
+
+
+class Flow(Strict):
+    """The ordered stages of one direction at one gate (YAML mappings keep their order)."""
+
+    stages: Annotated[dict[str, Stage], Field(min_length=1)]
+    enters_yard_at: str | None = None
+
+
+class Yard(Strict):
+    """The gate's parking yard. A truck holds a place from ``enters_yard_at`` until it crosses;
+    a truck that finds it full waits outside (the backlog), first come first served."""
+
+    capacity: Annotated[int, Field(ge=1)] | None = None
+
+
+class Gate(Strict):
+    name: str | None = None
+    yard: Yard = Yard()
+    resources: dict[str, SharedResource] = {}
+    export: Flow | None = None
+    import_: Flow | None = Field(default=None, alias="import")
+
+    def flow(self, direction: str) -> Flow | None:
+        return self.export if direction == "export" else self.import_
+
+
+# --------------------------------------------------------------------------------------------------
+# Trucks and arrivals
+# --------------------------------------------------------------------------------------------------
+class TruckClass(Strict):
+    commodity: str
+    attributes: dict[str, str | bool | int] = {}
+    value_usd: Distribution = Deterministic(dist="deterministic", value=0.0)
+    tonnage_t: Distribution = Deterministic(dist="deterministic", value=0.0)
+
+
+class Arrival(Strict):
+    """A Poisson stream of trucks of one class at one gate and direction.
+
+    rate(t) = rate * month_factors[month] * weekday_factors[weekday] * hour_factors[hour], in trucks per
+    ``per`` (the scenario's time unit, an hour or a day).
+    """
+
+    gate: str
+    direction: Literal["export", "import"]
+    truck_class: str
+    rate: PositiveFloat
+    per: Literal["time_unit", "hour", "day"] = "time_unit"
+    month_factors: Annotated[list[NonNegativeFloat], Field(min_length=12, max_length=12)] | None = None
+    weekday_factors: Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)] | None = None
+    hour_factors: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] | None = None
+
+    @model_validator(mode="after")
+    def _some_positive(self) -> Arrival:
+        for name in ("month_factors", "weekday_factors", "hour_factors"):
+            factors = getattr(self, name)
+            if factors is not None and max(factors) <= 0:
+                raise ValueError(f"{name} are all zero: the stream would never produce a truck")
+        return self
+
+
+class Run(Strict):
+    time_unit: Literal["minutes", "hours", "days"] = "hours"
+    start: datetime = datetime(2021, 1, 1)
+    horizon: PositiveFloat
+    warmup: NonNegativeFloat = 0.0
+    seed: Annotated[int, Field(ge=0)] = 0
+    replications: Annotated[int, Field(ge=1)] = 1
+    monitor_interval: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _warmup(self) -> Run:
+        if self.warmup >= self.horizon:
+            raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
+        return self
+
+    @property
+    def unit_hours(self) -> float:
+        return TIME_UNIT_HOURS[self.time_unit]
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    run: Run
+    truck_classes: Annotated[dict[str, TruckClass], Field(min_length=1)]
+    gates: Annotated[dict[str, Gate], Field(min_length=1)]
+    arrivals: Annotated[dict[str, Arrival], Field(min_length=1)]
+
+
+def reference_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Cross-references the schema cannot check field by field: (field path, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    for gname, gate in s.gates.items():
+        if gate.export is None and gate.import_ is None:
+            problems.append((f"gates.{gname}", "a gate needs an 'export' or an 'import' flow (or both)"))
+        for direction in DIRECTIONS:
+            flow = gate.flow(direction)
+            if flow is None:
+                continue
+            base = f"gates.{gname}.{direction}"
+            for sname, stage in flow.stages.items():
+                if stage.resource is not None and stage.resource not in gate.resources:
+                    known = ", ".join(sorted(gate.resources)) or "none defined"
+                    problems.append(
+                        (
+                            f"{base}.stages.{sname}.resource",
+                            f"names resource '{stage.resource}', which gate '{gname}' does not define "
+                            f"(its resources: {known})",
+                        )
+                    )
+            if flow.enters_yard_at is not None and flow.enters_yard_at not in flow.stages:
+                problems.append(
+                    (
+                        f"{base}.enters_yard_at",
+                        f"names stage '{flow.enters_yard_at}', which is not one of this flow's stages "
+                        f"({', '.join(flow.stages)})",
+                    )
+                )
+    for aname, arr in s.arrivals.items():
+        base = f"arrivals.{aname}"
+        if arr.gate not in s.gates:
+            problems.append((f"{base}.gate", f"names gate '{arr.gate}', not one of: {', '.join(s.gates)}"))
+        elif s.gates[arr.gate].flow(arr.direction) is None:
+            problems.append((f"{base}.direction", f"gate '{arr.gate}' has no '{arr.direction}' flow"))
+        if arr.truck_class not in s.truck_classes:
+            problems.append(
+                (
+                    f"{base}.truck_class",
+                    f"names truck class '{arr.truck_class}', not one of: {', '.join(s.truck_classes)}",
+                )
+            )
+    return problems

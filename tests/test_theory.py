@@ -1,0 +1,111 @@
+"""Theory checks: long runs of simple scenarios against queueing formulas.
+
+Each check runs independent replications (the scenario's warm-up deleted) and asks two things of the 99%
+Student-t interval of the replication means: that it covers the theoretical value, and that its half-width
+is under 5% of that value, so a test that passes has the power to see a 5% error. The run lengths below
+were sized for that half-width; the formulas are written here, independently of the package.
+"""
+
+from __future__ import annotations
+
+from math import factorial
+
+import numpy as np
+import pytest
+
+from tests.conftest import run, scenario, t_interval
+
+CONFIDENCE = 0.99
+MAX_RELATIVE_HALF_WIDTH = 0.05
+
+
+def erlang_c(lam: float, mu: float, c: int) -> tuple[float, float]:
+    """(P(wait), mean wait in queue) of an M/M/c queue."""
+    a = lam / mu
+    rho = a / c
+    assert rho < 1
+    tail = a**c / factorial(c) / (1 - rho)
+    p_wait = tail / (sum(a**k / factorial(k) for k in range(c)) + tail)
+    return p_wait, p_wait / (c * mu - lam)
+
+
+def test_erlang_c_formula_itself() -> None:
+    # M/M/1: P(wait) = rho, Wq = rho / (mu - lam); M/M/2 closed form: P(wait) = 2 rho^2 / (1 + rho)
+    assert erlang_c(0.6, 1.0, 1) == pytest.approx((0.6, 0.6 / 0.4))
+    rho = 0.7
+    assert erlang_c(2 * rho, 1.0, 2)[0] == pytest.approx(2 * rho**2 / (1 + rho))
+
+
+def replicate(s, reps: int, metric) -> list[float]:  # noqa: ANN001
+    out = []
+    for r in range(reps):
+        t = run(s, seed=2024, replication=r)
+        out.append(metric(t, s.run.warmup))
+    return out
+
+
+def stage_waits(tables, warmup: float, order: int = 0) -> np.ndarray:  # noqa: ANN001
+    st = tables.stages
+    st = st[(st["stage_order"] == order) & (st["queued"] >= warmup)]
+    return st["wait"].to_numpy()
+
+
+def assert_covers(samples: list[float], theory: float, what: str) -> None:
+    mean, half = t_interval(samples, CONFIDENCE)
+    assert abs(mean - theory) <= half, f"{what}: theory {theory:.4f} outside {mean:.4f} +- {half:.4f}"
+    assert half <= MAX_RELATIVE_HALF_WIDTH * theory, (
+        f"{what}: half-width {half:.4f} is over 5% of {theory:.4f}; the test would lack power"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "horizon", "reps"),
+    [(1.5, 14000, 12), (2.55, 45000, 16)],  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h
+    ids=["rho=0.5", "rho=0.85"],
+)
+def test_mmc_matches_erlang_c(rate: float, horizon: int, reps: int) -> None:
+    s = scenario("examples/mmc.yaml", f"arrivals.trucks.rate={rate}", f"run.horizon={horizon}")
+    p_wait, wq = erlang_c(rate, 1.0, 3)
+    waits, sojourns = [], []
+    for r in range(reps):
+        t = run(s, seed=2024, replication=r)
+        waits.append(stage_waits(t, s.run.warmup))
+        tr = t.trucks[(t.trucks["arrival"] >= s.run.warmup) & (t.trucks["status"] == "cleared")]
+        sojourns.append(float(tr["clearance_time"].mean()))
+    assert_covers([w.mean() for w in waits], wq, "mean wait in queue Wq")
+    assert_covers(sojourns, wq + 1.0, "mean time in system W = Wq + 1/mu")
+    assert_covers([float((w > 1e-12).mean()) for w in waits], p_wait, "P(wait)")
+
+
+def test_md1_matches_pollaczek_khinchine() -> None:
+    rho, service = 0.7, 1.0
+    s = scenario(
+        "examples/mmc.yaml",
+        f"arrivals.trucks.rate={rho / service}",
+        "gates.gate.export.stages.service.servers=1",
+        f"gates.gate.export.stages.service.service={{dist: deterministic, value: {service}}}",
+        "run.horizon=28000",
+    )
+    wq = rho * service / (2 * (1 - rho))  # P-K with zero service-time variance
+    assert_covers(replicate(s, 12, lambda t, w: stage_waits(t, w).mean()), wq, "M/D/1 mean wait")
+
+
+def test_tandem_matches_jackson() -> None:
+    s = scenario("examples/tandem.yaml", "run.horizon=20000")
+    lam = 2.0
+    stations = [(1, 0.25), (2, 0.6), (3, 1.05)]
+    per_stage = [[] for _ in stations]
+    total = []
+    for r in range(10):
+        t = run(s, seed=99, replication=r)
+        for k in range(len(stations)):
+            per_stage[k].append(stage_waits(t, s.run.warmup, k).mean())
+        tr = t.trucks[(t.trucks["arrival"] >= s.run.warmup) & (t.trucks["status"] == "cleared")]
+        total.append(float(tr["clearance_time"].mean()))
+    theory_total = 0.0
+    for k, (c, mean) in enumerate(stations):
+        _, wq = erlang_c(lam, 1.0 / mean, c)
+        theory_total += wq + mean
+        mean_w, half = t_interval(per_stage[k], CONFIDENCE)
+        assert abs(mean_w - wq) <= half, f"station {k}: {wq:.4f} outside {mean_w:.4f} +- {half:.4f}"
+    assert_covers(total, theory_total, "tandem mean time in system (Jackson)")
