@@ -36,7 +36,7 @@ def test_erlang_c_formula_itself() -> None:
     assert erlang_c(2 * rho, 1.0, 2)[0] == pytest.approx(2 * rho**2 / (1 + rho))
 
 
-def replicate(s, reps: int, metric) -> list[float]:  # noqa: ANN001
+def replicate(s, reps: int, metric) -> list[float]:
     out = []
     for r in range(reps):
         t = run(s, seed=2024, replication=r)
@@ -44,7 +44,7 @@ def replicate(s, reps: int, metric) -> list[float]:  # noqa: ANN001
     return out
 
 
-def stage_waits(tables, warmup: float, order: int = 0) -> np.ndarray:  # noqa: ANN001
+def stage_waits(tables, warmup: float, order: int = 0) -> np.ndarray:
     st = tables.stages
     st = st[(st["stage_order"] == order) & (st["queued"] >= warmup)]
     return st["wait"].to_numpy()
