@@ -187,10 +187,10 @@ def run_engine(scenario: Scenario, seed: int) -> tuple[EngineRun, Tables]:
     build_tables = model.recorder.tables
     tables_seconds = 0.0
 
-    def timed_tables(horizon: float) -> Tables:  # times the table building inside Model.run()
+    def timed_tables(*args: float) -> Tables:  # times the table building inside Model.run()
         nonlocal tables_seconds
         t = time.perf_counter()
-        out = build_tables(horizon)
+        out = build_tables(*args)
         tables_seconds = time.perf_counter() - t
         return out
 
@@ -239,10 +239,10 @@ def measure_memory(scenario: Scenario, seed: int, trucks: int) -> Memory:
     build_tables = model.recorder.tables
     sim_peak = 0
 
-    def traced_tables(horizon: float) -> Tables:
+    def traced_tables(*args: float) -> Tables:
         nonlocal sim_peak
         sim_peak = tracemalloc.get_traced_memory()[1]
-        return build_tables(horizon)
+        return build_tables(*args)
 
     model.recorder.tables = traced_tables  # type: ignore[method-assign]
     tables = model.run()

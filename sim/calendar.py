@@ -47,19 +47,26 @@ class Calendar:
         return first + timedelta(days=day)
 
 
-def open_intervals(hours: S.Hours, cal: Calendar, horizon: float) -> list[tuple[float, float]]:
-    """The intervals of [0, horizon] during which the schedule is open, in simulation time, merged."""
+def closure_span(c: S.Closure, cal: Calendar) -> tuple[float, float]:
+    """A closure's [start, end) in simulation time."""
+    return cal.from_datetime(c.start), cal.from_datetime(c.end)
+
+
+def open_intervals(
+    hours: S.Hours | None,
+    cal: Calendar,
+    horizon: float,
+    extra_closed: list[tuple[float, float]] = (),  # type: ignore[assignment]
+) -> list[tuple[float, float]]:
+    """The intervals of [0, horizon] during which a pool serves, in simulation time, merged.
+
+    ``hours=None`` means always open; ``extra_closed`` are closures from outside the hours (gate
+    closures, random stoppages) in simulation time.
+    """
+    hours = hours or S.Hours()
     spans = hours.spans()
     days = {S.WEEKDAYS.index(d) for d in hours.days}
-    closed = [
-        (
-            cal.from_datetime(c.start),
-            cal.from_datetime(c.end.replace(hour=0, minute=0) + timedelta(days=1))
-            if c.end.hour == c.end.minute == 0
-            else cal.from_datetime(c.end),
-        )
-        for c in hours.closed
-    ]
+    closed = [closure_span(c, cal) for c in hours.closed] + list(extra_closed)
     out: list[tuple[float, float]] = []
     last_day = cal.day_index(horizon)
     for day in range(0, last_day + 1):
@@ -76,6 +83,18 @@ def open_intervals(hours: S.Hours, cal: Calendar, horizon: float) -> list[tuple[
                         out[-1] = (out[-1][0], piece[1])
                     else:
                         out.append(piece)
+    return out
+
+
+def midnights(cal: Calendar, horizon: float) -> list[float]:
+    """Simulation times of the local midnights in (0, horizon]: where daily caps are refilled."""
+    first = cal.from_hours(24.0 - cal.midnight_offset_hours) if cal.midnight_offset_hours else 0.0
+    step = cal.from_hours(24.0)
+    out, t = [], first
+    while t <= horizon:
+        if t > 0:
+            out.append(t)
+        t += step
     return out
 
 

@@ -5,11 +5,20 @@ memory grows by a few dozen bytes per truck-stage and the whole year of a provin
 end of a run the buffers become pandas DataFrames with categorical names.
 
 Tables (one replication):
-- ``trucks``: one row per truck: id, gate, direction, truck class, commodity, value, tonnage, arrival,
-  yard entry, cleared time (NaN while inside), status (``cleared`` / ``inside``), clearance time.
+- ``trucks``: one row per truck at a gate: id, gate, direction, truck class, commodity, value, tonnage,
+  arrival (at this gate), origin arrival (in the province: differs for a diverted truck), yard entry,
+  cleared time, exit time, status (``cleared``, ``inside`` at the horizon, ``turned_back``,
+  ``diverted``), clearance time, service and waiting hours, spoilage and waiting cost. A truck that
+  diverts gets a second row at the gate that received it (``diverted_from`` names its first row).
 - ``stages``: one row per truck and completed stage: arrival at the stage's queue, service start, service
-  end; so waiting = start - queued and service = end - start (the Time Release Study breakdown).
+  end, and when its server was free again (later than the end for a border driver's return trip);
+  waiting = start - queued and service = end - start (the Time Release Study breakdown).
 - ``gate_series`` and ``stage_series``: the state sampled at a fixed interval (hourly by default).
+- ``closures``: every scheduled or random closure and every ban, for plots and checks.
+
+Spoilage: a perishable cargo spoils when the time from its arrival in the province to its clearance (or
+to the truck turning back, or to the horizon if still inside) exceeds the shelf life it had left on
+arrival. It is judged once per truck, on its last row (a diverted row is not the last).
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 NAN = float("nan")
+INSIDE, CLEARED, TURNED_BACK, DIVERTED = 0, 1, 2, 3
+STATUSES = ["inside", "cleared", "turned_back", "diverted"]
 
 
 @dataclass
@@ -31,6 +42,7 @@ class Tables:
     stages: pd.DataFrame
     gate_series: pd.DataFrame
     stage_series: pd.DataFrame
+    closures: pd.DataFrame
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         return {
@@ -38,6 +50,7 @@ class Tables:
             "stages": self.stages,
             "gate_series": self.gate_series,
             "stage_series": self.stage_series,
+            "closures": self.closures,
         }
 
 
@@ -65,14 +78,23 @@ class Recorder:
         self.t_value = array("d")
         self.t_tonnage = array("d")
         self.t_arrival = array("d")
+        self.t_origin = array("d")
         self.t_yard = array("d")
         self.t_cleared = array("d")
+        self.t_exit = array("d")
+        self.t_status = array("b")
+        self.t_shelf = array("d")  # shelf life left on arrival in the province, hours (inf: not perishable)
+        self.t_cost = array("d")  # waiting cost, USD per truck-day
+        self.t_from = array("q")  # the row this truck diverted from, or -1
         # truck x stage
         self.s_truck = array("q")
         self.s_stage = array("i")
         self.s_queued = array("d")
         self.s_start = array("d")
         self.s_end = array("d")
+        self.s_released = array("d")
+        self.closures: list[tuple[str, str, float, float, str]] = []
+        self.delay_stages: list[int] = []  # pure delays: their time counts as service, not waiting
         # sampled series
         self.g_time = array("d")
         self.g_gate = array("i")
@@ -84,23 +106,53 @@ class Recorder:
         self.r_queue = array("q")
         self.r_busy = array("q")
 
-    def new_truck(self, flow: int, klass: int, value: float, tonnage: float, arrival: float) -> int:
+    def new_truck(
+        self,
+        flow: int,
+        klass: int,
+        value: float,
+        tonnage: float,
+        arrival: float,
+        origin: float,
+        shelf_left_h: float,
+        cost_per_day: float,
+        diverted_from: int,
+    ) -> int:
         self.t_flow.append(flow)
         self.t_class.append(klass)
         self.t_value.append(value)
         self.t_tonnage.append(tonnage)
         self.t_arrival.append(arrival)
+        self.t_origin.append(origin)
         self.t_yard.append(NAN)
         self.t_cleared.append(NAN)
+        self.t_exit.append(NAN)
+        self.t_status.append(INSIDE)
+        self.t_shelf.append(shelf_left_h)
+        self.t_cost.append(cost_per_day)
+        self.t_from.append(diverted_from)
         return len(self.t_flow) - 1
 
-    def tables(self, horizon: float) -> Tables:
+    def tables(self, horizon: float, unit_hours: float = 1.0) -> Tables:
         flows = np.frombuffer(self.t_flow, dtype=np.int32) if len(self.t_flow) else np.zeros(0, np.int32)
         gate_of_flow = np.array([self.gate_names.index(g) for g, _ in self.flow_keys], dtype=np.int32)
         dir_of_flow = np.array([0 if d == "export" else 1 for _, d in self.flow_keys], dtype=np.int32)
         classes = _ints(self.t_class)
         cleared = _floats(self.t_cleared)
         arrival = _floats(self.t_arrival)
+        origin = _floats(self.t_origin)
+        exit_ = _floats(self.t_exit)
+        status = _ints(self.t_status)
+        end = np.where(np.isnan(exit_), horizon, exit_)
+        # service hours per truck row (pure delays such as waiting for a test result count as service)
+        s_truck = _ints(self.s_truck, np.int64)
+        s_service = _floats(self.s_end) - _floats(self.s_start)
+        service_h = np.bincount(s_truck, weights=s_service, minlength=len(flows)) * unit_hours
+        waiting_h = np.maximum((end - arrival) * unit_hours - service_h, 0.0)
+        shelf = _floats(self.t_shelf)
+        final = status != DIVERTED
+        spoiled = final & ((end - origin) * unit_hours > shelf)
+        value = _floats(self.t_value)
         trucks = pd.DataFrame(
             {
                 "truck": np.arange(len(flows), dtype=np.int64),
@@ -112,15 +164,22 @@ class Recorder:
                     if len(classes)
                     else np.array([], dtype=object)
                 ),
-                "value_usd": _floats(self.t_value),
+                "value_usd": value,
                 "tonnage_t": _floats(self.t_tonnage),
                 "arrival": arrival,
+                "origin_arrival": origin,
                 "yard_entry": _floats(self.t_yard),
                 "cleared": cleared,
-                "status": pd.Categorical(
-                    np.where(np.isnan(cleared), "inside", "cleared"), categories=["cleared", "inside"]
-                ),
+                "exit": exit_,
+                "status": _cat(status, STATUSES),
                 "clearance_time": cleared - arrival,
+                "diverted_from": _ints(self.t_from, np.int64),
+                "shelf_left_h": shelf,
+                "service_h": service_h,
+                "waiting_h": waiting_h,
+                "spoiled": spoiled,
+                "value_lost_usd": np.where(spoiled, value, 0.0),
+                "waiting_cost_usd": waiting_h / 24.0 * _floats(self.t_cost),
             }
         )
         stage_idx = _ints(self.s_stage)
@@ -143,6 +202,7 @@ class Recorder:
                 "queued": _floats(self.s_queued),
                 "start": _floats(self.s_start),
                 "end": _floats(self.s_end),
+                "released": _floats(self.s_released),
             }
         )
         stages["wait"] = stages["start"] - stages["queued"]
@@ -172,7 +232,10 @@ class Recorder:
                 "in_service": _ints(self.r_busy, np.int64),
             }
         )
-        return Tables(trucks, stages, gate_series, stage_series)
+        closures = pd.DataFrame(
+            self.closures or None, columns=["gate", "applies_to", "start", "end", "kind"]
+        ).astype({"start": float, "end": float})
+        return Tables(trucks, stages, gate_series, stage_series, closures)
 
 
 def _floats(a: array) -> np.ndarray:

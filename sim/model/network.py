@@ -3,43 +3,98 @@
 One replication is a pure function of (scenario, seed sequence): :func:`run_replication`.
 
 Each truck is a SimPy process that walks its gate's stages in order. Everything random about a truck
-(its attributes and its service time at every stage of its flow) is drawn when it is created, from
-streams named after their source, so that changing one stage of a policy leaves every other draw as it
-was (common random numbers).
+(its attributes, flags, shelf life, patience and its service time at every stage of its route) is drawn
+when it is created, from streams named after their source, so that changing one stage of a policy leaves
+every other draw as it was (common random numbers).
+
+The scenario's rules become data here, never branches on a policy name: a truck's *route* (which stages
+apply to it, which pool serves it, at what priority, from which service distribution, under which bans)
+is worked out once per distinct set of truck attributes and cached.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
-from sim.calendar import Calendar, open_intervals
+from sim.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.arrivals import arrival_times
 from sim.model.resources import make_pool
-from sim.random_streams import sampler, stream
-from sim.records import Recorder, Tables
-from sim.scenario.schema import DIRECTIONS, Arrival, Hours, Scenario
+from sim.random_streams import draw, sampler, stream
+from sim.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
+from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage
+
+Attrs = dict[str, object]
+
+
+def matches(attrs: Attrs, when: dict[str, object] | None) -> bool:
+    """Whether a truck with ``attrs`` satisfies every key of ``when`` (``None`` matches every truck)."""
+    return when is None or all(attrs.get(k) == v for k, v in when.items())
 
 
 @dataclass
 class _StageRuntime:
-    index: int  # global stage index (records)
-    resource: simpy.Resource
-    is_priority: bool
-    draw: Callable[[], float]
-    rules: list[dict[str, object]]
+    """A stage as built: its pools, samplers and the bans that hold trucks back from it."""
+
+    index: int  # global stage index in the records
+    name: str
+    spec: Stage
+    pool: simpy.Resource | None  # None for a pure delay
+    lane: simpy.Resource | None  # the green lane's dedicated pool
+    samplers: list[Callable[[], float]]  # default service, then one per service rule
+    diverted_samplers: list[Callable[[], float]]  # the same, for trucks arriving by diversion
+    returns: Callable[[], float] | None  # server busy after the truck leaves (driver's return trip)
+    bans: list[tuple[float, float, dict[str, object]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One stage of one truck's route (pre-computed per attribute set)."""
+
+    stage: _StageRuntime
+    pool: simpy.Resource | None
+    priority: int | None  # None: the pool is not a priority pool
+    draw: Callable[[], float]  # this truck's service-time stream at the stage
+    draw_diverted: Callable[[], float]  # the same for a truck that arrives by diversion
+    returns: Callable[[], float] | None
+    bans: tuple[tuple[float, float], ...]
 
 
 @dataclass
 class _FlowRuntime:
     index: int
     gate: int
+    gate_name: str
+    direction: str
+    spec: Flow
     stages: list[_StageRuntime]
     yard: simpy.Resource | None
-    yard_at: int  # position in stages where the truck enters the yard
+    yard_at: int  # position in ``stages`` where the truck enters the yard
+    routes: dict[tuple, tuple[list[_Step], int]] = field(default_factory=dict)
+    patience: Callable[[], float] | None = None
+    divert_u: Callable[[], float] | None = None
+    travel: Callable[[], float] | None = None
+    diverted_patience: Callable[[], float] | None = None
+
+
+@dataclass(slots=True)
+class _Truck:
+    """What a truck carries through the model besides its record row."""
+
+    tid: int
+    attrs: Attrs
+    key: tuple
+    services: list[float]
+    returns: list[float]
+    deadline: float  # give up if still queued at this time (inf: never)
+    divert: bool
+    travel: float
+    klass: int
+    value: float
 
 
 class Model:
@@ -52,6 +107,7 @@ class Model:
         self.horizon = run.horizon
         self.env = simpy.Environment()
         self.seed = seed
+        self._midnights = midnights(self.cal, self.horizon)
         gate_names = list(scenario.gates)
         class_names = list(scenario.truck_classes)
         self.flows: dict[tuple[str, str], _FlowRuntime] = {}
@@ -59,10 +115,11 @@ class Model:
         self.pools: list[simpy.Resource] = []  # in the order of resource_keys (monitoring)
         stage_keys: list[tuple[str, str, str]] = []
         resource_keys: list[tuple[str, str]] = []
+        closures: list[tuple[str, str, float, float, str]] = []
         for gi, (gname, gate) in enumerate(scenario.gates.items()):
             cap = gate.yard.capacity
-            yard = simpy.Resource(self.env, cap) if cap is not None else None
-            self.yards.append(yard)
+            self.yards.append(simpy.Resource(self.env, cap) if cap is not None else None)
+            cuts = self._gate_closures(gname, gate, closures)
             shared_priority = {
                 stage.resource
                 for d in DIRECTIONS
@@ -72,7 +129,9 @@ class Model:
             }
             shared: dict[str, simpy.Resource] = {}
             for rname, res in gate.resources.items():
-                shared[rname] = self._pool(res.servers, res.hours, rname in shared_priority)
+                shared[rname] = self._pool(
+                    res.servers, res.hours, rname in shared_priority, _cuts_for(cuts, rname), res.daily_cap
+                )
                 resource_keys.append((gname, rname))
                 self.pools.append(shared[rname])
             for direction in DIRECTIONS:
@@ -81,25 +140,62 @@ class Model:
                     continue
                 stages = []
                 for sname, stage in flow.stages.items():
+                    pool = lane = None
                     if stage.resource is not None:
                         pool = shared[stage.resource]
-                    else:
-                        pool = self._pool(stage.servers or 1, stage.hours, bool(stage.priority))
+                    elif not stage.is_delay:
+                        my_cuts = _cuts_for(cuts, sname)
+                        pool = self._pool(
+                            int(stage.servers), stage.hours, bool(stage.priority), my_cuts, stage.daily_cap
+                        )
                         resource_keys.append((gname, f"{direction}.{sname}"))
                         self.pools.append(pool)
-                    gen = stream(seed, "service", gname, direction, sname)
+                        if stage.green_lane is not None:
+                            gl = stage.green_lane
+                            lane = self._pool(gl.servers, stage.hours, False, my_cuts, gl.daily_cap)
+                            resource_keys.append((gname, f"{direction}.{sname}.green_lane"))
+                            self.pools.append(lane)
+                    key = (gname, direction, sname)
+                    specs = [stage.service, *(r.service for r in stage.service_when)]
                     stages.append(
                         _StageRuntime(
                             index=len(stage_keys),
-                            resource=pool,
-                            is_priority=isinstance(pool, simpy.PriorityResource),
-                            draw=sampler(stage.service, gen),
-                            rules=[dict(r.when) for r in stage.priority],
+                            name=sname,
+                            spec=stage,
+                            pool=pool,
+                            lane=lane,
+                            samplers=[
+                                sampler(sp, stream(seed, "service", *key, *(("rule", str(i)) if i else ())))
+                                for i, sp in enumerate(specs)
+                            ],
+                            diverted_samplers=[
+                                sampler(sp, stream(seed, "service-diverted", *key, str(i)))
+                                for i, sp in enumerate(specs)
+                            ],
+                            returns=sampler(stage.return_time, stream(seed, "return", *key))
+                            if stage.return_time is not None
+                            else None,
+                            bans=[
+                                (*closure_span(c, self.cal), dict(c.when))
+                                for c in gate.closures
+                                if c.when is not None and (c.stages is None or sname in c.stages)
+                            ],
                         )
                     )
-                    stage_keys.append((gname, direction, sname))
+                    stage_keys.append(key)
                 yard_at = list(flow.stages).index(flow.enters_yard_at) if flow.enters_yard_at else 0
-                self.flows[(gname, direction)] = _FlowRuntime(len(self.flows), gi, stages, yard, yard_at)
+                fr = _FlowRuntime(
+                    len(self.flows), gi, gname, direction, flow, stages, self.yards[gi], yard_at
+                )
+                if flow.reneging is not None:
+                    ren = flow.reneging
+                    fr.patience = sampler(ren.patience_h, stream(seed, "patience", gname, direction))
+                    fr.diverted_patience = sampler(
+                        ren.patience_h, stream(seed, "patience-diverted", gname, direction)
+                    )
+                    fr.divert_u = stream(seed, "divert", gname, direction).random
+                    fr.travel = sampler(ren.travel_h, stream(seed, "travel", gname, direction))
+                self.flows[(gname, direction)] = fr
         self.recorder = Recorder(
             gate_names,
             list(self.flows),
@@ -108,20 +204,93 @@ class Model:
             stage_keys,
             resource_keys,
         )
+        self.recorder.closures.extend(closures)
+        self.recorder.delay_stages = [
+            i
+            for i, (g, d, s) in enumerate(stage_keys)
+            if scenario.gates[g].flow(d).stages[s].is_delay  # type: ignore[union-attr]
+        ]
         self.cleared_per_gate = [0] * len(gate_names)
-        self.in_yard = [0] * len(gate_names)  # trucks past yard entry, not yet cleared (any yard size)
+        self.in_yard = [0] * len(gate_names)  # trucks past yard entry, not yet gone (any yard size)
         for aname, arr in scenario.arrivals.items():
             self.env.process(self._source(aname, arr, class_names.index(arr.truck_class)))
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)
         self.env.process(self._monitor())
 
     # ----------------------------------------------------------------------------------------------
-    def _pool(self, servers: int, hours: Hours | None, priority: bool) -> simpy.Resource:
-        intervals = None
-        if hours is not None and not hours.always_open:
-            intervals = open_intervals(hours, self.cal, self.horizon)
-        return make_pool(self.env, servers, intervals, priority)
+    # building
+    # ----------------------------------------------------------------------------------------------
+    def _gate_closures(
+        self, gname: str, gate: Gate, log: list[tuple[str, str, float, float, str]]
+    ) -> list[tuple[float, float, list[str] | None]]:
+        """Pool closures of a gate, scheduled and random, as (start, end, stage names or None=all)."""
+        cuts: list[tuple[float, float, list[str] | None]] = []
+        for c in gate.closures:
+            t0, t1 = closure_span(c, self.cal)
+            kind = "ban" if c.when is not None else "closure"
+            log.append((gname, ",".join(c.stages or ["all"]), t0, t1, kind))
+            if c.when is None:
+                cuts.append((t0, t1, c.stages))
+        rc = gate.random_closures
+        if rc is not None:
+            gen = stream(self.seed, "random-closures", gname)
+            rate = rc.rate_per_day / self.cal.from_hours(24.0)
+            t = 0.0
+            while True:
+                t += float(gen.exponential(1.0 / rate))
+                if t >= self.horizon:
+                    break
+                dur = self.cal.from_hours(float(draw(rc.duration_h, gen, 1)[0]))
+                cuts.append((t, t + dur, rc.stages))
+                log.append((gname, ",".join(rc.stages or ["all"]), t, min(t + dur, self.horizon), "random"))
+        return cuts
 
+    def _pool(
+        self,
+        servers: int,
+        hours: Hours | None,
+        priority: bool,
+        cuts: list[tuple[float, float]],
+        daily_cap: int | None,
+    ) -> simpy.Resource:
+        intervals = None
+        if (hours is not None and not hours.always_open) or cuts:
+            intervals = open_intervals(hours, self.cal, self.horizon, cuts)
+        return make_pool(self.env, servers, intervals, priority, daily_cap, self._midnights)
+
+    def _route(self, flow: _FlowRuntime, attrs: Attrs, key: tuple) -> tuple[list[_Step], int]:
+        """The steps a truck with these attributes takes, and the position where it enters the yard.
+
+        ``key`` identifies the attribute set within the truck's class (its flag values, and the class)."""
+        cached = flow.routes.get(key)
+        if cached is not None:
+            return cached
+        steps: list[_Step] = []
+        yard_step = -1
+        for pos, st in enumerate(flow.stages):
+            spec = st.spec
+            if pos >= flow.yard_at and yard_step < 0 and matches(attrs, spec.applies_to):
+                yard_step = len(steps)
+            if not matches(attrs, spec.applies_to):
+                continue
+            in_lane = st.lane is not None and matches(attrs, spec.green_lane.when)  # type: ignore[union-attr]
+            pool = st.lane if in_lane else st.pool
+            prio = None
+            if isinstance(pool, simpy.PriorityResource):
+                ranks = (r for r, rule in enumerate(spec.priority) if matches(attrs, rule.when))
+                prio = next(ranks, len(spec.priority))
+            rule = next((i + 1 for i, r in enumerate(spec.service_when) if matches(attrs, r.when)), 0)
+            bans = tuple(sorted((t0, t1) for t0, t1, when in st.bans if matches(attrs, when)))
+            steps.append(
+                _Step(st, pool, prio, st.samplers[rule], st.diverted_samplers[rule], st.returns, bans)
+            )
+        if yard_step < 0:
+            yard_step = len(steps)  # the yard stage does not apply: enter the yard at the next one
+        flow.routes[key] = (steps, yard_step)
+        return steps, yard_step
+
+    # ----------------------------------------------------------------------------------------------
+    # processes
     # ----------------------------------------------------------------------------------------------
     def _source(self, aname: str, arr: Arrival, klass: int) -> Generator[simpy.Event, None, None]:
         env = self.env
@@ -129,46 +298,164 @@ class Model:
         tclass = self.scenario.truck_classes[arr.truck_class]
         value = sampler(tclass.value_usd, stream(self.seed, "value", aname))
         tonnage = sampler(tclass.tonnage_t, stream(self.seed, "tonnage", aname))
-        attrs = dict(tclass.attributes)
-        priorities = [_priority(attrs, st.rules) for st in flow.stages]
+        flags = [(name, p, stream(self.seed, "flag", aname, name).random) for name, p in tclass.flags.items()]
+        fixed: Attrs = {"commodity": tclass.commodity, **tclass.attributes}
+        shelf = age = None
+        if tclass.perishable is not None:
+            shelf = sampler(tclass.perishable.shelf_life_h, stream(self.seed, "shelf-life", aname))
+            age = sampler(tclass.perishable.age_on_arrival_h, stream(self.seed, "age", aname))
+        cost = tclass.waiting_cost_usd_per_day
         rec = self.recorder
         for t in arrival_times(arr, self.cal, self.horizon, self.seed, aname):
             yield env.timeout(t - env.now)
-            tid = rec.new_truck(flow.index, klass, value(), tonnage(), t)
-            services = [st.draw() for st in flow.stages]
-            env.process(self._truck(tid, flow, services, priorities))
+            attrs, key = fixed, (klass,)
+            if flags:
+                drawn = tuple(u() < p for _, p, u in flags)
+                attrs = {**fixed, **dict(zip((f[0] for f in flags), drawn, strict=True))}
+                key = (klass, *drawn)
+            shelf_left = shelf() - age() if shelf is not None else math.inf  # type: ignore[operator,misc]
+            v = value()
+            tid = rec.new_truck(flow.index, klass, v, tonnage(), t, t, shelf_left, cost, -1)
+            self._start(flow, tid, attrs, key, klass, v, shelf_left, t, diverted=False)
+
+    def _start(
+        self,
+        flow: _FlowRuntime,
+        tid: int,
+        attrs: Attrs,
+        key: tuple,
+        klass: int,
+        value: float,
+        shelf_left_h: float,
+        origin: float,
+        diverted: bool,
+    ) -> None:
+        """Draw everything the truck will need at this gate and start its process."""
+        steps, yard_step = self._route(flow, attrs, key)
+        services = [s.draw_diverted() for s in steps] if diverted else [s.draw() for s in steps]
+        returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
+        deadline, divert, travel = math.inf, False, 0.0
+        if flow.patience is not None:
+            ren = flow.spec.reneging
+            patience_h = (flow.diverted_patience if diverted else flow.patience)()  # type: ignore[misc]
+            u = flow.divert_u()  # type: ignore[misc]
+            trip = flow.travel()  # type: ignore[misc]
+            if not math.isinf(shelf_left_h):
+                patience_h = min(patience_h, max(0.0, ren.shelf_life_fraction * shelf_left_h))  # type: ignore[union-attr]
+            deadline = self.env.now + self.cal.from_hours(patience_h)
+            divert = (not diverted) and ren.divert_to is not None and u < ren.divert_share  # type: ignore[union-attr]
+            travel = self.cal.from_hours(trip)
+        truck = _Truck(tid, attrs, key, services, returns, deadline, divert, travel, klass, value)
+        self.env.process(self._truck(flow, truck, steps, yard_step, origin, shelf_left_h))
 
     def _truck(
-        self, tid: int, flow: _FlowRuntime, services: list[float], priorities: list[int]
+        self,
+        flow: _FlowRuntime,
+        truck: _Truck,
+        steps: list[_Step],
+        yard_step: int,
+        origin: float,
+        shelf_left_h: float,
     ) -> Generator[simpy.Event, None, None]:
         env = self.env
         rec = self.recorder
+        s_truck, s_stage, s_queued = rec.s_truck.append, rec.s_stage.append, rec.s_queued.append
+        s_start, s_end, s_released = rec.s_start.append, rec.s_end.append, rec.s_released.append
+        tid = truck.tid
         yard = flow.yard
         yard_req = None
-        for pos, st in enumerate(flow.stages):
-            if pos == flow.yard_at:
+        patient = math.isinf(truck.deadline)
+        services, returns = truck.services, truck.returns
+        for pos, step in enumerate(steps):
+            if pos == yard_step:
                 if yard is not None:
                     yard_req = yard.request()
-                    yield yard_req
+                    if patient:
+                        yield yard_req
+                    else:
+                        yield yard_req | env.timeout(max(0.0, truck.deadline - env.now))
+                        if not yard_req.triggered:
+                            yard_req.cancel()
+                            yield from self._give_up(flow, truck, None, origin, shelf_left_h)
+                            return
                 rec.t_yard[tid] = env.now
                 self.in_yard[flow.gate] += 1
             queued = env.now
-            res = st.resource
-            req = res.request(priorities[pos]) if st.is_priority else res.request()
-            yield req
-            start = env.now
-            yield env.timeout(services[pos])
-            res.release(req)
-            rec.s_truck.append(tid)
-            rec.s_stage.append(st.index)
-            rec.s_queued.append(queued)
-            rec.s_start.append(start)
-            rec.s_end.append(env.now)
+            for t0, t1 in step.bans:  # sorted by start, so a hold that ends inside the next is seen
+                if t0 <= env.now < t1:
+                    yield env.timeout(t1 - env.now)
+            pool = step.pool
+            back = returns[pos]
+            if pool is None:  # a pure delay (e.g. waiting for a test result)
+                start = env.now
+                yield env.timeout(services[pos])
+            else:
+                req = pool.request(step.priority) if step.priority is not None else pool.request()
+                if patient:
+                    yield req
+                else:
+                    yield req | env.timeout(max(0.0, truck.deadline - env.now))
+                    if not req.triggered:
+                        req.cancel()
+                        yield from self._give_up(flow, truck, yard_req, origin, shelf_left_h)
+                        return
+                start = env.now
+                yield env.timeout(services[pos])
+                if back > 0.0:  # the server (a border driver) comes back before serving again
+                    env.timeout(back).callbacks.append(lambda _e, p=pool, r=req: p.release(r))
+                else:
+                    pool.release(req)
+            now = env.now  # six appends inline: this is the hot path (see benchmarks/engine.py)
+            s_truck(tid)
+            s_stage(step.stage.index)
+            s_queued(queued)
+            s_start(start)
+            s_end(now)
+            s_released(now + back)
         if yard_req is not None:
             yard.release(yard_req)  # type: ignore[union-attr]
-        self.in_yard[flow.gate] -= 1
+        if pos_reached_yard(yard_step, len(steps)):
+            self.in_yard[flow.gate] -= 1
         rec.t_cleared[tid] = env.now
+        rec.t_exit[tid] = env.now
+        rec.t_status[tid] = CLEARED
         self.cleared_per_gate[flow.gate] += 1
+
+    def _give_up(
+        self,
+        flow: _FlowRuntime,
+        truck: _Truck,
+        yard_req: simpy.Resource | None,
+        origin: float,
+        shelf_left_h: float,
+    ) -> Generator[simpy.Event, None, None]:
+        """The truck stops waiting: it turns back, or drives to another gate and starts again there."""
+        rec, env = self.recorder, self.env
+        if yard_req is not None:
+            flow.yard.release(yard_req)  # type: ignore[union-attr]
+        if not math.isnan(rec.t_yard[truck.tid]):
+            self.in_yard[flow.gate] -= 1
+        rec.t_exit[truck.tid] = env.now
+        if not truck.divert:
+            rec.t_status[truck.tid] = TURNED_BACK
+            return
+        rec.t_status[truck.tid] = DIVERTED
+        yield env.timeout(truck.travel)
+        target = self.flows[(flow.spec.reneging.divert_to, flow.direction)]  # type: ignore[union-attr]
+        tid = rec.new_truck(
+            target.index,
+            truck.klass,
+            truck.value,
+            rec.t_tonnage[truck.tid],
+            env.now,
+            origin,
+            shelf_left_h,
+            rec.t_cost[truck.tid],
+            truck.tid,
+        )
+        self._start(
+            target, tid, truck.attrs, truck.key, truck.klass, truck.value, shelf_left_h, origin, diverted=True
+        )
 
     def _snapshot(self) -> None:
         """Record the state of every gate and pool at the current time."""
@@ -200,15 +487,17 @@ class Model:
                 self.env.run(until=self.horizon * k / steps)
                 progress(k / steps)
         self._snapshot()  # the state at the horizon itself: what is left inside
-        return self.recorder.tables(self.horizon)
+        return self.recorder.tables(self.horizon, self.cal.unit_hours)
 
 
-def _priority(attrs: dict[str, object], rules: list[dict[str, object]]) -> int:
-    """Rank of the first rule whose every key matches (0 = served first); non-matching trucks rank last."""
-    for rank, when in enumerate(rules):
-        if all(attrs.get(k) == v for k, v in when.items()):
-            return rank
-    return len(rules)
+def pos_reached_yard(yard_step: int, n_steps: int) -> bool:
+    """Whether a truck that completed its route passed the yard entry (it did unless the yard is after
+    its last applicable stage)."""
+    return yard_step < n_steps
+
+
+def _cuts_for(cuts: list[tuple[float, float, list[str] | None]], name: str) -> list[tuple[float, float]]:
+    return [(t0, t1) for t0, t1, names in cuts if names is None or name in names]
 
 
 def run_replication(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -126,26 +126,34 @@ def parse_window(text: str) -> tuple[float, float]:
 
 
 class Closure(Strict):
-    """A date range (inclusive, local calendar dates) during which a stage or gate does not serve."""
+    """A period (local time) during which something does not serve.
+
+    ``start`` and ``end`` are date-times; a bare date as ``end`` means the end of that day, so
+    ``{start: 2022-01-31, end: 2022-02-06}`` closes seven whole days.
+    """
 
     start: datetime
     end: datetime
     reason: str = ""
 
-    @field_validator("start", "end", mode="before")
+    @field_validator("start", mode="before")
     @classmethod
-    def _dates(cls, v: object) -> object:
-        # YAML gives a bare date for '2021-02-10'; a closure given by dates covers whole days.
-        from datetime import date
-
+    def _start_date(cls, v: object) -> object:
         if isinstance(v, date) and not isinstance(v, datetime):
             return datetime(v.year, v.month, v.day)
         return v
 
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end_date(cls, v: object) -> object:
+        if isinstance(v, date) and not isinstance(v, datetime):
+            return datetime(v.year, v.month, v.day) + timedelta(days=1)
+        return v
+
     @model_validator(mode="after")
     def _ordered(self) -> Closure:
-        if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         return self
 
 
@@ -197,21 +205,47 @@ class SharedResource(Strict):
 
     servers: Annotated[int, Field(ge=1)]
     hours: Hours | None = None
+    daily_cap: Annotated[int, Field(ge=1)] | None = None
 
     _hours = field_validator("hours", mode="before")(_hours_from_text)
+
+
+class ServiceRule(Strict):
+    """A service-time distribution for the trucks whose attributes match ``when``."""
+
+    when: Annotated[dict[str, str | bool | int], Field(min_length=1)]
+    service: Distribution
+
+
+class GreenLane(Strict):
+    """Dedicated servers at a stage for eligible trucks (the "green border gate" lanes).
+
+    Eligible trucks use only these servers; the others use the stage's own pool. The lane keeps the
+    stage's opening hours and closures, and has no daily cap of its own unless ``daily_cap`` is set.
+    """
+
+    when: Annotated[dict[str, str | bool | int], Field(min_length=1)]
+    servers: Annotated[int, Field(ge=1)]
+    daily_cap: Annotated[int, Field(ge=1)] | None = None
 
 
 class Stage(Strict):
     """One step of a flow: queue for a server, be served, move on.
 
-    Either ``servers`` (the stage's own pool) or ``resource`` (a pool shared within the gate).
+    Either ``servers`` (the stage's own pool; ``unlimited`` for a pure delay such as waiting for a test
+    result) or ``resource`` (a pool shared within the gate, e.g. the specialised drivers).
     """
 
-    servers: Annotated[int, Field(ge=1)] | None = None
+    servers: Annotated[int, Field(ge=1)] | Literal["unlimited"] | None = None
     resource: str | None = None
     service: Distribution
+    service_when: list[ServiceRule] = []
+    applies_to: dict[str, str | bool | int] | None = None
     hours: Hours | None = None
+    daily_cap: Annotated[int, Field(ge=1)] | None = None
+    return_time: Distribution | None = None
     priority: list[PriorityRule] = []
+    green_lane: GreenLane | None = None
 
     _hours = field_validator("hours", mode="before")(_hours_from_text)
 
@@ -224,9 +258,33 @@ class Stage(Strict):
     def _pool(self) -> Stage:
         if (self.servers is None) == (self.resource is None):
             raise ValueError("give exactly one of 'servers' (own pool) or 'resource' (a shared pool)")
-        if self.resource is not None and self.hours is not None:
-            raise ValueError("a stage on a shared resource takes the resource's hours; set them there")
+        if self.resource is not None and (self.hours is not None or self.daily_cap is not None):
+            raise ValueError("a stage on a shared resource takes the pool's hours and cap: set them there")
+        if self.servers == "unlimited" and (
+            self.hours is not None or self.daily_cap or self.priority or self.green_lane or self.return_time
+        ):
+            raise ValueError("an 'unlimited' stage is a pure delay: no hours, cap, priority or lanes")
         return self
+
+    @property
+    def is_delay(self) -> bool:
+        return self.servers == "unlimited"
+
+
+class Reneging(Strict):
+    """Trucks that wait too long give up: they turn back, or divert to another gate of the province.
+
+    Each truck draws a patience (hours of waiting it will accept, counted from its arrival); a perishable
+    cargo's patience is capped at ``shelf_life_fraction`` of its remaining shelf life. A truck gives up
+    only while it is queued (outside the yard or at a stage), never in service; one that gives up inside
+    the yard frees its place.
+    """
+
+    patience_h: Distribution
+    shelf_life_fraction: Annotated[float, Field(gt=0)] = 1.0
+    divert_to: str | None = None
+    divert_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    travel_h: Distribution = Deterministic(dist="deterministic", value=0.0)
 
 
 class Flow(Strict):
@@ -234,6 +292,7 @@ class Flow(Strict):
 
     stages: Annotated[dict[str, Stage], Field(min_length=1)]
     enters_yard_at: str | None = None
+    reneging: Reneging | None = None
 
 
 class Yard(Strict):
@@ -243,10 +302,31 @@ class Yard(Strict):
     capacity: Annotated[int, Field(ge=1)] | None = None
 
 
+class GateClosure(Closure):
+    """Scheduled closure: the named stages or shared resources (default: all of the gate's) serve no one.
+
+    With ``when``, it is a ban instead: only trucks whose attributes match are held back (they wait, in
+    the yard if they hold a place, until the ban ends) while the others are served.
+    """
+
+    stages: list[str] | None = None
+    when: dict[str, str | bool | int] | None = None
+
+
+class RandomClosures(Strict):
+    """Unannounced stoppages (e.g. after a positive sample): a Poisson process with random durations."""
+
+    rate_per_day: PositiveFloat
+    duration_h: Distribution
+    stages: list[str] | None = None
+
+
 class Gate(Strict):
     name: str | None = None
     yard: Yard = Yard()
     resources: dict[str, SharedResource] = {}
+    closures: list[GateClosure] = []
+    random_closures: RandomClosures | None = None
     export: Flow | None = None
     import_: Flow | None = Field(default=None, alias="import")
 
@@ -257,11 +337,34 @@ class Gate(Strict):
 # --------------------------------------------------------------------------------------------------
 # Trucks and arrivals
 # --------------------------------------------------------------------------------------------------
+class Perishability(Strict):
+    """A perishable cargo: its shelf life (from harvest) and its age when the truck reaches the province."""
+
+    shelf_life_h: Distribution
+    age_on_arrival_h: Distribution = Deterministic(dist="deterministic", value=0.0)
+
+
 class TruckClass(Strict):
+    """A kind of truck: its commodity, fixed attributes, random flags and attribute distributions.
+
+    ``flags`` are drawn per truck: ``{predeclared: 0.3}`` makes 30% of the trucks pre-declared. Flags and
+    attributes are what priority rules, green lanes, bans and service rules match on.
+    """
+
     commodity: str
     attributes: dict[str, str | bool | int] = {}
+    flags: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
     value_usd: Distribution = Deterministic(dist="deterministic", value=0.0)
     tonnage_t: Distribution = Deterministic(dist="deterministic", value=0.0)
+    perishable: Perishability | None = None
+    waiting_cost_usd_per_day: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _no_clash(self) -> TruckClass:
+        both = set(self.attributes) & set(self.flags)
+        if both:
+            raise ValueError(f"{sorted(both)} given both as fixed attributes and as random flags")
+        return self
 
 
 class Arrival(Strict):
@@ -339,6 +442,21 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                             f"(its resources: {known})",
                         )
                     )
+            for sname, stage in flow.stages.items():
+                if stage.green_lane is not None and (stage.resource is not None or stage.is_delay):
+                    problems.append(
+                        (f"{base}.stages.{sname}.green_lane", "a green lane needs a stage with own servers")
+                    )
+            ren = flow.reneging
+            if ren is not None and ren.divert_to is not None:
+                target = s.gates.get(ren.divert_to)
+                if ren.divert_to == gname or target is None or target.flow(direction) is None:
+                    problems.append(
+                        (
+                            f"{base}.reneging.divert_to",
+                            f"'{ren.divert_to}' must be another gate with a '{direction}' flow",
+                        )
+                    )
             if flow.enters_yard_at is not None and flow.enters_yard_at not in flow.stages:
                 problems.append(
                     (
@@ -347,6 +465,17 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                         f"({', '.join(flow.stages)})",
                     )
                 )
+        names = set(gate.resources)
+        for d in DIRECTIONS:
+            if gate.flow(d) is not None:
+                names |= set(gate.flow(d).stages)  # type: ignore[union-attr]
+        targets = [(f"gates.{gname}.closures.{i}.stages", c.stages) for i, c in enumerate(gate.closures)]
+        if gate.random_closures is not None:
+            targets.append((f"gates.{gname}.random_closures.stages", gate.random_closures.stages))
+        for path, listed in targets:
+            for name in listed or []:
+                if name not in names:
+                    problems.append((path, f"'{name}' is not a stage or resource of gate '{gname}'"))
     for aname, arr in s.arrivals.items():
         base = f"arrivals.{aname}"
         if arr.gate not in s.gates:
