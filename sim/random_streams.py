@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from scipy import stats
 
 from sim.scenario import schema as S
 
@@ -38,25 +39,37 @@ def stream(seq: np.random.SeedSequence, *name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(child))
 
 
-def draw(spec: S.Distribution, gen: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` independent draws of a scenario distribution."""
+def quantiles(spec: S.Distribution, u: np.ndarray) -> np.ndarray:
+    """The inverse distribution function of a scenario distribution at probabilities ``u``."""
     if isinstance(spec, S.Exponential):
-        return gen.exponential(spec.mean, n)
+        return stats.expon.ppf(u, scale=spec.mean)
     if isinstance(spec, S.Deterministic):
-        return np.full(n, spec.value)
+        return np.full(len(u), spec.value)
     if isinstance(spec, S.Uniform):
-        return gen.uniform(spec.low, spec.high, n)
+        return stats.uniform.ppf(u, loc=spec.low, scale=spec.high - spec.low)
     if isinstance(spec, S.Triangular):
-        return gen.triangular(spec.low, spec.mode, spec.high, n)
+        width = spec.high - spec.low
+        return stats.triang.ppf(u, (spec.mode - spec.low) / width, loc=spec.low, scale=width)
     if isinstance(spec, S.Lognormal):
         sigma2 = np.log1p((spec.sd / spec.mean) ** 2)
-        return gen.lognormal(np.log(spec.mean) - sigma2 / 2.0, np.sqrt(sigma2), n)
+        return stats.lognorm.ppf(u, np.sqrt(sigma2), scale=spec.mean * np.exp(-sigma2 / 2.0))
     if isinstance(spec, S.Gamma):
         shape = (spec.mean / spec.sd) ** 2
-        return gen.gamma(shape, spec.sd**2 / spec.mean, n)
+        return stats.gamma.ppf(u, shape, scale=spec.sd**2 / spec.mean)
     if isinstance(spec, S.Empirical):
-        return gen.choice(np.asarray(spec.values, dtype=float), n, replace=True)
+        values = np.sort(np.asarray(spec.values, dtype=float))
+        return values[np.minimum((u * len(values)).astype(np.int64), len(values) - 1)]
     raise TypeError(f"unknown distribution {spec!r}")  # unreachable: the schema admits no other
+
+
+def draw(spec: S.Distribution, gen: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` independent draws of a scenario distribution, by inversion of ``n`` uniforms.
+
+    Inversion is what makes common random numbers work across policies: a truck keeps its quantile
+    (its uniform) at a stage whatever distribution a policy puts there, so a policy with stochastically
+    shorter service gives every truck a shorter (or equal) service, not a reshuffled one.
+    """
+    return quantiles(spec, gen.random(n))
 
 
 def _blocks(fetch: Callable[[int], np.ndarray]) -> Iterator[float]:
@@ -74,3 +87,18 @@ def sampler(spec: S.Distribution, gen: np.random.Generator) -> Callable[[], floa
         value = float(spec.value)
         return lambda: value
     return _blocks(lambda n: draw(spec, gen, n)).__next__
+
+
+def _tuple_blocks(specs: list[S.Distribution], gen: np.random.Generator) -> Iterator[tuple[float, ...]]:
+    while True:
+        u = gen.random(BLOCK)
+        yield from zip(*(quantiles(sp, u).tolist() for sp in specs), strict=True)
+
+
+def alternatives_sampler(
+    specs: list[S.Distribution], gen: np.random.Generator
+) -> Callable[[], tuple[float, ...]]:
+    """Like :func:`sampler` for a stage with several service distributions (service rules): each call
+    takes one uniform and returns its quantile under every alternative, so the truck's draw does not
+    depend on which alternative applies to it or to the trucks before it."""
+    return _tuple_blocks(specs, gen).__next__

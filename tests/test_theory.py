@@ -60,7 +60,7 @@ def assert_covers(samples: list[float], theory: float, what: str) -> None:
 
 @pytest.mark.parametrize(
     ("rate", "horizon", "reps"),
-    [(1.5, 14000, 12), (2.55, 45000, 16)],  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h
+    [(1.5, 20000, 16), (2.55, 45000, 16)],  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h
     ids=["rho=0.5", "rho=0.85"],
 )
 def test_mmc_matches_erlang_c(rate: float, horizon: int, reps: int) -> None:

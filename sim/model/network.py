@@ -24,7 +24,7 @@ import simpy
 from sim.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.arrivals import arrival_times
 from sim.model.resources import make_pool
-from sim.random_streams import draw, sampler, stream
+from sim.random_streams import alternatives_sampler, draw, sampler, stream
 from sim.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
 from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage
 
@@ -45,8 +45,8 @@ class _StageRuntime:
     spec: Stage
     pool: simpy.Resource | None  # None for a pure delay
     lane: simpy.Resource | None  # the green lane's dedicated pool
-    samplers: list[Callable[[], float]]  # default service, then one per service rule
-    diverted_samplers: list[Callable[[], float]]  # the same, for trucks arriving by diversion
+    services: Callable[[], float] | Callable[[], tuple[float, ...]]  # see _service_stream
+    diverted_services: Callable[[], float] | Callable[[], tuple[float, ...]]  # trucks arriving by diversion
     returns: Callable[[], float] | None  # server busy after the truck leaves (driver's return trip)
     bans: list[tuple[float, float, dict[str, object]]] = field(default_factory=list)
 
@@ -120,6 +120,9 @@ class Model:
             cap = gate.yard.capacity
             self.yards.append(simpy.Resource(self.env, cap) if cap is not None else None)
             cuts = self._gate_closures(gname, gate, closures)
+            self._wakeups = sorted(
+                {closure_span(c, self.cal)[1] for c in gate.closures if c.when is not None}
+            )
             shared_priority = {
                 stage.resource
                 for d in DIRECTIONS
@@ -164,14 +167,8 @@ class Model:
                             spec=stage,
                             pool=pool,
                             lane=lane,
-                            samplers=[
-                                sampler(sp, stream(seed, "service", *key, *(("rule", str(i)) if i else ())))
-                                for i, sp in enumerate(specs)
-                            ],
-                            diverted_samplers=[
-                                sampler(sp, stream(seed, "service-diverted", *key, str(i)))
-                                for i, sp in enumerate(specs)
-                            ],
+                            services=_service_stream(specs, stream(seed, "service", *key)),
+                            diverted_services=_service_stream(specs, stream(seed, "service-diverted", *key)),
                             returns=sampler(stage.return_time, stream(seed, "return", *key))
                             if stage.return_time is not None
                             else None,
@@ -256,7 +253,7 @@ class Model:
         intervals = None
         if (hours is not None and not hours.always_open) or cuts:
             intervals = open_intervals(hours, self.cal, self.horizon, cuts)
-        return make_pool(self.env, servers, intervals, priority, daily_cap, self._midnights)
+        return make_pool(self.env, servers, intervals, priority, daily_cap, self._midnights, self._wakeups)
 
     def _route(self, flow: _FlowRuntime, attrs: Attrs, key: tuple) -> tuple[list[_Step], int]:
         """The steps a truck with these attributes takes, and the position where it enters the yard.
@@ -282,7 +279,15 @@ class Model:
             rule = next((i + 1 for i, r in enumerate(spec.service_when) if matches(attrs, r.when)), 0)
             bans = tuple(sorted((t0, t1) for t0, t1, when in st.bans if matches(attrs, when)))
             steps.append(
-                _Step(st, pool, prio, st.samplers[rule], st.diverted_samplers[rule], st.returns, bans)
+                _Step(
+                    st,
+                    pool,
+                    prio,
+                    _pick(st.services, rule, len(spec.service_when)),
+                    _pick(st.diverted_services, rule, len(spec.service_when)),
+                    st.returns,
+                    bans,
+                )
             )
         if yard_step < 0:
             yard_step = len(steps)  # the yard stage does not apply: enter the yard at the next one
@@ -381,16 +386,21 @@ class Model:
                 rec.t_yard[tid] = env.now
                 self.in_yard[flow.gate] += 1
             queued = env.now
-            for t0, t1 in step.bans:  # sorted by start, so a hold that ends inside the next is seen
-                if t0 <= env.now < t1:
-                    yield env.timeout(t1 - env.now)
             pool = step.pool
             back = returns[pos]
-            if pool is None:  # a pure delay (e.g. waiting for a test result)
+            if pool is None:  # a pure delay (e.g. waiting for a test result); a ban holds it first
+                for t0, t1 in step.bans:  # sorted by start, so a hold ending inside the next is seen
+                    if t0 <= env.now < t1:
+                        yield env.timeout(t1 - env.now)
                 start = env.now
                 yield env.timeout(services[pos])
             else:
-                req = pool.request(step.priority) if step.priority is not None else pool.request()
+                if step.bans:  # the pool passes this request over while a ban is in force
+                    req = pool.request(step.priority, step.bans)
+                elif step.priority is not None:
+                    req = pool.request(step.priority)
+                else:
+                    req = pool.request()
                 if patient:
                     yield req
                 else:
@@ -494,6 +504,20 @@ def pos_reached_yard(yard_step: int, n_steps: int) -> bool:
     """Whether a truck that completed its route passed the yard entry (it did unless the yard is after
     its last applicable stage)."""
     return yard_step < n_steps
+
+
+def _service_stream(
+    specs: list, gen: np.random.Generator
+) -> Callable[[], float] | Callable[[], tuple[float, ...]]:
+    """A stage's service draws: plain floats, or (with service rules) one quantile per alternative."""
+    return sampler(specs[0], gen) if len(specs) == 1 else alternatives_sampler(specs, gen)
+
+
+def _pick(draws: Callable, rule: int, n_rules: int) -> Callable[[], float]:
+    """The draw of one truck at a stage: the whole stream without rules, else its rule's quantile."""
+    if n_rules == 0:
+        return draws
+    return lambda: draws()[rule]
 
 
 def _cuts_for(cuts: list[tuple[float, float, list[str] | None]], name: str) -> list[tuple[float, float]]:

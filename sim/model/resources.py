@@ -16,11 +16,26 @@ import math
 from collections.abc import Generator
 
 import simpy
-from simpy.resources.resource import Request
+from simpy.resources.resource import PriorityRequest, Request
+
+
+class BannableRequest(PriorityRequest):
+    """A request that may not be granted during some intervals (a ban on the truck's product).
+
+    The bans are set before SimPy first tries to grant the request, so a banned truck never starts."""
+
+    def __init__(self, resource: ScheduledResource, priority: int, bans: tuple[tuple[float, float], ...]):
+        self.bans = bans
+        super().__init__(resource, priority)
 
 
 class ScheduledResource(simpy.PriorityResource):
-    """A priority resource that grants requests only inside its open intervals and within a daily cap."""
+    """A priority resource that grants requests only inside its open intervals and within a daily cap.
+
+    A request carrying bans is passed over while one of them is in force, and the trucks behind it are
+    served (a banned product does not block the others); ``wakeups`` are the times when bans end and the
+    queue must be looked at again.
+    """
 
     def __init__(
         self,
@@ -29,6 +44,7 @@ class ScheduledResource(simpy.PriorityResource):
         intervals: list[tuple[float, float]] | None,
         daily_cap: int | None = None,
         refills: list[float] = (),  # type: ignore[assignment]
+        wakeups: list[float] = (),  # type: ignore[assignment]
     ):
         super().__init__(env, capacity)
         self.intervals = intervals
@@ -39,10 +55,20 @@ class ScheduledResource(simpy.PriorityResource):
             env.process(self._follow_schedule(intervals))
         if daily_cap is not None:
             env.process(self._refill(list(refills)))
+        if wakeups:
+            env.process(self._wake(sorted(set(wakeups))))
+
+    def request(self, priority: int = 0, bans: tuple[tuple[float, float], ...] = ()) -> PriorityRequest:  # type: ignore[override]
+        return BannableRequest(self, priority, bans) if bans else PriorityRequest(self, priority)
 
     def _do_put(self, event: Request) -> bool | None:
         if not self.is_open or self.tokens <= 0:
             return None  # stays queued; an opening or a refill will grant it
+        bans = getattr(event, "bans", None)
+        if bans:
+            now = self._env.now
+            if any(t0 <= now < t1 for t0, t1 in bans):
+                return True  # passed over: look at the next request in the queue
         super()._do_put(event)
         if event.triggered:
             self.tokens -= 1
@@ -50,7 +76,10 @@ class ScheduledResource(simpy.PriorityResource):
 
     def _grant_waiting(self) -> None:
         while self.put_queue and len(self.users) < self.capacity and self.is_open and self.tokens > 0:
+            before = len(self.users)
             self._trigger_put(None)
+            if len(self.users) == before:  # everyone waiting is banned for now
+                break
 
     def _follow_schedule(self, intervals: list[tuple[float, float]]) -> Generator[simpy.Event, None, None]:
         env = self._env
@@ -61,6 +90,13 @@ class ScheduledResource(simpy.PriorityResource):
             self._grant_waiting()
             yield env.timeout(end - env.now)
             self.is_open = False
+
+    def _wake(self, times: list[float]) -> Generator[simpy.Event, None, None]:
+        env = self._env
+        for t in times:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._grant_waiting()
 
     def _refill(self, times: list[float]) -> Generator[simpy.Event, None, None]:
         env = self._env
@@ -77,10 +113,11 @@ def make_pool(
     priority: bool,
     daily_cap: int | None = None,
     refills: list[float] = (),  # type: ignore[assignment]
+    wakeups: list[float] = (),  # type: ignore[assignment]
 ) -> simpy.Resource:
     """The cheapest SimPy resource with the needed behaviour (``intervals=None`` means always open)."""
-    if intervals is not None or daily_cap is not None:
-        return ScheduledResource(env, capacity, intervals, daily_cap, refills)
+    if intervals is not None or daily_cap is not None or wakeups:
+        return ScheduledResource(env, capacity, intervals, daily_cap, refills, wakeups)
     if priority:
         return simpy.PriorityResource(env, capacity)
     return simpy.Resource(env, capacity)

@@ -57,10 +57,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Return ``base`` updated by ``override``: mappings merge recursively, everything else is replaced."""
+    """Return ``base`` updated by ``override``: mappings merge recursively, everything else is replaced.
+
+    A ``null`` in the override removes the key, so the schema's default applies again: that is how a
+    policy drops a stage (``disinfection: null``) or a cap (``daily_cap: null``).
+    """
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -104,7 +110,10 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
             where = ".".join(parts[: i + 1])
             raise UserError.single(None, key, f"'{where}' is not a section of this scenario")
         node = nxt
-    node[parts[-1]] = value
+    if value is None:  # as in a policy file: null removes the key, so the default applies
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
 
 
 def _yaml_line(path: Path, loc: Sequence[str | int]) -> int | None:
