@@ -104,7 +104,7 @@ def test_closure_clears_nothing_at_that_gate_for_its_dates() -> None:
 
 def test_product_ban_holds_only_matching_trucks() -> None:
     ban = "gates.a.closures=[{start: 2021-03-05, end: 2021-03-07, stages: [china], when: {perishable: true}}]"
-    s, t = run_rules(ban)
+    _, t = run_rules(ban)
     t0, t1 = 96.0, 168.0
     china = t.stages[(t.stages["stage"] == "china")].merge(t.trucks[["truck", "commodity"]], on="truck")
     inside = (china["start"] >= t0) & (china["start"] < t1)
@@ -113,7 +113,7 @@ def test_product_ban_holds_only_matching_trucks() -> None:
 
 
 def test_green_lane_trucks_never_queue_behind_other_trucks() -> None:
-    s, t = run_rules(
+    _, t = run_rules(
         "gates.a.export.stages.customs.green_lane={when: {perishable: true}, servers: 1}",
         "gates.a.export.stages.customs.servers=1",
     )
