@@ -26,6 +26,7 @@ from sim.model.arrivals import arrival_times
 from sim.model.resources import make_pool
 from sim.random_streams import alternatives_sampler, draw, sampler, stream
 from sim.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
+from sim.scenario.demand import all_arrivals
 from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage
 
 Attrs = dict[str, object]
@@ -209,7 +210,7 @@ class Model:
         ]
         self.cleared_per_gate = [0] * len(gate_names)
         self.in_yard = [0] * len(gate_names)  # trucks past yard entry, not yet gone (any yard size)
-        for aname, arr in scenario.arrivals.items():
+        for aname, arr in all_arrivals(scenario).items():
             self.env.process(self._source(aname, arr, class_names.index(arr.truck_class)))
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)
         self.env.process(self._monitor())

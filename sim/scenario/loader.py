@@ -207,8 +207,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
 
 def resolved_yaml(loaded: LoadedScenario) -> str:
     """The fully resolved scenario (extends applied, defaults filled) as YAML text."""
+    from sim.scenario.demand import derived_arrivals
+
     data = loaded.scenario.model_dump(mode="json", by_alias=True)
     header = f"# resolved from: {', '.join(str(f) for f in loaded.files)}\n"
     if loaded.overrides:
         header += f"# overrides: {' '.join(loaded.overrides)}\n"
+    derived = derived_arrivals(loaded.scenario)
+    if derived:
+        header += "# arrival streams derived from 'demand' (trucks/day in the peak month):\n"
+        for name, arr in derived.items():
+            header += f"#   {name}: {arr.rate:.3f}\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

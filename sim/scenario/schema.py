@@ -412,13 +412,51 @@ class Run(Strict):
         return TIME_UNIT_HOURS[self.time_unit]
 
 
+class Demand(Strict):
+    """Arrivals derived from trade value instead of typed truck rates (see sim/scenario/demand.py).
+
+    The value of a year, times ``scale`` (the calibration's free parameter), is split by direction, by
+    gate within a direction and by truck class within a direction; dividing a stream's value by its
+    class's mean value per truck gives trucks a year, spread over the months by ``month_profile``.
+    """
+
+    annual_value_usd: PositiveFloat
+    scale: PositiveFloat = 1.0
+    month_profile: Annotated[list[NonNegativeFloat], Field(min_length=12, max_length=12)] = [1.0] * 12
+    weekday_factors: Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)] | None = None
+    hour_factors: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] | None = None
+    direction_shares: dict[Literal["export", "import"], NonNegativeFloat]
+    gate_shares: dict[Literal["export", "import"], dict[str, NonNegativeFloat]]
+    class_shares: dict[Literal["export", "import"], dict[str, NonNegativeFloat]]
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Demand:
+        groups = [("direction_shares", self.direction_shares)]
+        groups += [(f"gate_shares.{d}", v) for d, v in self.gate_shares.items()]
+        groups += [(f"class_shares.{d}", v) for d, v in self.class_shares.items()]
+        for name, shares in groups:
+            total = sum(shares.values())
+            if abs(total - 1.0) > 1e-3:
+                raise ValueError(f"{name} must add up to 1 (they add up to {total:.4f})")
+        if max(self.month_profile) <= 0:
+            raise ValueError("month_profile is all zero")
+        return self
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
     run: Run
     truck_classes: Annotated[dict[str, TruckClass], Field(min_length=1)]
     gates: Annotated[dict[str, Gate], Field(min_length=1)]
-    arrivals: Annotated[dict[str, Arrival], Field(min_length=1)]
+    arrivals: dict[str, Arrival] = {}
+    demand: Demand | None = None
+
+    @model_validator(mode="after")
+    def _some_arrivals(self) -> Scenario:
+        if not self.arrivals and self.demand is None:
+            raise ValueError("a scenario needs 'arrivals' (truck rates) or 'demand' (trade value), or both")
+        return self
 
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -476,6 +514,8 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             for name in listed or []:
                 if name not in names:
                     problems.append((path, f"'{name}' is not a stage or resource of gate '{gname}'"))
+    if s.demand is not None:
+        problems += _demand_problems(s)
     for aname, arr in s.arrivals.items():
         base = f"arrivals.{aname}"
         if arr.gate not in s.gates:
@@ -489,4 +529,38 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                     f"names truck class '{arr.truck_class}', not one of: {', '.join(s.truck_classes)}",
                 )
             )
+    return problems
+
+
+def _demand_problems(s: Scenario) -> list[tuple[str, str]]:
+    d = s.demand
+    assert d is not None
+    problems = []
+    for direction, shares in d.gate_shares.items():
+        for gname, share in shares.items():
+            if gname not in s.gates:
+                problems.append((f"demand.gate_shares.{direction}.{gname}", f"'{gname}' is not a gate"))
+            elif share > 0 and s.gates[gname].flow(direction) is None:
+                problems.append(
+                    (f"demand.gate_shares.{direction}.{gname}", f"gate '{gname}' has no '{direction}' flow")
+                )
+    for direction, shares in d.class_shares.items():
+        for cname in shares:
+            if cname not in s.truck_classes:
+                problems.append(
+                    (f"demand.class_shares.{direction}.{cname}", f"'{cname}' is not a truck class")
+                )
+    for direction, share in d.direction_shares.items():
+        if share > 0 and (direction not in d.gate_shares or direction not in d.class_shares):
+            problems.append(
+                (
+                    f"demand.direction_shares.{direction}",
+                    "needs gate_shares and class_shares for this direction",
+                )
+            )
+    if not problems:
+        from sim.scenario.demand import derived_arrivals
+
+        for name in sorted(set(derived_arrivals(s)) & set(s.arrivals)):
+            problems.append((f"arrivals.{name}", "this stream is also derived from 'demand': rename one"))
     return problems

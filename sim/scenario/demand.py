@@ -1,0 +1,77 @@
+"""Arrival rates derived from trade value (DESIGN.md section 4).
+
+For direction d, gate g and truck class c (a class belongs to the direction whose ``class_shares`` name
+it)::
+
+    value_year(g, d, c) = annual_value_usd * scale * direction_share[d] * gate_share[d][g] * class_share[d][c]
+    trucks_year(g, d, c) = value_year(g, d, c) / mean value per truck of class c
+    rate on a day of month m = trucks_year * f[m] / sum over months m' of (f[m'] * days in m')
+
+with f = month_profile / max(month_profile), the year being the calendar year of ``run.start``. So the
+expected value of the year's arrivals equals the target exactly; what clears is less (closures,
+backlogs, trucks turning back), and calibration finds the ``scale`` that makes the *cleared* value match.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+
+from sim.scenario import schema as S
+
+
+def mean_of(spec: S.Distribution) -> float:
+    """The expected value of a scenario distribution."""
+    if isinstance(spec, S.Exponential | S.Lognormal | S.Gamma):
+        return spec.mean
+    if isinstance(spec, S.Deterministic):
+        return spec.value
+    if isinstance(spec, S.Uniform):
+        return (spec.low + spec.high) / 2.0
+    if isinstance(spec, S.Triangular):
+        return (spec.low + spec.mode + spec.high) / 3.0
+    if isinstance(spec, S.Empirical):
+        return sum(spec.values) / len(spec.values)
+    raise TypeError(f"unknown distribution {spec!r}")
+
+
+def derived_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:
+    """The arrival streams a scenario's ``demand`` section stands for (empty without one)."""
+    d = s.demand
+    if d is None:
+        return {}
+    year = s.run.start.year
+    peak = max(d.month_profile)
+    factors = [m / peak for m in d.month_profile]
+    factor_days = sum(f * calendar.monthrange(year, m + 1)[1] for m, f in enumerate(factors))
+    out: dict[str, S.Arrival] = {}
+    for direction, dshare in d.direction_shares.items():
+        for gname, gshare in d.gate_shares.get(direction, {}).items():
+            for cname, cshare in d.class_shares.get(direction, {}).items():
+                value = d.annual_value_usd * d.scale * dshare * gshare * cshare
+                per_truck = mean_of(s.truck_classes[cname].value_usd)
+                if value <= 0:
+                    continue
+                if per_truck <= 0:
+                    raise ValueError(f"truck class '{cname}' has no value per truck to divide by")
+                trucks_year = value / per_truck
+                out[f"{gname}_{cname}"] = S.Arrival(
+                    gate=gname,
+                    direction=direction,
+                    truck_class=cname,
+                    rate=trucks_year / factor_days,
+                    per="day",
+                    month_factors=None if all(math.isclose(f, 1.0) for f in factors) else factors,
+                    weekday_factors=d.weekday_factors,
+                    hour_factors=d.hour_factors,
+                )
+    return out
+
+
+def all_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:
+    """Typed arrival streams plus those derived from demand; names must not clash."""
+    derived = derived_arrivals(s)
+    clash = set(derived) & set(s.arrivals)
+    if clash:
+        raise ValueError(f"arrival streams {sorted(clash)} are both typed and derived from demand")
+    return {**s.arrivals, **derived}
