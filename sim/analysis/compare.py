@@ -1,0 +1,141 @@
+"""Policy comparison: every metric per scenario with its interval, and each policy's paired difference
+from the base, as one tidy table and as the readable wide tables printed and written to Markdown.
+
+All scenarios must have been run with the same root seed and replications 0..R-1, so that replication k
+of each shares its random numbers (common random numbers) and the differences pair up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.stats import BY, CONFIDENCE, paired_differences, summarize
+
+DIFF_COLUMNS = [
+    "n_pairs",
+    "diff",
+    "diff_sd",
+    "diff_half_width",
+    "diff_low",
+    "diff_high",
+    "diff_pct",
+    "significant",
+    "unpaired_half_width",
+]
+
+
+def comparison(
+    per_rep: Mapping[str, pd.DataFrame], base: str, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """Tidy comparison: one row per scenario, gate, direction and metric.
+
+    Columns: ``scenario``, ``role`` (base / policy), the keys, ``n``, ``mean``, ``sd``, ``half_width``,
+    ``ci_low``, ``ci_high``; and for policies the paired difference from the base (``diff`` ...
+    ``significant``, see :func:`sim.analysis.stats.paired_differences`); empty for the base.
+    """
+    frames = []
+    for name, df in per_rep.items():
+        s = summarize(df, confidence=confidence)
+        if name == base:
+            s = s.assign(**{c: np.nan for c in DIFF_COLUMNS}).astype({"significant": "boolean"})
+        else:
+            d = paired_differences(per_rep[base], df, confidence=confidence)
+            s = s.merge(d.rename(columns={"n": "n_pairs"})[[*BY, *DIFF_COLUMNS]], on=list(BY), how="left")
+        s.insert(0, "role", "base" if name == base else "policy")
+        s.insert(0, "scenario", name)
+        frames.append(s)
+    out = pd.concat(frames, ignore_index=True)
+    out["significant"] = out["significant"].astype("boolean")  # empty (not False) for the base
+    return out
+
+
+def _ci(mean: float, half: float, fmt) -> str:
+    if not np.isfinite(mean):
+        return "-"
+    return fmt(mean) if not np.isfinite(half) else f"{fmt(mean)} ± {fmt(half)}"
+
+
+def _significant(value: object) -> bool:
+    return False if pd.isna(value) else bool(value)
+
+
+def _diff_cell(row: pd.Series, fmt) -> str:
+    if not np.isfinite(row["diff"]):
+        return "-"
+    sign = "+" if row["diff"] > 0 else ""
+    text = f"{sign}{_ci(row['diff'], row['diff_half_width'], fmt)}"
+    if np.isfinite(row["diff_pct"]):
+        text += f" ({row['diff_pct']:+.1f}%)"
+    return text + (" *" if _significant(row["significant"]) else "")
+
+
+def wide(
+    comp: pd.DataFrame, names: Sequence[str], gate: str = ALL, direction: str = ALL
+) -> tuple[list[str], list[list[str]], list[list[bool]]]:
+    """The comparison of one group as a wide table: a row per metric; per scenario its value and CI, and
+    for each policy its difference from the base. Returns headers, rows of cells and, per cell, whether
+    it is a significant difference (for emphasis)."""
+    base = names[0]
+    part = comp[(comp["gate"] == gate) & (comp["direction"] == direction)]
+    headers = ["metric", base]
+    for name in names[1:]:
+        headers += [name, f"Δ {name}"]
+    rows, marks = [], []
+    for metric in dict.fromkeys(part["metric"]):
+        info = metric_info(metric)
+        cells = [f"{info.label} ({info.unit})" if info.unit else info.label]
+        flags = [False]
+        for name in names:
+            hit = part[(part["scenario"] == name) & (part["metric"] == metric)]
+            if hit.empty:
+                cells.append("-")
+                flags.append(False)
+                if name != base:
+                    cells.append("-")
+                    flags.append(False)
+                continue
+            row = hit.iloc[0]
+            cells.append(_ci(row["mean"], row["half_width"], info.format))
+            flags.append(False)
+            if name != base:
+                cells.append(_diff_cell(row, info.format))
+                flags.append(_significant(row["significant"]))
+        rows.append(cells)
+        marks.append(flags)
+    return headers, rows, marks
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table of already formatted cells (first column left-aligned)."""
+    frame = pd.DataFrame([list(map(str, r)) for r in rows], columns=list(headers))
+    align = ["left"] + ["right"] * (len(headers) - 1)
+    return frame.to_markdown(index=False, tablefmt="github", colalign=align)
+
+
+def markdown(
+    comp: pd.DataFrame, names: Sequence[str], replications: int, seed: int, confidence: float = CONFIDENCE
+) -> str:
+    """The whole comparison as a Markdown report: the province first, then each gate and direction."""
+    pct = f"{100 * confidence:g}%"
+    out = [
+        f"# Policy comparison: {names[0]} (base) vs {', '.join(names[1:])}",
+        "",
+        f"{replications} replications each, root seed {seed}: replication k of every scenario uses the "
+        "same random numbers (common random numbers).",
+        f"Values are means over replications ± the half-width of their {pct} Student-t interval. "
+        "Δ is the policy minus the base, paired replication by replication, ± its paired "
+        f"{pct} interval and as a percentage of the base; * marks a difference whose interval excludes 0.",
+        "",
+    ]
+    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
+    groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
+    for gate, direction in groups:
+        title = "All gates, both directions" if (gate, direction) == (ALL, ALL) else f"{gate}, {direction}"
+        title = title.replace(f"{ALL}, ", "all gates, ").replace(f", {ALL}", ", both directions")
+        headers, rows, _ = wide(comp, names, gate, direction)
+        out += [f"## {title}", "", markdown_table(headers, rows), ""]
+    return "\n".join(out)

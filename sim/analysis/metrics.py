@@ -1,0 +1,203 @@
+"""Per-replication metrics: the numbers planners compare, as one tidy row per group and metric.
+
+One replication gives one value of each metric for each group: every gate and direction the scenario
+has, each gate over both directions (``direction == "all"``), each direction over all gates
+(``gate == "all"``) and the whole province (``all``/``all``). Confidence intervals come later, across
+replications (:mod:`sim.analysis.stats`); here a replication is one observation.
+
+Warm-up deletion: truck-based statistics use only trucks that arrived at or after ``run.warmup``;
+sampled series use only samples taken at or after it. Throughput is a rate over the observed window
+[warm-up, horizon], so it counts the clearances that happen in that window (whenever the truck arrived):
+counting only trucks that arrived after the warm-up would leave out the trucks already in the system when
+observation starts and understate the rate.
+
+Columns the engine may or may not record (spoilage, waiting cost, statuses beyond cleared/inside) give
+metrics when present and are skipped when absent, so this module reads the records of any engine version.
+The row set of a scenario is the same in every replication (a group with no trucks gets zero counts and
+NaN statistics), so replications pair up one to one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.records import Tables
+from sim.scenario.schema import DIRECTIONS, Scenario
+
+ALL = "all"
+KEYS = ["gate", "direction"]
+QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+KNOWN_STATUSES = ("cleared", "inside")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a metric reads in a table: label, unit as printed, decimals, and the divisor into that unit.
+
+    Values are stored in plain units (USD, hours, trucks); ``scale`` only changes what is printed, so that
+    a cleared value reads as 223.60 (USD m) rather than 223,602,100.
+    """
+
+    name: str
+    label: str
+    unit: str
+    decimals: int
+    scale: float = 1.0
+
+    def format(self, value: float) -> str:
+        return "-" if not np.isfinite(value) else f"{value / self.scale:,.{self.decimals}f}"
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("arrived", "arrived", "trucks", 0),
+        Metric("cleared", "cleared", "trucks", 0),
+        Metric("still_inside", "still inside at the end", "trucks", 0),
+        Metric("mean_clearance_h", "mean clearance time", "h", 2),
+        Metric("p50_clearance_h", "median clearance time", "h", 2),
+        Metric("p90_clearance_h", "p90 clearance time", "h", 2),
+        Metric("p95_clearance_h", "p95 clearance time", "h", 2),
+        Metric("p99_clearance_h", "p99 clearance time", "h", 2),
+        Metric("mean_wait_h", "mean waiting time", "h", 2),
+        Metric("cleared_per_day", "cleared per day", "trucks/day", 1),
+        Metric("cleared_value_usd", "cleared value", "USD m", 2, 1e6),
+        Metric("peak_backlog", "peak backlog outside", "trucks", 0),
+        Metric("spoiled_trucks", "spoiled", "trucks", 0),
+        Metric("value_lost_usd", "value lost to spoilage", "USD m", 3, 1e6),
+        Metric("waiting_cost_usd", "waiting cost", "USD m", 3, 1e6),
+    ]
+}
+
+
+def metric_info(name: str) -> Metric:
+    """The description of a metric, including the per-status counts (``trucks_<status>``) made on the fly."""
+    if name in METRICS:
+        return METRICS[name]
+    if name.startswith("trucks_"):
+        status = name.removeprefix("trucks_").replace("_", " ")
+        return Metric(name, status, "trucks", 0)
+    return Metric(name, name.replace("_", " "), "", 2)
+
+
+def groups(scenario: Scenario) -> list[tuple[str, str]]:
+    """Every (gate, direction) row a replication of ``scenario`` reports, in display order."""
+    flows = [(g, d) for g, gate in scenario.gates.items() for d in DIRECTIONS if gate.flow(d) is not None]
+    gates = list(dict.fromkeys(g for g, _ in flows))
+    directions = [d for d in DIRECTIONS if any(fd == d for _, fd in flows)]
+    out = []
+    for g in gates:
+        out += [(g, d) for gg, d in flows if gg == g]
+        out.append((g, ALL))
+    out += [(ALL, d) for d in directions]
+    out.append((ALL, ALL))
+    return out
+
+
+def _expand(df: pd.DataFrame) -> pd.DataFrame:
+    """Each row four times: as itself, over both directions, over all gates and over everything."""
+    df = df.astype({"gate": str, "direction": str})
+    return pd.concat(
+        [df, df.assign(direction=ALL), df.assign(gate=ALL), df.assign(gate=ALL, direction=ALL)],
+        ignore_index=True,
+    )
+
+
+def _waiting_hours(tables: Tables, unit_hours: float) -> pd.Series:
+    """Hours each truck spent not being served (queues, closed hours, the yard), from whatever is recorded."""
+    trucks = tables.trucks
+    if "waiting_h" in trucks:
+        return trucks["waiting_h"]
+    service = (tables.stages["end"] - tables.stages["start"]).groupby(tables.stages["truck"]).sum()
+    served = trucks["truck"].map(service).fillna(0.0).to_numpy()
+    return pd.Series((trucks["clearance_time"].to_numpy() - served) * unit_hours, index=trucks.index)
+
+
+def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    run = scenario.run
+    trucks = tables.trucks
+    is_cleared = (trucks["status"] == "cleared").to_numpy()
+    per_truck = pd.DataFrame(
+        {
+            "gate": trucks["gate"],
+            "direction": trucks["direction"],
+            "arrival": trucks["arrival"],
+            # a diverted truck has a row at each gate it reached: it arrived at both, in the province once
+            "first_row": (trucks["diverted_from"] < 0).to_numpy() if "diverted_from" in trucks else True,
+            "cleared": is_cleared,
+            "still_inside": (trucks["status"] == "inside").to_numpy(),
+            "clearance_h": np.where(is_cleared, trucks["clearance_time"] * run.unit_hours, np.nan),
+            "wait_h": np.where(is_cleared, _waiting_hours(tables, run.unit_hours), np.nan),
+        }
+    )
+    status = trucks["status"]
+    statuses = status.cat.categories if isinstance(status.dtype, pd.CategoricalDtype) else status.unique()
+    extra_statuses = [str(s) for s in statuses if s not in KNOWN_STATUSES]
+    for s in extra_statuses:
+        per_truck[f"trucks_{s}"] = (trucks["status"] == s).to_numpy()
+    optional = {
+        "spoiled": "spoiled_trucks",
+        "value_lost_usd": "value_lost_usd",
+        "waiting_cost_usd": "waiting_cost_usd",
+    }
+    for column, metric in optional.items():
+        if column in trucks:
+            per_truck[metric] = trucks[column].astype(float).to_numpy()
+    observed = _expand(per_truck[per_truck["arrival"] >= run.warmup].drop(columns="arrival"))
+    observed["arrived"] = (observed["gate"] != ALL) | observed["first_row"]
+    g = observed.groupby(KEYS, sort=False)
+    out = pd.DataFrame(
+        {
+            "arrived": g["arrived"].sum(),
+            "cleared": g["cleared"].sum(),
+            "still_inside": g["still_inside"].sum(),
+            "mean_clearance_h": g["clearance_h"].mean(),
+            **{f"{q}_clearance_h": g["clearance_h"].quantile(p) for q, p in QUANTILES.items()},
+            "mean_wait_h": g["wait_h"].mean(),
+        }
+    )
+    for s in extra_statuses:
+        out[f"trucks_{s}"] = g[f"trucks_{s}"].sum()
+    for metric in optional.values():
+        if metric in observed:
+            out[metric] = g[metric].sum()
+    return out
+
+
+def _throughput(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    run = scenario.run
+    trucks = tables.trucks
+    window = (trucks["cleared"] >= run.warmup) & (trucks["cleared"] <= run.horizon)
+    days = (run.horizon - run.warmup) * run.unit_hours / 24.0
+    done = _expand(trucks.loc[window, ["gate", "direction", "value_usd"]])
+    g = done.groupby(KEYS, sort=False)
+    return pd.DataFrame({"cleared_per_day": g.size() / days, "cleared_value_usd": g["value_usd"].sum()})
+
+
+def _peak_backlog(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    """Largest queue waiting outside the yard: per gate, and for the province at the worst moment."""
+    series = tables.gate_series
+    series = series[series["time"] >= scenario.run.warmup]
+    per_gate = series.groupby(series["gate"].astype(str), sort=False)["outside_queue"].max()
+    total = series.groupby("time")["outside_queue"].sum().max() if len(series) else np.nan
+    peaks = pd.concat([per_gate, pd.Series({ALL: total})])
+    index = pd.MultiIndex.from_tuples([(g, ALL) for g in peaks.index], names=KEYS)
+    return pd.DataFrame({"peak_backlog": peaks.to_numpy(dtype=float)}, index=index)
+
+
+def replication_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    """Tidy metrics of one replication: columns gate, direction, metric, value (floats)."""
+    wide = _truck_metrics(tables, scenario)
+    wide = wide.join(_throughput(tables, scenario), how="outer").join(_peak_backlog(tables, scenario))
+    wide = wide.reindex(pd.MultiIndex.from_tuples(groups(scenario), names=KEYS))
+    counts = [c for c in wide.columns if not c.endswith("_h") and c != "peak_backlog"]
+    wide[counts] = wide[counts].fillna(0.0)
+    known = [m for m in METRICS if m in wide.columns]
+    at = known.index("still_inside") + 1  # counts by other statuses read best beside the known ones
+    order = known[:at] + [m for m in wide.columns if m not in METRICS] + known[at:]
+    long = wide[order].astype(float).rename_axis(columns="metric").stack().rename("value").reset_index()
+    # the backlog is sampled per gate, not per direction: no row rather than a NaN that looks like a gap
+    return long[~((long["metric"] == "peak_backlog") & long["value"].isna())].reset_index(drop=True)

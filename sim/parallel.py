@@ -1,0 +1,150 @@
+"""Where replications run: local worker processes by default, a Dask cluster on request.
+
+Both are driven through the same ``concurrent.futures.Executor`` interface (Dask's
+``Client.get_executor()`` offers one), so the experiment runner has one code path and no scheduler of its
+own. Dask is an optional extra (``pip install -e .[dask]``) and is imported only when asked for.
+
+Local workers come from the ``forkserver`` start method where the platform has it (``spawn`` elsewhere):
+unlike ``fork`` it is safe while the parent runs threads (the progress bar), and preloading the package in
+the fork server keeps a worker's start-up to a fraction of a second. Workers ignore Ctrl-C: the parent
+alone decides what an interrupt means (stop handing out work, stop the workers, keep what finished).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sim.errors import UserError
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How to run replications: ``jobs`` local worker processes, or a Dask cluster.
+
+    ``dask`` is None (local process pool), ``"local"`` (a Dask LocalCluster of ``jobs`` single-threaded
+    worker processes) or a scheduler address such as ``tcp://scheduler:8786``.
+    """
+
+    jobs: int
+    dask: str | None = None
+
+    @property
+    def shared_filesystem(self) -> bool:
+        """Whether workers can write into the results folder themselves.
+
+        True on this machine; a remote cluster's workers may not see our disk, so they send their tables
+        back and the parent writes them.
+        """
+        return self.dask is None or self.dask == LOCAL
+
+    def describe(self) -> str:
+        if self.dask is None:
+            return f"{self.jobs} local worker process(es)"
+        if self.dask == LOCAL:
+            return f"Dask LocalCluster of {self.jobs} worker(s)"
+        return f"Dask cluster at {self.dask}"
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def check_backend(jobs: int | None, dask: str | None) -> Backend:
+    """Validate the command-line choice of backend (a mistake is a UserError, before anything runs)."""
+    if jobs is not None and jobs < 1:
+        raise UserError.single(None, "--jobs", f"must be at least 1 (got {jobs})")
+    if dask is not None and dask != LOCAL and "://" not in dask:
+        raise UserError.single(
+            None, "--dask", f"expected 'local' or a scheduler address like tcp://host:8786 (got '{dask}')"
+        )
+    return Backend(jobs or default_jobs(), dask)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.experiment"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _stop_local(pool: ProcessPoolExecutor) -> None:
+    """Stop a local pool now: cancel queued work and end the running workers (an interrupt, to be
+    honoured without waiting for long replications whose results nobody will collect)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Before 3.14 there is no public way; shutdown() forgets the processes, so take them first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+@contextmanager
+def executor(backend: Backend, tasks: int) -> Iterator[Executor]:
+    """An executor for ``tasks`` replications; on leaving with an exception, outstanding work is dropped."""
+    if backend.dask is None:
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(backend.jobs, tasks)), mp_context=_context(), initializer=_ignore_sigint
+        )
+        try:
+            yield pool
+        except BaseException:
+            _stop_local(pool)
+            raise
+        pool.shutdown(wait=True)
+        return
+    with _dask_client(backend) as client:
+        dask_executor = client.get_executor(pure=False)  # pure=False: equal arguments still run again
+        try:
+            yield dask_executor
+        except BaseException:
+            dask_executor.shutdown(wait=False)
+            raise
+        dask_executor.shutdown(wait=True)
+
+
+@contextmanager
+def _dask_client(backend: Backend) -> Iterator[object]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UserError.single(
+            None, "--dask", "Dask is not installed; install the optional extra: pip install -e '.[dask]'"
+        ) from None
+    if backend.dask == LOCAL:
+        cluster = LocalCluster(
+            n_workers=backend.jobs,
+            threads_per_worker=1,  # SimPy holds the GIL: parallelism comes from processes
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a failed replication is reported once, by us
+        )
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(backend.dask, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UserError.single(
+            None, "--dask", f"cannot reach the Dask scheduler at {backend.dask}: {exc}"
+        ) from None
+    with client:
+        yield client
