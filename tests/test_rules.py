@@ -29,7 +29,7 @@ def day_of(s, t: np.ndarray) -> np.ndarray:
 
 
 def test_digital_declaration_shortens_screening_and_changes_nothing_else() -> None:
-    base = load_scenario(SCENARIOS / "lang_son/base_2021.yaml", ["run.horizon=168"]).scenario
+    base = load_scenario(SCENARIOS / "lang_son/base_2021_calibrated.yaml", ["run.horizon=168"]).scenario
     digital = load_scenario(SCENARIOS / "lang_son/digital_declaration.yaml", ["run.horizon=168"]).scenario
     a = run_replication(base, replication_seed(1, 0))
     b = run_replication(digital, replication_seed(1, 0))

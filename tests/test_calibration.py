@@ -1,0 +1,96 @@
+"""Calibration and history validation.
+
+The recovery test has a known answer by construction: the target is the cleared value that the scenario
+itself produces at 1.3 times its arrivals (same seeds), so calibration must find 1.3 up to the width of
+one step of the (common-random-number) step function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.calibration import calibrate, cleared_value, scaled
+from sim.cli import main
+from sim.parallel import Backend
+from sim.scenario import load_scenario
+from tests.conftest import ROOT, SCENARIOS
+
+SMALL = ["run.horizon=168", "run.warmup=0"]
+
+
+def test_scaling_multiplies_every_arrival_stream() -> None:
+    s = load_scenario(SCENARIOS / "lang_son" / "base_2021.yaml").scenario
+    assert scaled(s, 1.7).demand.scale == pytest.approx(1.7 * s.demand.scale)
+    m = load_scenario(SCENARIOS / "lang_son_minimal.yaml").scenario
+    assert all(
+        scaled(m, 0.5).arrivals[k].rate == pytest.approx(0.5 * a.rate) for k, a in m.arrivals.items()
+    )
+
+
+def test_calibration_recovers_a_known_scale() -> None:
+    s = load_scenario(SCENARIOS / "lang_son_minimal.yaml", SMALL).scenario
+    target = sum(cleared_value(scaled(s, 1.3), 11, r) for r in range(2)) / 2
+    cal = calibrate(s, target, 0.001, replications=2, root_seed=11, backend=Backend(2))
+    assert cal.scale == pytest.approx(1.3, abs=0.002)
+    assert abs(cal.error) <= 0.001
+    assert len(cal.evaluations) >= 3
+
+
+def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = in_tmp / "small.yaml"
+    src.write_text(
+        (SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 120")
+    )
+    s = load_scenario(src).scenario
+    target = sum(cleared_value(scaled(s, 0.8), 5, r) for r in range(2)) / 2
+    code = main(["calibrate", str(src), "--target-usd", str(target), "--replications", "2",
+                 "--seed", "5", "--tolerance", "0.002", "--jobs", "2"])
+    assert code == 0
+    out = in_tmp / "small_calibrated.yaml"
+    text = out.read_text()
+    assert text.startswith("# Calibrated by")
+    calibrated = load_scenario(out).scenario
+    assert calibrated.run.replications == 2
+    ratio = calibrated.arrivals["huu_nghi_export"].rate / s.arrivals["huu_nghi_export"].rate
+    assert ratio == pytest.approx(0.8, abs=0.005)
+    got = sum(cleared_value(calibrated, 5, r) for r in range(2)) / 2
+    assert got == pytest.approx(target, rel=0.002)
+
+
+def test_unreachable_target_is_refused(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = in_tmp / "small.yaml"
+    src.write_text(
+        (SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 72")
+    )
+    code = main(["calibrate", str(src), "--target-usd", "1e12", "--replications", "2", "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot be reached" in err and "Traceback" not in err
+    assert not (in_tmp / "small_calibrated.yaml").exists()
+
+
+@pytest.mark.slow
+def test_committed_calibrated_2021_clears_the_target_within_one_percent() -> None:
+    """The committed calibrated scenario, rerun over its own replications, clears USD 4,270 M +- 1%."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = SCENARIOS / "lang_son" / "base_2021_calibrated.yaml"
+    s = load_scenario(path).scenario
+    with ProcessPoolExecutor(2) as pool:
+        values = list(pool.map(cleared_value, [s] * s.run.replications, [s.run.seed] * s.run.replications,
+                               range(s.run.replications)))
+    assert sum(values) / len(values) == pytest.approx(4.27e9, rel=0.01)
+
+
+def test_reported_figures_file_is_well_formed() -> None:
+    data = yaml.safe_load((ROOT / "data" / "reported_2021.yaml").read_text())
+    from sim.history import KINDS
+
+    for section in ("year_2021", "winter_2021_22"):
+        for row in data[section]:
+            assert row["metric"]["kind"] in KINDS
+            assert ("reported" in row) == ("source" in row)  # a reported figure always has its source
