@@ -316,10 +316,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 RUN_COLUMNS = [
     ("cleared_per_day", "cleared/day"),
+    ("cleared_value_usd", "value (USD m)"),
     ("mean_clearance_h", "mean (h)"),
     ("p95_clearance_h", "p95 (h)"),
     ("peak_backlog", "peak backlog"),
     ("still_inside", "inside"),
+    ("spoiled_trucks", "spoiled"),
+    ("waiting_cost_usd", "wait cost (USD m)"),
 ]
 
 

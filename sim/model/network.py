@@ -378,12 +378,9 @@ class Model:
                     yard_req = yard.request()
                     if patient:
                         yield yard_req
-                    else:
-                        yield yard_req | env.timeout(max(0.0, truck.deadline - env.now))
-                        if not yard_req.triggered:
-                            yard_req.cancel()
-                            yield from self._give_up(flow, truck, None, origin, shelf_left_h)
-                            return
+                    elif not (yield from self._wait_until(yard_req, truck.deadline)):
+                        yield from self._give_up(flow, truck, None, origin, shelf_left_h)
+                        return
                 rec.t_yard[tid] = env.now
                 self.in_yard[flow.gate] += 1
             queued = env.now
@@ -402,14 +399,11 @@ class Model:
                     req = pool.request(step.priority)
                 else:
                     req = pool.request()
-                if patient:
+                if patient:  # the common case stays inline: this is the hot path
                     yield req
-                else:
-                    yield req | env.timeout(max(0.0, truck.deadline - env.now))
-                    if not req.triggered:
-                        req.cancel()
-                        yield from self._give_up(flow, truck, yard_req, origin, shelf_left_h)
-                        return
+                elif not (yield from self._wait_until(req, truck.deadline)):
+                    yield from self._give_up(flow, truck, yard_req, origin, shelf_left_h)
+                    return
                 start = env.now
                 yield env.timeout(services[pos])
                 if back > 0.0:  # the server (a border driver) comes back before serving again
@@ -431,6 +425,14 @@ class Model:
         rec.t_exit[tid] = env.now
         rec.t_status[tid] = CLEARED
         self.cleared_per_gate[flow.gate] += 1
+
+    def _wait_until(self, req: simpy.Event, deadline: float) -> Generator[simpy.Event, None, bool]:
+        """Wait for a request until the truck's patience runs out; withdraw it and say False if it does."""
+        yield req | self.env.timeout(max(0.0, deadline - self.env.now))
+        if req.triggered:
+            return True
+        req.cancel()  # type: ignore[attr-defined]
+        return False
 
     def _give_up(
         self,
