@@ -111,6 +111,21 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a scenario fully resolved (extends applied, defaults filled)")
     show.add_argument("scenario", type=Path)
     _add_set(show)
+
+    plot = sub.add_parser("plot", help="draw figures (PNG and SVG) of a run or comparison folder")
+    plot.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
+    plot.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="headline, clearance, backlog, throughput or stages (repeatable or comma-separated; "
+        "default: all)",
+    )
+    plot.add_argument("--out", type=Path, help="folder for the figures (default: RESULTS_DIR/plots)")
+
+    rep = sub.add_parser("report", help="write an HTML report of a run or comparison folder (opens offline)")
+    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
     return p
 
 
@@ -144,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": cmd_sweep,
         "validate": cmd_validate,
         "show": cmd_show,
+        "plot": cmd_plot,
+        "report": cmd_report,
         "calibrate": lambda a: cli_calibration.cmd_calibrate(a, out_console, err_console),
         "validate-history": lambda a: cli_calibration.cmd_validate_history(a, out_console, err_console),
     }
@@ -180,6 +197,34 @@ def cmd_show(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario, resolved_yaml
 
     sys.stdout.write(resolved_yaml(load_scenario(args.scenario, args.overrides)))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from sim.plots import KINDS, plot
+
+    kinds = [k.strip() for text in args.kind for k in text.split(",") if k.strip()] or list(KINDS)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise UserError.single(
+            None, "--kind", f"unknown kind {', '.join(map(repr, unknown))}; choose from {', '.join(KINDS)}"
+        )
+    written = plot(args.folder, kinds, args.out)
+    for w in written:
+        out_console.print(f"{w.title}: {', '.join(str(f) for f in w.files)}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import build_report
+
+    page, written = build_report(args.folder)
+    out_console.print(
+        f"{len(written)} figures in {written[0].png.parent if written else '-'}; report: {page}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out_console.print(f"open it in a browser: {page.resolve().as_uri()}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -381,6 +426,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = _display_names(loaded, paths)
     seed = loaded[0].scenario.run.seed if args.seed is None else args.seed
     replications = args.replications
+    base_file = loaded[0].files[0]
+    for name, ld in zip(names[1:], loaded[1:], strict=True):
+        if base_file not in ld.files:  # a difference would then mix the policy with everything else
+            chain = " -> ".join(f.name for f in ld.files)
+            err_console.print(
+                f"[yellow]note:[/] {name} does not extend {base_file.name} ({chain}): its differences from "
+                "the base include whatever else differs between the two files",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     experiments: list[Experiment] = []
     which: list[int] = []  # the experiment of each name (a scenario given twice runs once)

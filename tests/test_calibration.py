@@ -24,9 +24,7 @@ def test_scaling_multiplies_every_arrival_stream() -> None:
     s = load_scenario(SCENARIOS / "lang_son" / "base_2021.yaml").scenario
     assert scaled(s, 1.7).demand.scale == pytest.approx(1.7 * s.demand.scale)
     m = load_scenario(SCENARIOS / "lang_son_minimal.yaml").scenario
-    assert all(
-        scaled(m, 0.5).arrivals[k].rate == pytest.approx(0.5 * a.rate) for k, a in m.arrivals.items()
-    )
+    assert all(scaled(m, 0.5).arrivals[k].rate == pytest.approx(0.5 * a.rate) for k, a in m.arrivals.items())
 
 
 def test_calibration_recovers_a_known_scale() -> None:
@@ -42,13 +40,25 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = in_tmp / "small.yaml"
-    src.write_text(
-        (SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 120")
-    )
+    src.write_text((SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 120"))
     s = load_scenario(src).scenario
     target = sum(cleared_value(scaled(s, 0.8), 5, r) for r in range(2)) / 2
-    code = main(["calibrate", str(src), "--target-usd", str(target), "--replications", "2",
-                 "--seed", "5", "--tolerance", "0.002", "--jobs", "2"])
+    code = main(
+        [
+            "calibrate",
+            str(src),
+            "--target-usd",
+            str(target),
+            "--replications",
+            "2",
+            "--seed",
+            "5",
+            "--tolerance",
+            "0.002",
+            "--jobs",
+            "2",
+        ]
+    )
     assert code == 0
     out = in_tmp / "small_calibrated.yaml"
     text = out.read_text()
@@ -63,9 +73,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
 
 def test_unreachable_target_is_refused(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = in_tmp / "small.yaml"
-    src.write_text(
-        (SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 72")
-    )
+    src.write_text((SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 72"))
     code = main(["calibrate", str(src), "--target-usd", "1e12", "--replications", "2", "--jobs", "2"])
     err = capsys.readouterr().err
     assert code == 2
@@ -81,8 +89,14 @@ def test_committed_calibrated_2021_clears_the_target_within_one_percent() -> Non
     path = SCENARIOS / "lang_son" / "base_2021_calibrated.yaml"
     s = load_scenario(path).scenario
     with ProcessPoolExecutor(2) as pool:
-        values = list(pool.map(cleared_value, [s] * s.run.replications, [s.run.seed] * s.run.replications,
-                               range(s.run.replications)))
+        values = list(
+            pool.map(
+                cleared_value,
+                [s] * s.run.replications,
+                [s.run.seed] * s.run.replications,
+                range(s.run.replications),
+            )
+        )
     assert sum(values) / len(values) == pytest.approx(4.27e9, rel=0.01)
 
 

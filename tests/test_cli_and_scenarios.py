@@ -116,3 +116,34 @@ def test_python_dash_m_and_console_script_agree(tmp_path: Path) -> None:
 def test_readme_quick_start_names_existing_files() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "scenarios/lang_son_minimal.yaml" in readme or "base_2021" in readme
+
+
+def test_compare_notes_a_policy_that_does_not_extend_the_base(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = in_tmp / "base.yaml"
+    base.write_text((SCENARIOS / "examples/mmc.yaml").read_text())
+    extending = in_tmp / "more.yaml"
+    extending.write_text(
+        "extends: base.yaml\nname: more\ngates: {gate: {export: {stages: {service: {servers: 4}}}}}\n"
+    )
+    stranger = in_tmp / "tandem.yaml"
+    stranger.write_text((SCENARIOS / "examples/tandem.yaml").read_text())
+    args = [
+        "compare",
+        str(base),
+        str(extending),
+        str(stranger),
+        "--replications",
+        "2",
+        "--jobs",
+        "1",
+        "--set",
+        "run.horizon=60",
+        "--set",
+        "run.warmup=0",
+    ]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "tandem does not extend base.yaml" in err
+    assert "more does not extend" not in err

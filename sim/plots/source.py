@@ -1,0 +1,269 @@
+"""Saved results as the plots see them: one or several run folders, each with its resolved scenario.
+
+A plot is asked for a results folder, which is either one run folder (``bordersim run``: tables, a
+``scenario.yaml`` and a manifest) or a comparison folder (``bordersim compare``: ``comparison.csv`` and a
+manifest naming the run folder of each scenario). Both become a :class:`Study`: an ordered list of
+:class:`RunData`, the base first. Everything here reads files; nothing runs the model, so a figure always
+shows what was saved, and plotting a year of results never costs a year of simulation.
+
+Tables are read column by column and, where they are large (``stages``), one replication at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.errors import UserError
+from sim.results import MANIFEST, done_replications, read_manifest
+from sim.scenario.schema import DIRECTIONS, TIME_UNIT_HOURS
+
+COMPARISON = "comparison.csv"
+SCENARIO_FILE = "scenario.yaml"
+
+
+@dataclass
+class RunData:
+    """One scenario's saved replications: its resolved scenario (as plain YAML data) and its tables."""
+
+    name: str
+    folder: Path
+    scenario: dict[str, Any]
+    manifest: dict[str, Any]
+    replications: list[int]
+
+    # ---- the scenario, as a reader needs it ---------------------------------------------------------
+    @property
+    def run(self) -> dict[str, Any]:
+        return self.scenario.get("run") or {}
+
+    @property
+    def unit_hours(self) -> float:
+        return TIME_UNIT_HOURS[self.run.get("time_unit", "hours")]
+
+    @property
+    def start(self) -> datetime:
+        value = self.run.get("start", "2021-01-01T00:00:00")
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+    @property
+    def warmup(self) -> float:
+        return float(self.run.get("warmup") or 0.0)
+
+    @property
+    def horizon(self) -> float:
+        return float(self.run["horizon"])
+
+    @property
+    def gates(self) -> dict[str, Any]:
+        return self.scenario.get("gates") or {}
+
+    def gate_label(self, gate: str) -> str:
+        """The gate as users write it: its ``name`` in the scenario, else its key made readable."""
+        spec = self.gates.get(gate) or {}
+        return str(spec.get("name") or gate.replace("_", " ").title())
+
+    def flows(self) -> list[tuple[str, str]]:
+        """(gate, direction) pairs the scenario has, in the scenario's order."""
+        return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if (spec or {}).get(d)]
+
+    def yard_capacity(self, gate: str) -> int | None:
+        yard = (self.gates.get(gate) or {}).get("yard") or {}
+        return yard.get("capacity")
+
+    def daily_caps(self, gate: str, direction: str) -> list[tuple[int, str]]:
+        """Daily caps limiting a flow, as (trucks a day, where): its stages', lanes' and shared pools'."""
+        spec = self.gates.get(gate) or {}
+        flow = spec.get(direction) or {}
+        caps: list[tuple[int, str]] = []
+        for sname, stage in (flow.get("stages") or {}).items():
+            stage = stage or {}
+            if stage.get("daily_cap"):
+                caps.append((int(stage["daily_cap"]), sname))
+            lane = stage.get("green_lane") or {}
+            if lane.get("daily_cap"):
+                caps.append((int(lane["daily_cap"]), f"{sname} green lane"))
+            pool = (spec.get("resources") or {}).get(stage.get("resource") or "") or {}
+            if pool.get("daily_cap"):
+                caps.append((int(pool["daily_cap"]), f"{stage['resource']} pool, both directions"))
+        return list(dict.fromkeys(caps))
+
+    # ---- time ------------------------------------------------------------------------------------
+    def to_calendar(self, t: np.ndarray | pd.Series) -> np.ndarray:
+        """Sim times (the scenario's unit, from run.start) as calendar datetimes (numpy datetime64)."""
+        ms = np.round(np.asarray(t, dtype=float) * self.unit_hours * 3_600_000.0).astype("int64")
+        return np.datetime64(self.start, "ms") + ms.astype("timedelta64[ms]")
+
+    @property
+    def days(self) -> float:
+        return self.horizon * self.unit_hours / 24.0
+
+    def window_text(self) -> str:
+        """The simulated period in words: '1 Jan 2021 to 1 Jan 2022 (365 days)'."""
+        end = self.start + timedelta(hours=self.horizon * self.unit_hours)
+        whole = self.start.time() == end.time() == datetime.min.time()
+
+        def text(d: datetime) -> str:
+            return f"{d.day} {d:%b %Y}" + ("" if whole else f" {d:%H:%M}")
+
+        return f"{text(self.start)} to {text(end)} ({self.days:g} days)"
+
+    # ---- tables ----------------------------------------------------------------------------------
+    def table(
+        self, name: str, columns: Sequence[str] | None = None, replication: int | None = None
+    ) -> pd.DataFrame:
+        """One table of the saved replications (all, or one), only the columns asked for."""
+        reps = self.replications if replication is None else [replication]
+        files = [self.folder / name / f"rep-{r:04d}.parquet" for r in reps]
+        files = [f for f in files if f.is_file()]
+        if not files:
+            raise UserError.single(
+                str(self.folder),
+                name,
+                f"no '{name}' table in this run folder: it was run without keeping its tables "
+                "(a sweep point without --tables?), so it cannot be plotted",
+            )
+        cols = None if columns is None else ["replication", *columns]
+        frames = [pd.read_parquet(f, columns=cols) for f in files]
+        out = pd.concat(frames, ignore_index=True)
+        for c in ("gate", "direction", "stage", "applies_to", "kind", "status"):
+            if c in out.columns:
+                out[c] = out[c].astype(str)
+        return out
+
+    def cleared_hours(self) -> pd.DataFrame:
+        """Clearance time in hours of every truck cleared after the warm-up (all replications pooled),
+        with the share of the flow's trucks not cleared by the horizon (the ones the times cannot show)."""
+        t = self.table("trucks", ["gate", "direction", "arrival", "status", "clearance_time"])
+        t = t[t["arrival"] >= self.warmup]
+        t = t.assign(hours=t["clearance_time"] * self.unit_hours)
+        return t[["replication", "gate", "direction", "status", "hours"]]
+
+
+@dataclass
+class Study:
+    """What a results folder holds: one or several scenarios (the base first) and where it came from."""
+
+    folder: Path
+    runs: list[RunData]
+    kind: str  # "run" or "comparison"
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.runs]
+
+    @property
+    def base(self) -> RunData:
+        return self.runs[0]
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame | None:
+        path = self.folder / COMPARISON
+        return pd.read_csv(path) if path.is_file() else None
+
+    def gates(self) -> list[str]:
+        """Gates of all scenarios, in the base's order, then any a policy adds."""
+        return list(dict.fromkeys(g for r in self.runs for g in r.gates))
+
+    def flows(self) -> list[tuple[str, str]]:
+        seen = dict.fromkeys(f for r in self.runs for f in r.flows())
+        return sorted(seen, key=lambda f: (self.gates().index(f[0]), DIRECTIONS.index(f[1])))
+
+    def gate_label(self, gate: str) -> str:
+        for r in self.runs:
+            if gate in r.gates:
+                return r.gate_label(gate)
+        return gate
+
+    def iter_runs(self) -> Iterator[tuple[int, RunData]]:
+        return iter(enumerate(self.runs))
+
+
+def _read_scenario(folder: Path) -> dict[str, Any]:
+    path = folder / SCENARIO_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise UserError.single(str(path), "", "missing: not a run folder written by bordersim") from None
+    except yaml.YAMLError as exc:
+        raise UserError.single(str(path), "", f"not valid YAML ({exc})") from None
+    if not isinstance(data, dict) or "run" not in data or "gates" not in data:
+        raise UserError.single(str(path), "", "not a resolved scenario (no 'run' or 'gates')")
+    return data
+
+
+def load_run(folder: Path, name: str | None = None) -> RunData:
+    """A run folder: its resolved scenario, its manifest and its finished replications."""
+    folder = Path(folder)
+    scenario = _read_scenario(folder)
+    manifest = read_manifest(folder) or {}
+    done = sorted(done_replications(folder))
+    if not done:  # tables kept but metrics missing is impossible: a replication writes its metrics last
+        raise UserError.single(str(folder), "", "no finished replication in this run folder")
+    return RunData(name or str(scenario.get("name") or folder.name), folder, scenario, manifest, done)
+
+
+def _run_folder(compare_dir: Path, entry: dict[str, Any]) -> Path:
+    """Where a comparison's scenario was run: as recorded, else relative to the project the comparison
+    folder sits in (``<project>/results/compare-...``), so a moved checkout still reads."""
+    recorded = Path(str(entry.get("run_folder", "")))
+    candidates = [recorded, compare_dir.parent.parent / recorded]
+    if "results" in recorded.parts:
+        tail = recorded.parts[recorded.parts.index("results") + 1 :]
+        candidates.append(compare_dir.parent.joinpath(*tail))
+    for c in candidates:
+        if (c / SCENARIO_FILE).is_file():
+            return c
+    raise UserError.single(
+        str(compare_dir / MANIFEST),
+        "scenarios.run_folder",
+        f"the run folder of '{entry.get('name')}' ({recorded}) is gone; rerun the comparison",
+    )
+
+
+def load_study(folder: str | Path) -> Study:
+    """A run folder or a comparison folder, read; a :class:`UserError` if it is neither."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError.single(str(folder), "", "no such results folder")
+    if (folder / COMPARISON).is_file():
+        manifest = read_manifest(folder)
+        if not manifest or not manifest.get("scenarios"):
+            raise UserError.single(str(folder / MANIFEST), "", "missing or unreadable comparison manifest")
+        runs, seen = [], set()
+        for entry in manifest["scenarios"]:
+            if entry["name"] in seen:
+                continue
+            seen.add(entry["name"])
+            run = load_run(_run_folder(folder, entry), entry["name"])
+            wanted = range(int(manifest.get("replications") or len(run.replications)))
+            run.replications = [r for r in run.replications if r in wanted]
+            runs.append(run)
+        return Study(folder, runs, "comparison", manifest)
+    if (folder / SCENARIO_FILE).is_file():
+        run = load_run(folder)
+        return Study(folder, [run], "run", run.manifest)
+    if (folder / "sweep.csv").is_file():
+        raise UserError.single(
+            str(folder), "", "a sweep folder: plot one of its points (points/point-NNNN, run with --tables)"
+        )
+    raise UserError.single(
+        str(folder),
+        "",
+        "not a results folder: expected a run folder (scenario.yaml) or a comparison "
+        f"folder ({COMPARISON} and {MANIFEST})",
+    )
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, default=str)

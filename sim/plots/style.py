@@ -1,0 +1,209 @@
+"""How every figure looks and is saved: one place for sizes, colours, fonts and reproducible files.
+
+Figures are read by planners, not by the authors of the code, so each has a title, axis labels with
+units and a legend; the same scenario has the same colour in every figure. Files are reproducible: fixed
+size and resolution (no tight bounding box, which would make the size depend on the text), a fixed SVG
+hash salt and no dates in the metadata, so plotting the same results twice gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window; set before pyplot is imported
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from scipy import stats
+
+import sim
+
+DPI = 100
+WIDTH_IN = 12.0  # every figure is 1200 px wide: readable on a laptop and in the HTML report
+FORMATS = ("png", "svg")
+# the base in near-black, policies in distinct colours that survive greyscale printing reasonably
+SCENARIO_COLOURS = ["#222222", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"]
+RC = {
+    "svg.hashsalt": "bordersim",
+    "svg.fonttype": "path",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "figure.titlesize": 14,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    """A figure written to disk: its name (file stem), its files, its size in pixels and its caption."""
+
+    name: str
+    files: tuple[Path, ...]
+    width_px: int
+    height_px: int
+    title: str
+    caption: str
+
+    @property
+    def png(self) -> Path:
+        return next(f for f in self.files if f.suffix == ".png")
+
+    @property
+    def svg(self) -> Path | None:
+        return next((f for f in self.files if f.suffix == ".svg"), None)
+
+
+LINE_STYLES = ["-", (0, (5, 2)), (0, (6, 2, 1, 2)), (0, (1.5, 1.5)), (0, (8, 2, 1, 2, 1, 2))]
+
+
+def colour(index: int) -> str:
+    return SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)]
+
+
+def series_line(index: int) -> dict[str, object]:
+    """Line properties of a scenario's time series: the base thick and underneath, policies thin on top,
+    so that where a policy changes nothing the base still shows as a dark edge around it."""
+    return {
+        "color": colour(index),
+        "lw": 2.4 if index == 0 else 1.1,
+        "zorder": 2 if index == 0 else 3 + index,
+    }
+
+
+def band(index: int) -> dict[str, object]:
+    """Fill properties of a scenario's 95% band: light enough that several overlap readably."""
+    return {"color": colour(index), "alpha": 0.2 if index == 0 else 0.13, "lw": 0}
+
+
+def line_style(index: int) -> str | tuple:
+    """Solid for the base, a distinct dash pattern for each policy (readable in greyscale too)."""
+    return LINE_STYLES[index % len(LINE_STYLES)]
+
+
+def figure(rows: int, cols: int, row_height_in: float, **kwargs) -> tuple[Figure, np.ndarray]:
+    """A figure WIDTH_IN wide with a grid of axes (always a 2-D array); constrained layout."""
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(
+            rows,
+            cols,
+            figsize=(WIDTH_IN, max(3.0, rows * row_height_in + 1.0)),
+            dpi=DPI,
+            squeeze=False,
+            layout="constrained",
+            **kwargs,
+        )
+    return fig, axes
+
+
+def suptitle(fig: Figure, text: str, width: int = 105) -> None:
+    """The figure's title, wrapped so that a long list of scenarios stays inside the figure."""
+    fig.suptitle(textwrap.fill(text, width, break_on_hyphens=False))
+
+
+def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: str) -> Written:
+    """Write the figure as PNG and SVG; the metadata names the results it was drawn from, no date."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    with plt.rc_context(RC):
+        for fmt in FORMATS:
+            path = out / f"{name}.{fmt}"
+            made_by = f"bordersim {sim.__version__}"
+            if fmt == "png":
+                meta = {"Title": title, "Software": made_by, "Source": source}
+            else:
+                meta = {"Title": title, "Creator": made_by, "Source": source, "Date": None}
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
+            tmp.replace(path)
+            files.append(path)
+    width, height = (round(v * DPI) for v in fig.get_size_inches())
+    plt.close(fig)
+    return Written(name, tuple(files), width, height, title, caption)
+
+
+def t_band(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replications (rows) per column, and the low and high ends of its Student-t interval.
+
+    With one replication the band is the line itself: there is no spread to show, and the legend says
+    how many replications the band rests on."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    mean = values.mean(axis=0)
+    if n < 2:
+        return mean, mean, mean
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def band_label(n: int) -> str:
+    return f"95% interval of the mean over {n} replications" if n >= 2 else "one replication: no interval"
+
+
+def date_axis(ax: Axes) -> None:
+    """Calendar dates on the x axis, as short as they can be without losing the year."""
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def use_log_scale(samples: Sequence[np.ndarray]) -> bool:
+    """A log time axis where the spread needs it: when the slow tail is 30x the fast trucks or more."""
+    pooled = np.concatenate([s[np.isfinite(s) & (s > 0)] for s in samples] or [np.zeros(0)])
+    if len(pooled) < 2:
+        return False
+    lo, hi = np.quantile(pooled, [0.01, 0.99])
+    return bool(lo > 0 and hi / lo >= 30)
+
+
+def hours_text(h: float) -> str:
+    """Hours as a planner reads them: '45 min', '6.2 h', '3.1 d (74 h)'."""
+    if not np.isfinite(h):
+        return "-"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} d ({h:.0f} h)"
+
+
+def no_data(ax: Axes, text: str = "no trucks in this flow after the warm-up") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+HOUR_TICKS = [1 / 12, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 336, 504, 720]
+
+
+def _tick_text(h: float, _pos: object = None) -> str:
+    if h <= 0:
+        return "0"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 24 or h % 24:
+        return f"{h:g} h"
+    return f"{h / 24:g} d"
+
+
+def hours_axis(ax: Axes, log: bool) -> None:
+    """A time axis in hours that reads as time: '30 min', '2 h', '3 d' at round values."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    if log:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(HOUR_TICKS))
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick_text))

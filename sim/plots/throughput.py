@@ -1,0 +1,171 @@
+"""Daily throughput against demand and capacity, per gate and direction.
+
+What a gate clears in a day (trucks, and the value of their cargo) beside what arrived that day (the
+demand) and, where the scenario sets one, the daily cap that limits it (e.g. the Chinese side accepting
+at most 300 trucks a day). Cleared below demand day after day is a backlog building up; cleared flat at
+the cap is the cap binding. Where no cap is set, capacity comes from servers and opening hours and is not
+one number: the legend says so rather than drawing a line that would be a guess.
+
+Days are calendar days from midnight; only days wholly inside the run are drawn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from sim.plots import style
+from sim.plots.source import RunData, Study
+from sim.scenario.schema import DIRECTIONS
+
+WEEKLY_AFTER_DAYS = 56  # longer runs are shown as weekly means of the daily values
+NO_CAP = "(no daily cap): no cap in the scenario; capacity is set by servers and opening hours"
+
+
+def _day_index(run: RunData, t: pd.Series) -> np.ndarray:
+    """Calendar day of sim times, counted from the midnight of run.start."""
+    midnight = datetime.combine(run.start.date(), datetime.min.time())
+    offset_h = (run.start - midnight).total_seconds() / 3600.0
+    return np.floor((offset_h + t.to_numpy(dtype=float) * run.unit_hours) / 24.0).astype("int64")
+
+
+def _whole_days(run: RunData) -> tuple[np.ndarray, np.ndarray]:
+    """Day indices wholly inside [0, horizon] and their dates (numpy datetime64)."""
+    midnight = datetime.combine(run.start.date(), datetime.min.time())
+    offset_h = (run.start - midnight).total_seconds() / 3600.0
+    first = int(np.ceil(offset_h / 24.0))
+    last = int(np.floor((offset_h + run.horizon * run.unit_hours) / 24.0)) - 1
+    days = np.arange(first, last + 1)
+    dates = np.array([np.datetime64(midnight + timedelta(days=int(d)), "ms") for d in days])
+    return days, dates
+
+
+def _daily(run: RunData, trucks: pd.DataFrame, when: str, what: str | None) -> np.ndarray:
+    """Replications x whole days: trucks (``what`` None) or the sum of a column, per day of ``when``."""
+    days, _ = _whole_days(run)
+    out = np.zeros((len(run.replications), len(days)))
+    rows = trucks[trucks[when].notna()]
+    day = _day_index(run, rows[when])
+    keep = (day >= days[0]) & (day <= days[-1]) if len(days) else np.zeros(len(day), bool)
+    rep_pos = {r: i for i, r in enumerate(run.replications)}
+    r_idx = rows["replication"].map(rep_pos).to_numpy()[keep]
+    d_idx = day[keep] - (days[0] if len(days) else 0)
+    weights = None if what is None else rows[what].to_numpy(dtype=float)[keep]
+    np.add.at(out, (r_idx, d_idx), 1.0 if weights is None else weights)
+    return out
+
+
+def _weekly(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means over whole weeks (from the first whole day), dated at each week's middle: a year of daily
+    values swings with every weekend closure and hides the trend a planner looks for."""
+    weeks = len(dates) // 7
+    if weeks == 0:
+        return dates, values
+    folded = values[..., : weeks * 7].reshape(*values.shape[:-1], weeks, 7).mean(axis=-1)
+    return dates[3 : weeks * 7 : 7], folded
+
+
+def _trucks(run: RunData) -> pd.DataFrame:
+    return run.table("trucks", ["gate", "direction", "arrival", "cleared", "value_usd"])
+
+
+def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
+    flows = study.flows()
+    gates = list(dict.fromkeys(g for g, _ in flows))
+    directions = [d for d in DIRECTIONS if any(d == fd for _, fd in flows)]
+    fig, axes = style.figure(len(gates), len(directions), 2.8, sharex=True)
+    scale, unit = (1e6, "USD million a day") if value else (1.0, "trucks a day")
+    weekly = max(r.days for r in study.runs) > WEEKLY_AFTER_DAYS
+    if weekly:
+        unit += " (weekly mean)"
+    column = "value_usd" if value else None
+    tables = {run.name: _trucks(run) for run in study.runs}
+    n_reps = max(len(r.replications) for r in study.runs)
+    uncapped = False
+    for i, gate in enumerate(gates):
+        for j, direction in enumerate(directions):
+            ax = axes[i, j]
+            if (gate, direction) not in flows:
+                style.no_data(ax, f"{study.gate_label(gate)} has no {direction} flow")
+                continue
+            for k, run in study.iter_runs():
+                t = tables[run.name]
+                t = t[(t["gate"] == gate) & (t["direction"] == direction)]
+                _, days = _whole_days(run)
+                dates, arrived = (
+                    _weekly(days, _daily(run, t, "arrival", column))
+                    if weekly
+                    else (days, _daily(run, t, "arrival", column))
+                )
+                _, cleared = (
+                    _weekly(days, _daily(run, t, "cleared", column))
+                    if weekly
+                    else (days, _daily(run, t, "cleared", column))
+                )
+                if k == 0:
+                    ax.plot(
+                        dates,
+                        arrived.mean(axis=0) / scale,
+                        color="#666666",
+                        ls="--",
+                        lw=1.3,
+                        zorder=20,
+                        label=f"arrived (demand), {run.name}",
+                    )
+                mean, low, high = style.t_band(cleared / scale)
+                ax.plot(dates, mean, label=f"cleared, {run.name}", **style.series_line(k))
+                if len(run.replications) > 1:
+                    ax.fill_between(dates, low, high, **style.band(k))
+            title = f"{study.gate_label(gate)}, {direction}"
+            if not value:
+                caps = [(k, c) for k, run in study.iter_runs() for c in run.daily_caps(gate, direction)]
+                distinct = list(dict.fromkeys(c for _, c in caps))
+                for cap, where in distinct:
+                    owners = [study.names[k] for k, c in caps if c == (cap, where)]
+                    who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
+                    ax.axhline(cap, color="black", lw=1.1, ls="-.")
+                    ax.annotate(
+                        f"daily cap {cap} ({where}{who})",
+                        (0.005, cap),
+                        xycoords=("axes fraction", "data"),
+                        xytext=(0, 2),
+                        textcoords="offset points",
+                        fontsize=8,
+                    )
+                if not distinct:
+                    title += " (no daily cap)"
+                    uncapped = True
+            ax.set_title(title)
+            ax.set_ylabel(unit)
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.08)
+            style.date_axis(ax)
+            ax.tick_params(labelbottom=True)
+    handles, _ = next(ax for ax in axes.flat if ax.get_lines()).get_legend_handles_labels()
+    if n_reps > 1:
+        handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps)))
+    if not value:
+        handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label="daily cap set in the scenario"))
+        if uncapped:
+            handles.append(Line2D([], [], color="none", label=NO_CAP))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))
+    what = "Cleared value" if value else "Trucks cleared"
+    title = f"{what} a day against demand" + ("" if value else " and daily caps")
+    title += " (weekly means)" if weekly else ""
+    style.suptitle(fig, title)
+    caption = (
+        f"{what} per calendar day"
+        + (", averaged over each week," if weekly else "")
+        + " (lines: mean over replications with their 95% band) and what arrived "
+        "that day (dashed grey, the demand; of the base scenario)"
+        + ("." if value else "; dash-dotted black: daily caps where the scenario sets one.")
+        + " Days partly outside the run are left out; the warm-up is included."
+    )
+    return style.save(fig, out, "daily_value" if value else "daily_trucks", title, caption, source)
+
+
+def daily(study: Study, out: Path, source: str) -> list[style.Written]:
+    return [_plot(study, out, source, value=False), _plot(study, out, source, value=True)]

@@ -1,0 +1,373 @@
+"""The policy report (``bordersim report``): one HTML page a planner opens in a browser, no server.
+
+It puts together what the other commands saved: the figures (drawn by :mod:`sim.plots`, embedded in the
+page as PNG data, with links to the SVG files beside it), the comparison tables with their confidence
+intervals (read from ``comparison.csv``, or ``summary.csv`` for a single run), each scenario's key
+parameters with the source cited beside them in the scenario files, what each policy changes, and the
+manifests. Like the plots it reads results only: it never runs the model.
+
+The page is rendered from the Jinja2 template ``sim/templates/report.html.j2`` (autoescaped), written to
+``<folder>/report/index.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+
+import sim
+from sim.analysis.compare import wide
+from sim.analysis.metrics import ALL
+from sim.errors import UserError
+from sim.plots import PLOTS_DIR, plot_study
+from sim.plots.source import RunData, Study, load_study, manifest_text
+from sim.plots.style import Written
+from sim.results import write_bytes_atomic
+from sim.scenario_sources import Key, header_comment, source_of
+
+REPORT_DIR = "report"
+TEMPLATE = "report.html.j2"
+MAX_CHANGES = 80  # rows of "what the policy changes" shown before the rest is summarised
+SKIP_IN_CHANGES = {("name",), ("description",)}
+
+
+@dataclass
+class Table:
+    """A table as the template draws it: headers, rows of cells and which cells are significant."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    marks: list[list[bool]]
+    open: bool = False
+
+
+# --------------------------------------------------------------------------------------------------
+# tables of results
+# --------------------------------------------------------------------------------------------------
+def _comparison_frame(study: Study) -> pd.DataFrame:
+    """The comparison as saved (comparison.csv), or a single run's summary.csv in the same shape."""
+    if study.comparison is not None:
+        return study.comparison
+    summary = study.folder / "summary.csv"
+    if not summary.is_file():
+        raise UserError.single(str(study.folder), "summary.csv", "missing: the run is not complete yet")
+    df = pd.read_csv(summary)
+    return df.assign(scenario=study.names[0], role="base")
+
+
+def _group_title(study: Study, gate: str, direction: str) -> str:
+    where = "All gates" if gate == ALL else study.gate_label(gate)
+    how = "both directions" if direction == ALL else direction
+    return f"{where}, {how}"
+
+
+def result_tables(study: Study) -> list[Table]:
+    comp = _comparison_frame(study)
+    comp = comp.astype({"gate": str, "direction": str})
+    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
+    gate_order = [*study.gates(), ALL]
+    direction_order = [ALL, "export", "import"]
+
+    def order(g: tuple[str, str]) -> tuple:
+        """The province first, then each gate in the scenario's order (both directions, export,
+        import), then all gates per direction."""
+        gate, direction = g
+        where = gate_order.index(gate) if gate in gate_order else len(gate_order)
+        how = direction_order.index(direction) if direction in direction_order else 9
+        return (g != (ALL, ALL), where, how, g)
+
+    groups.sort(key=order)
+    tables = []
+    for gate, direction in groups:
+        headers, rows, marks = wide(comp, study.names, gate, direction)
+        # each Δ column stands right of its policy's column: "Δ vs base" says all, and keeps the table narrow
+        headers = [h if not h.startswith("Δ ") else "Δ vs base" for h in headers]
+        tables.append(Table(_group_title(study, gate, direction), headers, rows, marks, open=not tables))
+    return tables
+
+
+# --------------------------------------------------------------------------------------------------
+# scenario parameters and their sources
+# --------------------------------------------------------------------------------------------------
+def _files(run: RunData, study: Study) -> list[Path]:
+    for entry in study.manifest.get("scenarios") or []:
+        if entry.get("name") == run.name:
+            return [Path(f) for f in entry.get("files") or []]
+    return [Path(f) for f in run.manifest.get("scenario_files") or []]
+
+
+def _overrides(run: RunData, study: Study) -> list[str]:
+    for entry in study.manifest.get("scenarios") or []:
+        if entry.get("name") == run.name:
+            return list(entry.get("overrides") or [])
+    return list(run.manifest.get("overrides") or [])
+
+
+def _hours_text(hours: Any) -> str:
+    if not hours:
+        return "always open"
+    if isinstance(hours, str | list):
+        return ", ".join(hours) if isinstance(hours, list) else hours
+    text = ", ".join(hours.get("windows") or []) or "closed"
+    days = hours.get("days") or []
+    if days and len(days) < 7:
+        text += " " + "/".join(d.capitalize() for d in days)
+    closed = hours.get("closed") or []
+    if closed:
+        text += f"; {len(closed)} closed period{'s' if len(closed) > 1 else ''}"
+    return text
+
+
+def _dist_text(d: Any, unit: str) -> str:
+    if not isinstance(d, dict):
+        return str(d)
+    params = ", ".join(
+        f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in d.items() if k != "dist"
+    )
+    return f"{d.get('dist')} ({params}) {unit}"
+
+
+def _src(files: list[Path], *key: str) -> str:
+    found = source_of(files, tuple(key))
+    return str(found) if found else ""
+
+
+def key_parameters(run: RunData, files: list[Path]) -> Table:
+    """Per gate: yard, shared pools and each stage's servers, hours, cap and service, with sources."""
+    unit = {"hours": "h", "minutes": "min", "days": "d"}.get(run.run.get("time_unit", "hours"), "")
+    rows = []
+    for g, spec in run.gates.items():
+        spec = spec or {}
+        label = run.gate_label(g)
+        cap = (spec.get("yard") or {}).get("capacity")
+        rows.append(
+            [
+                label,
+                "",
+                "yard",
+                f"{cap} trucks" if cap else "unlimited",
+                "",
+                "",
+                "",
+                _src(files, "gates", g, "yard", "capacity"),
+            ]
+        )
+        for rname, pool in (spec.get("resources") or {}).items():
+            rows.append(
+                [
+                    label,
+                    "both",
+                    f"{rname} (shared pool)",
+                    str(pool.get("servers")),
+                    _hours_text(pool.get("hours")),
+                    str(pool.get("daily_cap") or ""),
+                    "",
+                    _src(files, "gates", g, "resources", rname, "servers"),
+                ]
+            )
+        for d in ("export", "import"):
+            flow = spec.get(d) or {}
+            for sname, st in (flow.get("stages") or {}).items():
+                st = st or {}
+                servers = st.get("servers")
+                if st.get("resource"):
+                    servers = f"pool: {st['resource']}"
+                elif servers == "unlimited":
+                    servers = "unlimited (a delay)"
+                lane = st.get("green_lane")
+                if lane:
+                    servers = f"{servers} + green lane {lane.get('servers')}"
+                extra = []
+                if st.get("applies_to"):
+                    extra.append("only " + ", ".join(f"{k}={v}" for k, v in st["applies_to"].items()))
+                if st.get("priority"):
+                    extra.append(
+                        "priority: "
+                        + "; ".join(
+                            ", ".join(f"{k}={v}" for k, v in (p.get("when") or {}).items())
+                            for p in st["priority"]
+                        )
+                    )
+                if st.get("service_when"):
+                    extra.append(f"+{len(st['service_when'])} service rule(s)")
+                service = _dist_text(st.get("service"), unit) + (f" ({'; '.join(extra)})" if extra else "")
+                key = ("servers",) if "servers" in st and not st.get("resource") else ("service",)
+                rows.append(
+                    [
+                        label,
+                        d,
+                        sname.replace("_", " "),
+                        str(servers),
+                        _hours_text(st.get("hours")) if not st.get("resource") else "pool's hours",
+                        str(st.get("daily_cap") or ""),
+                        service,
+                        _src(files, "gates", g, d, "stages", sname, *key),
+                    ]
+                )
+    headers = ["gate", "direction", "stage / pool", "servers", "hours", "daily cap", "service time", "source"]
+    return Table("Key parameters", headers, rows, [[False] * len(headers) for _ in rows])
+
+
+def _flatten(data: Any, prefix: Key = ()) -> dict[Key, Any]:
+    if isinstance(data, dict) and data:
+        out: dict[Key, Any] = {}
+        for k, v in data.items():
+            out.update(_flatten(v, (*prefix, str(k))))
+        return out
+    return {prefix: data}
+
+
+def _value_text(v: Any) -> str:
+    """A scenario value as its YAML reads: '07:00-18:00', '[]', '{when: {perishable: true}}'."""
+    if v is None:
+        return "—"
+    if isinstance(v, list) and all(isinstance(x, str | int | float) for x in v):
+        return ", ".join(map(str, v)) if v else "[]"
+    if isinstance(v, list | dict):
+        return yaml.safe_dump(v, default_flow_style=True, sort_keys=False, width=10_000).strip()
+    return str(v)
+
+
+def changes(base: RunData, run: RunData, files: list[Path]) -> tuple[list[list[str]], int]:
+    """What a policy changes from the base: key, base value, policy value, source (at most MAX_CHANGES)."""
+    a, b = _flatten(base.scenario), _flatten(run.scenario)
+    keys = [k for k in dict.fromkeys([*a, *b]) if k not in SKIP_IN_CHANGES and a.get(k) != b.get(k)]
+    rows = []
+    for k in keys[:MAX_CHANGES]:
+        rows.append([".".join(k), _value_text(a.get(k)), _value_text(b.get(k)), _src(files, *k)])
+    return rows, max(0, len(keys) - MAX_CHANGES)
+
+
+def _derived_arrivals(run: RunData) -> list[list[str]]:
+    """Arrival rates derived from trade value, as the resolved scenario.yaml's header lists them."""
+    try:
+        lines = (run.folder / "scenario.yaml").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    rows, inside = [], False
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        if "derived from 'demand'" in line:
+            inside = True
+            continue
+        if inside and line.startswith("#   ") and ":" in line:
+            name, rate = line[4:].split(":", 1)
+            rows.append([name.strip(), rate.strip()])
+    return rows
+
+
+def scenario_context(study: Study) -> list[dict[str, Any]]:
+    out = []
+    for k, run in study.iter_runs():
+        files = _files(run, study)
+        policy_rows, more = changes(study.base, run, files) if k > 0 else ([], 0)
+        out.append(
+            {
+                "name": run.name,
+                "role": "base" if k == 0 else "policy",
+                "description": str(run.scenario.get("description") or "").strip(),
+                "files": [
+                    {"path": str(f), "exists": f.is_file(), "header": header_comment(f)} for f in files
+                ],
+                "overrides": _overrides(run, study),
+                "folder": str(run.folder),
+                "replications": len(run.replications),
+                "window": _window(run),
+                "parameters": key_parameters(run, files) if k == 0 else None,
+                "arrivals": _derived_arrivals(run) if k == 0 else [],
+                "changes": policy_rows,
+                "more_changes": more,
+                "manifest": manifest_text(run.manifest),
+            }
+        )
+    return out
+
+
+def _window(run: RunData) -> str:
+    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    warm = run.warmup * run.unit_hours
+    text = f"{run.start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} ({run.days:g} days)"
+    if warm:
+        text += f"; the first {warm:g} h are a warm-up, left out of the statistics"
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# figures and page
+# --------------------------------------------------------------------------------------------------
+def _figure(w: Written, report_dir: Path) -> dict[str, Any]:
+    data = base64.b64encode(w.png.read_bytes()).decode("ascii")
+    svg = os.path.relpath(w.svg, report_dir) if w.svg is not None else None
+    png = os.path.relpath(w.png, report_dir)
+    return {
+        "name": w.name,
+        "title": w.title,
+        "caption": w.caption,
+        "src": f"data:image/png;base64,{data}",
+        "png": png.replace(os.sep, "/"),
+        "svg": svg.replace(os.sep, "/") if svg else None,
+        "width": w.width_px,
+        "height": w.height_px,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sim", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _title(study: Study) -> str:
+    if study.kind == "comparison":
+        return f"Policy comparison: {study.names[0]} (base) vs {', '.join(study.names[1:])}"
+    return f"Run report: {study.names[0]}"
+
+
+def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
+    m = study.manifest
+    reps = sorted({len(r.replications) for r in study.runs})
+    context = {
+        "title": _title(study),
+        "kind": study.kind,
+        "folder": str(study.folder),
+        "names": study.names,
+        "replications": "/".join(map(str, reps)),
+        "root_seed": m.get("root_seed"),
+        "window": _window(study.base),
+        "command": " ".join(map(str, m.get("command") or [])),
+        "figures": [_figure(w, report_dir) for w in figures],
+        "tables": result_tables(study),
+        "scenarios": scenario_context(study),
+        "manifest": manifest_text(m),
+        "version": sim.__version__,
+        "confidence": f"{100 * float(m.get('confidence') or 0.95):g}%",
+    }
+    return _environment().get_template(TEMPLATE).render(**context)
+
+
+def build_report(folder: str | Path) -> tuple[Path, list[Written]]:
+    """Draw the figures into ``folder/plots`` and write ``folder/report/index.html``; returns its path."""
+    folder = Path(folder)
+    study = load_study(folder)
+    figures = plot_study(study, folder / PLOTS_DIR)
+    report_dir = folder / REPORT_DIR
+    report_dir.mkdir(parents=True, exist_ok=True)
+    html = render(study, figures, report_dir)
+    target = report_dir / "index.html"
+    write_bytes_atomic(target, html.encode("utf-8"))
+    return target, figures
