@@ -91,9 +91,12 @@ WARMUP_TRUCKS = 2_000
 # The bare SimPy model
 # ------------------------------------------------------------------------------------------------------
 def _blocks(gen: np.random.Generator, mean: float) -> Iterator[float]:
-    """Exponential draws with ``mean``, fetched from numpy BLOCK at a time (pre-drawn, not scalar calls)."""
+    """Exponential draws with ``mean``, fetched from numpy BLOCK at a time (pre-drawn, not scalar calls).
+
+    Drawn by inversion of uniforms, -mean * log(1 - U), as the engine draws service times (so that a
+    truck keeps its quantile under every policy): both models then simulate the very same trucks."""
     while True:
-        yield from gen.exponential(mean, BLOCK).tolist()
+        yield from (-mean * np.log1p(-gen.random(BLOCK))).tolist()
 
 
 def _arrival_times(gen: np.random.Generator, rate: float, horizon: float) -> Iterator[float]:

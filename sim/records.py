@@ -30,7 +30,10 @@ import numpy as np
 import pandas as pd
 
 NAN = float("nan")
+_CHUNK = 4096
+_NAN_CHUNK = array("d", [NAN] * _CHUNK)
 INSIDE, CLEARED, TURNED_BACK, DIVERTED = 0, 1, 2, 3
+_INSIDE_CHUNK = array("b", [INSIDE] * _CHUNK)
 STATUSES = ["inside", "cleared", "turned_back", "diverted"]
 
 
@@ -124,25 +127,28 @@ class Recorder:
         self.t_tonnage.append(tonnage)
         self.t_arrival.append(arrival)
         self.t_origin.append(origin)
-        self.t_yard.append(NAN)
-        self.t_cleared.append(NAN)
-        self.t_exit.append(NAN)
-        self.t_status.append(INSIDE)
+        tid = len(self.t_flow) - 1
+        if tid >= len(self.t_status):  # columns filled in later grow a chunk at a time (hot path)
+            self.t_yard.extend(_NAN_CHUNK)
+            self.t_cleared.extend(_NAN_CHUNK)
+            self.t_exit.extend(_NAN_CHUNK)
+            self.t_status.extend(_INSIDE_CHUNK)
         self.t_shelf.append(shelf_left_h)
         self.t_cost.append(cost_per_day)
         self.t_from.append(diverted_from)
-        return len(self.t_flow) - 1
+        return tid
 
     def tables(self, horizon: float, unit_hours: float = 1.0) -> Tables:
         flows = np.frombuffer(self.t_flow, dtype=np.int32) if len(self.t_flow) else np.zeros(0, np.int32)
         gate_of_flow = np.array([self.gate_names.index(g) for g, _ in self.flow_keys], dtype=np.int32)
         dir_of_flow = np.array([0 if d == "export" else 1 for _, d in self.flow_keys], dtype=np.int32)
         classes = _ints(self.t_class)
-        cleared = _floats(self.t_cleared)
+        n = len(flows)
+        cleared = _floats(self.t_cleared)[:n]
         arrival = _floats(self.t_arrival)
         origin = _floats(self.t_origin)
-        exit_ = _floats(self.t_exit)
-        status = _ints(self.t_status)
+        exit_ = _floats(self.t_exit)[:n]
+        status = _ints(self.t_status)[:n]
         end = np.where(np.isnan(exit_), horizon, exit_)
         # service hours per truck row (pure delays such as waiting for a test result count as service)
         s_truck = _ints(self.s_truck, np.int64)
@@ -168,7 +174,7 @@ class Recorder:
                 "tonnage_t": _floats(self.t_tonnage),
                 "arrival": arrival,
                 "origin_arrival": origin,
-                "yard_entry": _floats(self.t_yard),
+                "yard_entry": _floats(self.t_yard)[:n],
                 "cleared": cleared,
                 "exit": exit_,
                 "status": _cat(status, STATUSES),

@@ -339,7 +339,10 @@ class Model:
         """Draw everything the truck will need at this gate and start its process."""
         steps, yard_step = self._route(flow, attrs, key)
         services = [s.draw_diverted() for s in steps] if diverted else [s.draw() for s in steps]
-        returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
+        if any(s.returns is not None for s in steps):
+            returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
+        else:
+            returns = _NO_RETURNS[len(steps)]
         deadline, divert, travel = math.inf, False, 0.0
         if flow.patience is not None:
             ren = flow.spec.reneging
@@ -501,6 +504,9 @@ class Model:
                 progress(k / steps)
         self._snapshot()  # the state at the horizon itself: what is left inside
         return self.recorder.tables(self.horizon, self.cal.unit_hours)
+
+
+_NO_RETURNS = [(0.0,) * n for n in range(64)]  # shared by every truck whose route has no return trips
 
 
 def pos_reached_yard(yard_step: int, n_steps: int) -> bool:
