@@ -422,7 +422,7 @@ class Model:
             s_released(now + back)
         if yard_req is not None:
             yard.release(yard_req)  # type: ignore[union-attr]
-        if pos_reached_yard(yard_step, len(steps)):
+        if yard_step < len(steps):  # it passed the yard entry (unless the yard comes after its last stage)
             self.in_yard[flow.gate] -= 1
         rec.t_cleared[tid] = env.now
         rec.t_exit[tid] = env.now
@@ -507,12 +507,6 @@ class Model:
 
 
 _NO_RETURNS = [(0.0,) * n for n in range(64)]  # shared by every truck whose route has no return trips
-
-
-def pos_reached_yard(yard_step: int, n_steps: int) -> bool:
-    """Whether a truck that completed its route passed the yard entry (it did unless the yard is after
-    its last applicable stage)."""
-    return yard_step < n_steps
 
 
 def _service_stream(
