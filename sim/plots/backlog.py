@@ -118,15 +118,7 @@ def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
                 )
             cap = study.base.yard_capacity(gate)
             if column == "yard_occupancy" and cap:
-                ax.axhline(cap, color="black", ls="--", lw=1)
-                ax.annotate(
-                    f"yard capacity {cap}",
-                    (0.005, cap),
-                    xycoords=("axes fraction", "data"),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    fontsize=8,
-                )
+                style.level_line(ax, cap, f"yard capacity {cap}")
             ax.set_title(f"{study.gate_label(gate)}: {what.lower()}")
             ax.set_ylabel("trucks" + (" (daily peak)" if daily else ""))
             ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))

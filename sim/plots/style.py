@@ -179,6 +179,19 @@ def hours_text(h: float) -> str:
     return f"{h / 24:.1f} d ({h:.0f} h)"
 
 
+def level_line(ax: Axes, y: float, label: str, ls: str = "--", lw: float = 1.0) -> None:
+    """A horizontal reference level (a yard capacity, a daily cap) labelled at the left edge."""
+    ax.axhline(y, color="black", ls=ls, lw=lw)
+    ax.annotate(
+        label,
+        (0.005, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 2),
+        textcoords="offset points",
+        fontsize=8,
+    )
+
+
 def no_data(ax: Axes, text: str = "no trucks in this flow after the warm-up") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_xticks([])

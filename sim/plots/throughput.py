@@ -127,15 +127,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                 for cap, where in distinct:
                     owners = [study.names[k] for k, c in caps if c == (cap, where)]
                     who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
-                    ax.axhline(cap, color="black", lw=1.1, ls="-.")
-                    ax.annotate(
-                        f"daily cap {cap} ({where}{who})",
-                        (0.005, cap),
-                        xycoords=("axes fraction", "data"),
-                        xytext=(0, 2),
-                        textcoords="offset points",
-                        fontsize=8,
-                    )
+                    style.level_line(ax, cap, f"daily cap {cap} ({where}{who})", ls="-.", lw=1.1)
                 if not distinct:
                     title += " (no daily cap)"
                     uncapped = True
