@@ -196,3 +196,23 @@ def test_every_lang_son_scenario_runs_a_week(rel: str) -> None:
     s = load_scenario(SCENARIOS / "lang_son" / rel, ["run.horizon=168"]).scenario
     t = run_replication(s, replication_seed(1, 0))
     assert len(t.trucks) > 1000 and (t.trucks["status"] == "cleared").sum() > 100
+
+
+def test_priority_on_a_shared_pool_ranks_other_stages_trucks_as_ordinary() -> None:
+    """Fruit has priority at the export hand-over; imports share the drivers but their stage has no rule:
+    they must queue behind waiting fruit, not beside it."""
+    _, t = run_rules(
+        "gates.a.import={stages: {handover: {resource: drivers,"
+        " service: {dist: uniform, low: 0.3, high: 0.7}}}}",
+        "arrivals.a_import={gate: a, direction: import, truck_class: goods, rate: 30, per: day}",
+        "gates.a.export.stages.handover.priority={when: {perishable: true}}",
+        "gates.a.resources.drivers.servers=2",
+    )
+    st = t.stages[t.stages["stage"] == "handover"].merge(t.trucks[["truck", "commodity"]], on="truck")
+    fruit = st[(st["direction"] == "export") & (st["commodity"] == "fresh_fruit")]
+    imports = st[st["direction"] == "import"]
+    assert len(imports) > 100 and fruit["wait"].max() > 0.5  # the pool is contended
+    starts = imports["start"].to_numpy()
+    q, s0 = fruit["queued"].to_numpy(), fruit["start"].to_numpy()
+    overtaken = ((q[None, :] < starts[:, None] - 1e-9) & (s0[None, :] > starts[:, None] + 1e-9)).sum()
+    assert overtaken == 0

@@ -276,7 +276,7 @@ class Model:
             prio = None
             if isinstance(pool, simpy.PriorityResource):
                 ranks = (r for r, rule in enumerate(spec.priority) if matches(attrs, rule.when))
-                prio = next(ranks, len(spec.priority))
+                prio = next(ranks, NO_PRIORITY)
             rule = next((i + 1 for i, r in enumerate(spec.service_when) if matches(attrs, r.when)), 0)
             bans = tuple(sorted((t0, t1) for t0, t1, when in st.bans if matches(attrs, when)))
             steps.append(
@@ -506,6 +506,7 @@ class Model:
         return self.recorder.tables(self.horizon, self.cal.unit_hours)
 
 
+NO_PRIORITY = 1_000_000  # the rank of a truck no rule favours, the same at every stage sharing a pool
 _NO_RETURNS = [(0.0,) * n for n in range(64)]  # shared by every truck whose route has no return trips
 
 
