@@ -19,8 +19,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from scipy import optimize, stats
 
 import sim
@@ -152,12 +154,13 @@ def _bracket_and_solve(gap: Callable[[float], float], target: float, result: Cal
     lo, hi = 0.9, 1.1  # the scale is near 1 when arrivals were derived from the target; widen if not
     while gap(hi) < 0:
         if hi >= SCALE_LIMITS[1]:
-            best = max(e.mean for e in result.evaluations)
+            best = max(result.evaluations, key=lambda e: e.mean)
             raise UserError.single(
                 None,
                 "--target-usd",
-                f"cannot be reached: even at {hi:g} times the arrivals the scenario clears only "
-                f"USD {best:,.0f} (its capacity, hours and closures bound it); target USD {target:,.0f}",
+                f"cannot be reached: up to {hi:g} times the arrivals the most the scenario clears is "
+                f"USD {best.mean:,.0f} (at {best.scale:g} times; its capacity, hours and closures bound it, "
+                f"and beyond that more trucks give up); target USD {target:,.0f}",
             )
         lo, hi = hi, min(hi * 1.5, SCALE_LIMITS[1])
     while gap(lo) > 0:
@@ -191,18 +194,30 @@ def calibrated_yaml(loaded: LoadedScenario, out: Path, cal: Calibration, command
     for e in cal.evaluations:
         err = e.mean / cal.target - 1
         lines.append(f"#   {e.scale:.6f} -> USD {e.mean:,.0f} +- {e.half_width():,.0f} ({err:+.3%})")
-    lines += [
+    lines.append(
         f"# Result: scale {cal.scale:.6f}; cleared USD {final.mean:,.0f} +- {final.half_width():,.0f} "
-        f"(error {cal.error:+.4%}).",
-        f"extends: {rel}",
-        f"name: {s.name}_calibrated",
-        "run:",
-        f"  seed: {cal.root_seed}",
-        f"  replications: {cal.replications}",
-    ]
+        f"(error {cal.error:+.4%})."
+    )
+    # the command line's --set overrides are part of what was calibrated: carry them into the file
+    body: dict[str, Any] = {}
+    for assignment in loaded.overrides:
+        _set_path(body, assignment)
+    body.update({"extends": rel, "name": f"{s.name}_calibrated"})
+    body.setdefault("run", {}).update({"seed": cal.root_seed, "replications": cal.replications})
     if s.demand is not None:
-        lines += ["demand:", f"  scale: {s.demand.scale * cal.scale:.8g}"]
-    if s.arrivals:
-        lines.append("arrivals:")
-        lines += [f"  {k}: {{rate: {a.rate * cal.scale:.8g}}}" for k, a in s.arrivals.items()]
-    return "\n".join(lines) + "\n"
+        body.setdefault("demand", {})["scale"] = float(f"{s.demand.scale * cal.scale:.8g}")
+    for k, a in s.arrivals.items():
+        body.setdefault("arrivals", {}).setdefault(k, {})["rate"] = float(f"{a.rate * cal.scale:.8g}")
+    ordered = {k: body[k] for k in ("extends", "name") if k in body} | {
+        k: v for k, v in body.items() if k not in ("extends", "name")
+    }
+    return "\n".join(lines) + "\n" + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)
+
+
+def _set_path(body: dict[str, Any], assignment: str) -> None:
+    key, _, raw = assignment.partition("=")
+    node = body
+    parts = [p for p in key.strip().split(".") if p]
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = yaml.safe_load(raw)

@@ -85,6 +85,16 @@ def cmd_calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     write_bytes_atomic(target, calibrated_yaml(loaded, target, cal, command).encode("utf-8"))
     final = cal.final
+    spread = final.half_width() / args.target_usd
+    if spread > args.tolerance:
+        err.print(
+            f"[yellow]note:[/] the 95% interval of the cleared value (+- {spread:.1%} of the target) is "
+            "wider "
+            f"than the tolerance ({args.tolerance:.1%}): the scale is pinned down on these seeds only; "
+            "more replications would narrow it",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(
         f"scale {cal.scale:.6f}: cleared USD {final.mean:,.0f} +- {final.half_width():,.0f} (95% CI), "
         f"error {cal.error:+.3%} after {len(cal.evaluations)} evaluations; wrote {target}",

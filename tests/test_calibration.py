@@ -41,7 +41,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
 ) -> None:
     src = in_tmp / "small.yaml"
     src.write_text((SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 120"))
-    s = load_scenario(src).scenario
+    s = load_scenario(src, ["run.warmup=12"]).scenario
     target = sum(cleared_value(scaled(s, 0.8), 5, r) for r in range(2)) / 2
     code = main(
         [
@@ -57,6 +57,8 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
             "0.002",
             "--jobs",
             "2",
+            "--set",
+            "run.warmup=12",
         ]
     )
     assert code == 0
@@ -65,6 +67,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     assert text.startswith("# Calibrated by")
     calibrated = load_scenario(out).scenario
     assert calibrated.run.replications == 2
+    assert calibrated.run.warmup == 12  # the command line's --set is part of what was calibrated
     ratio = calibrated.arrivals["huu_nghi_export"].rate / s.arrivals["huu_nghi_export"].rate
     assert ratio == pytest.approx(0.8, abs=0.005)
     got = sum(cleared_value(calibrated, 5, r) for r in range(2)) / 2

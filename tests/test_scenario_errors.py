@@ -30,10 +30,10 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 CASES = {
     "unknown key": (GOOD.replace("servers: 3", "servers: 3\n          servres: 2"), "servres", "unknown key"),
-    "wrong type": (GOOD.replace("servers: 3", "servers: three"), "servers", "integer"),
+    "wrong type": (GOOD.replace("servers: 3", "servers: three"), "servers", "whole number of servers"),
     "zero rate": (GOOD.replace("rate: 2.55", "rate: 0"), "arrivals.trucks.rate", "greater than 0"),
     "negative rate": (GOOD.replace("rate: 2.55", "rate: -1"), "arrivals.trucks.rate", "greater than 0"),
-    "servers < 1": (GOOD.replace("servers: 3", "servers: 0"), "servers", "greater than or equal to 1"),
+    "servers < 1": (GOOD.replace("servers: 3", "servers: 0"), "servers", "at least 1"),
     "missing resource": (
         GOOD.replace("servers: 3", "resource: desks"),
         "gates.gate.export.stages.service.resource",
@@ -78,6 +78,7 @@ def test_error_names_the_line(in_tmp: Path, capsys: pytest.CaptureFixture[str]) 
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if "servers: 0" in ln)
     code, out = run_cli(["validate", str(write(in_tmp, text))], capsys)
     assert code == 2 and f"line {line}" in out
+    assert len(out.strip().splitlines()) == 1  # one problem, one message (not one per union member)
 
 
 def test_unreadable_file(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

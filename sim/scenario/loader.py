@@ -150,13 +150,15 @@ def _locate(files: Iterable[Path], loc: Sequence[str | int]) -> tuple[str, int |
 
 
 def _describe(err: dict[str, Any]) -> str:
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return "unknown key (check the spelling; see the README for the scenario format)"
     if err["type"] == "missing":
         return "required field is missing"
     if err["type"] == "union_tag_invalid":
         return f"{msg}"
+    if err["type"] == "value_error":  # our own validators already say what they got
+        return msg
     if "input" in err and err["type"] not in ("model_type",) and not isinstance(err["input"], dict):
         return f"{msg} (got {err['input']!r})"
     return msg
@@ -167,7 +169,9 @@ def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
     tags = {"exponential", "deterministic", "uniform", "triangular", "lognormal", "gamma", "empirical"}
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+        if isinstance(part, str) and (
+            "[" in part or part.startswith("function-") or part.startswith("constrained-")
+        ):
             continue
         follows_distribution = out and out[-1] in ("service", "value_usd", "tonnage_t")
         if isinstance(part, str) and part in tags and follows_distribution:
@@ -191,8 +195,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
             loc = _clean_loc(err["loc"])
             file, line = _locate(files, loc)
             dotted = ".".join(str(p) for p in loc)
-            if overrides and any(o.split("=", 1)[0].strip() == dotted for o in overrides):
-                file, line = f"{file} (with --set {dotted})", None
+            keys = [o.split("=", 1)[0].strip() for o in overrides]
+            culprit = next((k for k in keys if k == dotted or k.startswith(dotted + ".")), None)
+            if culprit is not None:  # the value came from the command line, not from the file's line
+                file, line = f"{file} (with --set {culprit})", None
             problems.append(Problem(file, dotted, _describe(err), line))
         raise UserError(problems) from None
     refs = reference_problems(scenario)

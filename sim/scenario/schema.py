@@ -249,6 +249,14 @@ class Stage(Strict):
 
     _hours = field_validator("hours", mode="before")(_hours_from_text)
 
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _servers(cls, v: object) -> object:
+        # one clear message instead of one per member of the union
+        if v is None or v == "unlimited" or (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+            return v
+        raise ValueError(f"must be a whole number of servers, at least 1, or 'unlimited' (got {v!r})")
+
     @field_validator("priority", mode="before")
     @classmethod
     def _one_rule(cls, v: object) -> object:
