@@ -47,7 +47,7 @@ COMPARE_REPLICATIONS = 10
 err_console = Console(stderr=True)
 out_console = Console()
 if not out_console.is_terminal:  # a file or a pipe has no width: do not squeeze tables into 80 columns
-    out_console = Console(width=140)
+    out_console = Console(width=220)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -360,14 +360,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 RUN_COLUMNS = [
-    ("cleared_per_day", "cleared/day"),
-    ("cleared_value_usd", "value (USD m)"),
-    ("mean_clearance_h", "mean (h)"),
-    ("p95_clearance_h", "p95 (h)"),
-    ("peak_backlog", "peak backlog"),
-    ("still_inside", "inside"),
-    ("spoiled_trucks", "spoiled"),
-    ("waiting_cost_usd", "wait cost (USD m)"),
+    ("arrived", "arrived"),
+    ("cleared", "cleared"),
+    ("still_inside", "inside at end"),
+    ("cleared_per_day", "cleared a day"),
+    ("cleared_value_usd", "cleared value (USD million)"),
+    ("mean_clearance_h", "mean clearance (h)"),
+    ("p95_clearance_h", "p95 clearance (h)"),
+    ("peak_backlog", "peak outside queue (per gate)"),
+    ("spoiled_trucks", "spoiled cargoes"),
+    ("waiting_cost_usd", "waiting cost (USD million)"),
 ]
 
 
