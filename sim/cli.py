@@ -416,7 +416,7 @@ def _display_names(loaded: Sequence[LoadedScenario], paths: Sequence[Path]) -> l
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.compare import comparison, markdown, wide
-    from sim.experiment import REUSE, Experiment, plan, scenario_digest
+    from sim.experiment import REUSE, Experiment, model_digest, plan, scenario_digest
     from sim.parallel import check_backend
     from sim.results import versions, write_bytes_atomic, write_json_atomic
     from sim.scenario import load_scenario
@@ -446,7 +446,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         digest = scenario_digest(ld.scenario)
         if digest not in by_digest:
             folder = _finished_run(ld.scenario.name, digest, seed, replications)
-            folder = folder or Path("results") / ld.scenario.name / f"crn-seed{seed}-{digest[:10]}"
+            code = model_digest()[:6]  # a model change gives a new folder: never mix code versions
+            folder = folder or Path("results") / ld.scenario.name / f"crn-seed{seed}-{digest[:10]}-{code}"
             by_digest[digest] = len(experiments)
             experiments.append(Experiment(ld, folder, seed, replications))
         which.append(by_digest[digest])
@@ -510,6 +511,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _finished_run(name: str, digest: str, seed: int, replications: int) -> Path | None:
     """A run folder under results/<name>/ of this very scenario and seed with replications 0..R-1 done."""
+    from sim.experiment import model_digest
     from sim.results import done_replications, read_manifest
 
     parent = Path("results") / name
@@ -520,6 +522,7 @@ def _finished_run(name: str, digest: str, seed: int, replications: int) -> Path 
         if (
             manifest
             and manifest.get("scenario_sha256") == digest
+            and manifest.get("model_sha256") == model_digest()
             and manifest.get("root_seed") == seed
             and set(range(replications)) <= done_replications(folder)
         ):

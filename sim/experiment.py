@@ -19,6 +19,7 @@ were started. It is not meant for users.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -271,6 +272,7 @@ def _write_manifest(exp: Experiment, run: dict[str, Any]) -> None:
         "scenario_files": [str(f) for f in exp.loaded.files],
         "overrides": list(exp.loaded.overrides),
         "scenario_sha256": scenario_digest(s),
+        "model_sha256": model_digest(),
         **exp.about,
         "root_seed": exp.root_seed,
         "replications": exp.replications,
@@ -301,6 +303,26 @@ def _write_manifest(exp: Experiment, run: dict[str, Any]) -> None:
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat()
+
+
+MODEL_SOURCES = ("model", "random_streams.py", "records.py", "calendar.py", "scenario")
+
+
+@functools.cache
+def model_digest() -> str:
+    """A fingerprint of the code that turns a scenario and a seed into records.
+
+    Saved results are reused only when both the scenario and this fingerprint match: after a change to
+    the model, old replications would otherwise be mixed with new ones, numbers that look right but are not.
+    """
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in MODEL_SOURCES:
+        path = root / name
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def scenario_digest(scenario: Scenario) -> str:

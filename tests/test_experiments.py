@@ -307,3 +307,35 @@ def test_confidence_intervals_cover_erlang_c_at_the_nominal_rate(tmp_path: Path)
         row = s[(s["gate"] == "all") & (s["direction"] == "all") & (s["metric"] == "mean_wait_h")].iloc[0]
         covered += row["ci_low"] <= wq <= row["ci_high"]
     assert covered >= 34, f"95% intervals covered Erlang C's {wq:.4f} in only {covered} of 40 experiments"
+
+
+def test_saved_runs_are_reused_only_by_the_same_model_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comparison reuses a finished run only if the scenario, seed and model code all match: after a model
+    change, old replications must not be mixed into new results."""
+    import sim.experiment as experiment
+    from sim.cli import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    base = str(SCENARIOS / "examples" / "mmc.yaml")
+    args = [
+        "compare",
+        base,
+        base,
+        "--replications",
+        "2",
+        "--jobs",
+        "1",
+        "--set",
+        "run.horizon=50",
+        "--set",
+        "run.warmup=0",
+    ]
+    assert cli_main(args) == 0
+    first = sorted((tmp_path / "results" / "mmc").iterdir())
+    assert cli_main(args) == 0
+    assert sorted((tmp_path / "results" / "mmc").iterdir()) == first  # reused
+    monkeypatch.setattr(experiment, "model_digest", lambda: "f" * 64)
+    assert cli_main(args) == 0
+    assert len(list((tmp_path / "results" / "mmc").iterdir())) == len(first) + 1  # rerun, not reused
