@@ -65,6 +65,15 @@ class _Step:
     bans: tuple[tuple[float, float], ...]
 
 
+@dataclass(frozen=True)
+class _Route:
+    """The steps a truck with a given attribute set takes through a flow, worked out once and cached."""
+
+    steps: list[_Step]
+    yard_step: int  # position in ``steps`` where the truck enters the yard
+    no_returns: tuple[float, ...] | None  # all-zero return trips, shared, when no step has any
+
+
 @dataclass
 class _FlowRuntime:
     index: int
@@ -75,7 +84,7 @@ class _FlowRuntime:
     stages: list[_StageRuntime]
     yard: simpy.Resource | None
     yard_at: int  # position in ``stages`` where the truck enters the yard
-    routes: dict[tuple, tuple[list[_Step], int]] = field(default_factory=dict)
+    routes: dict[tuple, _Route] = field(default_factory=dict)
     patience: Callable[[], float] | None = None
     divert_u: Callable[[], float] | None = None
     travel: Callable[[], float] | None = None
@@ -90,7 +99,7 @@ class _Truck:
     attrs: Attrs
     key: tuple
     services: list[float]
-    returns: list[float]
+    returns: list[float] | tuple[float, ...]
     deadline: float  # give up if still queued at this time (inf: never)
     divert: bool
     travel: float
@@ -256,7 +265,7 @@ class Model:
             intervals = open_intervals(hours, self.cal, self.horizon, cuts)
         return make_pool(self.env, servers, intervals, priority, daily_cap, self._midnights, self._wakeups)
 
-    def _route(self, flow: _FlowRuntime, attrs: Attrs, key: tuple) -> tuple[list[_Step], int]:
+    def _route(self, flow: _FlowRuntime, attrs: Attrs, key: tuple) -> _Route:
         """The steps a truck with these attributes takes, and the position where it enters the yard.
 
         ``key`` identifies the attribute set within the truck's class (its flag values, and the class)."""
@@ -292,8 +301,9 @@ class Model:
             )
         if yard_step < 0:
             yard_step = len(steps)  # the yard stage does not apply: enter the yard at the next one
-        flow.routes[key] = (steps, yard_step)
-        return steps, yard_step
+        no_returns = None if any(s.returns is not None for s in steps) else (0.0,) * len(steps)
+        flow.routes[key] = route = _Route(steps, yard_step, no_returns)
+        return route
 
     # ----------------------------------------------------------------------------------------------
     # processes
@@ -337,12 +347,12 @@ class Model:
         diverted: bool,
     ) -> None:
         """Draw everything the truck will need at this gate and start its process."""
-        steps, yard_step = self._route(flow, attrs, key)
+        route = self._route(flow, attrs, key)
+        steps, yard_step = route.steps, route.yard_step
         services = [s.draw_diverted() for s in steps] if diverted else [s.draw() for s in steps]
-        if any(s.returns is not None for s in steps):
+        returns = route.no_returns
+        if returns is None:
             returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
-        else:
-            returns = _NO_RETURNS[len(steps)]
         deadline, divert, travel = math.inf, False, 0.0
         if flow.patience is not None:
             ren = flow.spec.reneging
@@ -507,7 +517,6 @@ class Model:
 
 
 NO_PRIORITY = 1_000_000  # the rank of a truck no rule favours, the same at every stage sharing a pool
-_NO_RETURNS = [(0.0,) * n for n in range(64)]  # shared by every truck whose route has no return trips
 
 
 def _service_stream(
