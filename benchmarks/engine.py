@@ -12,7 +12,8 @@ Why the comparison is fair
     * Same work for SimPy. Both models schedule the same kinds of events (one arrival timeout per truck,
       then a request and a service timeout per stage) on the same SimPy version in the same process.
     * Same random numbers, drawn the same way. The bare model takes plain ``numpy.random.Generator``
-      objects; this script builds them with the engine's stream names (``sim.random_streams.stream`` only
+      objects; this script builds them with the engine's stream names
+      (``sim.model.random_streams.stream`` only
       constructs a Generator), so both models simulate the very same trucks: the finished counts must
       agree, which the script checks. Random numbers are PRE-DRAWN IN NUMPY BLOCKS of 2048 in both
       models (interarrival gaps cumulated into arrival times, service times drawn per stage), exactly as
@@ -66,8 +67,8 @@ import pandas as pd
 import simpy
 
 from sim.model import Model
-from sim.random_streams import replication_seed, stream
-from sim.records import Tables
+from sim.model.random_streams import replication_seed, stream
+from sim.model.records import Tables
 from sim.scenario import Scenario, load_scenario
 from sim.scenario import schema as S
 
@@ -79,7 +80,7 @@ RATE = 2.0  # trucks per hour
 STAGES = ("declaration", "customs", "crossing")
 SERVERS = (1, 2, 3)
 MEANS = (0.25, 0.6, 1.05)  # hours
-BLOCK = 2048  # numpy draws per block, as in sim.random_streams
+BLOCK = 2048  # numpy draws per block, as in sim.model.random_streams
 
 COST_RATIO_GOAL = 1.3
 BYTES_PER_TRUCK_STAGE_GOAL = 400.0

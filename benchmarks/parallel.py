@@ -3,7 +3,8 @@
 What is measured
     ``scenarios/lang_son_minimal.yaml`` with its horizon stretched (default 16 weeks instead of 4, so one
     replication takes a few seconds and start-up costs do not flatter or hide anything), 8 replications,
-    run exactly as ``bordersim run`` runs them: :func:`sim.experiment.run_experiments` on a local process
+    run exactly as ``bordersim run`` runs them:
+    :func:`sim.runner.experiment.run_experiments` on a local process
     pool, every table and the metrics written to Parquet in a fresh run folder, the manifest updated after
     every replication and the summary written at the end. The wall time covers all of it, pool start-up
     included.
@@ -42,10 +43,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiment import NEW, Experiment, plan, run_experiments
-from sim.parallel import Backend
-from sim.results import METRICS, read_table
+from sim.runner.backends import Backend
+from sim.runner.experiment import NEW, Experiment, plan, run_experiments
 from sim.scenario import load_scenario
+from sim.store.tables import METRICS, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "lang_son_minimal.yaml"

@@ -35,8 +35,8 @@ from sim.errors import UserError
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from sim.experiment import Experiment, Failure
-    from sim.parallel import Backend
+    from sim.runner.backends import Backend
+    from sim.runner.experiment import Experiment, Failure
     from sim.scenario import LoadedScenario
 
 EXIT_FAILED = 1
@@ -201,7 +201,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.plots import KINDS, plot
+    from sim.present.plots import KINDS, plot
 
     kinds = [k.strip() for text in args.kind for k in text.split(",") if k.strip()] or list(KINDS)
     unknown = [k for k in kinds if k not in KINDS]
@@ -216,7 +216,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.report import build_report
+    from sim.present.report import build_report
 
     page, written = build_report(args.folder)
     out_console.print(
@@ -305,7 +305,7 @@ def _run_all(
     on_start: Callable[[], None] | None = None,
 ) -> list[Failure]:
     """Run the experiments with progress bars; ``bars`` gives each bar's title and its experiments."""
-    from sim.experiment import run_experiments
+    from sim.runner.experiment import run_experiments
 
     with _progress() as progress:
         owner: dict[int, TaskID] = {}
@@ -330,8 +330,8 @@ def _run_all(
 # --------------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.analysis.stats import summarize
-    from sim.experiment import NEW, RESUME, Experiment, plan
-    from sim.parallel import check_backend
+    from sim.runner.backends import check_backend
+    from sim.runner.experiment import NEW, RESUME, Experiment, plan
     from sim.scenario import load_scenario
 
     loaded = load_scenario(args.scenario, args.overrides)
@@ -416,10 +416,10 @@ def _display_names(loaded: Sequence[LoadedScenario], paths: Sequence[Path]) -> l
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.compare import comparison, markdown, wide
-    from sim.experiment import REUSE, Experiment, model_digest, plan, scenario_digest
-    from sim.parallel import check_backend
-    from sim.results import versions, write_bytes_atomic, write_json_atomic
+    from sim.runner.backends import check_backend
+    from sim.runner.experiment import REUSE, Experiment, model_digest, plan, scenario_digest
     from sim.scenario import load_scenario
+    from sim.store.tables import versions, write_bytes_atomic, write_json_atomic
 
     _check_counts(args.replications, args.seed, least=2)
     backend = check_backend(args.jobs, args.dask)
@@ -511,8 +511,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _finished_run(name: str, digest: str, seed: int, replications: int) -> Path | None:
     """A run folder under results/<name>/ of this very scenario and seed with replications 0..R-1 done."""
-    from sim.experiment import model_digest
-    from sim.results import done_replications, read_manifest
+    from sim.runner.experiment import model_digest
+    from sim.store.tables import done_replications, read_manifest
 
     parent = Path("results") / name
     if not parent.is_dir():
@@ -534,13 +534,13 @@ def _finished_run(name: str, digest: str, seed: int, replications: int) -> Path 
 # sweep
 # --------------------------------------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim import sweep
     from sim.analysis.stats import summarize
     from sim.errors import Problem
-    from sim.experiment import NEW, REUSE, Experiment, plan
-    from sim.parallel import check_backend
-    from sim.results import versions, write_bytes_atomic, write_json_atomic
+    from sim.runner.backends import check_backend
+    from sim.runner.experiment import NEW, REUSE, Experiment, plan
     from sim.scenario import load_scenario
+    from sim.store.tables import versions, write_bytes_atomic, write_json_atomic
+    from sim.studies import sweep
 
     axes = sweep.parse_grid(args.grid)
     base = load_scenario(args.scenario, args.overrides)

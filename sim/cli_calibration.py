@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.errors import UserError
-from sim.parallel import check_backend
 
 DEFAULT_REPORTED = Path(__file__).resolve().parents[1] / "data" / "reported_2021.yaml"
 
@@ -48,9 +47,9 @@ def add_parsers(
 
 
 def cmd_calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from sim.calibration import Evaluation, calibrate, calibrated_yaml
-    from sim.results import write_bytes_atomic
     from sim.scenario import load_scenario
+    from sim.store.tables import write_bytes_atomic
+    from sim.studies.calibrate import Evaluation, calibrate, calibrated_yaml
 
     if args.target_usd <= 0:
         raise UserError.single(None, "--target-usd", f"must be positive (got {args.target_usd})")
@@ -58,6 +57,8 @@ def cmd_calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UserError.single(None, "--tolerance", f"must be between 0 and 1 (got {args.tolerance})")
     if args.replications < 1:
         raise UserError.single(None, "--replications", f"must be at least 1 (got {args.replications})")
+    from sim.runner.backends import check_backend
+
     backend = check_backend(args.jobs, args.dask)
     loaded = load_scenario(args.scenario, args.overrides)
     seed = loaded.scenario.run.seed if args.seed is None else args.seed
@@ -104,9 +105,10 @@ def cmd_calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_validate_history(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from sim.history import compare_history, load_reported
-    from sim.results import write_bytes_atomic
+    from sim.runner.backends import check_backend
     from sim.scenario import load_scenario
+    from sim.store.tables import write_bytes_atomic
+    from sim.studies.history import compare_history, load_reported
 
     backend = check_backend(args.jobs, args.dask)
     parts = [("year_2021", load_scenario(args.scenario).scenario)]

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from sim.model import run_replication
-from sim.random_streams import replication_seed
-from sim.records import Tables
+from sim.model.random_streams import replication_seed
+from sim.model.records import Tables
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 

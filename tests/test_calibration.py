@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.calibration import calibrate, cleared_value, scaled
 from sim.cli import main
-from sim.parallel import Backend
+from sim.runner.backends import Backend
 from sim.scenario import load_scenario
+from sim.studies.calibrate import calibrate, cleared_value, scaled
 from tests.conftest import ROOT, SCENARIOS
 
 SMALL = ["run.horizon=168", "run.warmup=0"]
@@ -105,7 +105,7 @@ def test_committed_calibrated_2021_clears_the_target_within_one_percent() -> Non
 
 def test_reported_figures_file_is_well_formed() -> None:
     data = yaml.safe_load((ROOT / "data" / "reported_2021.yaml").read_text())
-    from sim.history import KINDS
+    from sim.studies.history import KINDS
 
     for section in ("year_2021", "winter_2021_22"):
         for row in data[section]:

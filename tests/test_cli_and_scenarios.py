@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.results import TABLES, read_table
 from sim.scenario import load_scenario
+from sim.store.tables import TABLES, read_table
 from tests.conftest import ROOT, SCENARIOS, run
 
 ALL_SCENARIOS = sorted(p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rglob("*.yaml"))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calendar import Calendar
+from sim.model.calendar import Calendar
 from tests.conftest import run, scenario
 
 

@@ -18,10 +18,10 @@ from scipy import stats
 from sim.analysis.metrics import groups, replication_metrics
 from sim.analysis.stats import paired_differences, summarize
 from sim.cli import main
-from sim.experiment import FAIL_ENV, NEW, RESUME, Experiment, plan, run_experiments
-from sim.parallel import Backend
-from sim.results import METRICS, TABLES, done_replications, read_table
+from sim.runner.backends import Backend
+from sim.runner.experiment import FAIL_ENV, NEW, RESUME, Experiment, plan, run_experiments
 from sim.scenario import load_scenario
+from sim.store.tables import METRICS, TABLES, done_replications, read_table
 from tests.conftest import SCENARIOS, run, scenario
 
 MINIMAL = str(SCENARIOS / "lang_son_minimal.yaml")
@@ -314,7 +314,7 @@ def test_saved_runs_are_reused_only_by_the_same_model_code(
 ) -> None:
     """A comparison reuses a finished run only if the scenario, seed and model code all match: after a model
     change, old replications must not be mixed into new results."""
-    import sim.experiment as experiment
+    import sim.runner.experiment as experiment
     from sim.cli import main as cli_main
 
     monkeypatch.chdir(tmp_path)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calendar import Calendar
 from sim.model import run_replication
-from sim.random_streams import replication_seed
+from sim.model.calendar import Calendar
+from sim.model.random_streams import replication_seed
 from sim.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.random_streams import replication_seed, stream
+from sim.model.random_streams import replication_seed, stream
 from tests.conftest import run, scenario
 
 

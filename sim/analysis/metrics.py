@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.records import Tables
+from sim.model.records import Tables
 from sim.scenario.schema import DIRECTIONS, Scenario
 
 ALL = "all"

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from sim.calendar import Calendar
-from sim.random_streams import BLOCK, stream
+from sim.model.calendar import Calendar
+from sim.model.random_streams import BLOCK, stream
 from sim.scenario.schema import Arrival
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from sim.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.arrivals import arrival_times
+from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
+from sim.model.random_streams import alternatives_sampler, draw, sampler, stream
+from sim.model.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
 from sim.model.resources import make_pool
-from sim.random_streams import alternatives_sampler, draw, sampler, stream
-from sim.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
 from sim.scenario.demand import all_arrivals
 from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage
 

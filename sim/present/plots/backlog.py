@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.errors import UserError
-from sim.plots import style
-from sim.plots.source import RunData, Study
+from sim.present.plots import style
+from sim.present.plots.source import RunData, Study
 
 DAILY_AFTER_DAYS = 42
 CLOSURE_STYLE = {

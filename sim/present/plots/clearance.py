@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from sim.plots import style
-from sim.plots.source import Study
+from sim.present.plots import style
+from sim.present.plots.source import Study
 from sim.scenario.schema import DIRECTIONS
 
 # matplotlib 3.10 renamed bxp's vert=False to orientation="horizontal" (and deprecated the old name)

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 import sim
-from sim.records import Tables
+from sim.model.records import Tables
 
 TABLES = tuple(f.name for f in dataclasses.fields(Tables))
 METRICS = "metrics"  # per-replication metrics; its file marks a replication as done

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from sim.plots import style
-from sim.plots.source import RunData, Study
+from sim.present.plots import style
+from sim.present.plots.source import RunData, Study
 from sim.scenario.schema import DIRECTIONS
 
 WEEKLY_AFTER_DAYS = 56  # longer runs are shown as weekly means of the daily values

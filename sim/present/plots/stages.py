@@ -20,8 +20,8 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.analysis.summary import stage_breakdown
-from sim.plots import style
-from sim.plots.source import RunData, Study
+from sim.present.plots import style
+from sim.present.plots.source import RunData, Study
 from sim.scenario.schema import DIRECTIONS
 
 STAGE_COLOURS = [

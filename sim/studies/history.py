@@ -20,8 +20,8 @@ from scipy import stats
 
 from sim.errors import UserError
 from sim.model import run_replication
-from sim.parallel import Backend, executor
-from sim.random_streams import replication_seed
+from sim.model.random_streams import replication_seed
+from sim.runner.backends import Backend, executor
 from sim.scenario.schema import Scenario
 
 KINDS = {

@@ -41,10 +41,11 @@ from sim.analysis.metrics import ALL, replication_metrics
 from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.model import run_replication
-from sim.parallel import Backend, executor
-from sim.random_streams import replication_seed
-from sim.records import Tables
-from sim.results import (
+from sim.model.random_streams import replication_seed
+from sim.model.records import Tables
+from sim.runner.backends import Backend, executor
+from sim.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
+from sim.store.tables import (
     METRICS,
     TABLES,
     done_replications,
@@ -55,7 +56,6 @@ from sim.results import (
     write_json_atomic,
     write_replication,
 )
-from sim.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
 
 FAIL_ENV = "BORDERSIM_TEST_FAIL_REPLICATION"
 
@@ -305,7 +305,7 @@ def _now() -> str:
     return datetime.now().astimezone().isoformat()
 
 
-MODEL_SOURCES = ("model", "random_streams.py", "records.py", "calendar.py", "scenario")
+MODEL_SOURCES = ("model", "scenario")
 
 
 @functools.cache
@@ -315,7 +315,7 @@ def model_digest() -> str:
     Saved results are reused only when both the scenario and this fingerprint match: after a change to
     the model, old replications would otherwise be mixed with new ones, numbers that look right but are not.
     """
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for name in MODEL_SOURCES:
         path = root / name

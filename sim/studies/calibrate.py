@@ -28,8 +28,8 @@ from scipy import optimize, stats
 import sim
 from sim.errors import UserError
 from sim.model import run_replication
-from sim.parallel import Backend, executor
-from sim.random_streams import replication_seed
+from sim.model.random_streams import replication_seed
+from sim.runner.backends import Backend, executor
 from sim.scenario import LoadedScenario
 from sim.scenario.schema import Scenario
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.plots import backlog, clearance, stages, style, throughput
-from sim.plots.source import Study, load_study
-from sim.plots.style import Written
+from sim.present.plots import backlog, clearance, stages, style, throughput
+from sim.present.plots.source import Study, load_study
+from sim.present.plots.style import Written
 
 PlotFn = Callable[[Study, Path, str], list[Written]]
 KINDS: dict[str, PlotFn] = {

@@ -1,13 +1,13 @@
 """The policy report (``bordersim report``): one HTML page a planner opens in a browser, no server.
 
-It puts together what the other commands saved: the figures (drawn by :mod:`sim.plots`, embedded in the
-page as PNG data, with links to the SVG files beside it), the comparison tables with their confidence
+It puts together what the other commands saved: the figures (drawn by :mod:`sim.present.plots`, embedded in
+the page as PNG data, with links to the SVG files beside it), the comparison tables with their confidence
 intervals (read from ``comparison.csv``, or ``summary.csv`` for a single run), each scenario's key
 parameters with the source cited beside them in the scenario files, what each policy changes, and the
 manifests. Like the plots it reads results only: it never runs the model.
 
-The page is rendered from the Jinja2 template ``sim/templates/report.html.j2`` (autoescaped), written to
-``<folder>/report/index.html``.
+The page is rendered from the Jinja2 template ``sim/present/templates/report.html.j2`` (autoescaped),
+written to ``<folder>/report/index.html``.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import sim
 from sim.analysis.compare import wide
 from sim.analysis.metrics import ALL
 from sim.errors import UserError
-from sim.plots import PLOTS_DIR, plot_study
-from sim.plots.source import RunData, Study, load_study, manifest_text
-from sim.plots.style import Written
-from sim.results import write_bytes_atomic
-from sim.scenario_sources import Key, header_comment, source_of
+from sim.present.plots import PLOTS_DIR, plot_study
+from sim.present.plots.source import RunData, Study, load_study, manifest_text
+from sim.present.plots.style import Written
+from sim.scenario.sources import Key, header_comment, source_of
+from sim.store.tables import write_bytes_atomic
 
 REPORT_DIR = "report"
 TEMPLATE = "report.html.j2"
@@ -324,7 +324,7 @@ def _figure(w: Written, report_dir: Path) -> dict[str, Any]:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("sim", "templates"),
+        loader=jinja2.PackageLoader("sim.present", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -24,8 +24,8 @@ import pandas as pd
 import yaml
 
 from sim.errors import UserError
-from sim.results import MANIFEST, done_replications, read_manifest
 from sim.scenario.schema import DIRECTIONS, TIME_UNIT_HOURS
+from sim.store.tables import MANIFEST, done_replications, read_manifest
 
 COMPARISON = "comparison.csv"
 SCENARIO_FILE = "scenario.yaml"

@@ -1,0 +1,1 @@
+"""Presentation of saved results: terminal tables, figures and the HTML report."""

@@ -1,0 +1,1 @@
+"""Studies: run, compare, sweep, calibrate, history. Each returns results and prints nothing."""
