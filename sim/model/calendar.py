@@ -7,7 +7,6 @@ simulation time, so the model never does date arithmetic while trucks move.
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,20 +16,22 @@ from sim.scenario import schema as S
 
 @dataclass(frozen=True)
 class Calendar:
+    """The scenario's clock: simulation time in ``unit_hours`` hours, counted from local time ``start``."""
+
     start: datetime
     unit_hours: float
 
     def to_hours(self, t: float) -> float:
+        """Hours in ``t`` time units."""
         return t * self.unit_hours
 
     def from_hours(self, hours: float) -> float:
+        """Time units in ``hours`` hours."""
         return hours / self.unit_hours
 
     def from_datetime(self, when: datetime) -> float:
+        """The simulation time of a local date and time."""
         return self.from_hours((when - self.start).total_seconds() / 3600.0)
-
-    def to_datetime(self, t: float) -> datetime:
-        return self.start + timedelta(hours=self.to_hours(t))
 
     @property
     def midnight_offset_hours(self) -> float:
@@ -43,6 +44,7 @@ class Calendar:
         return math.floor((self.to_hours(t) + self.midnight_offset_hours) / 24.0)
 
     def date_of_day(self, day: int) -> datetime:
+        """The local midnight starting day ``day`` of the run (day 0 holds ``start``)."""
         first = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
         return first + timedelta(days=day)
 
@@ -112,9 +114,3 @@ def _subtract(span: tuple[float, float], cuts: list[tuple[float, float]]) -> lis
                 nxt.append((c1, b))
         pieces = nxt
     return pieces
-
-
-def is_open(intervals: list[tuple[float, float]], t: float) -> bool:
-    """Whether ``t`` lies in one of the sorted half-open intervals [start, end)."""
-    i = bisect.bisect_right(intervals, (t, math.inf)) - 1
-    return i >= 0 and intervals[i][0] <= t < intervals[i][1]

@@ -48,6 +48,7 @@ class Tables:
     closures: pd.DataFrame
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
+        """The tables by name (the names of their Parquet files)."""
         return {
             "trucks": self.trucks,
             "stages": self.stages,
@@ -58,7 +59,12 @@ class Tables:
 
 
 class Recorder:
-    """Append-only column buffers. Index vocabularies (names of gates, flows, stages) are fixed at build."""
+    """Everything a replication writes, in one place: column buffers and the per-gate counters.
+
+    The model reports what happens to a truck (it arrives, finishes a stage, enters the yard, clears,
+    turns back or diverts) through the methods below and never touches the buffers itself, so that a
+    new count (e.g. backlogs per gate and direction) hooks in here. Index vocabularies (names of gates,
+    flows, stages) are fixed at build."""
 
     def __init__(
         self,
@@ -89,15 +95,13 @@ class Recorder:
         self.t_shelf = array("d")  # shelf life left on arrival in the province, hours (inf: not perishable)
         self.t_cost = array("d")  # waiting cost, USD per truck-day
         self.t_from = array("q")  # the row this truck diverted from, or -1
-        # truck x stage
-        self.s_truck = array("q")
-        self.s_stage = array("i")
-        self.s_queued = array("d")
-        self.s_start = array("d")
-        self.s_end = array("d")
-        self.s_released = array("d")
+        # truck x stage: six numbers a row (truck, stage, queued, start, end, released) in one buffer,
+        # one ``extend`` per truck-stage (the hot path)
+        self.s_rows = array("d")
         self.closures: list[tuple[str, str, float, float, str]] = []
-        self.delay_stages: list[int] = []  # pure delays: their time counts as service, not waiting
+        # per-gate counters, sampled by ``snapshot``
+        self.in_yard = [0] * len(gate_names)  # trucks past yard entry, not yet gone (any yard size)
+        self.cleared_per_gate = [0] * len(gate_names)
         # sampled series
         self.g_time = array("d")
         self.g_gate = array("i")
@@ -111,18 +115,20 @@ class Recorder:
 
     def new_truck(
         self,
+        *,
         flow: int,
-        klass: int,
+        truck_class: int,
         value: float,
         tonnage: float,
         arrival: float,
         origin: float,
         shelf_left_h: float,
         cost_per_day: float,
-        diverted_from: int,
+        diverted_from: int = -1,
     ) -> int:
+        """A truck arrives at a gate (in the province, or by diversion from another gate): its row id."""
         self.t_flow.append(flow)
-        self.t_class.append(klass)
+        self.t_class.append(truck_class)
         self.t_value.append(value)
         self.t_tonnage.append(tonnage)
         self.t_arrival.append(arrival)
@@ -138,7 +144,54 @@ class Recorder:
         self.t_from.append(diverted_from)
         return tid
 
+    def stage_done(
+        self, truck: int, stage: int, queued: float, start: float, end: float, released: float
+    ) -> None:
+        """A truck finished a stage: when it queued, started, ended, and when its server was free again."""
+        self.s_rows.extend((truck, stage, queued, start, end, released))
+
+    def entered_yard(self, truck: int, gate: int, now: float) -> None:
+        """A truck passed the gate's yard entry."""
+        self.t_yard[truck] = now
+        self.in_yard[gate] += 1
+
+    def cleared(self, truck: int, gate: int, now: float, in_yard: bool) -> None:
+        """A truck crossed: it leaves the model (and the yard, if it had entered it)."""
+        if in_yard:
+            self.in_yard[gate] -= 1
+        self.t_cleared[truck] = now
+        self.t_exit[truck] = now
+        self.t_status[truck] = CLEARED
+        self.cleared_per_gate[gate] += 1
+
+    def gave_up(self, truck: int, gate: int, when: float, in_yard: bool, diverted: bool) -> None:
+        """A truck stopped waiting: it turned back, or left for another gate (a new row records it there)."""
+        if in_yard:
+            self.in_yard[gate] -= 1
+        self.t_exit[truck] = when
+        self.t_status[truck] = DIVERTED if diverted else TURNED_BACK
+
+    def snapshot(self, now: float, outside: list[int], pools: list) -> None:
+        """The state of every gate (trucks waiting outside, in the yard, cleared so far) and of every pool
+        (queue, servers busy) at ``now``."""
+        for gate, waiting in enumerate(outside):
+            self.g_time.append(now)
+            self.g_gate.append(gate)
+            self.g_outside.append(waiting)
+            self.g_yard.append(self.in_yard[gate])
+            self.g_cleared.append(self.cleared_per_gate[gate])
+        for index, pool in enumerate(pools):
+            self.r_time.append(now)
+            self.r_resource.append(index)
+            self.r_queue.append(len(pool.queue))
+            self.r_busy.append(pool.busy)
+
+    def bytes_used(self) -> int:
+        """Bytes held by the column buffers so far (what a replication's records cost in memory)."""
+        return sum(a.itemsize * len(a) for a in vars(self).values() if isinstance(a, array))
+
     def tables(self, horizon: float, unit_hours: float = 1.0) -> Tables:
+        """The buffers as DataFrames: names as categoricals, derived columns (waiting, costs) computed."""
         flows = np.frombuffer(self.t_flow, dtype=np.int32) if len(self.t_flow) else np.zeros(0, np.int32)
         gate_of_flow = np.array([self.gate_names.index(g) for g, _ in self.flow_keys], dtype=np.int32)
         dir_of_flow = np.array([0 if d == "export" else 1 for _, d in self.flow_keys], dtype=np.int32)
@@ -151,8 +204,9 @@ class Recorder:
         status = _ints(self.t_status)[:n]
         end = np.where(np.isnan(exit_), horizon, exit_)
         # service hours per truck row (pure delays such as waiting for a test result count as service)
-        s_truck = _ints(self.s_truck, np.int64)
-        s_service = _floats(self.s_end) - _floats(self.s_start)
+        rows = _floats(self.s_rows).reshape(-1, 6)
+        s_truck = rows[:, 0].astype(np.int64)
+        s_service = rows[:, 4] - rows[:, 3]
         service_h = np.bincount(s_truck, weights=s_service, minlength=len(flows)) * unit_hours
         waiting_h = np.maximum((end - arrival) * unit_hours - service_h, 0.0)
         shelf = _floats(self.t_shelf)
@@ -188,10 +242,10 @@ class Recorder:
                 "waiting_cost_usd": waiting_h / 24.0 * _floats(self.t_cost),
             }
         )
-        stage_idx = _ints(self.s_stage)
+        stage_idx = rows[:, 1].astype(np.int32)
         stages = pd.DataFrame(
             {
-                "truck": _ints(self.s_truck, np.int64),
+                "truck": s_truck,
                 "gate": _cat(
                     _lookup(stage_idx, [self.gate_names.index(k[0]) for k in self.stage_keys]),
                     self.gate_names,
@@ -205,10 +259,10 @@ class Recorder:
                     _unique([k[2] for k in self.stage_keys]),
                 ),
                 "stage_order": _lookup(stage_idx, _order_in_flow(self.stage_keys)),
-                "queued": _floats(self.s_queued),
-                "start": _floats(self.s_start),
-                "end": _floats(self.s_end),
-                "released": _floats(self.s_released),
+                "queued": rows[:, 2].copy(),
+                "start": rows[:, 3].copy(),
+                "end": rows[:, 4].copy(),
+                "released": rows[:, 5].copy(),
             }
         )
         stages["wait"] = stages["start"] - stages["queued"]

@@ -1,123 +1,250 @@
-"""Server pools with opening hours and daily caps, built on SimPy's own resources.
+"""Server pools: the lanes, desks and teams a truck queues for, with opening hours and daily caps.
 
-A :class:`ScheduledResource` is a ``simpy.PriorityResource`` whose requests are granted only while it is
-open and, with a daily cap, only while today's quota lasts (a token bucket refilled at local midnight:
-the Chinese side's "N trucks a day"). It plugs into SimPy's put-queue mechanism (``_do_put``) rather
-than wrapping requests in extra processes: the queue, its order (priority, then arrival) and the release
-logic stay SimPy's. A truck in service when the pool closes finishes; no new service starts until it
-opens again, and at each opening (or refill) queued trucks start in queue order, up to capacity.
+A :class:`Pool` has ``capacity`` servers and a queue of waiting trucks. It follows SimPy's resource rules
+exactly, so that the model gives the same trucks the same servers as a SimPy ``Resource`` /
+``PriorityResource`` would:
 
-Pools that are always open and uncapped are plain ``simpy.Resource`` / ``simpy.PriorityResource``.
+- a request is granted at once if a server is free (and the pool is open, today's quota lasts and no ban
+  holds the truck); otherwise the truck joins the queue;
+- a plain pool serves its queue first come, first served; a priority pool in order of (priority rank,
+  time of request), ties in arrival order, which is SimPy's ``PriorityRequest`` key with its stable sort.
+  Here the queue is kept sorted by inserting in place (``bisect.insort``) instead of re-sorting the whole
+  list on every request as ``simpy.PriorityResource`` does (a backlog of hundreds made that quadratic);
+- when a server is released the first waiting truck that may start does (a banned truck is passed over
+  and the trucks behind it are served);
+- a pool with opening hours serves only while open: a truck in service when it closes finishes, and at
+  each opening the queue starts in order, up to capacity; a daily cap (the Chinese side's "N trucks a
+  day") is a quota refilled at local midnight.
+
+Granting is synchronous: no event is scheduled for a request or a release, the truck is told at once
+(its ``granted`` method) and schedules the end of its service itself.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import count
+from typing import Protocol
 
-import simpy
-from simpy.resources.resource import PriorityRequest, Request
+from sim.model.kernel import Kernel
 
-
-class BannableRequest(PriorityRequest):
-    """A request that may not be granted during some intervals (a ban on the truck's product).
-
-    The bans are set before SimPy first tries to grant the request, so a banned truck never starts."""
-
-    def __init__(self, resource: ScheduledResource, priority: int, bans: tuple[tuple[float, float], ...]):
-        self.bans = bans
-        super().__init__(resource, priority)
+Bans = tuple[tuple[float, float], ...]
 
 
-class ScheduledResource(simpy.PriorityResource):
-    """A priority resource that grants requests only inside its open intervals and within a daily cap.
+class Waiter(Protocol):
+    """Whatever queues for a pool (a truck): told when it gets a server."""
 
-    A request carrying bans is passed over while one of them is in force, and the trucks behind it are
-    served (a banned product does not block the others); ``wakeups`` are the times when bans end and the
-    queue must be looked at again.
-    """
+    def granted(self) -> None: ...
+
+
+def _banned(bans: Bans, now: float) -> bool:
+    return any(t0 <= now < t1 for t0, t1 in bans)
+
+
+class Pool:
+    """A first-come, first-served pool of identical servers, always open and uncapped."""
+
+    __slots__ = ("busy", "capacity", "kernel", "queue")
+
+    def __init__(self, kernel: Kernel, capacity: int):
+        self.kernel = kernel
+        self.capacity = capacity
+        self.busy = 0  # servers taken, including a border driver still on the way back
+        self.queue: deque = deque()
+
+    def waiting(self) -> int:
+        """How many trucks are queued."""
+        return len(self.queue)
+
+    def request(self, truck: Waiter, priority: int | None, bans: Bans) -> bool:
+        """Take a server now (True) or join the queue (False: the truck's ``granted`` is called later)."""
+        if self.busy < self.capacity:
+            self.busy += 1
+            return True
+        self.queue.append(truck)
+        return False
+
+    def withdraw(self, truck: Waiter) -> None:
+        """Take a waiting truck out of the queue (it gave up)."""
+        self.queue.remove(truck)
+
+    def release(self, _event: object = None) -> None:
+        """A server is free again: the first waiting truck takes it."""
+        self.busy -= 1
+        if self.queue:
+            self.busy += 1
+            self.queue.popleft().granted()
+
+
+class PriorityPool(Pool):
+    """A pool serving its queue by (priority rank, time of request), ties in arrival order."""
+
+    __slots__ = ("_order", "_place")
+
+    def __init__(self, kernel: Kernel, capacity: int):
+        super().__init__(kernel, capacity)
+        self.queue: list = []  # type: ignore[assignment]  # sorted (rank, time, order, truck, bans)
+        self._order = count()
+        self._place: dict[int, tuple] = {}  # id(truck) -> its queue entry, to withdraw it
+
+    def _can_start(self) -> bool:
+        return self.busy < self.capacity
+
+    def request(self, truck: Waiter, priority: int | None, bans: Bans) -> bool:
+        """Take a server now (True) or join the queue in order (False)."""
+        now = self.kernel.now
+        if self._can_start() and not (bans and _banned(bans, now)):
+            self.busy += 1
+            self._took()
+            return True
+        entry = (priority or 0, now, next(self._order), truck, bans)
+        insort(self.queue, entry)
+        self._place[id(truck)] = entry
+        return False
+
+    def _took(self) -> None:
+        """Hook: a truck started (a capped pool spends a token)."""
+
+    def withdraw(self, truck: Waiter) -> None:
+        """Take a waiting truck out of the queue (it gave up)."""
+        entry = self._place.pop(id(truck))
+        del self.queue[bisect_left(self.queue, entry)]
+
+    def _start_next(self) -> bool:
+        """Start the first waiting truck no ban holds, if a server is free and the pool may serve."""
+        if not self._can_start():
+            return False
+        queue = self.queue
+        now = self.kernel.now
+        for i, entry in enumerate(queue):
+            bans = entry[4]
+            if bans and _banned(bans, now):
+                continue
+            del queue[i]
+            truck = entry[3]
+            del self._place[id(truck)]
+            self.busy += 1
+            self._took()
+            truck.granted()
+            return True
+        return False
+
+    def release(self, _event: object = None) -> None:
+        """A server is free again: the first waiting truck that may start takes it."""
+        self.busy -= 1
+        if self.queue:
+            self._start_next()
+
+
+class ScheduledPool(PriorityPool):
+    """A priority pool that serves only inside its open intervals and within a daily cap.
+
+    ``intervals`` (sorted, merged; ``None``: always open) come from the opening hours and closures;
+    ``refills`` are the local midnights when a daily cap's quota is restored; ``wakeups`` are the times
+    when a ban ends and the queue must be looked at again. Each is a timetable of scheduled callbacks,
+    one event per change."""
+
+    __slots__ = ("daily_cap", "is_open", "tokens")
 
     def __init__(
         self,
-        env: simpy.Environment,
+        kernel: Kernel,
         capacity: int,
         intervals: list[tuple[float, float]] | None,
         daily_cap: int | None = None,
-        refills: list[float] = (),  # type: ignore[assignment]
-        wakeups: list[float] = (),  # type: ignore[assignment]
+        refills: Sequence[float] = (),
+        wakeups: Sequence[float] = (),
     ):
-        super().__init__(env, capacity)
-        self.intervals = intervals
+        super().__init__(kernel, capacity)
         self.is_open = intervals is None
         self.daily_cap = daily_cap
         self.tokens: float = daily_cap if daily_cap is not None else math.inf
-        if intervals is not None:
-            env.process(self._follow_schedule(intervals))
+        if intervals is not None:  # an opening already due acts at once; every closing is an event
+            times = [t for span in intervals for t in span]
+            _Timetable(kernel, times, self._open_or_close, lambda i: i % 2 == 0).start()
         if daily_cap is not None:
-            env.process(self._refill(list(refills)))
+            _Timetable(kernel, list(refills), self._refill, lambda _i: False).start()
         if wakeups:
-            env.process(self._wake(sorted(set(wakeups))))
+            _Timetable(kernel, sorted(set(wakeups)), self._wake, lambda _i: True).start()
 
-    def request(self, priority: int = 0, bans: tuple[tuple[float, float], ...] = ()) -> PriorityRequest:  # type: ignore[override]
-        return BannableRequest(self, priority, bans) if bans else PriorityRequest(self, priority)
+    def _can_start(self) -> bool:
+        return self.is_open and self.tokens > 0 and self.busy < self.capacity
 
-    def _do_put(self, event: Request) -> bool | None:
-        if not self.is_open or self.tokens <= 0:
-            return None  # stays queued; an opening or a refill will grant it
-        bans = getattr(event, "bans", None)
-        if bans:
-            now = self._env.now
-            if any(t0 <= now < t1 for t0, t1 in bans):
-                return True  # passed over: look at the next request in the queue
-        super()._do_put(event)
-        if event.triggered:
-            self.tokens -= 1
-        return None
+    def _took(self) -> None:
+        self.tokens -= 1
 
-    def _grant_waiting(self) -> None:
-        while self.put_queue and len(self.users) < self.capacity and self.is_open and self.tokens > 0:
-            before = len(self.users)
-            self._trigger_put(None)
-            if len(self.users) == before:  # everyone waiting is banned for now
-                break
+    def _start_waiting(self) -> None:
+        """Start queued trucks in order, up to capacity (at an opening, a refill or the end of a ban)."""
+        while self.queue and self._start_next():
+            pass
 
-    def _follow_schedule(self, intervals: list[tuple[float, float]]) -> Generator[simpy.Event, None, None]:
-        env = self._env
-        for start, end in intervals:
-            if start > env.now:
-                yield env.timeout(start - env.now)
-            self.is_open = True
-            self._grant_waiting()
-            yield env.timeout(end - env.now)
-            self.is_open = False
+    def _open_or_close(self, index: int) -> None:
+        self.is_open = index % 2 == 0  # the timetable alternates opening, closing
+        if self.is_open:
+            self._start_waiting()
 
-    def _wake(self, times: list[float]) -> Generator[simpy.Event, None, None]:
-        env = self._env
-        for t in times:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self._grant_waiting()
+    def _refill(self, _index: int) -> None:
+        self.tokens = self.daily_cap  # type: ignore[assignment]
+        self._start_waiting()
 
-    def _refill(self, times: list[float]) -> Generator[simpy.Event, None, None]:
-        env = self._env
-        for t in times:
-            yield env.timeout(t - env.now)
-            self.tokens = self.daily_cap  # type: ignore[assignment]
-            self._grant_waiting()
+    def _wake(self, _index: int) -> None:
+        self._start_waiting()
+
+
+class _Timetable:
+    """Calls ``action(i)`` at each time ``times[i]``, one scheduled event at a time.
+
+    A time not after the current one is acted on at once when ``due_now(i)`` says so (an opening at
+    time 0, a ban already over), otherwise it is still scheduled (a delay of 0). Each next event is
+    scheduled with the delay ``times[i] - now``, as a process doing ``yield env.timeout(t - env.now)``
+    would, so the times are the very same floats."""
+
+    __slots__ = ("action", "due_now", "index", "kernel", "times")
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        times: list[float],
+        action: Callable[[int], None],
+        due_now: Callable[[int], bool],
+    ):
+        self.kernel, self.times, self.action, self.due_now = kernel, times, action, due_now
+        self.index = 0
+
+    def start(self) -> None:
+        self._advance()
+
+    def _advance(self) -> None:
+        times, now = self.times, self.kernel.now
+        while self.index < len(times):
+            t = times[self.index]
+            if t > now or not self.due_now(self.index):
+                self.kernel.after(t - now, self._fire)
+                return
+            self.action(self.index)
+            self.index += 1
+
+    def _fire(self, _event: object) -> None:
+        self.action(self.index)
+        self.index += 1
+        self._advance()
 
 
 def make_pool(
-    env: simpy.Environment,
+    kernel: Kernel,
     capacity: int,
     intervals: list[tuple[float, float]] | None,
     priority: bool,
     daily_cap: int | None = None,
-    refills: list[float] = (),  # type: ignore[assignment]
-    wakeups: list[float] = (),  # type: ignore[assignment]
-) -> simpy.Resource:
-    """The cheapest SimPy resource with the needed behaviour (``intervals=None`` means always open)."""
+    refills: Sequence[float] = (),
+    wakeups: Sequence[float] = (),
+) -> Pool:
+    """The simplest pool with the needed behaviour (``intervals=None`` means always open)."""
     if intervals is not None or daily_cap is not None or wakeups:
-        return ScheduledResource(env, capacity, intervals, daily_cap, refills, wakeups)
+        return ScheduledPool(kernel, capacity, intervals, daily_cap, refills, wakeups)
     if priority:
-        return simpy.PriorityResource(env, capacity)
-    return simpy.Resource(env, capacity)
+        return PriorityPool(kernel, capacity)
+    return Pool(kernel, capacity)

@@ -1,0 +1,270 @@
+"""A truck's way through its gate: a small state machine driven by scheduled callbacks.
+
+A truck is not a process. It moves when something happens to it: its service at a stage ends (the one
+event a truck-stage costs), a pool grants it a server, its patience runs out, or it arrives at another
+gate after diverting. Everything random about it (its service time at every stage of its route, its
+return trips, patience, whether it would divert and the drive there) is drawn when it arrives, from
+streams named after their source, so that a policy that changes one stage leaves every other draw as it
+was (common random numbers).
+
+Reneging costs one timer per truck, not a ``Condition`` per stage: the timer is set when the truck first
+has to queue, for the time its patience ends. When it fires, a truck still queued gives up; a truck in
+service by then ignores it (stale), and later gives up at once if it has to queue again and is not served
+on the spot. The time a truck gives up is ``queued + max(0, deadline - queued)`` for the queue it is in,
+the same float a timeout started at the queue would reach.
+
+Times are the same floats the earlier process-based engine produced (delays are added to the clock, not
+recomputed), so the tables are identical for the same seed (``tests/test_golden_tables.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.model.routes import Attrs, FlowRuntime, Route
+
+if TYPE_CHECKING:
+    from sim.model.kernel import Kernel
+    from sim.model.records import Recorder
+    from sim.model.resources import Pool
+
+
+@dataclass(frozen=True, slots=True)
+class Cargo:
+    """What a truck carries from gate to gate: its class, attributes, value and perishability."""
+
+    truck_class: int
+    key: tuple  # the class and flag values: identifies the truck's route at any gate
+    attributes: Callable[[], Attrs]  # its attributes (built only when a route is first worked out)
+    value: float
+    tonnage: float
+    cost_per_day: float
+    origin: float  # arrival in the province
+    shelf_left_h: float  # shelf life left on arrival in the province (inf: not perishable)
+
+
+class Context:
+    """What every truck of a replication shares: the clock, the recorder and the flows."""
+
+    __slots__ = ("after", "at", "flows", "kernel", "recorder", "to_units")
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        recorder: Recorder,
+        flows: dict[tuple[str, str], FlowRuntime],
+        to_units: Callable[[float], float],
+    ):
+        self.kernel, self.recorder, self.flows, self.to_units = kernel, recorder, flows, to_units
+        self.after, self.at = kernel.after, kernel.at
+
+
+class Truck:
+    """One truck at one gate, from its arrival to its crossing (or giving up)."""
+
+    __slots__ = (
+        "cargo",
+        "ctx",
+        "deadline",
+        "divert",
+        "flow",
+        "in_yard",
+        "pos",
+        "queued",
+        "returns",
+        "route",
+        "services",
+        "start",
+        "tid",
+        "timer_at",
+        "travel",
+        "waiting",
+        "yard_done",
+    )
+
+    def __init__(self, ctx: Context, flow: FlowRuntime, cargo: Cargo, diverted_from: int = -1):
+        """A truck arrives at ``flow``'s gate now (from another gate's row ``diverted_from``, or -1): it
+        gets its record row and draws everything it will need here."""
+        diverted = diverted_from >= 0
+        self.ctx = ctx
+        self.flow = flow
+        self.cargo = cargo
+        now = ctx.kernel.now
+        self.tid = ctx.recorder.new_truck(
+            flow=flow.index,
+            truck_class=cargo.truck_class,
+            value=cargo.value,
+            tonnage=cargo.tonnage,
+            arrival=now if diverted else cargo.origin,
+            origin=cargo.origin,
+            shelf_left_h=cargo.shelf_left_h,
+            cost_per_day=cargo.cost_per_day,
+            diverted_from=diverted_from,
+        )
+        route = self.route = flow.route(cargo.key, cargo.attributes)
+        steps = route.steps
+        if diverted:
+            self.services = [s.draw_diverted() for s in steps]
+        else:
+            self.services = [s.draw() for s in steps]
+        returns = route.no_returns
+        if returns is None:
+            returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
+        self.returns = returns
+        self.deadline, self.divert, self.travel = math.inf, False, 0.0
+        reneging = flow.reneging
+        if reneging is not None:
+            self._draw_patience(reneging, flow, now, diverted)
+        self.pos = 0
+        self.in_yard = False
+        self.yard_done = False
+        self.waiting: Pool | None = None  # the pool (or yard) it is queued at
+        self.timer_at: float | None = None
+        self.queued = self.start = now
+
+    def _draw_patience(self, reneging, flow: FlowRuntime, now: float, diverted: bool) -> None:
+        rule = flow.spec.reneging
+        patience_h = (reneging.diverted_patience if diverted else reneging.patience)()
+        u = reneging.divert_u()
+        trip = reneging.travel()
+        shelf = self.cargo.shelf_left_h
+        if not math.isinf(shelf):
+            patience_h = min(patience_h, max(0.0, rule.shelf_life_fraction * shelf))  # type: ignore[union-attr]
+        self.deadline = now + self.ctx.to_units(patience_h)
+        self.divert = (not diverted) and rule.divert_to is not None and u < rule.divert_share  # type: ignore[union-attr]
+        self.travel = self.ctx.to_units(trip)
+
+    # ------------------------------------------------------------------------------------------------
+    # moving through the stages
+    # ------------------------------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Go on to the next step of the route (entering the yard first if it is here), or clear."""
+        pos = self.pos
+        route: Route = self.route
+        if pos == len(route.steps):
+            self._clear()
+            return
+        if pos == route.yard_step and not self.yard_done:
+            self.yard_done = True
+            yard = self.flow.yard
+            if yard is not None and not yard.request(self, None, ()):
+                self._queue_at(yard)
+                return
+            self._enter_yard()
+        self._enter_stage()
+
+    def _enter_yard(self) -> None:
+        self.in_yard = True
+        self.ctx.recorder.entered_yard(self.tid, self.flow.gate, self.ctx.kernel.now)
+
+    def _enter_stage(self) -> None:
+        step = self.route.steps[self.pos]
+        now = self.queued = self.ctx.kernel.now
+        pool = step.pool
+        if pool is None:  # a pure delay (e.g. waiting for a test result); a ban holds it first
+            if step.bans:
+                self._hold(0)
+            else:
+                self.start = now
+                self.ctx.after(self.services[self.pos], self._served)
+            return
+        if pool.request(self, step.priority, step.bans):
+            self.start = now
+            self.ctx.after(self.services[self.pos], self._served)
+        else:
+            self._queue_at(pool)
+
+    def _hold(self, first_ban: int) -> None:
+        """A pure delay waits out each ban in force (sorted by start, so a hold ending inside the next is
+        seen), then starts."""
+        now = self.ctx.kernel.now
+        bans = self.route.steps[self.pos].bans
+        for i in range(first_ban, len(bans)):
+            t0, t1 = bans[i]
+            if t0 <= now < t1:
+                self.ctx.after(t1 - now, lambda _e, nxt=i + 1: self._hold(nxt))
+                return
+        self.start = now
+        self.ctx.after(self.services[self.pos], self._served)
+
+    def granted(self) -> None:
+        """The pool (or yard) this truck queued at gives it a place now."""
+        pool = self.waiting
+        self.waiting = None
+        if pool is self.flow.yard:  # a truck queues at the yard only to enter it
+            self._enter_yard()
+            self._enter_stage()
+            return
+        self.start = self.ctx.kernel.now
+        self.ctx.after(self.services[self.pos], self._served)
+
+    def _served(self, _event: object) -> None:
+        ctx = self.ctx
+        now = ctx.kernel.now
+        pos = self.pos
+        step = self.route.steps[pos]
+        back = self.returns[pos]
+        pool = step.pool
+        if pool is not None:
+            if back > 0.0:  # the server (a border driver) comes back before serving again
+                ctx.after(back, pool.release)
+            else:
+                pool.release()
+        ctx.recorder.stage_done(self.tid, step.stage_index, self.queued, self.start, now, now + back)
+        self.pos = pos + 1
+        self.advance()
+
+    def _clear(self) -> None:
+        flow = self.flow
+        if self.in_yard and flow.yard is not None:
+            flow.yard.release()
+        self.ctx.recorder.cleared(self.tid, flow.gate, self.ctx.kernel.now, self.in_yard)
+
+    # ------------------------------------------------------------------------------------------------
+    # patience
+    # ------------------------------------------------------------------------------------------------
+    def _queue_at(self, pool: Pool) -> None:
+        self.waiting = pool
+        deadline = self.deadline
+        if deadline == math.inf:
+            return
+        now = self.ctx.kernel.now
+        self.queued = now
+        give_up_at = now + max(0.0, deadline - now)
+        if give_up_at <= now:  # patience already spent and not served on the spot
+            self._give_up(give_up_at)
+        elif self.timer_at is None:
+            self.timer_at = give_up_at
+            self.ctx.at(give_up_at, self._patience_over)
+
+    def _patience_over(self, _event: object) -> None:
+        self.timer_at = None
+        if self.waiting is None:
+            return  # in service or gone: a stale timer
+        queued = self.queued
+        give_up_at = queued + max(0.0, self.deadline - queued)
+        if give_up_at > self.ctx.kernel.now:  # queued again since the timer was set, one ulp later
+            self.timer_at = give_up_at
+            self.ctx.at(give_up_at, self._patience_over)
+            return
+        self._give_up(give_up_at)
+
+    def _give_up(self, when: float) -> None:
+        """The truck stops waiting: it turns back, or drives to another gate and starts again there."""
+        flow = self.flow
+        pool = self.waiting
+        self.waiting = None
+        pool.withdraw(self)  # type: ignore[union-attr]
+        if self.in_yard and pool is not flow.yard and flow.yard is not None:
+            flow.yard.release()
+        self.ctx.recorder.gave_up(self.tid, flow.gate, when, self.in_yard, self.divert)
+        self.in_yard = False
+        if self.divert:
+            self.ctx.at(when + self.travel, self._arrive_elsewhere)
+
+    def _arrive_elsewhere(self, _event: object) -> None:
+        target = self.ctx.flows[(self.flow.spec.reneging.divert_to, self.flow.direction)]  # type: ignore[union-attr]
+        Truck(self.ctx, target, self.cargo, diverted_from=self.tid).advance()
