@@ -39,3 +39,7 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+class Interrupted(Exception):
+    """Ctrl-C (or SIGTERM) during a study, with what to tell the user: what was kept and how to finish."""

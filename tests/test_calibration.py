@@ -13,9 +13,10 @@ import yaml
 
 from sim.cli import main
 from sim.runner.backends import Backend
+from sim.runner.pool import reduce_replications
 from sim.scenario import load_scenario
 from sim.studies.calibrate import calibrate, cleared_value, scaled
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, run
 
 SMALL = ["run.horizon=168", "run.warmup=0"]
 
@@ -29,7 +30,7 @@ def test_scaling_multiplies_every_arrival_stream() -> None:
 
 def test_calibration_recovers_a_known_scale() -> None:
     s = load_scenario(SCENARIOS / "lang_son_minimal.yaml", SMALL).scenario
-    target = sum(cleared_value(scaled(s, 1.3), 11, r) for r in range(2)) / 2
+    target = sum(cleared_value(run(scaled(s, 1.3), 11, r), s) for r in range(2)) / 2
     cal = calibrate(s, target, 0.001, replications=2, root_seed=11, backend=Backend(2))
     assert cal.scale == pytest.approx(1.3, abs=0.002)
     assert abs(cal.error) <= 0.001
@@ -42,7 +43,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     src = in_tmp / "small.yaml"
     src.write_text((SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 120"))
     s = load_scenario(src, ["run.warmup=12"]).scenario
-    target = sum(cleared_value(scaled(s, 0.8), 5, r) for r in range(2)) / 2
+    target = sum(cleared_value(run(scaled(s, 0.8), 5, r), s) for r in range(2)) / 2
     code = main(
         [
             "calibrate",
@@ -70,7 +71,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     assert calibrated.run.warmup == 12  # the command line's --set is part of what was calibrated
     ratio = calibrated.arrivals["huu_nghi_export"].rate / s.arrivals["huu_nghi_export"].rate
     assert ratio == pytest.approx(0.8, abs=0.005)
-    got = sum(cleared_value(calibrated, 5, r) for r in range(2)) / 2
+    got = sum(cleared_value(run(calibrated, 5, r), calibrated) for r in range(2)) / 2
     assert got == pytest.approx(target, rel=0.002)
 
 
@@ -87,25 +88,15 @@ def test_unreachable_target_is_refused(in_tmp: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.slow
 def test_committed_calibrated_2021_clears_the_target_within_one_percent() -> None:
     """The committed calibrated scenario, rerun over its own replications, clears USD 4,270 M +- 1%."""
-    from concurrent.futures import ProcessPoolExecutor
-
     path = SCENARIOS / "lang_son" / "base_2021_calibrated.yaml"
     s = load_scenario(path).scenario
-    with ProcessPoolExecutor(2) as pool:
-        values = list(
-            pool.map(
-                cleared_value,
-                [s] * s.run.replications,
-                [s.run.seed] * s.run.replications,
-                range(s.run.replications),
-            )
-        )
+    values = reduce_replications(s, s.run.seed, s.run.replications, cleared_value, Backend(2))
     assert sum(values) / len(values) == pytest.approx(4.27e9, rel=0.01)
 
 
 def test_reported_figures_file_is_well_formed() -> None:
     data = yaml.safe_load((ROOT / "data" / "reported_2021.yaml").read_text())
-    from sim.studies.history import KINDS
+    from sim.analysis.history import KINDS
 
     for section in ("year_2021", "winter_2021_22"):
         for row in data[section]:

@@ -314,7 +314,7 @@ def test_saved_runs_are_reused_only_by_the_same_model_code(
 ) -> None:
     """A comparison reuses a finished run only if the scenario, seed and model code all match: after a model
     change, old replications must not be mixed into new results."""
-    import sim.runner.experiment as experiment
+    import sim.store.manifest as manifest
     from sim.cli import main as cli_main
 
     monkeypatch.chdir(tmp_path)
@@ -336,6 +336,6 @@ def test_saved_runs_are_reused_only_by_the_same_model_code(
     first = sorted((tmp_path / "results" / "mmc").iterdir())
     assert cli_main(args) == 0
     assert sorted((tmp_path / "results" / "mmc").iterdir()) == first  # reused
-    monkeypatch.setattr(experiment, "model_digest", lambda: "f" * 64)
+    monkeypatch.setattr(manifest, "model_digest", lambda: "f" * 64)
     assert cli_main(args) == 0
     assert len(list((tmp_path / "results" / "mmc").iterdir())) == len(first) + 1  # rerun, not reused

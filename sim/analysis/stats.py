@@ -18,16 +18,31 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 CONFIDENCE = 0.95
 BY = ("gate", "direction", "metric")
 
 
-def _half_width(sem: pd.Series, n: pd.Series, confidence: float) -> np.ndarray:
-    """t quantile x standard error; NaN below two replications, 0 when every replication agrees."""
+def half_width(sd: ArrayLike, n: ArrayLike, confidence: float = CONFIDENCE) -> np.ndarray:
+    """Half-width of the Student-t interval of a mean: t quantile x sd / sqrt(n).
+
+    The one place the t-interval is computed. NaN below two replications (no interval), 0 when every
+    replication agrees.
+    """
+    n = np.asarray(n, dtype=float)
     df = np.where(n >= 2, n - 1, np.nan)
-    return stats.t.ppf(0.5 + confidence / 2, df) * sem.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return stats.t.ppf(0.5 + confidence / 2, df) * np.asarray(sd, dtype=float) / np.sqrt(n)
+
+
+def t_half_width(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> float:
+    """Half-width of the Student-t interval of the mean of independent ``values`` (NaN below two)."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float("nan")
+    return float(half_width(x.std(ddof=1), len(x), confidence))
 
 
 def summarize(per_rep: pd.DataFrame, by: Sequence[str] = BY, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -37,11 +52,11 @@ def summarize(per_rep: pd.DataFrame, by: Sequence[str] = BY, confidence: float =
     many were used.
     """
     g = per_rep.groupby(list(by), sort=False, observed=True)["value"]
-    out = g.agg(n="count", mean="mean", sd="std", sem="sem").reset_index()
-    out["half_width"] = _half_width(out["sem"], out["n"], confidence)
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["half_width"] = half_width(out["sd"], out["n"], confidence)
     out["ci_low"] = out["mean"] - out["half_width"]
     out["ci_high"] = out["mean"] + out["half_width"]
-    return out.drop(columns="sem")
+    return out
 
 
 def _welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float) -> float:

@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from scipy import stats
 
 from sim.scenario import schema as S
 
@@ -41,25 +40,7 @@ def stream(seq: np.random.SeedSequence, *name: str) -> np.random.Generator:
 
 def quantiles(spec: S.Distribution, u: np.ndarray) -> np.ndarray:
     """The inverse distribution function of a scenario distribution at probabilities ``u``."""
-    if isinstance(spec, S.Exponential):
-        return stats.expon.ppf(u, scale=spec.mean)
-    if isinstance(spec, S.Deterministic):
-        return np.full(len(u), spec.value)
-    if isinstance(spec, S.Uniform):
-        return stats.uniform.ppf(u, loc=spec.low, scale=spec.high - spec.low)
-    if isinstance(spec, S.Triangular):
-        width = spec.high - spec.low
-        return stats.triang.ppf(u, (spec.mode - spec.low) / width, loc=spec.low, scale=width)
-    if isinstance(spec, S.Lognormal):
-        sigma2 = np.log1p((spec.sd / spec.mean) ** 2)
-        return stats.lognorm.ppf(u, np.sqrt(sigma2), scale=spec.mean * np.exp(-sigma2 / 2.0))
-    if isinstance(spec, S.Gamma):
-        shape = (spec.mean / spec.sd) ** 2
-        return stats.gamma.ppf(u, shape, scale=spec.sd**2 / spec.mean)
-    if isinstance(spec, S.Empirical):
-        values = np.sort(np.asarray(spec.values, dtype=float))
-        return values[np.minimum((u * len(values)).astype(np.int64), len(values) - 1)]
-    raise TypeError(f"unknown distribution {spec!r}")  # unreachable: the schema admits no other
+    return spec.quantiles(u)
 
 
 def draw(spec: S.Distribution, gen: np.random.Generator, n: int) -> np.ndarray:
@@ -83,8 +64,8 @@ def sampler(spec: S.Distribution, gen: np.random.Generator) -> Callable[[], floa
     Block drawing returns the same sequence as drawing one value at a time would, so the k-th call is
     the k-th draw of the stream whatever the block size.
     """
-    if isinstance(spec, S.Deterministic):
-        value = float(spec.value)
+    value = spec.constant()
+    if value is not None:
         return lambda: value
     return _blocks(lambda n: draw(spec, gen, n)).__next__
 

@@ -29,10 +29,13 @@ from sim.analysis.compare import wide
 from sim.analysis.metrics import ALL
 from sim.errors import UserError
 from sim.present.plots import PLOTS_DIR, plot_study
-from sim.present.plots.source import RunData, Study, load_study, manifest_text
 from sim.present.plots.style import Written
+from sim.scenario import Scenario
+from sim.scenario.demand import derived_arrivals
+from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
-from sim.store.tables import write_bytes_atomic
+from sim.store.atomic import write_bytes_atomic
+from sim.store.reader import RunData, Study, load_study, manifest_text
 
 REPORT_DIR = "report"
 TEMPLATE = "report.html.j2"
@@ -58,11 +61,9 @@ def _comparison_frame(study: Study) -> pd.DataFrame:
     """The comparison as saved (comparison.csv), or a single run's summary.csv in the same shape."""
     if study.comparison is not None:
         return study.comparison
-    summary = study.folder / "summary.csv"
-    if not summary.is_file():
+    if study.summary is None:
         raise UserError.single(str(study.folder), "summary.csv", "missing: the run is not complete yet")
-    df = pd.read_csv(summary)
-    return df.assign(scenario=study.names[0], role="base")
+    return study.summary.assign(scenario=study.names[0], role="base")
 
 
 def _group_title(study: Study, gate: str, direction: str) -> str:
@@ -113,28 +114,19 @@ def _overrides(run: RunData, study: Study) -> list[str]:
     return list(run.manifest.get("overrides") or [])
 
 
-def _hours_text(hours: Any) -> str:
-    if not hours:
+def _hours_text(hours: Hours | None) -> str:
+    if hours is None:
         return "always open"
-    if isinstance(hours, str | list):
-        return ", ".join(hours) if isinstance(hours, list) else hours
-    text = ", ".join(hours.get("windows") or []) or "closed"
-    days = hours.get("days") or []
-    if days and len(days) < 7:
-        text += " " + "/".join(d.capitalize() for d in days)
-    closed = hours.get("closed") or []
-    if closed:
-        text += f"; {len(closed)} closed period{'s' if len(closed) > 1 else ''}"
+    text = ", ".join(hours.windows) or "closed"
+    if len(hours.days) < 7:
+        text += " " + "/".join(d.capitalize() for d in hours.days)
+    if hours.closed:
+        text += f"; {len(hours.closed)} closed period{'s' if len(hours.closed) > 1 else ''}"
     return text
 
 
-def _dist_text(d: Any, unit: str) -> str:
-    if not isinstance(d, dict):
-        return str(d)
-    params = ", ".join(
-        f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in d.items() if k != "dist"
-    )
-    return f"{d.get('dist')} ({params}) {unit}"
+def _conditions(when: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in when.items())
 
 
 def _src(files: list[Path], *key: str) -> str:
@@ -144,78 +136,61 @@ def _src(files: list[Path], *key: str) -> str:
 
 def key_parameters(run: RunData, files: list[Path]) -> Table:
     """Per gate: yard, shared pools and each stage's servers, hours, cap and service, with sources."""
-    unit = {"hours": "h", "minutes": "min", "days": "d"}.get(run.run.get("time_unit", "hours"), "")
+    unit = {"hours": "h", "minutes": "min", "days": "d"}[run.scenario.run.time_unit]
     rows = []
     for g, spec in run.gates.items():
-        spec = spec or {}
         label = run.gate_label(g)
-        cap = (spec.get("yard") or {}).get("capacity")
-        rows.append(
-            [
-                label,
-                "",
-                "yard",
-                f"{cap} trucks" if cap else "unlimited",
-                "",
-                "",
-                "",
-                _src(files, "gates", g, "yard", "capacity"),
-            ]
-        )
-        for rname, pool in (spec.get("resources") or {}).items():
+        cap = spec.yard.capacity
+        yard = f"{cap} trucks" if cap else "unlimited"
+        rows.append([label, "", "yard", yard, "", "", "", _src(files, "gates", g, "yard", "capacity")])
+        for rname, pool in spec.resources.items():
             rows.append(
                 [
                     label,
                     "both",
                     f"{rname} (shared pool)",
-                    str(pool.get("servers")),
-                    _hours_text(pool.get("hours")),
-                    str(pool.get("daily_cap") or ""),
+                    str(pool.servers),
+                    _hours_text(pool.hours),
+                    str(pool.daily_cap or ""),
                     "",
                     _src(files, "gates", g, "resources", rname, "servers"),
                 ]
             )
-        for d in ("export", "import"):
-            flow = spec.get(d) or {}
-            for sname, st in (flow.get("stages") or {}).items():
-                st = st or {}
-                servers = st.get("servers")
-                if st.get("resource"):
-                    servers = f"pool: {st['resource']}"
-                elif servers == "unlimited":
-                    servers = "unlimited (a delay)"
-                lane = st.get("green_lane")
-                if lane:
-                    servers = f"{servers} + green lane {lane.get('servers')}"
-                extra = []
-                if st.get("applies_to"):
-                    extra.append("only " + ", ".join(f"{k}={v}" for k, v in st["applies_to"].items()))
-                if st.get("priority"):
-                    extra.append(
-                        "priority: "
-                        + "; ".join(
-                            ", ".join(f"{k}={v}" for k, v in (p.get("when") or {}).items())
-                            for p in st["priority"]
-                        )
-                    )
-                if st.get("service_when"):
-                    extra.append(f"+{len(st['service_when'])} service rule(s)")
-                service = _dist_text(st.get("service"), unit) + (f" ({'; '.join(extra)})" if extra else "")
-                key = ("servers",) if "servers" in st and not st.get("resource") else ("service",)
-                rows.append(
-                    [
-                        label,
-                        d,
-                        sname.replace("_", " "),
-                        str(servers),
-                        _hours_text(st.get("hours")) if not st.get("resource") else "pool's hours",
-                        str(st.get("daily_cap") or ""),
-                        service,
-                        _src(files, "gates", g, d, "stages", sname, *key),
-                    ]
-                )
+        for d in DIRECTIONS:
+            flow = spec.flow(d)
+            for sname, st in (flow.stages if flow is not None else {}).items():
+                rows.append(_stage_row(files, label, g, d, sname, st, unit))
     headers = ["gate", "direction", "stage / pool", "servers", "hours", "daily cap", "service time", "source"]
     return Table("Key parameters", headers, rows, [[False] * len(headers) for _ in rows])
+
+
+def _stage_row(files: list[Path], label: str, g: str, d: str, sname: str, st: Stage, unit: str) -> list[str]:
+    servers: object = st.servers
+    if st.resource:
+        servers = f"pool: {st.resource}"
+    elif servers == "unlimited":
+        servers = "unlimited (a delay)"
+    if st.green_lane is not None:
+        servers = f"{servers} + green lane {st.green_lane.servers}"
+    extra = []
+    if st.applies_to:
+        extra.append("only " + _conditions(st.applies_to))
+    if st.priority:
+        extra.append("priority: " + "; ".join(_conditions(p.when) for p in st.priority))
+    if st.service_when:
+        extra.append(f"+{len(st.service_when)} service rule(s)")
+    service = st.service.describe(unit) + (f" ({'; '.join(extra)})" if extra else "")
+    key = ("servers",) if st.servers is not None and not st.resource else ("service",)
+    return [
+        label,
+        d,
+        sname.replace("_", " "),
+        str(servers),
+        _hours_text(st.hours) if not st.resource else "pool's hours",
+        str(st.daily_cap or ""),
+        service,
+        _src(files, "gates", g, d, "stages", sname, *key),
+    ]
 
 
 def _flatten(data: Any, prefix: Key = ()) -> dict[Key, Any]:
@@ -240,7 +215,7 @@ def _value_text(v: Any) -> str:
 
 def changes(base: RunData, run: RunData, files: list[Path]) -> tuple[list[list[str]], int]:
     """What a policy changes from the base: key, base value, policy value, source (at most MAX_CHANGES)."""
-    a, b = _flatten(base.scenario), _flatten(run.scenario)
+    a, b = _flatten(_as_data(base.scenario)), _flatten(_as_data(run.scenario))
     keys = [k for k in dict.fromkeys([*a, *b]) if k not in SKIP_IN_CHANGES and a.get(k) != b.get(k)]
     rows = []
     for k in keys[:MAX_CHANGES]:
@@ -248,23 +223,14 @@ def changes(base: RunData, run: RunData, files: list[Path]) -> tuple[list[list[s
     return rows, max(0, len(keys) - MAX_CHANGES)
 
 
+def _as_data(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as its resolved YAML reads (keys as written, defaults filled)."""
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
 def _derived_arrivals(run: RunData) -> list[list[str]]:
-    """Arrival rates derived from trade value, as the resolved scenario.yaml's header lists them."""
-    try:
-        lines = (run.folder / "scenario.yaml").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    rows, inside = [], False
-    for line in lines:
-        if not line.startswith("#"):
-            break
-        if "derived from 'demand'" in line:
-            inside = True
-            continue
-        if inside and line.startswith("#   ") and ":" in line:
-            name, rate = line[4:].split(":", 1)
-            rows.append([name.strip(), rate.strip()])
-    return rows
+    """Arrival rates the scenario derives from trade value (trucks/day in the peak month)."""
+    return [[name, f"{arr.rate:.3f}"] for name, arr in derived_arrivals(run.scenario).items()]
 
 
 def scenario_context(study: Study) -> list[dict[str, Any]]:
@@ -276,7 +242,7 @@ def scenario_context(study: Study) -> list[dict[str, Any]]:
             {
                 "name": run.name,
                 "role": "base" if k == 0 else "policy",
-                "description": str(run.scenario.get("description") or "").strip(),
+                "description": run.scenario.description.strip(),
                 "files": [
                     {"path": str(f), "exists": f.is_file(), "header": header_comment(f)} for f in files
                 ],

@@ -76,7 +76,7 @@ def _ignore_sigint() -> None:
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runner.experiment"])
+        ctx.set_forkserver_preload(["sim.runner.tasks"])
         return ctx
     return multiprocessing.get_context("spawn")
 

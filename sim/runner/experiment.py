@@ -1,156 +1,44 @@
 """Experiments: replications of one or more scenarios, run in parallel into resumable run folders.
 
 Replication k of every scenario uses the k-th seed spawned from ``SeedSequence(root seed)``, so two
-policies run with the same root seed are compared under common random numbers, and a replication's result
-depends only on (scenario, root seed, k): not on how many workers ran it, in what order, or on which run
-of a resumed experiment. That is what lets ``--jobs``, Dask and ``--resume`` give identical tables.
-
-Each replication is one task for a worker (:func:`run_task`): it runs the model, computes the
-replication's metrics and writes its files into the run folder (or, for a remote Dask cluster that may not
-share our disk, sends them back to be written here). The parent only collects outcomes, keeps the
-manifest up to date after every replication, and reports failures by replication and seed; a failed
-replication never discards the others.
-
-Test hook: the environment variable ``BORDERSIM_TEST_FAIL_REPLICATION`` (comma-separated replication
-numbers) makes those replications raise in the worker, so tests can interrupt an experiment through the
-real process pool. It is read by the parent and passed inside the task, so it reaches workers however they
-were started. It is not meant for users.
+policies run with the same root seed are compared under common random numbers, and ``--jobs``, Dask and
+``--resume`` give identical tables. Each replication is one :class:`~sim.runner.tasks.Task`; the parent
+collects outcomes, keeps the manifest up to date after every replication, and reports failures by
+replication and seed; a failed replication never discards the others.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
-import os
-import socket
-import time
-import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Executor, Future, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis.metrics import ALL, replication_metrics
 from sim.analysis.stats import summarize
 from sim.errors import UserError
-from sim.model import run_replication
-from sim.model.random_streams import replication_seed
-from sim.model.records import Tables
-from sim.runner.backends import Backend, executor
+from sim.runner.backends import Backend
+from sim.runner.pool import Failure, run_tasks
+from sim.runner.tasks import FAIL_ENV, Outcome, Task, failing_replications
 from sim.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
+from sim.store.atomic import write_bytes_atomic, write_csv_atomic, write_text_atomic
+from sim.store.layout import SCENARIO_FILE, SUMMARY
+from sim.store.manifest import now, read_manifest, run_manifest, seed_text, write_manifest
 from sim.store.tables import (
     METRICS,
     TABLES,
     done_replications,
-    read_manifest,
     read_table,
-    versions,
-    write_bytes_atomic,
-    write_json_atomic,
+    remove_partial_files,
+    table_file,
     write_replication,
 )
 
-FAIL_ENV = "BORDERSIM_TEST_FAIL_REPLICATION"
+__all__ = ["FAIL_ENV", "NEW", "RESUME", "REUSE", "Experiment", "Failure", "plan", "run_experiments"]
 
 NEW, RESUME, REUSE = "new", "resume", "reuse"  # what to do with a run folder that may exist
-
-
-# --------------------------------------------------------------------------------------------------
-# One replication, in a worker
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Task:
-    """Everything a worker needs for one replication (picklable: the scenario is a frozen pydantic model)."""
-
-    scenario: Scenario
-    root_seed: int
-    replication: int
-    folder: str | None  # absolute path to write into; None: send the files back instead
-    keep_tables: bool  # write every table, or only the metrics
-    fail: bool = False  # test hook (see the module docstring)
-
-
-@dataclass
-class Outcome:
-    """What a worker sends back: small by default (metrics and timings), the tables only if asked."""
-
-    replication: int
-    seconds: float = 0.0
-    trucks: int = 0
-    counts: dict[str, float] = field(default_factory=dict)  # arrived, cleared, still inside (province)
-    metrics: pd.DataFrame | None = None
-    tables: Tables | None = None
-    error: str | None = None
-    details: str | None = None  # the worker's traceback, saved for whoever debugs it
-    worker: str = ""
-
-
-def run_task(task: Task) -> Outcome:
-    """Run one replication, compute its metrics and store them.
-
-    Never raises: an exception comes back as data naming the replication, so that it reaches the parent
-    whole (not every exception pickles) and the other replications carry on.
-    """
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-    t0 = time.perf_counter()
-    try:
-        if task.fail:
-            raise RuntimeError(f"replication {task.replication} fails on purpose ({FAIL_ENV} test hook)")
-        tables = run_replication(task.scenario, replication_seed(task.root_seed, task.replication))
-        metrics = replication_metrics(tables, task.scenario)
-        kept = tables if task.keep_tables else None
-        if task.folder is not None:
-            write_replication(Path(task.folder), task.replication, kept, metrics)
-        return Outcome(
-            task.replication,
-            time.perf_counter() - t0,
-            len(tables.trucks),
-            province_counts(metrics),
-            metrics if task.folder is None else None,
-            kept if task.folder is None else None,
-            worker=worker,
-        )
-    except Exception as exc:
-        return Outcome(
-            task.replication,
-            time.perf_counter() - t0,
-            error=f"{type(exc).__name__}: {exc}",
-            details=traceback.format_exc(),
-            worker=worker,
-        )
-
-
-# --------------------------------------------------------------------------------------------------
-# Experiments and their run folders
-# --------------------------------------------------------------------------------------------------
-def seed_record(root_seed: int, replication: int) -> dict[str, object]:
-    seq = replication_seed(root_seed, replication)
-    return {"replication": replication, "entropy": seq.entropy, "spawn_key": list(seq.spawn_key)}
-
-
-def seed_text(root_seed: int, replication: int) -> str:
-    seq = replication_seed(root_seed, replication)
-    return f"SeedSequence(entropy={seq.entropy}, spawn_key={tuple(seq.spawn_key)})"
-
-
-@dataclass
-class Failure:
-    """A replication that did not finish: where, which seed, and what went wrong."""
-
-    scenario: str
-    folder: Path
-    replication: int
-    root_seed: int
-    seed: str
-    error: str
-    details: Path | None
 
 
 @dataclass
@@ -182,6 +70,15 @@ class Experiment:
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    @property
+    def finished(self) -> int:
+        """Replications 0..R-1 that are done."""
+        return len([r for r in self.done if r < self.replications])
+
+    def trucks(self) -> int:
+        """Trucks simulated over replications 0..R-1 (as the workers reported them)."""
+        return sum((self.info.get(r) or {}).get("trucks") or 0 for r in range(self.replications))
 
     def metrics(self) -> pd.DataFrame:
         """Per-replication metrics of replications 0..R-1 that are done (tidy)."""
@@ -218,9 +115,9 @@ def plan(exp: Experiment, mode: str) -> None:
             f"'{folder}' already exists; choose another --out or --label, or add --resume to finish it",
         )
     manifest = read_manifest(folder)
-    if manifest is None or not (folder / "scenario.yaml").is_file():
+    if manifest is None or not (folder / SCENARIO_FILE).is_file():
         raise UserError.single(None, "--resume", f"'{folder}' is not a run folder (no manifest or scenario)")
-    saved = load_scenario(folder / "scenario.yaml").scenario
+    saved = load_scenario(folder / SCENARIO_FILE).scenario
     if saved != exp.scenario:
         diffs = _differences(saved.model_dump(mode="json"), exp.scenario.model_dump(mode="json"))
         raise UserError.single(
@@ -247,127 +144,52 @@ def plan(exp: Experiment, mode: str) -> None:
     exp.info = {r: known.get(str(r)) or {"trucks": _trucks_in_files(exp, r)} for r in exp.done}
 
 
-def _open(exp: Experiment, run: dict[str, Any]) -> None:
-    exp.folder.mkdir(parents=True, exist_ok=True)
-    for stale in exp.folder.glob("*/.rep-*.tmp"):  # files a stopped worker was writing
-        stale.unlink(missing_ok=True)
-    if not (exp.folder / "scenario.yaml").exists():
-        write_bytes_atomic(exp.folder / "scenario.yaml", resolved_yaml(exp.loaded).encode("utf-8"))
-    _write_manifest(exp, run)
-
-
 def _trucks_in_files(exp: Experiment, rep: int) -> int | None:
     """Truck count of a replication finished before its manifest entry was written (a hard kill)."""
-    path = exp.folder / "trucks" / f"rep-{rep:04d}.parquet"
+    path = table_file(exp.folder, "trucks", rep)
     return pq.read_metadata(path).num_rows if path.is_file() else None
 
 
 def _write_manifest(exp: Experiment, run: dict[str, Any]) -> None:
-    s = exp.scenario
-    previous = exp.previous or {}
+    failed = [
+        {"replication": f.replication, "seed": f.seed, "error": f.error, "details": str(f.details)}
+        for f in exp.failed.values()
+    ]
     info = {r: exp.info[r] for r in sorted(exp.done) if r in exp.info}
-    reps = range(exp.replications)
-    manifest = {
-        "scenario": s.name,
-        "scenario_files": [str(f) for f in exp.loaded.files],
-        "overrides": list(exp.loaded.overrides),
-        "scenario_sha256": scenario_digest(s),
-        "model_sha256": model_digest(),
-        **exp.about,
-        "root_seed": exp.root_seed,
-        "replications": exp.replications,
-        "complete": exp.complete,
-        "done": sorted(exp.done),
-        "missing": exp.missing,
-        "failed": [
-            {"replication": f.replication, "seed": f.seed, "error": f.error, "details": str(f.details)}
-            for f in exp.failed.values()
-        ],
-        "keep_tables": exp.keep_tables,
-        "tables": [*TABLES, METRICS] if exp.keep_tables else [METRICS],
-        "seeds": [seed_record(exp.root_seed, r) for r in reps],
-        "versions": versions(),
-        "command": run["command"],
-        "started": previous.get("started", run["started"]),
-        "finished": _now(),
-        "runs": [*previous.get("runs", []), run],
-        "replication_seconds": [(info.get(r) or {}).get("seconds") for r in reps],
-        "trucks_simulated": sum((info.get(r) or {}).get("trucks") or 0 for r in reps),
-        "counts": [{"replication": r, **info[r].get("counts", {})} for r in reps if r in info],
-        "replication_info": {str(r): v for r, v in info.items()},
-        "time_unit": s.run.time_unit,
-        "calendar_start": s.run.start.isoformat(),
-    }
-    write_json_atomic(exp.folder / "manifest.json", manifest)
+    manifest = run_manifest(
+        exp.loaded,
+        root_seed=exp.root_seed,
+        replications=exp.replications,
+        done=exp.done,
+        failed=failed,
+        keep_tables=exp.keep_tables,
+        tables=[*TABLES, METRICS] if exp.keep_tables else [METRICS],
+        info=info,
+        run=run,
+        previous=exp.previous,
+        about=exp.about,
+    )
+    write_manifest(exp.folder, manifest)
 
 
-def _now() -> str:
-    return datetime.now().astimezone().isoformat()
-
-
-MODEL_SOURCES = ("model", "scenario")
-
-
-@functools.cache
-def model_digest() -> str:
-    """A fingerprint of the code that turns a scenario and a seed into records.
-
-    Saved results are reused only when both the scenario and this fingerprint match: after a change to
-    the model, old replications would otherwise be mixed with new ones, numbers that look right but are not.
-    """
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for name in MODEL_SOURCES:
-        path = root / name
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-def scenario_digest(scenario: Scenario) -> str:
-    """A fingerprint of the resolved scenario: equal digests, equal scenarios."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------------------------------
-# Running
-# --------------------------------------------------------------------------------------------------
-def _failing_replications() -> set[int]:
-    raw = os.environ.get(FAIL_ENV, "").strip()
-    return {int(x) for x in raw.split(",") if x.strip()} if raw else set()
-
-
-def _outcome(future: Future[Outcome], replication: int) -> Outcome:
-    """The outcome of a future, with a lost worker turned into a failure of its replication."""
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        return Outcome(replication, error="its worker process died (killed, or out of memory?)")
-    except CancelledError:
-        return Outcome(replication, error="cancelled")
-    except Exception as exc:  # a worker lost by Dask, an unpicklable result, ...
-        return Outcome(replication, error=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
+def _open(exp: Experiment, run: dict[str, Any]) -> None:
+    exp.folder.mkdir(parents=True, exist_ok=True)
+    remove_partial_files(exp.folder)
+    if not (exp.folder / SCENARIO_FILE).exists():
+        write_text_atomic(exp.folder / SCENARIO_FILE, resolved_yaml(exp.loaded))
+    _write_manifest(exp, run)
 
 
 def _record(exp: Experiment, outcome: Outcome) -> None:
     rep = outcome.replication
     errors = exp.folder / "errors" / f"rep-{rep:04d}.txt"
-    if outcome.error is not None:
+    if outcome.failed:
         details = None
         if outcome.details:
             write_bytes_atomic(errors, outcome.details.encode("utf-8"))
-            details = errors
-        exp.failed[rep] = Failure(
-            exp.scenario.name,
-            exp.folder,
-            rep,
-            exp.root_seed,
-            seed_text(exp.root_seed, rep),
-            outcome.error,
-            details,
-        )
+            details = str(errors)
+        seed = seed_text(exp.root_seed, rep)
+        exp.failed[rep] = Failure(exp.scenario.name, rep, exp.root_seed, seed, outcome.error or "", details)
         return
     if outcome.metrics is not None:  # the worker could not write into our folder
         write_replication(exp.folder, rep, outcome.tables, outcome.metrics)
@@ -383,24 +205,13 @@ def _record(exp: Experiment, outcome: Outcome) -> None:
 
 
 def _finish(exp: Experiment, run: dict[str, Any]) -> None:
-    run["finished"] = _now()
+    run["finished"] = now()
     _write_manifest(exp, run)
     errors = exp.folder / "errors"
     if errors.is_dir() and not any(errors.iterdir()):
         errors.rmdir()
     if exp.complete:
-        summary = summarize(exp.metrics())
-        write_bytes_atomic(exp.folder / "summary.csv", summary.to_csv(index=False).encode("utf-8"))
-
-
-def _submit(ex: Executor, task: Task) -> Future[Outcome]:
-    """Submit a task; a pool that broke (a worker died) gives a failed future, reported like the rest."""
-    try:
-        return ex.submit(run_task, task)
-    except BrokenProcessPool as exc:
-        future: Future[Outcome] = Future()
-        future.set_exception(exc)
-        return future
+        write_csv_atomic(exp.folder / SUMMARY, summarize(exp.metrics()))
 
 
 def run_experiments(
@@ -418,62 +229,60 @@ def run_experiments(
     Returns the failures; finished replications are kept whatever happens, and an interrupt
     (KeyboardInterrupt) is re-raised after the manifests say what is done.
     """
-    fail = _failing_replications()
-    tasks = [
+    fail = failing_replications()
+    pairs = [
         (i, rep)
         for rep in range(max((e.replications for e in experiments), default=0))
         for i, e in enumerate(experiments)
         if rep < e.replications and rep not in e.done
     ]
-    if not tasks:
+    if not pairs:
         if on_start is not None:
             on_start()
         for exp in experiments:  # resumed after its last replication had finished: say it is complete
             if exp.previous is not None and not exp.previous.get("complete"):
-                _finish(exp, {"command": list(argv), "started": _now(), "replications_run": 0})
+                _finish(exp, {"command": list(argv), "started": now(), "replications_run": 0})
         return []
-    active = sorted({i for i, _ in tasks})
+    active = sorted({i for i, _ in pairs})
     run: dict[str, Any] = {
         "command": list(argv),
-        "started": _now(),
+        "started": now(),
         "backend": backend.describe(),
-        "replications_run": len(tasks),
+        "replications_run": len(pairs),
     }
-    with executor(backend, len(tasks)) as ex:
+    tasks = [
+        Task(
+            experiments[i].scenario,
+            experiments[i].root_seed,
+            rep,
+            str(experiments[i].folder) if backend.shared_filesystem else None,
+            experiments[i].keep_tables,
+            fail=rep in fail,
+        )
+        for i, rep in pairs
+    ]
+
+    def started() -> None:
         if on_start is not None:
             on_start()
         for i in active:
             _open(experiments[i], run)
-        futures: dict[Future[Outcome], tuple[int, int]] = {}
-        for i, rep in tasks:
-            exp = experiments[i]
-            task = Task(
-                exp.scenario,
-                exp.root_seed,
-                rep,
-                str(exp.folder) if backend.shared_filesystem else None,
-                exp.keep_tables,
-                rep in fail,
-            )
-            futures[_submit(ex, task)] = (i, rep)
-        try:
-            for future in as_completed(futures):
-                i, rep = futures[future]
-                _record(experiments[i], _outcome(future, rep))
+
+    def collect(k: int, outcome: Outcome) -> None:
+        i = pairs[k][0]
+        _record(experiments[i], outcome)
+        _write_manifest(experiments[i], run)
+        if on_done is not None:
+            on_done(i)
+
+    try:
+        run_tasks(tasks, backend, collect, on_start=started)
+    except BaseException:
+        run["interrupted"] = True
+        for i in active:
+            if experiments[i].folder.exists():
                 _write_manifest(experiments[i], run)
-                if on_done is not None:
-                    on_done(i)
-        except BaseException:
-            run["interrupted"] = True
-            for i in active:
-                _write_manifest(experiments[i], run)
-            raise
+        raise
     for i in active:
         _finish(experiments[i], run)
     return [f for e in experiments for f in e.failed.values()]
-
-
-def province_counts(metrics: pd.DataFrame) -> dict[str, float]:
-    """Trucks arrived, cleared and still inside (all gates, after the warm-up) of one replication."""
-    m = metrics[(metrics["gate"] == ALL) & (metrics["direction"] == ALL)].set_index("metric")["value"]
-    return {k: float(m[k]) for k in ("arrived", "cleared", "still_inside") if k in m}

@@ -20,21 +20,6 @@ import math
 from sim.scenario import schema as S
 
 
-def mean_of(spec: S.Distribution) -> float:
-    """The expected value of a scenario distribution."""
-    if isinstance(spec, S.Exponential | S.Lognormal | S.Gamma):
-        return spec.mean
-    if isinstance(spec, S.Deterministic):
-        return spec.value
-    if isinstance(spec, S.Uniform):
-        return (spec.low + spec.high) / 2.0
-    if isinstance(spec, S.Triangular):
-        return (spec.low + spec.mode + spec.high) / 3.0
-    if isinstance(spec, S.Empirical):
-        return sum(spec.values) / len(spec.values)
-    raise TypeError(f"unknown distribution {spec!r}")
-
-
 def derived_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:
     """The arrival streams a scenario's ``demand`` section stands for (empty without one)."""
     d = s.demand
@@ -49,7 +34,7 @@ def derived_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:
         for gname, gshare in d.gate_shares.get(direction, {}).items():
             for cname, cshare in d.class_shares.get(direction, {}).items():
                 value = d.annual_value_usd * d.scale * dshare * gshare * cshare
-                per_truck = mean_of(s.truck_classes[cname].value_usd)
+                per_truck = s.truck_classes[cname].value_usd.mean_value()
                 if value <= 0:
                     continue
                 if per_truck <= 0:

@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, UserError
-from sim.scenario.schema import Scenario, reference_problems
+from sim.scenario.schema import DISTRIBUTION_FIELDS, DISTRIBUTION_TAGS, Scenario, reference_problems
 
 
 @dataclass(frozen=True)
@@ -166,16 +166,14 @@ def _describe(err: dict[str, Any]) -> str:
 
 def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
     """Drop pydantic's internal parts of a location (function-wrapper names and union tags)."""
-    tags = {"exponential", "deterministic", "uniform", "triangular", "lognormal", "gamma", "empirical"}
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, str) and (
             "[" in part or part.startswith("function-") or part.startswith("constrained-")
         ):
             continue
-        follows_distribution = out and out[-1] in ("service", "value_usd", "tonnage_t")
-        if isinstance(part, str) and part in tags and follows_distribution:
-            continue
+        if isinstance(part, str) and part in DISTRIBUTION_TAGS and out and out[-1] in DISTRIBUTION_FIELDS:
+            continue  # pydantic's union tag after a distribution-valued field: not a key of the file
         out.append(part)
     return out
 

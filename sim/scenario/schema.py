@@ -13,7 +13,9 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from scipy import stats
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DIRECTIONS = ("export", "import")
@@ -32,17 +34,68 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------------------------------
 # Distributions (service times, truck attributes)
 # --------------------------------------------------------------------------------------------------
-class Exponential(Strict):
+class Dist(Strict):
+    """A probability distribution of a scenario: it knows its inverse distribution function, its mean and
+    how to describe itself, so that no other code has to tell the kinds apart.
+
+    Draws are made by inversion (``quantiles`` of uniforms) everywhere: that is what keeps a truck's draw
+    at a stage the same quantile under every policy (common random numbers).
+    """
+
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        """The inverse distribution function at probabilities ``u`` (an array in [0, 1))."""
+        raise NotImplementedError
+
+    def mean_value(self) -> float:
+        """The expected value."""
+        raise NotImplementedError
+
+    def constant(self) -> float | None:
+        """The value if the distribution is a single point (no draw needed), else None."""
+        return None
+
+    def describe(self, unit: str = "") -> str:
+        """The distribution in words, e.g. 'exponential (mean 0.3) h'."""
+        params = ", ".join(
+            f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}"
+            for k, v in self.model_dump().items()
+            if k != "dist"
+        )
+        return f"{self.dist} ({params}) {unit}".rstrip()  # type: ignore[attr-defined]
+
+
+class Exponential(Dist):
+    """Memoryless times (Poisson-like service), given by the mean."""
+
     dist: Literal["exponential"]
     mean: PositiveFloat
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        return stats.expon.ppf(u, scale=self.mean)
 
-class Deterministic(Strict):
+    def mean_value(self) -> float:
+        return self.mean
+
+
+class Deterministic(Dist):
+    """A fixed value (a scheduled time, a fixed cargo value)."""
+
     dist: Literal["deterministic"]
     value: NonNegativeFloat
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        return np.full(len(u), self.value, dtype=float)
 
-class Uniform(Strict):
+    def mean_value(self) -> float:
+        return self.value
+
+    def constant(self) -> float | None:
+        return float(self.value)
+
+
+class Uniform(Dist):
+    """Equally likely values between ``low`` and ``high``."""
+
     dist: Literal["uniform"]
     low: NonNegativeFloat
     high: NonNegativeFloat
@@ -53,8 +106,16 @@ class Uniform(Strict):
             raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
         return self
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        return stats.uniform.ppf(u, loc=self.low, scale=self.high - self.low)
 
-class Triangular(Strict):
+    def mean_value(self) -> float:
+        return (self.low + self.high) / 2.0
+
+
+class Triangular(Dist):
+    """A minimum, a most likely and a maximum value: the usual elicitation when only ranges are known."""
+
     dist: Literal["triangular"]
     low: NonNegativeFloat
     mode: NonNegativeFloat
@@ -68,29 +129,71 @@ class Triangular(Strict):
             )
         return self
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        width = self.high - self.low
+        return stats.triang.ppf(u, (self.mode - self.low) / width, loc=self.low, scale=width)
 
-class Lognormal(Strict):
+    def mean_value(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+
+class Lognormal(Dist):
     """Lognormal given by the mean and standard deviation of the variable itself (not of its log)."""
 
     dist: Literal["lognormal"]
     mean: PositiveFloat
     sd: PositiveFloat
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = np.log1p((self.sd / self.mean) ** 2)
+        return stats.lognorm.ppf(u, np.sqrt(sigma2), scale=self.mean * np.exp(-sigma2 / 2.0))
 
-class Gamma(Strict):
+    def mean_value(self) -> float:
+        return self.mean
+
+
+class Gamma(Dist):
     """Gamma given by mean and standard deviation (shape = (mean/sd)^2)."""
 
     dist: Literal["gamma"]
     mean: PositiveFloat
     sd: PositiveFloat
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        shape = (self.mean / self.sd) ** 2
+        return stats.gamma.ppf(u, shape, scale=self.sd**2 / self.mean)
 
-class Empirical(Strict):
+    def mean_value(self) -> float:
+        return self.mean
+
+
+class Empirical(Dist):
     """Draws uniformly, with replacement, from observed values."""
 
     dist: Literal["empirical"]
     values: Annotated[list[NonNegativeFloat], Field(min_length=1)]
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        values = np.sort(np.asarray(self.values, dtype=float))
+        return values[np.minimum((u * len(values)).astype(np.int64), len(values) - 1)]
+
+    def mean_value(self) -> float:
+        return sum(self.values) / len(self.values)
+
+    def describe(self, unit: str = "") -> str:
+        return f"empirical ({len(self.values)} values, mean {self.mean_value():g}) {unit}".rstrip()
+
+
+DISTRIBUTIONS: tuple[type[Dist], ...] = (
+    Exponential,
+    Deterministic,
+    Uniform,
+    Triangular,
+    Lognormal,
+    Gamma,
+    Empirical,
+)
+DISTRIBUTION_TAGS = frozenset(cls.model_fields["dist"].annotation.__args__[0] for cls in DISTRIBUTIONS)
 
 Distribution = Annotated[
     Exponential | Deterministic | Uniform | Triangular | Lognormal | Gamma | Empirical,
@@ -572,3 +675,30 @@ def _demand_problems(s: Scenario) -> list[tuple[str, str]]:
         for name in sorted(set(derived_arrivals(s)) & set(s.arrivals)):
             problems.append((f"arrivals.{name}", "this stream is also derived from 'demand': rename one"))
     return problems
+
+
+def _distribution_fields() -> frozenset[str]:
+    """Names of the fields whose value is a distribution (to read pydantic's error locations)."""
+    names = set()
+    pending: list[type[BaseModel]] = [Scenario]
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            found = _models_in(info.annotation)
+            if any(issubclass(m, Dist) for m in found):
+                names.add(info.alias or name)
+            pending.extend(m for m in found if not issubclass(m, Dist))
+    return frozenset(names)
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+
+
+DISTRIBUTION_FIELDS = _distribution_fields()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +22,14 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy import optimize, stats
+from scipy import optimize
 
 import sim
+from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.model import run_replication
-from sim.model.random_streams import replication_seed
-from sim.runner.backends import Backend, executor
+from sim.model.records import Tables
+from sim.runner.backends import Backend
+from sim.runner.pool import reduce_replications
 from sim.scenario import LoadedScenario
 from sim.scenario.schema import Scenario
 
@@ -47,9 +47,9 @@ def scaled(scenario: Scenario, x: float) -> Scenario:
     return scenario.model_copy(update=update)
 
 
-def cleared_value(scenario: Scenario, root_seed: int, replication: int) -> float:
+def cleared_value(tables: Tables, scenario: Scenario) -> float:
     """USD value of the trucks cleared after the warm-up and before the horizon, in one replication."""
-    trucks = run_replication(scenario, replication_seed(root_seed, replication)).trucks
+    trucks = tables.trucks
     done = (trucks["status"] == "cleared") & (trucks["cleared"] >= scenario.run.warmup)
     return float(trucks.loc[done, "value_usd"].sum())
 
@@ -64,10 +64,7 @@ class Evaluation:
         return float(np.mean(self.values))
 
     def half_width(self, confidence: float = 0.95) -> float:
-        n = len(self.values)
-        if n < 2:
-            return math.nan
-        return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * np.std(self.values, ddof=1) / math.sqrt(n))
+        return t_half_width(self.values, confidence)
 
 
 @dataclass
@@ -98,27 +95,13 @@ def calibrate(
     report: Callable[[Evaluation, float], None] = lambda e, t: None,
 ) -> Calibration:
     """Find the arrival scale whose mean cleared value over ``replications`` equals ``target``."""
-    with executor(backend, replications) as pool:
-        return _calibrate(scenario, target, tolerance, replications, root_seed, pool, report)
-
-
-def _calibrate(
-    scenario: Scenario,
-    target: float,
-    tolerance: float,
-    replications: int,
-    root_seed: int,
-    pool: Executor,
-    report: Callable[[Evaluation, float], None],
-) -> Calibration:
     result = Calibration(target, tolerance, replications, root_seed)
     cache: dict[float, Evaluation] = {}
 
     def evaluate(x: float) -> Evaluation:
         if x not in cache:
-            s = scaled(scenario, x)
-            futures = [pool.submit(cleared_value, s, root_seed, r) for r in range(replications)]
-            cache[x] = Evaluation(x, [f.result() for f in futures])
+            values = reduce_replications(scaled(scenario, x), root_seed, replications, cleared_value, backend)
+            cache[x] = Evaluation(x, [float(v) for v in values])
             result.evaluations.append(cache[x])
             report(cache[x], target)
         return cache[x]

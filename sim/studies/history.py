@@ -1,44 +1,44 @@
 """Validation against history: reported figures beside the model's, with confidence intervals.
 
-The figures to compare come from a data file (``data/reported_2021.yaml``): each names a metric the model
-computes (below), the reported number and its source. Rows without a reported number are outputs the
-model produces and nobody tuned it to (the winter backlog). Each replication gives one value of every
-metric; the table shows their mean, a 95% t-interval and the ratio simulated / reported.
+Each reported figure (``data/reported_2021.yaml``) names a metric of :mod:`sim.analysis.history`, the
+reported number and its source. Rows without a reported number are outputs nobody tuned the model to
+(the winter backlog). Replications run through the runner; the table gives their mean, a 95% t-interval
+and the ratio simulated / reported, and is written with a manifest under ``<root>/history-<scenario>/``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
+from sim.analysis.history import KINDS, history_values
+from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.model import run_replication
-from sim.model.random_streams import replication_seed
-from sim.runner.backends import Backend, executor
+from sim.runner.backends import Backend
+from sim.runner.pool import reduce_replications
+from sim.runner.progress import Bar, Monitor, Silent
+from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
+from sim.store.atomic import write_csv_atomic, write_text_atomic
+from sim.store.layout import DEFAULT_ROOT, history_folder
+from sim.store.manifest import history_manifest, write_manifest
+from sim.studies.common import backend_or_default, check_counts, interrupt_hint
 
-KINDS = {
-    "cleared_value_musd",
-    "value_ratio",
-    "cleared_per_day",
-    "share",
-    "peak_outside_queue",
-    "waiting_on",
-    "count_status",
-    "spoiled",
-}
+DEFAULT_REPORTED = Path(__file__).resolve().parents[2] / "data" / "reported_2021.yaml"
 
 
 def load_reported(path: Path, section: str) -> list[dict[str, Any]]:
+    """The reported figures of one section of the data file; a UserError names a malformed row."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise UserError.single(str(path), "", f"cannot read the reported figures ({exc})") from None
     rows = (data or {}).get(section)
@@ -51,93 +51,96 @@ def load_reported(path: Path, section: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _time_of(s: Scenario, when: date | datetime) -> float:
-    if not isinstance(when, datetime):
-        when = datetime(when.year, when.month, when.day)
-    return (when - s.run.start).total_seconds() / 3600.0 / s.run.unit_hours
-
-
-def _window(s: Scenario, m: dict[str, Any]) -> tuple[float, float]:
-    start = _time_of(s, m["start"]) if "start" in m else 0.0
-    end = _time_of(s, m["end"] + timedelta(days=1)) if "end" in m else s.run.horizon
-    return max(start, 0.0), min(end, s.run.horizon)
-
-
-def _select(trucks: pd.DataFrame, m: dict[str, Any]) -> pd.DataFrame:
-    for key in ("gate", "direction"):
-        if key in m:
-            trucks = trucks[trucks[key] == m[key]]
-    return trucks
-
-
-def metric_value(s: Scenario, tables: Any, m: dict[str, Any]) -> float:
-    """One replication's value of one metric."""
-    trucks = tables.trucks
-    cleared = trucks[trucks["status"] == "cleared"]
-    days = s.run.unit_hours / 24.0
-    kind = m["kind"]
-    if kind == "cleared_value_musd":
-        c = _select(cleared, m)
-        if "months" in m:
-            when = s.run.start + pd.to_timedelta(c["cleared"] * s.run.unit_hours, unit="h")
-            c = c[when.dt.month.isin(m["months"]).to_numpy()]
-            return c["value_usd"].sum() / 1e6 / (len(m["months"]) if m.get("per_month") else 1)
-        return c["value_usd"].sum() / 1e6
-    if kind in ("cleared_per_day", "value_ratio"):
-        t0, t1 = _window(s, m)
-        c = _select(cleared, m)
-        inside = c[(c["cleared"] >= t0) & (c["cleared"] < t1)]
-        if kind == "cleared_per_day":
-            return len(inside) / ((t1 - t0) * days)
-        window_rate = inside["value_usd"].sum() / (t1 - t0)
-        return window_rate / (c["value_usd"].sum() / s.run.horizon)
-    if kind == "share":
-        return float((cleared[m["by"]] == m["value"]).mean())
-    series = tables.gate_series
-    if kind == "peak_outside_queue":
-        return float(series.loc[series["gate"] == m["gate"], "outside_queue"].max())
-    if kind == "waiting_on":
-        t = _time_of(s, m["date"]) + 12.0 / s.run.unit_hours  # noon of that day
-        at = series[np.isclose(series["time"], series["time"].iloc[(series["time"] - t).abs().argmin()])]
-        if "gate" in m:
-            at = at[at["gate"] == m["gate"]]
-        return float((at["outside_queue"] + at["yard_occupancy"]).sum())
-    if kind == "count_status":
-        return float(_select(trucks, m)["status"].isin(m["status"]).sum())
-    if kind == "spoiled":
-        return float(_select(trucks, m)["spoiled"].sum())
-    raise ValueError(kind)  # unreachable: load_reported checked the kinds
-
-
-def _replication_metrics(s: Scenario, seed: int, rep: int, metrics: list[dict[str, Any]]) -> list[float]:
-    tables = run_replication(s, replication_seed(seed, rep))
-    return [metric_value(s, tables, m) for m in metrics]
-
-
 def compare_history(
-    s: Scenario, rows: list[dict[str, Any]], replications: int, seed: int, backend: Backend
+    s: Scenario,
+    rows: list[dict[str, Any]],
+    replications: int,
+    seed: int,
+    backend: Backend,
+    on_done: Any = None,
 ) -> pd.DataFrame:
+    """Simulated beside reported for each row: mean over replications, 95% half-width, ratio."""
     metrics = [r["metric"] for r in rows]
-    with executor(backend, replications) as pool:
-        futures = [pool.submit(_replication_metrics, s, seed, k, metrics) for k in range(replications)]
-        values = np.array([f.result() for f in futures])  # replications x metrics
+    reduce = functools.partial(history_values, metrics=metrics)
+    values = np.array(reduce_replications(s, seed, replications, reduce, backend, on_done))
     out = []
     for j, row in enumerate(rows):
-        x = values[:, j]
-        half = (
-            float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-            if len(x) > 1
-            else math.nan
-        )
+        x = values[:, j].astype(float)
         reported = row.get("reported")
         out.append(
             {
                 "figure": row["label"],
                 "reported": reported,
                 "simulated": float(x.mean()),
-                "ci95_half_width": half,
+                "ci95_half_width": t_half_width(x),
                 "ratio": float(x.mean()) / reported if reported else math.nan,
                 "source": row.get("source", "model output (not compared)"),
             }
         )
     return pd.DataFrame(out)
+
+
+@dataclass
+class HistoryResult:
+    """Reported against simulated, one table per scenario checked, and where they were written."""
+
+    folder: Path
+    tables: list[tuple[Scenario, int, pd.DataFrame]]  # scenario, replications, its rows
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """All rows, with a ``scenario`` column first."""
+        frames = [df.assign(scenario=s.name)[["scenario", *df.columns]] for s, _, df in self.tables]
+        return pd.concat(frames, ignore_index=True)
+
+
+def validate_history(
+    scenario: str | Path,
+    *,
+    winter: str | Path | None = None,
+    reported: Path = DEFAULT_REPORTED,
+    replications: int | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    backend: Backend | None = None,
+    root: Path = DEFAULT_ROOT,
+    monitor: Monitor | None = None,
+    argv: Sequence[str] = (),
+) -> HistoryResult:
+    """Run the 2021 scenario (and the winter, if given) and compare them with the reported figures."""
+    backend = backend_or_default(backend)
+    parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_scenario(scenario))]
+    if winter is not None:
+        parts.append(("winter_2021_22", load_scenario(winter)))
+    rows = {section: load_reported(reported, section) for section, _ in parts}
+    check_counts(replications, seed, least=2)
+    folder = out or history_folder(root, parts[0][1].scenario.name)
+    monitor = monitor or Silent()
+    plan = [
+        (
+            section,
+            ld,
+            replications or max(2, ld.scenario.run.replications),
+            ld.scenario.run.seed if seed is None else seed,
+        )
+        for section, ld in parts
+    ]
+    monitor.begin([Bar(ld.scenario.name, reps) for _, ld, reps, _ in plan])
+    tables = []
+    with interrupt_hint("Nothing of this check was written; run it again."):
+        for k, (section, ld, reps, root_seed) in enumerate(plan):
+            df = compare_history(
+                ld.scenario, rows[section], reps, root_seed, backend, lambda k=k: monitor.advance(k)
+            )
+            tables.append((ld.scenario, reps, df))
+    result = HistoryResult(folder, tables)
+    write_csv_atomic(folder / "history.csv", result.table)
+    md = result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g")
+    write_text_atomic(folder / "history.md", md + "\n")
+    write_manifest(
+        folder,
+        history_manifest(
+            parts[0][1], Path(reported), root_seed=plan[0][3], replications=plan[0][2], argv=list(argv)
+        ),
+    )
+    return result

@@ -11,14 +11,24 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Number
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from sim.errors import UserError
+from sim.analysis.stats import summarize
+from sim.errors import Problem, UserError
+from sim.runner.backends import Backend
+from sim.runner.experiment import NEW, REUSE, Experiment, Failure, plan
+from sim.runner.progress import Monitor
+from sim.scenario import LoadedScenario, load_scenario
+from sim.store.atomic import write_csv_atomic, write_parquet_atomic
+from sim.store.layout import DEFAULT_ROOT, SWEEP_TABLE, sweep_folder, sweep_point_folder
+from sim.store.manifest import now, sweep_manifest, write_manifest
+from sim.studies.common import backend_or_default, check_counts, interrupt_hint, run_with_monitor
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ def points(axes: Sequence[Axis]) -> list[dict[str, Any]]:
     ]
 
 
-def overrides(point: dict[str, Any]) -> list[str]:
+def point_overrides(point: dict[str, Any]) -> list[str]:
     """A point as ``--set`` strings; JSON is YAML, so each value reads back as the same value."""
     return [f"{key}={json.dumps(value, default=str)}" for key, value in point.items()]
 
@@ -95,3 +105,132 @@ def tidy(
         table[key] = _column(table[key].tolist())
     rest = [c for c in table.columns if c not in ("point", *keys)]
     return table[["point", *keys, *rest]]
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: the grid, its tidy per-replication table and the summary per point."""
+
+    folder: Path
+    scenario: str
+    axes: list[Axis]
+    replications: list[int]
+    experiments: list[Experiment]
+    table: pd.DataFrame | None = None  # None when replications failed
+    summary: pd.DataFrame | None = None
+    failures: list[Failure] = field(default_factory=list)
+    resume_hint: str = ""
+
+
+def _load_points(path: Path, overrides: Sequence[str], grid: list[dict[str, Any]]) -> list[LoadedScenario]:
+    loaded = []
+    for k, point in enumerate(grid):
+        try:
+            loaded.append(load_scenario(path, [*overrides, *point_overrides(point)]))
+        except UserError as exc:
+            where = ", ".join(f"{key}={value}" for key, value in point.items())
+            raise UserError(
+                [
+                    Problem(p.file, p.path, f"{p.message} (at grid point {k}: {where})", p.line)
+                    for p in exc.problems
+                ]
+            ) from None
+    return loaded
+
+
+def run_sweep(
+    scenario: str | Path,
+    grid: Sequence[str],
+    *,
+    overrides: Sequence[str] = (),
+    replications: int | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    label: str | None = None,
+    resume: bool = False,
+    keep_tables: bool = False,
+    backend: Backend | None = None,
+    root: Path = DEFAULT_ROOT,
+    monitor: Monitor | None = None,
+    argv: Sequence[str] = (),
+) -> SweepResult:
+    """Run every point of the factorial ``grid`` (``KEY=V1,V2,...`` strings) for R replications each."""
+    axes = parse_grid(grid)
+    base = load_scenario(scenario, overrides)
+    check_counts(replications, seed)
+    backend = backend_or_default(backend)
+    if resume and out is None and label is None:
+        raise UserError.single(None, "--resume", "needs --label or --out naming the sweep folder to finish")
+    grid_points = points(axes)
+    loaded = _load_points(Path(scenario), overrides, grid_points)
+    # each point's own run.seed and run.replications unless given: a grid may sweep them too
+    seeds = [ld.scenario.run.seed if seed is None else seed for ld in loaded]
+    reps = [replications or ld.scenario.run.replications for ld in loaded]
+    folder = out or sweep_folder(root, base.scenario.name, label)
+    if resume and not folder.exists():
+        raise UserError.single(None, "--resume", f"nothing to resume: '{folder}' does not exist")
+    if not resume and folder.exists():
+        raise UserError.single(
+            None, "--out", f"'{folder}' already exists; choose another --out or --label, or add --resume"
+        )
+    experiments = [
+        Experiment(
+            ld,
+            sweep_point_folder(folder, k),
+            seeds[k],
+            reps[k],
+            keep_tables=keep_tables,
+            about={"sweep": str(folder), "point": k, "grid": point},
+        )
+        for k, (ld, point) in enumerate(zip(loaded, grid_points, strict=True))
+    ]
+    for exp in experiments:
+        plan(exp, REUSE if resume else NEW)
+    started = now()
+
+    def manifest(complete: bool) -> None:
+        write_manifest(
+            folder,
+            sweep_manifest(
+                base,
+                list(overrides),
+                {a.key: list(a.values) for a in axes},
+                [
+                    {
+                        "point": k,
+                        "overrides": point_overrides(p),
+                        "root_seed": seeds[k],
+                        "replications": reps[k],
+                    }
+                    for k, p in enumerate(grid_points)
+                ],
+                keep_tables=keep_tables,
+                complete=complete,
+                argv=list(argv),
+                started=started,
+            ),
+        )
+
+    hint = f"Run the missing ones with the same command plus --out {folder} --resume."
+    result = SweepResult(folder, base.scenario.name, axes, reps, experiments, resume_hint=hint)
+    title = f"{base.scenario.name}: {len(grid_points)} points"
+    with interrupt_hint(hint):
+        result.failures = run_with_monitor(
+            experiments,
+            backend,
+            [(title, list(range(len(experiments))))],
+            monitor,
+            argv,
+            on_start=lambda: manifest(False),
+        )
+    if result.failures:
+        return result
+    result.table = tidy(axes, grid_points, [e.metrics() for e in experiments])
+    result.summary = summarize(
+        result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"]
+    )
+    write_csv_atomic(folder / SWEEP_TABLE, result.table)
+    write_parquet_atomic(folder / "sweep.parquet", result.table)
+    write_csv_atomic(folder / "sweep_summary.csv", result.summary)
+    manifest(True)
+    return result

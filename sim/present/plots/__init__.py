@@ -27,8 +27,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from sim.present.plots import backlog, clearance, stages, style, throughput
-from sim.present.plots.source import Study, load_study
 from sim.present.plots.style import Written
+from sim.store.reader import Study, load_study
 
 PlotFn = Callable[[Study, Path, str], list[Written]]
 KINDS: dict[str, PlotFn] = {

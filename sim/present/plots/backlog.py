@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 
 from sim.errors import UserError
 from sim.present.plots import style
-from sim.present.plots.source import RunData, Study
+from sim.store.reader import RunData, Study
 
 DAILY_AFTER_DAYS = 42
 CLOSURE_STYLE = {

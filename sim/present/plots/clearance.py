@@ -25,8 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from sim.present.plots import style
-from sim.present.plots.source import Study
 from sim.scenario.schema import DIRECTIONS
+from sim.store.reader import Study
 
 # matplotlib 3.10 renamed bxp's vert=False to orientation="horizontal" (and deprecated the old name)
 HORIZONTAL = {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3, 10) else {"vert": False}

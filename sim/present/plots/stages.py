@@ -21,8 +21,8 @@ from matplotlib.patches import Patch
 
 from sim.analysis.summary import stage_breakdown
 from sim.present.plots import style
-from sim.present.plots.source import RunData, Study
 from sim.scenario.schema import DIRECTIONS
+from sim.store.reader import RunData, Study
 
 STAGE_COLOURS = [
     "#1f77b4",

@@ -22,9 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
 import sim
+from sim.analysis.stats import half_width
+from sim.store.atomic import write_atomic
 
 DPI = 100
 WIDTH_IN = 12.0  # every figure is 1200 px wide: readable on a laptop and in the HTML report
@@ -125,9 +126,9 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
                 meta = {"Title": title, "Software": made_by, "Source": source}
             else:
                 meta = {"Title": title, "Creator": made_by, "Source": source, "Date": None}
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
-            tmp.replace(path)
+            write_atomic(
+                path, lambda tmp, fmt=fmt, meta=meta: fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
+            )
             files.append(path)
     width, height = (round(v * DPI) for v in fig.get_size_inches())
     plt.close(fig)
@@ -144,7 +145,7 @@ def t_band(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np
     mean = values.mean(axis=0)
     if n < 2:
         return mean, mean, mean
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+    half = half_width(values.std(axis=0, ddof=1), n, confidence)
     return mean, mean - half, mean + half
 
 

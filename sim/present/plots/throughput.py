@@ -19,8 +19,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from sim.present.plots import style
-from sim.present.plots.source import RunData, Study
 from sim.scenario.schema import DIRECTIONS
+from sim.store.reader import RunData, Study
 
 WEEKLY_AFTER_DAYS = 56  # longer runs are shown as weekly means of the daily values
 NO_CAP = "(no daily cap): no cap in the scenario; capacity is set by servers and opening hours"

@@ -1,4 +1,4 @@
-"""Saved results as the plots see them: one or several run folders, each with its resolved scenario.
+"""The typed reader of saved results: one or several run folders, each with its validated scenario.
 
 A plot is asked for a results folder, which is either one run folder (``bordersim run``: tables, a
 ``scenario.yaml`` and a manifest) or a comparison folder (``bordersim compare``: ``comparison.csv`` and a
@@ -6,6 +6,8 @@ manifest naming the run folder of each scenario). Both become a :class:`Study`: 
 :class:`RunData`, the base first. Everything here reads files; nothing runs the model, so a figure always
 shows what was saved, and plotting a year of results never costs a year of simulation.
 
+Each run's ``scenario.yaml`` is read back through the scenario loader, so readers get the same validated
+:class:`~sim.scenario.Scenario` the model ran (defaults, derived arrivals and all), never a raw dictionary.
 Tables are read column by column and, where they are large (``stages``), one replication at a time.
 """
 
@@ -21,80 +23,73 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim.errors import UserError
-from sim.scenario.schema import DIRECTIONS, TIME_UNIT_HOURS
-from sim.store.tables import MANIFEST, done_replications, read_manifest
-
-COMPARISON = "comparison.csv"
-SCENARIO_FILE = "scenario.yaml"
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.schema import DIRECTIONS, Gate
+from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_TABLE
+from sim.store.manifest import MANIFEST, read_manifest
+from sim.store.tables import done_replications, table_file
 
 
 @dataclass
 class RunData:
-    """One scenario's saved replications: its resolved scenario (as plain YAML data) and its tables."""
+    """One scenario's saved replications: its validated scenario, its manifest and its tables."""
 
     name: str
     folder: Path
-    scenario: dict[str, Any]
+    scenario: Scenario
     manifest: dict[str, Any]
     replications: list[int]
 
     # ---- the scenario, as a reader needs it ---------------------------------------------------------
     @property
-    def run(self) -> dict[str, Any]:
-        return self.scenario.get("run") or {}
-
-    @property
     def unit_hours(self) -> float:
-        return TIME_UNIT_HOURS[self.run.get("time_unit", "hours")]
+        return self.scenario.run.unit_hours
 
     @property
     def start(self) -> datetime:
-        value = self.run.get("start", "2021-01-01T00:00:00")
-        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return self.scenario.run.start
 
     @property
     def warmup(self) -> float:
-        return float(self.run.get("warmup") or 0.0)
+        return self.scenario.run.warmup
 
     @property
     def horizon(self) -> float:
-        return float(self.run["horizon"])
+        return self.scenario.run.horizon
 
     @property
-    def gates(self) -> dict[str, Any]:
-        return self.scenario.get("gates") or {}
+    def gates(self) -> dict[str, Gate]:
+        return self.scenario.gates
 
     def gate_label(self, gate: str) -> str:
         """The gate as users write it: its ``name`` in the scenario, else its key made readable."""
-        spec = self.gates.get(gate) or {}
-        return str(spec.get("name") or gate.replace("_", " ").title())
+        spec = self.gates.get(gate)
+        return (spec.name if spec is not None else None) or gate.replace("_", " ").title()
 
     def flows(self) -> list[tuple[str, str]]:
         """(gate, direction) pairs the scenario has, in the scenario's order."""
-        return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if (spec or {}).get(d)]
+        return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if spec.flow(d) is not None]
 
     def yard_capacity(self, gate: str) -> int | None:
-        yard = (self.gates.get(gate) or {}).get("yard") or {}
-        return yard.get("capacity")
+        return self.gates[gate].yard.capacity if gate in self.gates else None
 
     def daily_caps(self, gate: str, direction: str) -> list[tuple[int, str]]:
         """Daily caps limiting a flow, as (trucks a day, where): its stages', lanes' and shared pools'."""
-        spec = self.gates.get(gate) or {}
-        flow = spec.get(direction) or {}
+        spec = self.gates.get(gate)
+        flow = spec.flow(direction) if spec is not None else None
+        if flow is None:
+            return []
         caps: list[tuple[int, str]] = []
-        for sname, stage in (flow.get("stages") or {}).items():
-            stage = stage or {}
-            if stage.get("daily_cap"):
-                caps.append((int(stage["daily_cap"]), sname))
-            lane = stage.get("green_lane") or {}
-            if lane.get("daily_cap"):
-                caps.append((int(lane["daily_cap"]), f"{sname} green lane"))
-            pool = (spec.get("resources") or {}).get(stage.get("resource") or "") or {}
-            if pool.get("daily_cap"):
-                caps.append((int(pool["daily_cap"]), f"{stage['resource']} pool, both directions"))
+        for sname, stage in flow.stages.items():
+            if stage.daily_cap:
+                caps.append((stage.daily_cap, sname))
+            if stage.green_lane is not None and stage.green_lane.daily_cap:
+                caps.append((stage.green_lane.daily_cap, f"{sname} green lane"))
+            pool = spec.resources.get(stage.resource or "")
+            if pool is not None and pool.daily_cap:
+                caps.append((pool.daily_cap, f"{stage.resource} pool, both directions"))
         return list(dict.fromkeys(caps))
 
     # ---- time ------------------------------------------------------------------------------------
@@ -123,7 +118,7 @@ class RunData:
     ) -> pd.DataFrame:
         """One table of the saved replications (all, or one), only the columns asked for."""
         reps = self.replications if replication is None else [replication]
-        files = [self.folder / name / f"rep-{r:04d}.parquet" for r in reps]
+        files = [table_file(self.folder, name, r) for r in reps]
         files = [f for f in files if f.is_file()]
         if not files:
             raise UserError.single(
@@ -168,7 +163,14 @@ class Study:
 
     @cached_property
     def comparison(self) -> pd.DataFrame | None:
+        """The saved comparison table (a comparison folder), else None."""
         path = self.folder / COMPARISON
+        return pd.read_csv(path) if path.is_file() else None
+
+    @cached_property
+    def summary(self) -> pd.DataFrame | None:
+        """The saved summary across replications (a complete run folder), else None."""
+        path = self.folder / SUMMARY
         return pd.read_csv(path) if path.is_file() else None
 
     def gates(self) -> list[str]:
@@ -189,17 +191,11 @@ class Study:
         return iter(enumerate(self.runs))
 
 
-def _read_scenario(folder: Path) -> dict[str, Any]:
+def _read_scenario(folder: Path) -> Scenario:
     path = folder / SCENARIO_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise UserError.single(str(path), "", "missing: not a run folder written by bordersim") from None
-    except yaml.YAMLError as exc:
-        raise UserError.single(str(path), "", f"not valid YAML ({exc})") from None
-    if not isinstance(data, dict) or "run" not in data or "gates" not in data:
-        raise UserError.single(str(path), "", "not a resolved scenario (no 'run' or 'gates')")
-    return data
+    if not path.is_file():
+        raise UserError.single(str(path), "", "missing: not a run folder written by bordersim")
+    return load_scenario(path).scenario
 
 
 def load_run(folder: Path, name: str | None = None) -> RunData:
@@ -210,7 +206,7 @@ def load_run(folder: Path, name: str | None = None) -> RunData:
     done = sorted(done_replications(folder))
     if not done:  # tables kept but metrics missing is impossible: a replication writes its metrics last
         raise UserError.single(str(folder), "", "no finished replication in this run folder")
-    return RunData(name or str(scenario.get("name") or folder.name), folder, scenario, manifest, done)
+    return RunData(name or scenario.name, folder, scenario, manifest, done)
 
 
 def _run_folder(compare_dir: Path, entry: dict[str, Any]) -> Path:
@@ -253,7 +249,7 @@ def load_study(folder: str | Path) -> Study:
     if (folder / SCENARIO_FILE).is_file():
         run = load_run(folder)
         return Study(folder, [run], "run", run.manifest)
-    if (folder / "sweep.csv").is_file():
+    if (folder / SWEEP_TABLE).is_file():
         raise UserError.single(
             str(folder), "", "a sweep folder: plot one of its points (points/point-NNNN, run with --tables)"
         )

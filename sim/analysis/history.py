@@ -1,0 +1,91 @@
+"""Metrics that reported history speaks of: one replication's value of a reported figure.
+
+The figures to compare come from a data file (``data/reported_2021.yaml``): each names a metric kind
+computed here (below), the reported number and its source. The study :mod:`sim.studies.history` runs
+the replications and puts simulated beside reported.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.records import Tables
+from sim.scenario.schema import Scenario
+
+KINDS = {
+    "cleared_value_musd",
+    "value_ratio",
+    "cleared_per_day",
+    "share",
+    "peak_outside_queue",
+    "waiting_on",
+    "count_status",
+    "spoiled",
+}
+
+
+def _time_of(s: Scenario, when: date | datetime) -> float:
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day)
+    return (when - s.run.start).total_seconds() / 3600.0 / s.run.unit_hours
+
+
+def _window(s: Scenario, m: dict[str, Any]) -> tuple[float, float]:
+    start = _time_of(s, m["start"]) if "start" in m else 0.0
+    end = _time_of(s, m["end"] + timedelta(days=1)) if "end" in m else s.run.horizon
+    return max(start, 0.0), min(end, s.run.horizon)
+
+
+def _select(trucks: pd.DataFrame, m: dict[str, Any]) -> pd.DataFrame:
+    for key in ("gate", "direction"):
+        if key in m:
+            trucks = trucks[trucks[key] == m[key]]
+    return trucks
+
+
+def metric_value(s: Scenario, tables: Tables, m: dict[str, Any]) -> float:
+    """One replication's value of one metric."""
+    trucks = tables.trucks
+    cleared = trucks[trucks["status"] == "cleared"]
+    days = s.run.unit_hours / 24.0
+    kind = m["kind"]
+    if kind == "cleared_value_musd":
+        c = _select(cleared, m)
+        if "months" in m:
+            when = s.run.start + pd.to_timedelta(c["cleared"] * s.run.unit_hours, unit="h")
+            c = c[when.dt.month.isin(m["months"]).to_numpy()]
+            return c["value_usd"].sum() / 1e6 / (len(m["months"]) if m.get("per_month") else 1)
+        return c["value_usd"].sum() / 1e6
+    if kind in ("cleared_per_day", "value_ratio"):
+        t0, t1 = _window(s, m)
+        c = _select(cleared, m)
+        inside = c[(c["cleared"] >= t0) & (c["cleared"] < t1)]
+        if kind == "cleared_per_day":
+            return len(inside) / ((t1 - t0) * days)
+        window_rate = inside["value_usd"].sum() / (t1 - t0)
+        return window_rate / (c["value_usd"].sum() / s.run.horizon)
+    if kind == "share":
+        return float((cleared[m["by"]] == m["value"]).mean())
+    series = tables.gate_series
+    if kind == "peak_outside_queue":
+        return float(series.loc[series["gate"] == m["gate"], "outside_queue"].max())
+    if kind == "waiting_on":
+        t = _time_of(s, m["date"]) + 12.0 / s.run.unit_hours  # noon of that day
+        at = series[np.isclose(series["time"], series["time"].iloc[(series["time"] - t).abs().argmin()])]
+        if "gate" in m:
+            at = at[at["gate"] == m["gate"]]
+        return float((at["outside_queue"] + at["yard_occupancy"]).sum())
+    if kind == "count_status":
+        return float(_select(trucks, m)["status"].isin(m["status"]).sum())
+    if kind == "spoiled":
+        return float(_select(trucks, m)["spoiled"].sum())
+    raise ValueError(kind)  # unreachable: load_reported checked the kinds
+
+
+def history_values(tables: Tables, scenario: Scenario, metrics: list[dict[str, Any]]) -> list[float]:
+    """One replication's value of each metric (a reducer for the runner)."""
+    return [metric_value(scenario, tables, m) for m in metrics]

@@ -1,0 +1,145 @@
+"""``run``, ``compare`` and ``sweep``: replications of scenarios into results folders."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.commands.options import Parents, backend, command_line
+
+EXIT_FAILED = 1
+
+
+def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    run = sub.add_parser(
+        "run",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="run replications of a scenario and write their results",
+    )
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/<scenario>/<timestamp>)")
+    run.add_argument("--label", help="name of the run folder under results/<scenario>/ (default: timestamp)")
+    run.add_argument(
+        "--resume", action="store_true", help="finish the run in --out/--label: run only missing replications"
+    )
+    run.set_defaults(handler=cmd_run)
+
+    cmp = sub.add_parser(
+        "compare",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="compare policies with a base scenario (common random numbers)",
+    )
+    cmp.add_argument("base", type=Path, help="the base scenario")
+    cmp.add_argument("policies", type=Path, nargs="+", help="policy scenarios compared with the base")
+    cmp.add_argument(
+        "--replications", type=int, default=10, help="replications of each scenario (default 10)"
+    )
+    cmp.add_argument("--out", type=Path, help="comparison folder (default: results/compare-<names>)")
+    cmp.set_defaults(handler=cmd_compare)
+
+    sw = sub.add_parser(
+        "sweep",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="run a factorial grid of overrides x replications into one table",
+    )
+    sw.add_argument("scenario", type=Path)
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a grid axis: a scenario key and its values, e.g. 'run.warmup=24,48' (repeatable: factorial)",
+    )
+    sw.add_argument("--replications", type=int, help="replications per point (default: the scenario's)")
+    sw.add_argument("--out", type=Path, help="sweep folder (default: results/<scenario>/sweep-<timestamp>)")
+    sw.add_argument("--label", help="name the sweep folder results/<scenario>/sweep-<label>")
+    sw.add_argument("--resume", action="store_true", help="finish the sweep in --out/--label")
+    sw.add_argument("--tables", action="store_true", help="keep every point's full tables, not only metrics")
+    sw.set_defaults(handler=cmd_sweep)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.studies.run import run_scenario
+
+    with terminal.ProgressBars() as bars:
+        result = run_scenario(
+            args.scenario,
+            overrides=args.overrides,
+            seed=args.seed,
+            replications=args.replications,
+            out=args.out,
+            label=args.label,
+            resume=args.resume,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    if result.failures:
+        terminal.report_failures(result.failures, [result.experiment], result.resume_hint)
+        return EXIT_FAILED
+    terminal.print_run_summary(result.summary, result.scenario.name, result.replications)
+    terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.studies.compare import compare_policies
+
+    with terminal.ProgressBars() as bars:
+        result = compare_policies(
+            args.base,
+            args.policies,
+            overrides=args.overrides,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    for text in result.notes:
+        terminal.note(text)
+    if result.failures:
+        terminal.report_failures(result.failures, result.experiments, result.resume_hint)
+        return EXIT_FAILED
+    terminal.print_comparison(result.table, result.names, result.replications, result.root_seed)
+    terminal.say(
+        f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}"
+    )
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.studies.sweep import run_sweep
+
+    with terminal.ProgressBars() as bars:
+        result = run_sweep(
+            args.scenario,
+            args.grid,
+            overrides=args.overrides,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            label=args.label,
+            resume=args.resume,
+            keep_tables=args.tables,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    if result.failures:
+        terminal.report_failures(result.failures, result.experiments, result.resume_hint)
+        return EXIT_FAILED
+    terminal.print_sweep(result.summary, [a.key for a in result.axes], result.scenario, result.replications)
+    terminal.say(
+        f"tidy table: {result.folder / 'sweep.parquet'} (and .csv); "
+        f"summary: {result.folder / 'sweep_summary.csv'}"
+    )
+    return 0

@@ -1,0 +1,48 @@
+"""``plot`` and ``report``: figures and the HTML report of saved results (they never run the model)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.commands.options import Parents
+from sim.errors import UserError
+
+KIND_HELP = "headline, clearance, backlog, throughput or stages (repeatable or comma-separated; default: all)"
+
+
+def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    plot = sub.add_parser("plot", help="draw figures (PNG and SVG) of a run or comparison folder")
+    plot.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
+    plot.add_argument("--kind", action="append", default=[], metavar="KIND", help=KIND_HELP)
+    plot.add_argument("--out", type=Path, help="folder for the figures (default: RESULTS_DIR/plots)")
+    plot.set_defaults(handler=cmd_plot)
+
+    rep = sub.add_parser("report", help="write an HTML report of a run or comparison folder (opens offline)")
+    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
+    rep.set_defaults(handler=cmd_report)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.present.plots import KINDS, plot
+
+    kinds = [k.strip() for text in args.kind for k in text.split(",") if k.strip()] or list(KINDS)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise UserError.single(
+            None, "--kind", f"unknown kind {', '.join(map(repr, unknown))}; choose from {', '.join(KINDS)}"
+        )
+    for w in plot(args.folder, kinds, args.out):
+        terminal.say(f"{w.title}: {', '.join(str(f) for f in w.files)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.present.report import build_report
+
+    page, written = build_report(args.folder)
+    terminal.say(f"{len(written)} figures in {written[0].png.parent if written else '-'}; report: {page}")
+    terminal.say(f"open it in a browser: {page.resolve().as_uri()}")
+    return 0

@@ -1,0 +1,125 @@
+"""One replication, in a worker: the unit of work every study hands to the runner.
+
+A task names a scenario, a root seed and a replication number; replication k always uses the k-th seed
+spawned from ``SeedSequence(root seed)``, so its result depends only on (scenario, root seed, k): not on
+how many workers ran it, in what order, or on which run of a resumed experiment.
+
+What the worker does with the replication's tables is the task's choice:
+- an experiment task computes the replication's metrics and writes tables and metrics into the run folder
+  (or, for a remote Dask cluster that may not share our disk, sends them back to be written here);
+- a reducing task (calibration, history) applies a small picklable function to the tables and sends back
+  only its value.
+
+Test hook: the parent sets ``fail`` on the replications named in the environment variable
+``BORDERSIM_TEST_FAIL_REPLICATION`` (comma-separated), so tests can make a replication fail in a real
+worker. It is not meant for users.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.metrics import ALL, replication_metrics
+from sim.model import run_replication
+from sim.model.random_streams import replication_seed
+from sim.model.records import Tables
+from sim.scenario import Scenario
+from sim.store.tables import write_replication
+
+FAIL_ENV = "BORDERSIM_TEST_FAIL_REPLICATION"
+
+Reducer = Callable[[Tables, Scenario], Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs for one replication (picklable: the scenario is a frozen pydantic model)."""
+
+    scenario: Scenario
+    root_seed: int
+    replication: int
+    folder: str | None = None  # absolute path of the run folder to write into; None: send results back
+    keep_tables: bool = True  # write every table, or only the metrics
+    reduce: Reducer | None = None  # a reducing task: send back reduce(tables, scenario), write nothing
+    fail: bool = False  # test hook (see the module docstring)
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back: small by default (metrics counts and timings), tables only if asked."""
+
+    replication: int
+    seconds: float = 0.0
+    trucks: int = 0
+    counts: dict[str, float] = field(default_factory=dict)  # arrived, cleared, still inside (province)
+    metrics: pd.DataFrame | None = None
+    tables: Tables | None = None
+    value: Any = None  # a reducing task's result
+    error: str | None = None
+    details: str | None = None  # the worker's traceback, saved for whoever debugs it
+    worker: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def run_task(task: Task) -> Outcome:
+    """Run one replication and do what the task asks with its tables.
+
+    Never raises: an exception comes back as data naming the replication, so that it reaches the parent
+    whole (not every exception pickles) and the other replications carry on.
+    """
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    t0 = time.perf_counter()
+    try:
+        if task.fail:
+            raise RuntimeError(f"replication {task.replication} fails on purpose ({FAIL_ENV} test hook)")
+        tables = run_replication(task.scenario, replication_seed(task.root_seed, task.replication))
+        if task.reduce is not None:
+            value = task.reduce(tables, task.scenario)
+            return Outcome(
+                task.replication, time.perf_counter() - t0, len(tables.trucks), value=value, worker=worker
+            )
+        metrics = replication_metrics(tables, task.scenario)
+        kept = tables if task.keep_tables else None
+        if task.folder is not None:
+            write_replication(Path(task.folder), task.replication, kept, metrics)
+        return Outcome(
+            task.replication,
+            time.perf_counter() - t0,
+            len(tables.trucks),
+            province_counts(metrics),
+            metrics if task.folder is None else None,
+            kept if task.folder is None else None,
+            worker=worker,
+        )
+    except Exception as exc:
+        return Outcome(
+            task.replication,
+            time.perf_counter() - t0,
+            error=f"{type(exc).__name__}: {exc}",
+            details=traceback.format_exc(),
+            worker=worker,
+        )
+
+
+def failing_replications() -> set[int]:
+    """Replications the test hook asks to fail (see the module docstring)."""
+    raw = os.environ.get(FAIL_ENV, "").strip()
+    return {int(x) for x in raw.split(",") if x.strip()} if raw else set()
+
+
+def province_counts(metrics: pd.DataFrame) -> dict[str, float]:
+    """Trucks arrived, cleared and still inside (all gates, after the warm-up) of one replication."""
+    m = metrics[(metrics["gate"] == ALL) & (metrics["direction"] == ALL)].set_index("metric")["value"]
+    return {k: float(m[k]) for k in ("arrived", "cleared", "still_inside") if k in m}

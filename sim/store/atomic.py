@@ -1,0 +1,65 @@
+"""Atomic file writes: a file that exists is whole.
+
+Every file of the results store goes through :func:`write_atomic`: it is written under a temporary name in
+the target folder, flushed to disk, given the permissions a plain write would have, and renamed into place.
+A crash, Ctrl-C or a full disk therefore leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, write: Callable[[str], None]) -> None:
+    """Create ``path`` through ``write(temporary_path)``, then fsync and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` atomically."""
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON atomically (values JSON cannot hold become strings)."""
+    write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def write_csv_atomic(path: Path, df: pd.DataFrame) -> None:
+    """Write a table as CSV (no index) atomically."""
+    write_text_atomic(path, df.to_csv(index=False))
+
+
+def write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:
+    """Write a table as Parquet (no index) atomically."""
+    write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))

@@ -1,0 +1,229 @@
+"""Manifests: what produced a results folder, so that any number in it can be traced and reproduced.
+
+Every folder the tool writes (a run, a comparison, a sweep, a history check) has a ``manifest.json`` built
+here and nowhere else: the scenario files and overrides, fingerprints of the resolved scenario and of the
+model code, the root seed and every replication's seed, package versions, the commands that wrote it, and
+how complete it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import platform
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sim
+from sim.model.random_streams import replication_seed
+from sim.scenario import LoadedScenario, Scenario
+from sim.store.atomic import write_json_atomic
+
+MANIFEST = "manifest.json"
+MODEL_SOURCES = ("model", "scenario")  # folders of sim/ whose code turns a scenario and a seed into records
+
+
+def now() -> str:
+    """The current local time, ISO 8601 with its UTC offset (manifests' time stamps)."""
+    return datetime.now().astimezone().isoformat()
+
+
+def versions() -> dict[str, str]:
+    """Versions of this package and of the libraries that shape its numbers."""
+    import numpy
+    import pandas
+    import pyarrow
+    import pydantic
+    import simpy
+
+    return {
+        "bordersim": sim.__version__,
+        "python": platform.python_version(),
+        "simpy": simpy.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "pydantic": pydantic.__version__,
+    }
+
+
+@functools.cache
+def model_digest() -> str:
+    """A fingerprint of the code that turns a scenario and a seed into records.
+
+    Saved results are reused only when both the scenario and this fingerprint match: after a change to
+    the model, old replications would otherwise be mixed with new ones, numbers that look right but are not.
+    """
+    root = Path(sim.__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in MODEL_SOURCES:
+        for f in sorted((root / name).rglob("*.py")):
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """A fingerprint of the resolved scenario: equal digests, equal scenarios."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seed_record(root_seed: int, replication: int) -> dict[str, object]:
+    """Replication ``replication``'s SeedSequence as data (entropy and spawn key) for a manifest."""
+    seq = replication_seed(root_seed, replication)
+    return {"replication": replication, "entropy": seq.entropy, "spawn_key": list(seq.spawn_key)}
+
+
+def seed_text(root_seed: int, replication: int) -> str:
+    """Replication ``replication``'s SeedSequence as Python text (to rebuild it by hand)."""
+    seq = replication_seed(root_seed, replication)
+    return f"SeedSequence(entropy={seq.entropy}, spawn_key={tuple(seq.spawn_key)})"
+
+
+def scenario_entry(loaded: LoadedScenario) -> dict[str, Any]:
+    """Where a scenario came from: its files (the extends chain), overrides and fingerprint."""
+    return {
+        "scenario": loaded.scenario.name,
+        "scenario_files": [str(f) for f in loaded.files],
+        "overrides": list(loaded.overrides),
+        "scenario_sha256": scenario_digest(loaded.scenario),
+    }
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a results folder, or None if it has none (or an unreadable one)."""
+    try:
+        return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write (or rewrite) a folder's manifest atomically."""
+    write_json_atomic(Path(folder) / MANIFEST, manifest)
+
+
+def run_manifest(
+    loaded: LoadedScenario,
+    *,
+    root_seed: int,
+    replications: int,
+    done: set[int],
+    failed: list[dict[str, Any]],
+    keep_tables: bool,
+    tables: list[str],
+    info: dict[int, dict[str, Any]],
+    run: dict[str, Any],
+    previous: dict[str, Any] | None,
+    about: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest of a run folder: what produced it, every replication's seed and state, and the
+    history of the commands that wrote it (a resumed run keeps the earlier ones)."""
+    s = loaded.scenario
+    previous = previous or {}
+    reps = range(replications)
+    return {
+        **scenario_entry(loaded),
+        "model_sha256": model_digest(),
+        **about,
+        "root_seed": root_seed,
+        "replications": replications,
+        "complete": all(r in done for r in reps),
+        "done": sorted(done),
+        "missing": [r for r in reps if r not in done],
+        "failed": failed,
+        "keep_tables": keep_tables,
+        "tables": tables,
+        "seeds": [seed_record(root_seed, r) for r in reps],
+        "versions": versions(),
+        "command": run["command"],
+        "started": previous.get("started", run["started"]),
+        "finished": now(),
+        "runs": [*previous.get("runs", []), run],
+        "replication_seconds": [(info.get(r) or {}).get("seconds") for r in reps],
+        "trucks_simulated": sum((info.get(r) or {}).get("trucks") or 0 for r in reps),
+        "counts": [{"replication": r, **info[r].get("counts", {})} for r in reps if r in info],
+        "replication_info": {str(r): v for r, v in info.items()},
+        "time_unit": s.run.time_unit,
+        "calendar_start": s.run.start.isoformat(),
+    }
+
+
+def comparison_manifest(
+    names: list[str],
+    loaded: list[LoadedScenario],
+    run_folders: list[Path],
+    *,
+    root_seed: int,
+    replications: int,
+    argv: list[str],
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """The manifest of a comparison folder: the base, the policies and the run folder of each."""
+    return {
+        "base": names[0],
+        "policies": names[1:],
+        "root_seed": root_seed,
+        "replications": replications,
+        "confidence": confidence,
+        "scenarios": [
+            {
+                "name": name,
+                "files": [str(f) for f in ld.files],
+                "overrides": list(ld.overrides),
+                "scenario_sha256": scenario_digest(ld.scenario),
+                "run_folder": str(folder),
+            }
+            for name, ld, folder in zip(names, loaded, run_folders, strict=True)
+        ],
+        "command": argv,
+        "created": now(),
+        "versions": versions(),
+    }
+
+
+def sweep_manifest(
+    base: LoadedScenario,
+    overrides: list[str],
+    grid: dict[str, list[Any]],
+    points: list[dict[str, Any]],
+    *,
+    keep_tables: bool,
+    complete: bool,
+    argv: list[str],
+    started: str,
+) -> dict[str, Any]:
+    """The manifest of a sweep folder: the grid, every point's overrides, seed and replications."""
+    return {
+        "scenario": base.scenario.name,
+        "scenario_files": [str(f) for f in base.files],
+        "overrides": overrides,
+        "grid": grid,
+        "points": points,
+        "keep_tables": keep_tables,
+        "complete": complete,
+        "command": argv,
+        "started": started,
+        "finished": now() if complete else None,
+        "versions": versions(),
+    }
+
+
+def history_manifest(
+    loaded: LoadedScenario, reported: Path, *, root_seed: int, replications: int, argv: list[str]
+) -> dict[str, Any]:
+    """The manifest of a history check: the scenario, the reported figures' file and every seed."""
+    return {
+        **scenario_entry(loaded),
+        "model_sha256": model_digest(),
+        "reported": str(reported),
+        "root_seed": root_seed,
+        "replications": replications,
+        "seeds": [seed_record(root_seed, r) for r in range(replications)],
+        "command": argv,
+        "created": now(),
+        "versions": versions(),
+    }

@@ -1,0 +1,94 @@
+"""The package's layers import one way only (DESIGN.md section 6), read from the source of every module.
+
+cli / commands / api / app -> present -> studies -> runner -> store -> analysis -> model -> scenario, with
+``sim.errors`` and the package root (its version) usable by all. A module may import its own layer and
+the layers below it, never one above: the model never reads results, the store never runs replications,
+the studies never print. Imports inside functions and ``TYPE_CHECKING`` blocks count too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SIM = ROOT / "sim"
+RANK = {
+    "sim": 0,
+    "sim.errors": 0,
+    "sim.scenario": 1,
+    "sim.model": 2,
+    "sim.analysis": 3,
+    "sim.store": 4,
+    "sim.runner": 5,
+    "sim.studies": 6,
+    "sim.present": 7,
+    "sim.commands": 8,
+    "sim.cli": 8,
+    "sim.api": 8,
+    "sim.app": 8,
+    "sim.__main__": 9,
+}
+
+
+def layer(module: str) -> str:
+    """The layer a dotted module name belongs to: its longest prefix in RANK."""
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in RANK:
+            return prefix
+    raise KeyError(module)
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+    return [n for n in names if n == "sim" or n.startswith("sim.")]
+
+
+MODULES = sorted(SIM.rglob("*.py"))
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    assert len(MODULES) > 30
+    for path in MODULES:
+        layer(module_name(path))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_imports_go_down_the_layers_only(path: Path) -> None:
+    me = layer(module_name(path))
+    upward = []
+    for name in imported(path):
+        try:
+            other = layer(name)
+        except KeyError:  # 'from sim import cli' style names resolve through their package
+            continue
+        if RANK[other] > RANK[me]:
+            upward.append(f"{name} ({other})")
+    assert not upward, f"{module_name(path)} ({me}) imports a layer above it: {upward}"
+
+
+def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """The checker itself can fail: a model module importing the store is flagged."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from sim.store.tables import read_table\n", encoding="utf-8")
+    assert [layer(n) for n in imported(bad)] == ["sim.store", "sim.store"]
+    assert RANK[layer("sim.store.tables")] > RANK[layer("sim.model.network")]
