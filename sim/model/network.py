@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
+from sim.model.dated import daily_caps, dated_intervals, hours_change, resizes, service_periods
 from sim.model.kernel import Kernel, make_kernel
 from sim.model.random_streams import alternatives_sampler, draw, sampler, stream
 from sim.model.records import Recorder, Tables
@@ -26,7 +27,7 @@ from sim.model.resources import Pool, make_pool
 from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
 from sim.model.trucks import Cargo, Context, Truck
 from sim.scenario.demand import all_arrivals
-from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage
+from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage, StageChange
 
 Progress = Callable[[float], None]
 Cut = tuple[float, float, list[str] | None]  # a closure of some pools: start, end, stage names (None: all)
@@ -162,6 +163,7 @@ class Model:
                 stage.daily_cap,
                 name,
                 priority=bool(stage.priority),
+                changes=stage.changes,
             )
             if stage.green_lane is not None:
                 green = stage.green_lane
@@ -173,14 +175,17 @@ class Model:
                     green.daily_cap,
                     name,
                     priority=False,
+                    changes=[c for c in stage.changes if c.hours is not None],  # the lane keeps its size
                 )
         key3 = (gate.name, direction, name)
-        specs = [stage.service, *(rule.service for rule in stage.service_when)]
+        periods, defaults = service_periods(stage.service, stage.changes, self.cal)
+        specs = [spec for d in defaults for spec in (d, *(rule.service for rule in stage.service_when))]
         self._stage_keys.append(key3)
         return StageRuntime(
             index=len(self._stage_keys) - 1,
             name=name,
             spec=stage,
+            periods=tuple(periods),
             pool=pool,
             lane=lane,
             services=_service_stream(specs, stream(self.seed, "service", *key3)),
@@ -204,13 +209,31 @@ class Model:
         daily_cap: int | None,
         cut_name: str,
         priority: bool,
+        changes: list[StageChange] | None = None,
     ) -> Pool:
-        """A pool with its opening intervals (hours minus the gate's closures that name it), monitored."""
+        """A pool with its opening intervals (hours minus the gate's closures that name it), monitored.
+
+        ``changes`` (dated hours, caps and servers of a stage) are turned into intervals, quotas and
+        resizes by :mod:`sim.model.dated`."""
+        changes = changes or []
         cuts = [(t0, t1) for t0, t1, names in gate.cuts if names is None or cut_name in names]
         intervals = None
-        if (hours is not None and not hours.always_open) or cuts:
+        if hours_change(changes):
+            intervals = dated_intervals(hours, changes, self.cal, self.horizon, cuts)
+        elif (hours is not None and not hours.always_open) or cuts:
             intervals = open_intervals(hours, self.cal, self.horizon, cuts)
-        pool = make_pool(self.kernel, servers, intervals, priority, daily_cap, self._midnights, gate.wakeups)
+        first_cap, caps = daily_caps(daily_cap, changes, self.cal, self._midnights)
+        pool = make_pool(
+            self.kernel,
+            servers,
+            intervals,
+            priority,
+            first_cap,
+            self._midnights,
+            gate.wakeups,
+            caps,
+            resizes(changes, self.cal),
+        )
         self._resource_keys.append(key)
         self.pools.append(pool)
         return pool

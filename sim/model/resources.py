@@ -145,9 +145,11 @@ class ScheduledPool(PriorityPool):
     ``intervals`` (sorted, merged; ``None``: always open) come from the opening hours and closures;
     ``refills`` are the local midnights when a daily cap's quota is restored; ``wakeups`` are the times
     when a ban ends and the queue must be looked at again. Each is a timetable of scheduled callbacks,
-    one event per change."""
+    one event per change. Dated changes (a scenario's ``changes`` of a stage): ``caps`` gives the quota
+    from each refill on (``inf``: no cap), ``resizes`` the (time, servers) at which the pool's size
+    changes (a truck in service when it shrinks finishes)."""
 
-    __slots__ = ("daily_cap", "is_open", "tokens")
+    __slots__ = ("caps", "daily_cap", "is_open", "resizes", "tokens")
 
     def __init__(
         self,
@@ -157,16 +159,22 @@ class ScheduledPool(PriorityPool):
         daily_cap: int | None = None,
         refills: Sequence[float] = (),
         wakeups: Sequence[float] = (),
+        caps: Sequence[float] = (),
+        resizes: Sequence[tuple[float, int]] = (),
     ):
         super().__init__(kernel, capacity)
         self.is_open = intervals is None
         self.daily_cap = daily_cap
+        self.caps = list(caps)
+        self.resizes = list(resizes)
         self.tokens: float = daily_cap if daily_cap is not None else math.inf
         if intervals is not None:  # an opening already due acts at once; every closing is an event
             times = [t for span in intervals for t in span]
             _Timetable(kernel, times, self._open_or_close, lambda i: i % 2 == 0).start()
-        if daily_cap is not None:
+        if daily_cap is not None or self.caps:
             _Timetable(kernel, list(refills), self._refill, lambda _i: False).start()
+        if self.resizes:
+            _Timetable(kernel, [t for t, _ in self.resizes], self._resize, lambda _i: True).start()
         if wakeups:
             _Timetable(kernel, sorted(set(wakeups)), self._wake, lambda _i: True).start()
 
@@ -186,8 +194,12 @@ class ScheduledPool(PriorityPool):
         if self.is_open:
             self._start_waiting()
 
-    def _refill(self, _index: int) -> None:
-        self.tokens = self.daily_cap  # type: ignore[assignment]
+    def _refill(self, index: int) -> None:
+        self.tokens = self.caps[index] if self.caps else self.daily_cap  # type: ignore[assignment]
+        self._start_waiting()
+
+    def _resize(self, index: int) -> None:
+        self.capacity = self.resizes[index][1]
         self._start_waiting()
 
     def _wake(self, _index: int) -> None:
@@ -241,10 +253,12 @@ def make_pool(
     daily_cap: int | None = None,
     refills: Sequence[float] = (),
     wakeups: Sequence[float] = (),
+    caps: Sequence[float] = (),
+    resizes: Sequence[tuple[float, int]] = (),
 ) -> Pool:
     """The simplest pool with the needed behaviour (``intervals=None`` means always open)."""
-    if intervals is not None or daily_cap is not None or wakeups:
-        return ScheduledPool(kernel, capacity, intervals, daily_cap, refills, wakeups)
+    if intervals is not None or daily_cap is not None or wakeups or caps or resizes:
+        return ScheduledPool(kernel, capacity, intervals, daily_cap, refills, wakeups, caps, resizes)
     if priority:
         return PriorityPool(kernel, capacity)
     return Pool(kernel, capacity)

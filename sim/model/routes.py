@@ -37,6 +37,7 @@ class StageRuntime:
     diverted_services: Callable[[], float] | Callable[[], tuple[float, ...]]  # trucks arriving by diversion
     returns: Draw | None  # the server's time back after the truck leaves (a border driver's return trip)
     bans: list[tuple[float, float, dict[str, object]]] = field(default_factory=list)
+    periods: tuple[float, ...] = ()  # when dated service changes start (sim/model/dated.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Step:
     draw_diverted: Draw  # the same for a truck that arrives by diversion
     returns: Draw | None
     bans: Bans  # sorted by start
+    periods: tuple[float, ...] = ()  # dated service changes: ``draw`` gives one time per period
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,11 @@ class FlowRuntime:
                     stage_index=stage.index,
                     pool=pool,
                     priority=rank,
-                    draw=_pick(stage.services, rule, n_rules),
-                    draw_diverted=_pick(stage.diverted_services, rule, n_rules),
+                    draw=_pick(stage.services, rule, n_rules, len(stage.periods)),
+                    draw_diverted=_pick(stage.diverted_services, rule, n_rules, len(stage.periods)),
                     returns=stage.returns,
                     bans=tuple(sorted((t0, t1) for t0, t1, when in stage.bans if matches(attrs, when))),
+                    periods=stage.periods,
                 )
             )
         if yard_step < 0:
@@ -129,8 +132,15 @@ class FlowRuntime:
         return Route(tuple(steps), yard_step, no_returns)
 
 
-def _pick(draws: Callable, rule: int, n_rules: int) -> Draw:
-    """The draw of one truck at a stage: the whole stream without rules, else its rule's quantile."""
+def _pick(draws: Callable, rule: int, n_rules: int, n_changes: int = 0) -> Draw:
+    """The draw of one truck at a stage: the whole stream without rules, else its rule's quantile.
+
+    With dated service changes the draw is a tuple, this truck's rule's quantile in each period (the
+    alternatives are laid out period by period, each with the default and then the rules)."""
+    if n_changes:
+        width = n_rules + 1
+        picks = [p * width + rule for p in range(n_changes + 1)]
+        return lambda: (lambda q: tuple(q[i] for i in picks))(draws())  # type: ignore[return-value]
     if n_rules == 0:
         return draws
     return lambda: draws()[rule]

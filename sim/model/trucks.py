@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.model.dated import period_at
 from sim.model.routes import Attrs, FlowRuntime, Route
 
 if TYPE_CHECKING:
@@ -169,13 +170,20 @@ class Truck:
                 self._hold(0)
             else:
                 self.start = now
-                self.ctx.after(self.services[self.pos], self._served)
+                self.ctx.after(self._service_time(), self._served)
             return
         if pool.request(self, step.priority, step.bans):
             self.start = now
-            self.ctx.after(self.services[self.pos], self._served)
+            self.ctx.after(self._service_time(), self._served)
         else:
             self._queue_at(pool)
+
+    def _service_time(self) -> float:
+        """This truck's service time at its current stage (the period's, if the stage changes by date)."""
+        service = self.services[self.pos]
+        if service.__class__ is tuple:  # dated service changes: the one in force as service starts
+            return service[period_at(self.route.steps[self.pos].periods, self.ctx.kernel.now)]  # type: ignore[index]
+        return service
 
     def _hold(self, first_ban: int) -> None:
         """A pure delay waits out each ban in force (sorted by start, so a hold ending inside the next is
@@ -188,7 +196,7 @@ class Truck:
                 self.ctx.after(t1 - now, lambda _e, nxt=i + 1: self._hold(nxt))
                 return
         self.start = now
-        self.ctx.after(self.services[self.pos], self._served)
+        self.ctx.after(self._service_time(), self._served)
 
     def granted(self) -> None:
         """The pool (or yard) this truck queued at gives it a place now."""
@@ -199,7 +207,7 @@ class Truck:
             self._enter_stage()
             return
         self.start = self.ctx.kernel.now
-        self.ctx.after(self.services[self.pos], self._served)
+        self.ctx.after(self._service_time(), self._served)
 
     def _served(self, _event: object) -> None:
         ctx = self.ctx

@@ -10,6 +10,10 @@ it)::
 with f = month_profile / max(month_profile), the year being the calendar year of ``run.start``. So the
 expected value of the year's arrivals equals the target exactly; what clears is less (closures,
 backlogs, trucks turning back), and calibration finds the ``scale`` that makes the *cleared* value match.
+
+``demand.schedule`` puts dated factors on the derived streams of a gate, direction or class (e.g. the
+arrivals of a crisis month): each stream gets, as its own ``schedule``, the factor of the latest entry
+that names it from each date on.
 """
 
 from __future__ import annotations
@@ -49,8 +53,20 @@ def derived_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:
                     month_factors=None if all(math.isclose(f, 1.0) for f in factors) else factors,
                     weekday_factors=d.weekday_factors,
                     hour_factors=d.hour_factors,
+                    schedule=_stream_schedule(d.schedule, gname, direction, cname),
                 )
     return out
+
+
+def _stream_schedule(
+    changes: list[S.DemandChange], gate: str, direction: str, truck_class: str
+) -> list[S.RateChange]:
+    """The dated factors of one derived stream: per date, the last matching entry of ``demand.schedule``."""
+    by_date: dict = {}
+    for change in changes:
+        if change.matches(gate, direction, truck_class):
+            by_date[change.from_] = change.factor
+    return [S.RateChange(**{"from": day, "factor": f}) for day, f in sorted(by_date.items())]
 
 
 def all_arrivals(s: S.Scenario) -> dict[str, S.Arrival]:

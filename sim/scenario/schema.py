@@ -332,6 +332,90 @@ class GreenLane(Strict):
     daily_cap: Annotated[int, Field(ge=1)] | None = None
 
 
+class DatedChange(Strict):
+    """Something that changes from a date on (local midnight starting ``from``) until the next entry.
+
+    Entries of one list must be in strictly increasing date order; each entry states the new value in
+    full (it does not add to the one before)."""
+
+    from_: date = Field(alias="from")
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _date_only(cls, v: object) -> object:
+        if isinstance(v, datetime):
+            if v.time() != datetime.min.time():
+                raise ValueError(f"a dated change starts at local midnight: give a date, not {v}")
+            return v.date()
+        return v
+
+    @property
+    def start(self) -> datetime:
+        """Local midnight starting the date."""
+        return datetime(self.from_.year, self.from_.month, self.from_.day)
+
+
+def _increasing_dates(entries: list[DatedChange], what: str) -> None:
+    for a, b in itertools.pairwise(entries):
+        if b.from_ <= a.from_:
+            raise ValueError(f"{what} must be in increasing date order ({b.from_} after {a.from_})")
+
+
+class StageChange(DatedChange):
+    """A stage's new service time, daily cap, servers or hours from a date (e.g. slower Chinese screening).
+
+    ``service`` replaces the stage's default distribution (its ``service_when`` rules stay); a truck's
+    service time is the one in force when its service starts, drawn from the same uniform as before
+    (common random numbers). ``daily_cap: none`` removes a cap. ``hours`` replaces the stage's hours
+    (gate closures still apply)."""
+
+    service: Distribution | None = None
+    daily_cap: Annotated[int, Field(ge=0)] | Literal["none"] | None = None
+    servers: Annotated[int, Field(ge=1)] | None = None
+    hours: Hours | None = None
+
+    _hours = field_validator("hours", mode="before")(_hours_from_text)
+
+    @model_validator(mode="after")
+    def _something(self) -> StageChange:
+        if self.service is None and self.daily_cap is None and self.servers is None and self.hours is None:
+            raise ValueError("a dated change needs at least one of service, daily_cap, servers, hours")
+        return self
+
+
+class RateChange(DatedChange):
+    """An arrival stream's rate from a date: a new ``rate`` (in the stream's ``per`` unit) or a ``factor``
+    on its base rate. Month, weekday and hour factors still multiply it."""
+
+    rate: NonNegativeFloat | None = None
+    factor: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RateChange:
+        if (self.rate is None) == (self.factor is None):
+            raise ValueError("give exactly one of 'rate' (trucks per the stream's unit) or 'factor'")
+        return self
+
+
+class DemandChange(DatedChange):
+    """A factor on the derived arrival streams of a gate, direction and/or truck class from a date.
+
+    Unset selectors match every stream; the factor in force on a stream is that of the latest entry
+    matching it (entries set a level, they do not multiply)."""
+
+    factor: NonNegativeFloat
+    gate: str | None = None
+    direction: Literal["export", "import"] | None = None
+    truck_class: str | None = None
+
+    def matches(self, gate: str, direction: str, truck_class: str) -> bool:
+        return (
+            (self.gate is None or self.gate == gate)
+            and (self.direction is None or self.direction == direction)
+            and (self.truck_class is None or self.truck_class == truck_class)
+        )
+
+
 class Stage(Strict):
     """One step of a flow: queue for a server, be served, move on.
 
@@ -349,6 +433,7 @@ class Stage(Strict):
     return_time: Distribution | None = None
     priority: list[PriorityRule] = []
     green_lane: GreenLane | None = None
+    changes: list[StageChange] = []
 
     _hours = field_validator("hours", mode="before")(_hours_from_text)
 
@@ -375,6 +460,14 @@ class Stage(Strict):
             self.hours is not None or self.daily_cap or self.priority or self.green_lane or self.return_time
         ):
             raise ValueError("an 'unlimited' stage is a pure delay: no hours, cap, priority or lanes")
+        _increasing_dates(self.changes, "changes")  # type: ignore[arg-type]
+        if self.resource is not None or self.is_delay:
+            for c in self.changes:
+                if c.daily_cap is not None or c.servers is not None or c.hours is not None:
+                    raise ValueError(
+                        "a stage on a shared resource or an 'unlimited' delay can change only its service"
+                        " from a date"
+                    )
         return self
 
     @property
@@ -482,7 +575,8 @@ class Arrival(Strict):
     """A Poisson stream of trucks of one class at one gate and direction.
 
     rate(t) = rate * month_factors[month] * weekday_factors[weekday] * hour_factors[hour], in trucks per
-    ``per`` (the scenario's time unit, an hour or a day).
+    ``per`` (the scenario's time unit, an hour or a day); from each date of ``schedule`` on, ``rate`` is
+    replaced by the entry's rate (or multiplied by its factor).
     """
 
     gate: str
@@ -493,9 +587,11 @@ class Arrival(Strict):
     month_factors: Annotated[list[NonNegativeFloat], Field(min_length=12, max_length=12)] | None = None
     weekday_factors: Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)] | None = None
     hour_factors: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] | None = None
+    schedule: list[RateChange] = []
 
     @model_validator(mode="after")
     def _some_positive(self) -> Arrival:
+        _increasing_dates(self.schedule, "schedule")  # type: ignore[arg-type]
         for name in ("month_factors", "weekday_factors", "hour_factors"):
             factors = getattr(self, name)
             if factors is not None and max(factors) <= 0:
@@ -539,6 +635,7 @@ class Demand(Strict):
     direction_shares: dict[Literal["export", "import"], NonNegativeFloat]
     gate_shares: dict[Literal["export", "import"], dict[str, NonNegativeFloat]]
     class_shares: dict[Literal["export", "import"], dict[str, NonNegativeFloat]]
+    schedule: list[DemandChange] = []
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Demand:
@@ -669,6 +766,16 @@ def _demand_problems(s: Scenario) -> list[tuple[str, str]]:
                     "needs gate_shares and class_shares for this direction",
                 )
             )
+    for i, change in enumerate(d.schedule):
+        if change.gate is not None and change.gate not in s.gates:
+            problems.append((f"demand.schedule.{i}.gate", f"'{change.gate}' is not a gate"))
+        if change.truck_class is not None and change.truck_class not in s.truck_classes:
+            problems.append(
+                (f"demand.schedule.{i}.truck_class", f"'{change.truck_class}' is not a truck class")
+            )
+    for i, (a, b) in enumerate(itertools.pairwise(d.schedule), start=1):
+        if b.from_ < a.from_:
+            problems.append((f"demand.schedule.{i}.from", "entries must be in date order"))
     if not problems:
         from sim.scenario.demand import derived_arrivals
 
