@@ -1,4 +1,5 @@
-"""Engine overhead benchmark: the scenario engine against a bare SimPy model of the same tandem queue.
+"""Engine overhead benchmark: the scenario engine against a bare SimPy model of the same tandem queue,
+and against Ciw (a queueing-network library) simulating the same network.
 
 What is compared
     * engine: ``scenarios/examples/tandem.yaml`` (three M/M/c stations in series: 1, 2 and 3 servers,
@@ -35,7 +36,13 @@ DataFrames at the end. The bare model records none of that.
 Memory is measured in a separate, untimed pass under ``tracemalloc`` (which slows Python down several
 times): the peak traced bytes of one engine run (build + run + tables), divided by trucks x 3 stages.
 
-Goals: cost ratio <= 1.3 and peak memory < 400 bytes per truck-stage. The script always exits 0 (it is a
+Ciw: the same three M/M/c stations written as a Ciw network (``ciw.create_network`` with a routing
+matrix), run to the same horizon with its own random numbers (so the trucks differ; the number of trucks
+is the same in expectation and the figure is per truck). Ciw comes with the ``bench`` extra
+(``pip install -e ".[bench]"``); without it the Ciw column is skipped.
+
+Goals (issue 10): cost ratio engine / bare SimPy <= 1.1, engine >= 2.5x faster than Ciw per truck, and
+peak memory < 400 bytes per truck-stage. The script always exits 0 (it is a
 measurement, not a test) and prints whether each goal was met.
 
 Usage::
@@ -82,7 +89,8 @@ SERVERS = (1, 2, 3)
 MEANS = (0.25, 0.6, 1.05)  # hours
 BLOCK = 2048  # numpy draws per block, as in sim.model.random_streams
 
-COST_RATIO_GOAL = 1.3
+COST_RATIO_GOAL = 1.1
+CIW_SPEEDUP_GOAL = 2.5
 BYTES_PER_TRUCK_STAGE_GOAL = 400.0
 SMOKE_TRUCKS = 20_000
 WARMUP_TRUCKS = 2_000
@@ -213,6 +221,36 @@ def run_bare(horizon: float, seed: int) -> BareRun:
     return BareRun(seconds, counts.created, counts.finished)
 
 
+@dataclass
+class CiwRun:
+    seconds: float
+    trucks: int
+    cleared: int
+
+
+def run_ciw(horizon: float, seed: int) -> CiwRun | None:
+    """The tandem queue as a Ciw network, to the same horizon (None if Ciw is not installed)."""
+    try:
+        import ciw
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=RATE), None, None],
+        service_distributions=[ciw.dists.Exponential(rate=1.0 / m) for m in MEANS],
+        routing=[[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]],
+        number_of_servers=list(SERVERS),
+    )
+    ciw.seed(seed)
+    simulation = ciw.Simulation(network)
+    simulation.simulate_until_max_time(horizon)
+    records = simulation.get_all_records()
+    seconds = time.perf_counter() - t0
+    cleared = sum(1 for r in records if r.node == len(SERVERS))
+    arrived = sum(1 for r in records if r.node == 1) + len(simulation.nodes[1].all_individuals)
+    return CiwRun(seconds, arrived, cleared)
+
+
 def load(trucks: int, monitor_interval: float) -> Scenario:
     horizon = trucks / RATE
     loaded = load_scenario(
@@ -272,6 +310,14 @@ class Round:
     order: str
     engine: EngineRun
     bare: BareRun
+    ciw: CiwRun | None = None
+
+    @property
+    def ciw_speedup(self) -> float | None:
+        """(Ciw s/truck) / (engine s/truck): how many times faster the engine is."""
+        if self.ciw is None:
+            return None
+        return (self.ciw.seconds / self.ciw.trucks) / (self.engine.seconds / self.engine.trucks)
 
     @property
     def engine_rate(self) -> float:
@@ -295,6 +341,11 @@ class Report:
     @property
     def median_ratio(self) -> float:
         return statistics.median(r.ratio for r in self.rounds)
+
+    @property
+    def median_ciw_speedup(self) -> float | None:
+        found = [r.ciw_speedup for r in self.rounds if r.ciw_speedup is not None]
+        return statistics.median(found) if found else None
 
     def as_json(self, args: argparse.Namespace) -> dict[str, Any]:
         assert self.memory is not None
@@ -327,13 +378,20 @@ class Report:
                     "engine_trucks_per_s": r.engine_rate,
                     "bare_trucks_per_s": r.bare_rate,
                     "cost_ratio": r.ratio,
+                    "ciw": asdict(r.ciw) if r.ciw is not None else None,
+                    "ciw_speedup": r.ciw_speedup,
                 }
                 for r in self.rounds
             ],
             "median_cost_ratio": self.median_ratio,
+            "median_ciw_speedup": self.median_ciw_speedup,
             "memory": {**asdict(self.memory), "bytes_per_truck_stage": self.memory.bytes_per_truck_stage},
             "goals": {
                 "cost_ratio": {"goal": COST_RATIO_GOAL, "met": self.median_ratio <= COST_RATIO_GOAL},
+                "ciw_speedup": {
+                    "goal": CIW_SPEEDUP_GOAL,
+                    "met": (self.median_ciw_speedup or 0.0) >= CIW_SPEEDUP_GOAL,
+                },
                 "bytes_per_truck_stage": {
                     "goal": BYTES_PER_TRUCK_STAGE_GOAL,
                     "met": self.memory.bytes_per_truck_stage < BYTES_PER_TRUCK_STAGE_GOAL,
@@ -374,38 +432,48 @@ def main(argv: list[str] | None = None) -> int:
         "(included in its time)."
     )
     print("bare:   plain SimPy, one process per truck, records only a count of created/finished trucks.")
-    print(f"both:   random numbers pre-drawn in numpy blocks of {BLOCK}, same streams (same trucks).\n")
+    print(f"both:   random numbers pre-drawn in numpy blocks of {BLOCK}, same streams (same trucks).")
+    print("ciw:    the same network in Ciw, its own random numbers, compared per truck.\n")
 
     scenario = load(args.trucks, args.monitor_interval)
     warm = load(WARMUP_TRUCKS, args.monitor_interval)
     run_engine(warm, args.seed)  # untimed warm-up: first-call costs (pandas paths, caches)
     run_bare(WARMUP_TRUCKS / RATE, args.seed)
+    run_ciw(WARMUP_TRUCKS / RATE, args.seed)
 
     report = Report(args.trucks)
     header = (
-        f"{'round':>5} {'order':<12} {'engine trucks/s':>15} {'(tables s)':>10} "
-        f"{'bare trucks/s':>13} {'ratio':>6}  same trucks"
+        f"{'round':>5} {'order':<16} {'engine trucks/s':>15} {'(tables s)':>10} "
+        f"{'bare trucks/s':>13} {'ratio':>6} {'ciw trucks/s':>12} {'x ciw':>6}  same trucks"
     )
     print(header)
     print("-" * len(header))
     for k in range(1, args.rounds + 1):
         engine_first = k % 2 == 1
-        engine = bare = None
-        for which in ("engine", "bare") if engine_first else ("bare", "engine"):
+        engine = bare = ciw_run = None
+        order = ("engine", "bare", "ciw") if engine_first else ("ciw", "bare", "engine")
+        for which in order:
             gc.collect()
             if which == "engine":
                 engine, tables = run_engine(scenario, args.seed)
                 del tables
-            else:
+            elif which == "bare":
                 bare = run_bare(scenario.run.horizon, args.seed)
+            else:
+                ciw_run = run_ciw(scenario.run.horizon, args.seed)
         assert engine is not None and bare is not None
-        rnd = Round(k, "engine,bare" if engine_first else "bare,engine", engine, bare)
+        rnd = Round(k, ",".join(order), engine, bare, ciw_run)
         report.rounds.append(rnd)
         same = engine.trucks == bare.trucks and engine.cleared == bare.cleared
         print(
-            f"{k:>5} {rnd.order:<12} {rnd.engine_rate:>15,.0f} {engine.tables_seconds:>10.3f} "
-            f"{rnd.bare_rate:>13,.0f} {rnd.ratio:>6.2f}  "
-            f"{'yes' if same else 'NO'} ({engine.trucks:,} created, {engine.cleared:,} finished"
+            f"{k:>5} {rnd.order:<16} {rnd.engine_rate:>15,.0f} {engine.tables_seconds:>10.3f} "
+            f"{rnd.bare_rate:>13,.0f} {rnd.ratio:>6.2f} "
+            + (
+                f"{ciw_run.trucks / ciw_run.seconds:>12,.0f} {rnd.ciw_speedup:>6.2f}  "
+                if ciw_run is not None
+                else f"{'(no ciw)':>12} {'':>6}  "
+            )
+            + f"{'yes' if same else 'NO'} ({engine.trucks:,} created, {engine.cleared:,} finished"
             + ("" if same else f"; bare {bare.trucks:,} / {bare.cleared:,}")
             + ")"
         )
@@ -426,6 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         f"median cost ratio (engine s/truck / bare s/truck): {report.median_ratio:.2f}   "
         f"goal <= {COST_RATIO_GOAL}: {_verdict(ratio_met)}"
     )
+    speedup = report.median_ciw_speedup
+    if speedup is None:
+        print("Ciw not installed (pip install -e '.[bench]'): no Ciw comparison")
+    else:
+        print(
+            f"median speed-up over Ciw (Ciw s/truck / engine s/truck): {speedup:.2f}   "
+            f"goal >= {CIW_SPEEDUP_GOAL}: {_verdict(speedup >= CIW_SPEEDUP_GOAL)}"
+        )
     print(
         f"engine peak memory (tracemalloc, separate untimed pass): "
         f"{mem.engine_peak_bytes / 2**20:,.1f} MiB "

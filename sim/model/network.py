@@ -21,7 +21,8 @@ from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.dated import daily_caps, dated_intervals, hours_change, resizes, service_periods
 from sim.model.kernel import Kernel, make_kernel
-from sim.model.random_streams import alternatives_sampler, draw, sampler, stream
+from sim.model.memory import warn_if_too_big
+from sim.model.random_streams import alternatives_sampler, draw, sampler, stream, uniforms
 from sim.model.records import Recorder, Tables
 from sim.model.resources import Pool, make_pool
 from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
@@ -54,7 +55,7 @@ class Model:
         run = scenario.run
         self.cal = Calendar(run.start, run.unit_hours)
         self.horizon = run.horizon
-        self.kernel: Kernel = make_kernel(kernel or getattr(run, "kernel", "simpy"))
+        self.kernel: Kernel = make_kernel(kernel or run.kernel)
         self._midnights = midnights(self.cal, self.horizon)
         self.flows: dict[tuple[str, str], FlowRuntime] = {}
         self.yards: list[Pool | None] = []
@@ -142,7 +143,7 @@ class Model:
             runtime.reneging = Reneging(
                 patience=sampler(rule.patience_h, stream(seed, "patience", *key)),
                 diverted_patience=sampler(rule.patience_h, stream(seed, "patience-diverted", *key)),
-                divert_u=stream(seed, "divert", *key).random,
+                divert_u=uniforms(stream(seed, "divert", *key)),
                 travel=sampler(rule.travel_h, stream(seed, "travel", *key)),
             )
         self.flows[(gate.name, direction)] = runtime
@@ -289,6 +290,7 @@ class _Source:
         seed = model.seed
         self.context = model.context
         self.kernel = model.kernel
+        self.clock = model.kernel.clock
         self.flow = model.flows[(arrival.gate, arrival.direction)]
         self.class_index = class_index
         self.times: Iterator[float] = arrival_times(arrival, model.cal, model.horizon, seed, name)
@@ -296,7 +298,9 @@ class _Source:
         self.value = sampler(truck_class.value_usd, stream(seed, "value", name))
         self.tonnage = sampler(truck_class.tonnage_t, stream(seed, "tonnage", name))
         self.flag_names = list(truck_class.flags)
-        self.flags = [(p, stream(seed, "flag", name, flag).random) for flag, p in truck_class.flags.items()]
+        self.flags = [
+            (p, uniforms(stream(seed, "flag", name, flag))) for flag, p in truck_class.flags.items()
+        ]
         self.fixed: Attrs = {"commodity": truck_class.commodity, **truck_class.attributes}
         perishable = truck_class.perishable
         self.shelf = self.age = None
@@ -315,7 +319,7 @@ class _Source:
         t = next(self.times, None)
         if t is not None:
             self.next_time = t
-            self.kernel.after(t - self.kernel.now, self._arrive)
+            self.kernel.after(t - self.clock._now, self._arrive)
 
     def _attributes(self, key: tuple) -> Callable[[], Attrs]:
         """The attributes of trucks whose class and flags are ``key``, built when first asked for."""
@@ -339,7 +343,7 @@ class _Source:
             origin=self.next_time,
             shelf_left_h=shelf_left,
         )
-        Truck(self.context, self.flow, cargo).advance()
+        Truck(self.context, self.flow, cargo).advance(self.clock._now)
         self._schedule_next()
 
 
@@ -358,5 +362,8 @@ def run_replication(
 ) -> Tables:
     """One replication: a pure function of the scenario and the seed sequence (and not of the kernel).
 
-    ``progress`` is called with the simulated time reached, about once per simulated day."""
+    ``progress`` is called with the simulated time reached, about once per simulated day. A scenario that
+    would not fit in the machine's memory is warned about (:class:`sim.model.memory.MemoryWarning`)
+    before it runs."""
+    warn_if_too_big(scenario)
     return Model(scenario, seed, kernel).run(progress)

@@ -70,6 +70,12 @@ def sampler(spec: S.Distribution, gen: np.random.Generator) -> Callable[[], floa
     return _blocks(lambda n: draw(spec, gen, n)).__next__
 
 
+def uniforms(gen: np.random.Generator) -> Callable[[], float]:
+    """A zero-argument callable returning the next uniform on [0, 1) of ``gen``, fetched in blocks: the
+    same numbers, in the same order, as calling ``gen.random()`` once per draw."""
+    return _blocks(gen.random).__next__
+
+
 def _tuple_blocks(specs: list[S.Distribution], gen: np.random.Generator) -> Iterator[tuple[float, ...]]:
     while True:
         u = gen.random(BLOCK)

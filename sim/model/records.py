@@ -35,6 +35,7 @@ _NAN_CHUNK = array("d", [NAN] * _CHUNK)
 INSIDE, CLEARED, TURNED_BACK, DIVERTED = 0, 1, 2, 3
 _INSIDE_CHUNK = array("b", [INSIDE] * _CHUNK)
 STATUSES = ["inside", "cleared", "turned_back", "diverted"]
+_NO_ROWS = np.zeros((0, 6), dtype=np.float64)
 
 
 @dataclass
@@ -204,7 +205,8 @@ class Recorder:
         status = _ints(self.t_status)[:n]
         end = np.where(np.isnan(exit_), horizon, exit_)
         # service hours per truck row (pure delays such as waiting for a test result count as service)
-        rows = _floats(self.s_rows).reshape(-1, 6)
+        # the stage buffer is read in place (no copy): its time columns become the table's columns
+        rows = np.frombuffer(self.s_rows, dtype=np.float64).reshape(-1, 6) if len(self.s_rows) else _NO_ROWS
         s_truck = rows[:, 0].astype(np.int64)
         s_service = rows[:, 4] - rows[:, 3]
         service_h = np.bincount(s_truck, weights=s_service, minlength=len(flows)) * unit_hours
@@ -240,7 +242,8 @@ class Recorder:
                 "spoiled": spoiled,
                 "value_lost_usd": np.where(spoiled, value, 0.0),
                 "waiting_cost_usd": waiting_h / 24.0 * _floats(self.t_cost),
-            }
+            },
+            copy=False,
         )
         stage_idx = rows[:, 1].astype(np.int32)
         stages = pd.DataFrame(
@@ -258,15 +261,16 @@ class Recorder:
                     _lookup(stage_idx, _first_index([k[2] for k in self.stage_keys])),
                     _unique([k[2] for k in self.stage_keys]),
                 ),
-                "stage_order": _lookup(stage_idx, _order_in_flow(self.stage_keys)),
-                "queued": rows[:, 2].copy(),
-                "start": rows[:, 3].copy(),
-                "end": rows[:, 4].copy(),
-                "released": rows[:, 5].copy(),
-            }
+                "stage_order": _lookup(stage_idx, _order_in_flow(self.stage_keys)).astype(np.int32),
+                "queued": rows[:, 2],
+                "start": rows[:, 3],
+                "end": rows[:, 4],
+                "released": rows[:, 5],
+                "wait": rows[:, 3] - rows[:, 2],
+                "service": s_service,
+            },
+            copy=False,  # a copy would double the largest table at the moment memory peaks
         )
-        stages["wait"] = stages["start"] - stages["queued"]
-        stages["service"] = stages["end"] - stages["start"]
         gate_series = pd.DataFrame(
             {
                 "time": _floats(self.g_time),
@@ -309,7 +313,9 @@ def _ints(a: array, dtype: type = np.int32) -> np.ndarray:
 
 
 def _lookup(idx: np.ndarray, table: list[int]) -> np.ndarray:
-    return np.asarray(table, dtype=np.int32)[idx] if len(idx) else np.zeros(0, dtype=np.int32)
+    """``table[idx]`` in the smallest integer type that holds it (categorical codes: a byte a row)."""
+    dtype = np.int8 if max(table, default=0) < 127 else np.int32
+    return np.asarray(table, dtype=dtype)[idx] if len(idx) else np.zeros(0, dtype=dtype)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -331,4 +337,4 @@ def _order_in_flow(stage_keys: list[tuple[str, str, str]]) -> list[int]:
 
 
 def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int32), categories=names)
+    return pd.Categorical.from_codes(codes, categories=names)

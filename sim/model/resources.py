@@ -37,7 +37,7 @@ Bans = tuple[tuple[float, float], ...]
 class Waiter(Protocol):
     """Whatever queues for a pool (a truck): told when it gets a server."""
 
-    def granted(self) -> None: ...
+    def granted(self, now: float) -> None: ...
 
 
 def _banned(bans: Bans, now: float) -> bool:
@@ -47,10 +47,10 @@ def _banned(bans: Bans, now: float) -> bool:
 class Pool:
     """A first-come, first-served pool of identical servers, always open and uncapped."""
 
-    __slots__ = ("busy", "capacity", "kernel", "queue")
+    __slots__ = ("busy", "capacity", "clock", "queue")
 
     def __init__(self, kernel: Kernel, capacity: int):
-        self.kernel = kernel
+        self.clock = kernel.clock
         self.capacity = capacity
         self.busy = 0  # servers taken, including a border driver still on the way back
         self.queue: deque = deque()
@@ -59,7 +59,7 @@ class Pool:
         """How many trucks are queued."""
         return len(self.queue)
 
-    def request(self, truck: Waiter, priority: int | None, bans: Bans) -> bool:
+    def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
         """Take a server now (True) or join the queue (False: the truck's ``granted`` is called later)."""
         if self.busy < self.capacity:
             self.busy += 1
@@ -73,10 +73,10 @@ class Pool:
 
     def release(self, _event: object = None) -> None:
         """A server is free again: the first waiting truck takes it."""
-        self.busy -= 1
         if self.queue:
-            self.busy += 1
-            self.queue.popleft().granted()
+            self.queue.popleft().granted(self.clock._now)
+        else:
+            self.busy -= 1
 
 
 class PriorityPool(Pool):
@@ -90,53 +90,32 @@ class PriorityPool(Pool):
         self._order = count()
         self._place: dict[int, tuple] = {}  # id(truck) -> its queue entry, to withdraw it
 
-    def _can_start(self) -> bool:
-        return self.busy < self.capacity
-
-    def request(self, truck: Waiter, priority: int | None, bans: Bans) -> bool:
+    def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
         """Take a server now (True) or join the queue in order (False)."""
-        now = self.kernel.now
-        if self._can_start() and not (bans and _banned(bans, now)):
+        if self.busy < self.capacity:
             self.busy += 1
-            self._took()
             return True
+        self._join(truck, priority, bans, now)
+        return False
+
+    def _join(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> None:
         entry = (priority or 0, now, next(self._order), truck, bans)
         insort(self.queue, entry)
         self._place[id(truck)] = entry
-        return False
-
-    def _took(self) -> None:
-        """Hook: a truck started (a capped pool spends a token)."""
 
     def withdraw(self, truck: Waiter) -> None:
         """Take a waiting truck out of the queue (it gave up)."""
         entry = self._place.pop(id(truck))
         del self.queue[bisect_left(self.queue, entry)]
 
-    def _start_next(self) -> bool:
-        """Start the first waiting truck no ban holds, if a server is free and the pool may serve."""
-        if not self._can_start():
-            return False
-        queue = self.queue
-        now = self.kernel.now
-        for i, entry in enumerate(queue):
-            bans = entry[4]
-            if bans and _banned(bans, now):
-                continue
-            del queue[i]
-            truck = entry[3]
-            del self._place[id(truck)]
-            self.busy += 1
-            self._took()
-            truck.granted()
-            return True
-        return False
-
     def release(self, _event: object = None) -> None:
-        """A server is free again: the first waiting truck that may start takes it."""
-        self.busy -= 1
+        """A server is free again: the first waiting truck takes it."""
         if self.queue:
-            self._start_next()
+            truck = self.queue.pop(0)[3]
+            del self._place[id(truck)]
+            truck.granted(self.clock._now)
+        else:
+            self.busy -= 1
 
 
 class ScheduledPool(PriorityPool):
@@ -147,7 +126,9 @@ class ScheduledPool(PriorityPool):
     when a ban ends and the queue must be looked at again. Each is a timetable of scheduled callbacks,
     one event per change. Dated changes (a scenario's ``changes`` of a stage): ``caps`` gives the quota
     from each refill on (``inf``: no cap), ``resizes`` the (time, servers) at which the pool's size
-    changes (a truck in service when it shrinks finishes)."""
+    changes (a truck in service when it shrinks finishes). A request carrying bans is passed over while
+    one of them is in force, and the trucks behind it are served (a banned product does not block the
+    others)."""
 
     __slots__ = ("caps", "daily_cap", "is_open", "resizes", "tokens")
 
@@ -178,15 +159,48 @@ class ScheduledPool(PriorityPool):
         if wakeups:
             _Timetable(kernel, sorted(set(wakeups)), self._wake, lambda _i: True).start()
 
-    def _can_start(self) -> bool:
-        return self.is_open and self.tokens > 0 and self.busy < self.capacity
+    def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
+        """Take a server now (True) or join the queue in order (False)."""
+        if (
+            self.busy < self.capacity
+            and self.is_open
+            and self.tokens > 0
+            and not (bans and _banned(bans, now))
+        ):
+            self.busy += 1
+            self.tokens -= 1
+            return True
+        self._join(truck, priority, bans, now)
+        return False
 
-    def _took(self) -> None:
-        self.tokens -= 1
+    def _start_next(self, now: float) -> bool:
+        """Start the first waiting truck no ban holds, if a server is free and the pool may serve."""
+        if not (self.busy < self.capacity and self.is_open and self.tokens > 0):
+            return False
+        queue = self.queue
+        for i, entry in enumerate(queue):
+            bans = entry[4]
+            if bans and _banned(bans, now):
+                continue
+            del queue[i]
+            truck = entry[3]
+            del self._place[id(truck)]
+            self.busy += 1
+            self.tokens -= 1
+            truck.granted(now)
+            return True
+        return False
+
+    def release(self, _event: object = None) -> None:
+        """A server is free again: the first waiting truck that may start takes it."""
+        self.busy -= 1
+        if self.queue and self.is_open and self.tokens > 0:
+            self._start_next(self.clock._now)
 
     def _start_waiting(self) -> None:
         """Start queued trucks in order, up to capacity (at an opening, a refill or the end of a ban)."""
-        while self.queue and self._start_next():
+        now = self.clock._now
+        while self.queue and self._start_next(now):
             pass
 
     def _open_or_close(self, index: int) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.model.dated import period_at
-from sim.model.routes import Attrs, FlowRuntime, Route
+from sim.model.routes import Attrs, FlowRuntime
 
 if TYPE_CHECKING:
     from sim.model.kernel import Kernel
@@ -50,7 +50,7 @@ class Cargo:
 class Context:
     """What every truck of a replication shares: the clock, the recorder and the flows."""
 
-    __slots__ = ("after", "at", "flows", "kernel", "recorder", "to_units")
+    __slots__ = ("after", "at", "clock", "flows", "kernel", "recorder", "stage_done", "to_units")
 
     def __init__(
         self,
@@ -60,7 +60,8 @@ class Context:
         to_units: Callable[[float], float],
     ):
         self.kernel, self.recorder, self.flows, self.to_units = kernel, recorder, flows, to_units
-        self.after, self.at = kernel.after, kernel.at
+        self.after, self.at, self.clock = kernel.after, kernel.at, kernel.clock
+        self.stage_done = recorder.stage_done
 
 
 class Truck:
@@ -79,6 +80,7 @@ class Truck:
         "route",
         "services",
         "start",
+        "steps",
         "tid",
         "timer_at",
         "travel",
@@ -93,7 +95,7 @@ class Truck:
         self.ctx = ctx
         self.flow = flow
         self.cargo = cargo
-        now = ctx.kernel.now
+        now = ctx.clock._now
         self.tid = ctx.recorder.new_truck(
             flow=flow.index,
             truck_class=cargo.truck_class,
@@ -106,7 +108,7 @@ class Truck:
             diverted_from=diverted_from,
         )
         route = self.route = flow.route(cargo.key, cargo.attributes)
-        steps = route.steps
+        steps = self.steps = route.steps
         if diverted:
             self.services = [s.draw_diverted() for s in steps]
         else:
@@ -141,79 +143,74 @@ class Truck:
     # ------------------------------------------------------------------------------------------------
     # moving through the stages
     # ------------------------------------------------------------------------------------------------
-    def advance(self) -> None:
+    def advance(self, now: float) -> None:
         """Go on to the next step of the route (entering the yard first if it is here), or clear."""
         pos = self.pos
-        route: Route = self.route
-        if pos == len(route.steps):
-            self._clear()
+        steps = self.steps
+        if pos == len(steps):
+            self._clear(now)
             return
-        if pos == route.yard_step and not self.yard_done:
+        if pos == self.route.yard_step and not self.yard_done:
             self.yard_done = True
             yard = self.flow.yard
-            if yard is not None and not yard.request(self, None, ()):
-                self._queue_at(yard)
+            if yard is not None and not yard.request(self, None, (), now):
+                self._queue_at(yard, now)
                 return
-            self._enter_yard()
-        self._enter_stage()
-
-    def _enter_yard(self) -> None:
-        self.in_yard = True
-        self.ctx.recorder.entered_yard(self.tid, self.flow.gate, self.ctx.kernel.now)
-
-    def _enter_stage(self) -> None:
-        step = self.route.steps[self.pos]
-        now = self.queued = self.ctx.kernel.now
+            self._enter_yard(now)
+        step = steps[pos]
+        self.queued = now
         pool = step.pool
         if pool is None:  # a pure delay (e.g. waiting for a test result); a ban holds it first
             if step.bans:
                 self._hold(0)
             else:
                 self.start = now
-                self.ctx.after(self._service_time(), self._served)
-            return
-        if pool.request(self, step.priority, step.bans):
-            self.start = now
-            self.ctx.after(self._service_time(), self._served)
+                self._begin_service(now)
+        elif pool.request(self, step.priority, step.bans, now):
+            self._begin_service(now)
         else:
-            self._queue_at(pool)
+            self._queue_at(pool, now)
 
-    def _service_time(self) -> float:
-        """This truck's service time at its current stage (the period's, if the stage changes by date)."""
+    def _enter_yard(self, now: float) -> None:
+        self.in_yard = True
+        self.ctx.recorder.entered_yard(self.tid, self.flow.gate, now)
+
+    def _begin_service(self, now: float) -> None:
+        """Service at the current stage starts now: schedule its end. With dated service changes the
+        truck's time is the one of the period in force as service starts."""
+        self.start = now
         service = self.services[self.pos]
-        if service.__class__ is tuple:  # dated service changes: the one in force as service starts
-            return service[period_at(self.route.steps[self.pos].periods, self.ctx.kernel.now)]  # type: ignore[index]
-        return service
+        if service.__class__ is tuple:
+            service = service[period_at(self.steps[self.pos].periods, now)]  # type: ignore[index]
+        self.ctx.after(service, self._served)
 
     def _hold(self, first_ban: int) -> None:
         """A pure delay waits out each ban in force (sorted by start, so a hold ending inside the next is
         seen), then starts."""
-        now = self.ctx.kernel.now
-        bans = self.route.steps[self.pos].bans
+        now = self.ctx.clock._now
+        bans = self.steps[self.pos].bans
         for i in range(first_ban, len(bans)):
             t0, t1 = bans[i]
             if t0 <= now < t1:
                 self.ctx.after(t1 - now, lambda _e, nxt=i + 1: self._hold(nxt))
                 return
-        self.start = now
-        self.ctx.after(self._service_time(), self._served)
+        self._begin_service(now)
 
-    def granted(self) -> None:
+    def granted(self, now: float) -> None:
         """The pool (or yard) this truck queued at gives it a place now."""
-        pool = self.waiting
-        self.waiting = None
-        if pool is self.flow.yard:  # a truck queues at the yard only to enter it
-            self._enter_yard()
-            self._enter_stage()
+        if self.waiting is self.flow.yard:  # a truck queues at the yard only to enter it
+            self.waiting = None
+            self._enter_yard(now)
+            self.advance(now)
             return
-        self.start = self.ctx.kernel.now
-        self.ctx.after(self._service_time(), self._served)
+        self.waiting = None
+        self._begin_service(now)
 
     def _served(self, _event: object) -> None:
         ctx = self.ctx
-        now = ctx.kernel.now
+        now = ctx.clock._now
         pos = self.pos
-        step = self.route.steps[pos]
+        step = self.steps[pos]
         back = self.returns[pos]
         pool = step.pool
         if pool is not None:
@@ -221,25 +218,24 @@ class Truck:
                 ctx.after(back, pool.release)
             else:
                 pool.release()
-        ctx.recorder.stage_done(self.tid, step.stage_index, self.queued, self.start, now, now + back)
+        ctx.stage_done(self.tid, step.stage_index, self.queued, self.start, now, now + back)
         self.pos = pos + 1
-        self.advance()
+        self.advance(now)
 
-    def _clear(self) -> None:
+    def _clear(self, now: float) -> None:
         flow = self.flow
         if self.in_yard and flow.yard is not None:
             flow.yard.release()
-        self.ctx.recorder.cleared(self.tid, flow.gate, self.ctx.kernel.now, self.in_yard)
+        self.ctx.recorder.cleared(self.tid, flow.gate, now, self.in_yard)
 
     # ------------------------------------------------------------------------------------------------
     # patience
     # ------------------------------------------------------------------------------------------------
-    def _queue_at(self, pool: Pool) -> None:
+    def _queue_at(self, pool: Pool, now: float) -> None:
         self.waiting = pool
         deadline = self.deadline
         if deadline == math.inf:
             return
-        now = self.ctx.kernel.now
         self.queued = now
         give_up_at = now + max(0.0, deadline - now)
         if give_up_at <= now:  # patience already spent and not served on the spot
@@ -254,7 +250,7 @@ class Truck:
             return  # in service or gone: a stale timer
         queued = self.queued
         give_up_at = queued + max(0.0, self.deadline - queued)
-        if give_up_at > self.ctx.kernel.now:  # queued again since the timer was set, one ulp later
+        if give_up_at > self.ctx.clock._now:  # queued again since the timer was set, one ulp later
             self.timer_at = give_up_at
             self.ctx.at(give_up_at, self._patience_over)
             return
@@ -275,4 +271,4 @@ class Truck:
 
     def _arrive_elsewhere(self, _event: object) -> None:
         target = self.ctx.flows[(self.flow.spec.reneging.divert_to, self.flow.direction)]  # type: ignore[union-attr]
-        Truck(self.ctx, target, self.cargo, diverted_from=self.tid).advance()
+        Truck(self.ctx, target, self.cargo, diverted_from=self.tid).advance(self.ctx.clock._now)

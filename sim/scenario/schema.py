@@ -607,6 +607,8 @@ class Run(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     replications: Annotated[int, Field(ge=1)] = 1
     monitor_interval: PositiveFloat | None = None
+    # the event loop: "simpy" (the reference) or "heap" (a bare heapq loop, same tables, faster)
+    kernel: Literal["simpy", "heap"] = "simpy"
 
     @model_validator(mode="after")
     def _warmup(self) -> Run:
