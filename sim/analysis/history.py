@@ -86,6 +86,46 @@ def metric_value(s: Scenario, tables: Tables, m: dict[str, Any]) -> float:
     raise ValueError(kind)  # unreachable: load_reported checked the kinds
 
 
+OUTSIDE = "outside the simulated period"
+
+
+def _as_datetime(when: date | datetime) -> datetime:
+    return when if isinstance(when, datetime) else datetime(when.year, when.month, when.day)
+
+
+def outside_reason(s: Scenario, m: dict[str, Any]) -> str | None:
+    """Why the scenario cannot give this figure (its period, or a gate it lacks), or None if it can.
+
+    A figure of dates the run does not wholly cover would be computed over part of its window or none
+    of it ("0 +- 0, ratio 0.00"): it is marked instead of compared."""
+    first = s.run.start
+    last = first + timedelta(hours=s.run.horizon * s.run.unit_hours)
+    try:
+        if "start" in m or "end" in m:
+            lo = _as_datetime(m["start"]) if "start" in m else first
+            hi = _as_datetime(m["end"]) + timedelta(days=1) if "end" in m else last
+            if lo < first or hi > last:
+                return OUTSIDE
+        if "date" in m:
+            noon = _as_datetime(m["date"]) + timedelta(hours=12)
+            if not first <= noon <= last:
+                return OUTSIDE
+        for month in m.get("months", []):
+            starts = [datetime(y, month, 1) for y in range(first.year, last.year + 1)]
+            ends = [datetime(y + (month == 12), month % 12 + 1, 1) for y in range(first.year, last.year + 1)]
+            if not any(first <= a and b <= last for a, b in zip(starts, ends, strict=True)):
+                return OUTSIDE
+    except (TypeError, ValueError, OverflowError):
+        return OUTSIDE  # a date the data file gives in a form we cannot place
+    gate = m.get("gate", m.get("value") if m.get("by") == "gate" else None)
+    if gate is not None and gate not in s.gates:
+        return f"no gate '{gate}' in this scenario"
+    return None
+
+
 def history_values(tables: Tables, scenario: Scenario, metrics: list[dict[str, Any]]) -> list[float]:
-    """One replication's value of each metric (a reducer for the runner)."""
-    return [metric_value(scenario, tables, m) for m in metrics]
+    """One replication's value of each metric (a reducer for the runner); NaN where the scenario cannot
+    give it (:func:`outside_reason`)."""
+    return [
+        float("nan") if outside_reason(scenario, m) else metric_value(scenario, tables, m) for m in metrics
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     cal.add_argument(
         "--out", type=Path, help="calibrated scenario file (default: <scenario>_calibrated.yaml)"
     )
+    cal.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     cal.set_defaults(handler=cmd_calibrate)
 
     hist = sub.add_parser(
@@ -44,11 +46,12 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.scenario import load_scenario
+    from sim.scenario.size import check_size
     from sim.store.atomic import write_text_atomic
-    from sim.studies.calibrate import Evaluation, calibrate, calibrated_yaml
+    from sim.studies.calibrate import SCALE_LIMITS, Evaluation, calibrate, calibrated_yaml, scaled
 
-    if args.target_usd <= 0:
-        raise UserError.single(None, "--target-usd", f"must be positive (got {args.target_usd})")
+    if not math.isfinite(args.target_usd) or args.target_usd <= 0:
+        raise UserError.single(None, "--target-usd", f"must be a positive number (got {args.target_usd})")
     if not 0 < args.tolerance < 1:
         raise UserError.single(None, "--tolerance", f"must be between 0 and 1 (got {args.tolerance})")
     if args.replications < 1:
@@ -57,6 +60,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario, args.overrides)
     seed = loaded.scenario.run.seed if args.seed is None else args.seed
     target = args.out or args.scenario.with_name(f"{args.scenario.stem}_calibrated.yaml")
+    if target.exists() and not args.force:
+        raise UserError.single(
+            str(target), "--out", "already exists; add --force to overwrite it, or choose another --out"
+        )
+    check_size(scaled(loaded.scenario, SCALE_LIMITS[1]), None, str(args.scenario))
     typed = sys.argv[1:]
     command = "bordersim " + " ".join(shlex.quote(a) for a in typed) if typed else "bordersim calibrate"
     terminal.say(

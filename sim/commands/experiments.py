@@ -10,6 +10,26 @@ from sim.commands.options import Parents, backend, command_line
 EXIT_FAILED = 1
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(float(text))
+    except (ValueError, OverflowError):
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number (got {text[:40]!r})")
+    return value
+
+
+def _size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-trucks",
+        type=_positive,
+        metavar="N",
+        help="refuse a replication expected to hold more than N trucks or monitor samples "
+        "(default 5,000,000, or BORDERSIM_MAX_TRUCKS)",
+    )
+
+
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     run = sub.add_parser(
         "run",
@@ -23,6 +43,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     run.add_argument(
         "--resume", action="store_true", help="finish the run in --out/--label: run only missing replications"
     )
+    _size_option(run)
     run.set_defaults(handler=cmd_run)
 
     cmp = sub.add_parser(
@@ -36,6 +57,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "--replications", type=int, default=10, help="replications of each scenario (default 10)"
     )
     cmp.add_argument("--out", type=Path, help="comparison folder (default: results/compare-<names>)")
+    _size_option(cmp)
     cmp.set_defaults(handler=cmd_compare)
 
     sw = sub.add_parser(
@@ -56,6 +78,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     sw.add_argument("--label", help="name the sweep folder results/<scenario>/sweep-<label>")
     sw.add_argument("--resume", action="store_true", help="finish the sweep in --out/--label")
     sw.add_argument("--tables", action="store_true", help="keep every point's full tables, not only metrics")
+    _size_option(sw)
     sw.set_defaults(handler=cmd_sweep)
 
 
@@ -76,13 +99,44 @@ def cmd_run(args: argparse.Namespace) -> int:
             root=args.results_root,
             monitor=bars,
             argv=command_line(),
+            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, [result.experiment], result.resume_hint)
         return EXIT_FAILED
     terminal.print_run_summary(result.summary, result.scenario.name, result.replications)
     terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}")
+    _say_what_clearance_covers(result.summary)
     return 0
+
+
+def _say_what_clearance_covers(summary) -> None:
+    """Clearance statistics describe cleared trucks only: say so, and warn when many are still inside
+    at the horizon (a backlog growing without bound makes those statistics depend on the horizon)."""
+    from sim.analysis.stability import INSIDE_SHARE_LIMIT, inside_shares, unstable_flows
+    from sim.present import terminal
+
+    shares = inside_shares(summary)
+    province = shares[(shares["gate"] == "all") & (shares["direction"] == "all")]
+    if province.empty or province["still_inside"].iloc[0] <= 0:
+        return
+    terminal.note(
+        f"clearance times cover cleared trucks only; {province['still_inside'].iloc[0]:,.0f} trucks a "
+        f"replication ({province['still_inside_share'].iloc[0]:.0%}) were still inside at the horizon"
+    )
+    flagged = unstable_flows(summary)
+    flagged = flagged[(flagged["gate"] != "all") & (flagged["direction"] != "all")]
+    if flagged.empty:
+        return
+    where = ", ".join(
+        f"{g} {d} ({s:.0%})"
+        for g, d, s in zip(flagged["gate"], flagged["direction"], flagged["still_inside_share"], strict=True)
+    )
+    terminal.warning(
+        f"more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon at: {where}. "
+        "Arrivals may exceed what these gates clear, so the backlog grows without bound and the clearance "
+        "statistics (of the trucks that did clear) depend on the horizon; see 'unstable' in summary.csv"
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -101,6 +155,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             root=args.results_root,
             monitor=bars,
             argv=command_line(),
+            max_trucks=args.max_trucks,
         )
     for text in result.notes:
         terminal.note(text)
@@ -133,6 +188,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             root=args.results_root,
             monitor=bars,
             argv=command_line(),
+            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)

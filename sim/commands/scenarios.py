@@ -27,11 +27,12 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.scenario import load_scenario
+    from sim.scenario.size import check_size
 
     failed = []
     for path in args.scenarios:
         try:
-            load_scenario(path, args.overrides)
+            check_size(load_scenario(path, args.overrides).scenario, None, str(path))
             terminal.say(f"ok: {path}")
         except UserError as exc:
             failed.extend(exc.problems)

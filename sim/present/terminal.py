@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,16 +37,24 @@ if not out_console.is_terminal:  # a file or a pipe has no width: do not squeeze
 
 
 def say(text: str, *, err: bool = False) -> None:
-    """Print plain text (no markup interpretation beyond rich's tags, no highlighting, no wrapping)."""
-    (err_console if err else out_console).print(text, highlight=False, soft_wrap=True)
+    """Print plain text as it is: no markup (``[dask]`` stays), no highlighting, no wrapping."""
+    (err_console if err else out_console).print(text, highlight=False, soft_wrap=True, markup=False)
+
+
+def _tagged(tag: str, text: str) -> None:
+    err_console.print(f"{tag} {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def error(text: str) -> None:
-    say(f"[bold red]error:[/] {text}", err=True)
+    _tagged("[bold red]error:[/]", text)  # the message escaped: "pip install -e '.[dask]'" stays whole
 
 
 def note(text: str) -> None:
-    say(f"[yellow]note:[/] {text}", err=True)
+    _tagged("[yellow]note:[/]", text)
+
+
+def warning(text: str) -> None:
+    _tagged("[bold yellow]warning:[/]", text)
 
 
 class ProgressBars:
@@ -211,7 +220,7 @@ def print_history(df: pd.DataFrame, title: str) -> None:
     for col in ("figure", "reported", "simulated", "ratio", "source"):
         table.add_column(col, justify="right" if col in ("reported", "simulated", "ratio") else "left")
     for _, r in df.iterrows():
-        sim_text = f"{r['simulated']:,.4g} +- {r['ci95_half_width']:,.2g}"
+        sim_text = r.get("note") or f"{r['simulated']:,.4g} +- {r['ci95_half_width']:,.2g}"
         rep = "-" if r["reported"] is None or r["reported"] != r["reported"] else f"{r['reported']:,.4g}"
         ratio = "-" if r["ratio"] != r["ratio"] else f"{r['ratio']:.2f}"
         table.add_row(r["figure"], rep, sim_text, ratio, r["source"])

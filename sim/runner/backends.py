@@ -7,21 +7,26 @@ own. Dask is an optional extra (``pip install -e .[dask]``) and is imported only
 Local workers come from the ``forkserver`` start method where the platform has it (``spawn`` elsewhere):
 unlike ``fork`` it is safe while the parent runs threads (the progress bar), and preloading the package in
 the fork server keeps a worker's start-up to a fraction of a second. Workers ignore Ctrl-C: the parent
-alone decides what an interrupt means (stop handing out work, stop the workers, keep what finished).
+alone decides what an interrupt means (stop handing out work, stop the workers, keep what finished); a
+SIGTERM to the parent means the same. Workers and the fork server end when the parent ends, even by
+SIGKILL (:mod:`sim.runner.lifetime`).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sim.errors import UserError
+from sim.runner.lifetime import worker_started
 
 LOCAL = "local"
 
@@ -69,14 +74,36 @@ def check_backend(jobs: int | None, dask: str | None) -> Backend:
     return Backend(jobs or default_jobs(), dask)
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM received: handled exactly like Ctrl-C (stop the workers, keep what finished)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread, so
+    a ``kill`` keeps finished replications and says how to resume, as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runner.tasks"])
+        # sim.runner.lifetime makes the fork server die with this process (see there)
+        ctx.set_forkserver_preload(["sim.runner.lifetime", "sim.runner.tasks"])
+        if threading.current_thread() is threading.main_thread():
+            # start it from the main thread: its death signal follows the thread that started it
+            multiprocessing.forkserver.ensure_running()
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -102,16 +129,20 @@ def executor(backend: Backend, tasks: int) -> Iterator[Executor]:
     """An executor for ``tasks`` replications; on leaving with an exception, outstanding work is dropped."""
     if backend.dask is None:
         pool = ProcessPoolExecutor(
-            max_workers=max(1, min(backend.jobs, tasks)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=max(1, min(backend.jobs, tasks)),
+            mp_context=_context(),
+            initializer=worker_started,
+            initargs=(os.getpid(),),
         )
-        try:
-            yield pool
-        except BaseException:
-            _stop_local(pool)
-            raise
-        pool.shutdown(wait=True)
+        with sigterm_as_interrupt():
+            try:
+                yield pool
+            except BaseException:
+                _stop_local(pool)
+                raise
+            pool.shutdown(wait=True)
         return
-    with _dask_client(backend) as client:
+    with sigterm_as_interrupt(), _dask_client(backend) as client:
         dask_executor = client.get_executor(pure=False)  # pure=False: equal arguments still run again
         try:
             yield dask_executor

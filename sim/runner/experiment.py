@@ -10,6 +10,7 @@ replication and seed; a failed replication never discards the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,21 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim.analysis.stability import mark_unstable
 from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.pool import Failure, run_tasks
 from sim.runner.tasks import FAIL_ENV, Outcome, Task, failing_replications
 from sim.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
-from sim.store.atomic import write_bytes_atomic, write_csv_atomic, write_text_atomic
+from sim.store.atomic import store_errors, write_bytes_atomic, write_csv_atomic, write_text_atomic
 from sim.store.layout import SCENARIO_FILE, SUMMARY
+from sim.store.lock import folder_lock
 from sim.store.manifest import now, read_manifest, run_manifest, seed_text, write_manifest
 from sim.store.tables import (
     METRICS,
     TABLES,
+    damaged_files,
     done_replications,
     read_table,
     remove_partial_files,
@@ -55,6 +59,8 @@ class Experiment:
     info: dict[int, dict[str, Any]] = field(default_factory=dict)
     failed: dict[int, Failure] = field(default_factory=dict)
     previous: dict[str, Any] | None = None
+    fresh: bool = False  # the folder does not exist yet: this experiment creates it
+    damaged: dict[int, list[Path]] = field(default_factory=dict)  # done once, but a file is not whole
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder).absolute()  # workers may not share our working directory
@@ -107,7 +113,10 @@ def plan(exp: Experiment, mode: str) -> None:
     if not folder.exists():
         if mode == RESUME:
             raise UserError.single(None, "--resume", f"nothing to resume: '{folder}' does not exist")
+        exp.fresh = True
         return
+    if not folder.is_dir():
+        raise UserError.single(str(folder), "--out", "is a file, not a results folder")
     if mode == NEW:
         raise UserError.single(
             None,
@@ -139,6 +148,13 @@ def plan(exp: Experiment, mode: str) -> None:
         raise UserError.single(None, "--resume", f"'{folder}' keeps {kept}; resume it the same way")
     exp.previous = manifest
     exp.done = done_replications(folder)
+    # a replication whose files were cut short (a full disk, a copy interrupted) is not done: rerun it
+    names = [METRICS, *TABLES] if exp.keep_tables else [METRICS]
+    for rep in sorted(exp.done):
+        bad = damaged_files(folder, rep, names)
+        if bad:
+            exp.damaged[rep] = bad
+            exp.done.discard(rep)
     known = manifest.get("replication_info", {})
     # a replication finished just before a hard stop has files but no manifest entry yet
     exp.info = {r: known.get(str(r)) or {"trucks": _trucks_in_files(exp, r)} for r in exp.done}
@@ -172,9 +188,13 @@ def _write_manifest(exp: Experiment, run: dict[str, Any]) -> None:
     write_manifest(exp.folder, manifest)
 
 
-def _open(exp: Experiment, run: dict[str, Any]) -> None:
-    exp.folder.mkdir(parents=True, exist_ok=True)
-    remove_partial_files(exp.folder)
+def _open(exp: Experiment, run: dict[str, Any], locks: ExitStack) -> None:
+    """Create or open the folder, lock it (one writer at a time), and write the scenario and manifest."""
+    locks.enter_context(folder_lock(exp.folder, fresh=exp.fresh))
+    with store_errors(exp.folder):
+        remove_partial_files(exp.folder)
+        for rep in exp.damaged:  # no longer marked done, whatever happens to its rerun
+            table_file(exp.folder, METRICS, rep).unlink(missing_ok=True)
     if not (exp.folder / SCENARIO_FILE).exists():
         write_text_atomic(exp.folder / SCENARIO_FILE, resolved_yaml(exp.loaded))
     _write_manifest(exp, run)
@@ -193,7 +213,8 @@ def _record(exp: Experiment, outcome: Outcome) -> None:
         return
     if outcome.metrics is not None:  # the worker could not write into our folder
         write_replication(exp.folder, rep, outcome.tables, outcome.metrics)
-    errors.unlink(missing_ok=True)
+    with store_errors(errors):
+        errors.unlink(missing_ok=True)
     exp.failed.pop(rep, None)
     exp.done.add(rep)
     exp.info[rep] = {
@@ -209,9 +230,10 @@ def _finish(exp: Experiment, run: dict[str, Any]) -> None:
     _write_manifest(exp, run)
     errors = exp.folder / "errors"
     if errors.is_dir() and not any(errors.iterdir()):
-        errors.rmdir()
+        with store_errors(errors):
+            errors.rmdir()
     if exp.complete:
-        write_csv_atomic(exp.folder / SUMMARY, summarize(exp.metrics()))
+        write_csv_atomic(exp.folder / SUMMARY, mark_unstable(summarize(exp.metrics())))
 
 
 def run_experiments(
@@ -241,7 +263,8 @@ def run_experiments(
             on_start()
         for exp in experiments:  # resumed after its last replication had finished: say it is complete
             if exp.previous is not None and not exp.previous.get("complete"):
-                _finish(exp, {"command": list(argv), "started": now(), "replications_run": 0})
+                with folder_lock(exp.folder):
+                    _finish(exp, {"command": list(argv), "started": now(), "replications_run": 0})
         return []
     active = sorted({i for i, _ in pairs})
     run: dict[str, Any] = {
@@ -262,11 +285,15 @@ def run_experiments(
         for i, rep in pairs
     ]
 
+    opened: list[int] = []  # experiments whose folder this command has locked and may write into
+    locks = ExitStack()
+
     def started() -> None:
         if on_start is not None:
             on_start()
         for i in active:
-            _open(experiments[i], run)
+            _open(experiments[i], run, locks)
+            opened.append(i)
 
     def collect(k: int, outcome: Outcome) -> None:
         i = pairs[k][0]
@@ -275,14 +302,15 @@ def run_experiments(
         if on_done is not None:
             on_done(i)
 
-    try:
-        run_tasks(tasks, backend, collect, on_start=started)
-    except BaseException:
-        run["interrupted"] = True
+    with locks:
+        try:
+            run_tasks(tasks, backend, collect, on_start=started)
+        except BaseException:
+            run["interrupted"] = True
+            for i in opened:
+                with suppress(UserError):  # a full disk must not hide the interrupt
+                    _write_manifest(experiments[i], run)
+            raise
         for i in active:
-            if experiments[i].folder.exists():
-                _write_manifest(experiments[i], run)
-        raise
-    for i in active:
-        _finish(experiments[i], run)
+            _finish(experiments[i], run)
     return [f for e in experiments for f in e.failed.values()]

@@ -9,7 +9,11 @@ YAML source gives it, the line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
+import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,25 +39,139 @@ class LoadedScenario:
         return self.files[0]
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+MAX_DOCUMENT_BYTES = 1_000_000  # the largest shipped scenario is 20 KB: a megabyte is no real scenario
+MAX_NODES = 200_000  # values in a document with every alias expanded (a "billion laughs" is refused early)
+MAX_DEPTH = 64  # nesting of mappings and lists; a scenario needs about ten
+SHOWN_CHARACTERS = 80  # the most of an offending value an error message repeats
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def shorten(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value as text for an error message, cut to ``limit`` characters (never megabytes of it)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _read_text(path: Path) -> str:
+    """The text of a scenario file: a regular file, at most MAX_DOCUMENT_BYTES, UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
     except FileNotFoundError:
         raise UserError.single(str(path), "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError.single(str(path), "", f"cannot read the file ({exc})") from None
+    except ValueError as exc:  # e.g. a NUL character in the path
+        raise UserError.single(shorten(str(path)), "", f"not a usable file name ({exc})") from None
+    except OSError as exc:
+        raise UserError.single(str(path), "", f"cannot read the file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UserError.single(str(path), "", "a folder, not a regular file: give a scenario YAML file")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block forever, /dev/zero never ends
+        raise UserError.single(
+            str(path), "", "not a regular file (a pipe, device or socket): give a scenario YAML file"
+        )
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
-        raise UserError.single(str(path), "", f"not valid YAML: {what}", line) from None
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise UserError.single(str(path), "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise UserError.single(
+            str(path), "", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: too large for a scenario file"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError.single(str(path), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _dotted(where: Sequence[str | int]) -> str:
+    return ".".join(str(p) for p in where)
+
+
+def _check_nodes(root: yaml.Node, loader: yaml.SafeLoader, file: str | None, prefix: str) -> None:
+    """Refuse a document before building it: too many values once aliases are expanded, too deep (or
+    an alias inside itself), or a date that does not exist. Bounded work: at most MAX_NODES visits."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...], int]] = [(root, (), 0)]
+    visits = 0
+    checked: set[int] = set()
+    while stack:
+        node, where, depth = stack.pop()
+        visits += 1
+        line = node.start_mark.line + 1 if file is not None else None
+        field = shorten(".".join(p for p in (prefix, _dotted(where)) if p), 60)
+        if visits > MAX_NODES:
+            raise UserError.single(
+                file,
+                field,
+                f"the document expands to more than {MAX_NODES:,} values (aliases repeated inside "
+                "aliases?): refused",
+            )
+        if depth > MAX_DEPTH:
+            raise UserError.single(
+                file, field, f"nested more than {MAX_DEPTH} levels deep (or an alias inside itself)", line
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                label = shorten(key.value, 40) if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((key, where, depth + 1))
+                stack.append((value, (*where, label), depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, (*where, i), depth + 1) for i, v in enumerate(node.value))
+        elif node.tag == _TIMESTAMP and id(node) not in checked:
+            checked.add(id(node))
+            try:
+                loader.construct_yaml_timestamp(node)
+            except (ValueError, OverflowError) as exc:
+                raise UserError.single(
+                    file, field, f"'{shorten(node.value)}' is not a date and time that exists ({exc})", line
+                ) from None
+
+
+def parse_yaml(text: str, file: str | None = None, field: str = "") -> Any:
+    """YAML text (``safe_load`` semantics) with limits on size, aliases, depth and dates; any problem
+    is a UserError naming ``file`` (None: the command line) and, where known, the field and line."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise UserError.single(file, field, f"larger than {MAX_DOCUMENT_BYTES:,} characters: refused")
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None and file is not None else None
+            what = getattr(exc, "problem", None) or str(exc)
+            raise UserError.single(file, field, f"not valid YAML: {shorten(what, 200)}", line) from None
+        except RecursionError:
+            raise UserError.single(file, field, "nested too deeply to read") from None
+        if node is None:
+            return None
+        _check_nodes(node, loader, file, field)
+        try:
+            return loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None and file is not None else None
+            what = getattr(exc, "problem", None) or str(exc)
+            raise UserError.single(file, field, f"not valid YAML: {shorten(what, 200)}", line) from None
+        except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+            raise UserError.single(file, field, f"a value cannot be read: {shorten(str(exc), 200)}") from None
+    finally:
+        loader.dispose()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = parse_yaml(_read_text(path), str(path))
     if not isinstance(data, dict):
         raise UserError.single(
             str(path), "", f"a scenario must be a YAML mapping of keys to values, not {type(data).__name__}"
         )
     return data
+
+
+def default_name(path: Path) -> str:
+    """The scenario name a file without ``name`` gets: its file name, made a safe folder name."""
+    name = _SAFE_NAME.sub("_", path.stem).strip(".")
+    return name or "scenario"
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +192,8 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    path = path.resolve() if path.exists() else path
+    with contextlib.suppress(OSError, ValueError):  # _read_yaml says what is wrong with such a path
+        path = path.resolve() if path.exists() else path
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise UserError.single(str(path), "extends", f"'extends' goes round in a circle: {chain}")
@@ -84,8 +203,12 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str,
         return data, (path,)
     if not isinstance(parent, str):
         raise UserError.single(str(path), "extends", "must be the path of a base scenario file")
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
+    try:
+        parent_path = (path.parent / parent).resolve()
+        found = parent_path.exists()
+    except (OSError, ValueError):
+        parent_path, found = path.parent / parent, False
+    if not found:
         raise UserError.single(str(path), "extends", f"base scenario '{parent}' not found ({parent_path})")
     base, files = _resolve_extends(parent_path, (*seen, path))
     return deep_merge(base, data), (path, *files)
@@ -94,21 +217,19 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str,
 def apply_override(data: dict[str, Any], assignment: str) -> None:
     """Apply one ``dotted.key.path=value`` override in place; the value is read as YAML (``safe_load``)."""
     if "=" not in assignment:
-        raise UserError.single(None, assignment, "an override must look like 'key.path=value'")
+        raise UserError.single(None, shorten(assignment), "an override must look like 'key.path=value'")
     key, _, raw = assignment.partition("=")
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
-        raise UserError.single(None, assignment, "an override needs a key path before '='")
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise UserError.single(None, key, f"the value '{raw}' is not valid YAML ({exc})") from None
+        raise UserError.single(None, shorten(assignment), "an override needs a key path before '='")
+    value = parse_yaml(raw, None, key.strip())
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         nxt = node.get(part) if isinstance(node, dict) else None
         if not isinstance(nxt, dict):
             where = ".".join(parts[: i + 1])
-            raise UserError.single(None, key, f"'{where}' is not a section of this scenario")
+            message = f"'{shorten(where)}' is not a section of this scenario"
+            raise UserError.single(None, shorten(key), message)
         node = nxt
     if value is None:  # as in a policy file: null removes the key, so the default applies
         node.pop(parts[-1], None)
@@ -119,8 +240,8 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
 def _yaml_line(path: Path, loc: Sequence[str | int]) -> int | None:
     """Line (1-based) of the deepest node along ``loc`` in one YAML file, or None if the file lacks it."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
+        root = yaml.compose(_read_text(path), Loader=yaml.SafeLoader)
+    except (UserError, yaml.YAMLError, RecursionError):
         return None
     node, line, found_any = root, None, False
     for part in loc:
@@ -158,10 +279,10 @@ def _describe(err: dict[str, Any]) -> str:
     if err["type"] == "union_tag_invalid":
         return f"{msg}"
     if err["type"] == "value_error":  # our own validators already say what they got
-        return msg
+        return shorten(msg, 300)
     if "input" in err and err["type"] not in ("model_type",) and not isinstance(err["input"], dict):
-        return f"{msg} (got {err['input']!r})"
-    return msg
+        return f"{shorten(msg, 300)} (got {shorten(err['input'])})"
+    return shorten(msg, 300)
 
 
 def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
@@ -184,7 +305,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     data, files = _resolve_extends(path)
     for assignment in overrides:
         apply_override(data, assignment)
-    data.setdefault("name", path.stem)
+    data.setdefault("name", default_name(path))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

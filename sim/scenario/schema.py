@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import stats
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -23,12 +23,36 @@ TIME_UNIT_HOURS = {"minutes": 1.0 / 60.0, "hours": 1.0, "days": 24.0}
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def _local_time(v: datetime) -> datetime:
+    """Scenario times are local times at the border: an offset would make them incomparable."""
+    if v.tzinfo is not None:
+        raise ValueError(f"{v.isoformat()}: give the local time at the border without a UTC offset")
+    return v
+
+
+LocalDateTime = Annotated[datetime, AfterValidator(_local_time)]
+
+
+def safe_name(v: str) -> str:
+    """A scenario name is a folder name under the results root: letters, digits, '_', '-' and '.'
+    only, so that no name can point outside it (``..``, ``/``, an absolute path or an empty name)."""
+    if not NAME.fullmatch(v) or v in (".", ".."):
+        raise ValueError(
+            f"{v[:80]!r} is not a usable name: use 1 to 100 letters, digits, '_', '-' or '.' "
+            "(it names the results folder), not '.' or '..'"
+        )
+    return v
 
 
 class Strict(BaseModel):
-    """Base of every scenario model: unknown keys are errors and validated values never change."""
+    """Base of every scenario model: unknown keys are errors and validated values never change.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Numbers must be finite: an infinite horizon or rate would make a run that never ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,8 +259,8 @@ class Closure(Strict):
     ``{start: 2022-01-31, end: 2022-02-06}`` closes seven whole days.
     """
 
-    start: datetime
-    end: datetime
+    start: LocalDateTime
+    end: LocalDateTime
     reason: str = ""
 
     @field_validator("start", mode="before")
@@ -601,7 +625,7 @@ class Arrival(Strict):
 
 class Run(Strict):
     time_unit: Literal["minutes", "hours", "days"] = "hours"
-    start: datetime = datetime(2021, 1, 1)
+    start: LocalDateTime = datetime(2021, 1, 1)
     horizon: PositiveFloat
     warmup: NonNegativeFloat = 0.0
     seed: Annotated[int, Field(ge=0)] = 0
@@ -614,7 +638,21 @@ class Run(Strict):
     def _warmup(self) -> Run:
         if self.warmup >= self.horizon:
             raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
+        if self.end is None:
+            raise ValueError(
+                f"start {self.start.isoformat()} plus the horizon ({self.horizon:g} {self.time_unit}) ends "
+                "after the last date the calendar holds (the year 9999): shorten the horizon or start earlier"
+            )
         return self
+
+    @property
+    def end(self) -> datetime | None:
+        """The local time at the horizon (with two days to spare, as the calendar reads ahead), or None
+        if it is past the last date Python's calendar holds."""
+        try:
+            return self.start + timedelta(hours=self.horizon * self.unit_hours) + timedelta(days=2)
+        except OverflowError:
+            return None
 
     @property
     def unit_hours(self) -> float:
@@ -654,7 +692,7 @@ class Demand(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: Annotated[str, AfterValidator(safe_name)]
     description: str = ""
     run: Run
     truck_classes: Annotated[dict[str, TruckClass], Field(min_length=1)]

@@ -3,6 +3,10 @@
 Every file of the results store goes through :func:`write_atomic`: it is written under a temporary name in
 the target folder, flushed to disk, given the permissions a plain write would have, and renamed into place.
 A crash, Ctrl-C or a full disk therefore leaves either the old file or the new one, never half of one.
+
+The operating system's refusals (a read-only or full disk, a file where a folder should be, no
+permission) are the user's to fix: they become a :class:`~sim.errors.UserError` naming the path and the
+reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.errors import UserError
 
 
 def _umask() -> int:
@@ -23,21 +30,51 @@ def _umask() -> int:
     return mask
 
 
+def os_error(path: Path, exc: OSError, doing: str = "cannot write") -> UserError:
+    """An operating-system refusal as a message naming the path and the reason."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if isinstance(exc.filename, str) else str(path)
+    return UserError.single(where, "", f"{doing}: {reason}")
+
+
+@contextmanager
+def store_errors(path: Path, doing: str = "cannot write") -> Iterator[None]:
+    """Turn an OSError inside the block into a UserError about ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise os_error(Path(path), exc, doing) from None
+
+
+def make_folder(path: Path) -> Path:
+    """Create a results folder (and its parents); a refusal is a UserError naming it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise UserError.single(str(blocker), "", "is a file, not a folder: nothing can go in it") from None
+    except OSError as exc:
+        raise os_error(path, exc, "cannot create this folder") from None
+    return path
+
+
 def write_atomic(path: Path, write: Callable[[str], None]) -> None:
     """Create ``path`` through ``write(temporary_path)``, then fsync and rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    make_folder(path.parent)
+    with store_errors(path):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            write(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

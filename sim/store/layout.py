@@ -8,16 +8,22 @@
     <root>/compare-<names>/                          a comparison
     <root>/history-<scenario>/                       a check against reported history
 
-Nothing else in the package builds these paths.
+Nothing else in the package builds these paths, and none of them leaves the root: every part comes
+from a scenario name (validated by the schema as a safe identifier) or a ``--label`` checked here the
+same way. ``--out`` is the user's own choice of folder and is used as given.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sim.errors import UserError
 from sim.store import manifest as manifests
+from sim.store.atomic import store_errors
 from sim.store.tables import done_replications
 
 DEFAULT_ROOT = Path("results")
@@ -25,6 +31,8 @@ SCENARIO_FILE = "scenario.yaml"
 SUMMARY = "summary.csv"
 COMPARISON = "comparison.csv"
 SWEEP_TABLE = "sweep.csv"
+SWEEP_PARQUET = "sweep.parquet"
+FIGURE_DIRS = ("plots", "report")  # drawn from a folder's tables by `plot` and `report`
 
 
 def timestamp() -> str:
@@ -32,9 +40,30 @@ def timestamp() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+_SAFE_PART = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+
+
+def _part(text: str, option: str) -> str:
+    """A folder name made from user input: letters, digits, '_', '-', '.', not '.' or '..' (so it cannot
+    name a parent, an absolute path or nothing), or a UserError naming the option."""
+    if not _SAFE_PART.fullmatch(text) or text in (".", ".."):
+        raise UserError.single(
+            None, option, f"{text[:80]!r} is not a usable folder name: use letters, digits, '_', '-' or '.'"
+        )
+    return text
+
+
+def _inside(root: Path, *parts: str) -> Path:
+    """``root / parts``, checked to stay inside ``root`` (a last guard; the parts are checked names)."""
+    path = Path(root).joinpath(*parts)
+    if not path.resolve().is_relative_to(Path(root).resolve()):
+        raise UserError.single(None, "name", f"'{path}' would be outside the results root '{root}'")
+    return path
+
+
 def run_folder(root: Path, scenario: str, label: str | None = None) -> Path:
     """The folder of a run of ``scenario``: its label, or the current time."""
-    return Path(root) / scenario / (label or timestamp())
+    return _inside(root, _part(scenario, "name"), _part(label, "--label") if label else timestamp())
 
 
 def crn_folder(root: Path, scenario: str, seed: int, digest: str) -> Path:
@@ -45,12 +74,13 @@ def crn_folder(root: Path, scenario: str, seed: int, digest: str) -> Path:
 
 def compare_folder(root: Path, names: Sequence[str]) -> Path:
     """The folder of a comparison of the named scenarios (base first)."""
-    return Path(root) / f"compare-{'-'.join(names)}"
+    return _inside(root, _part(f"compare-{'-'.join(names)}", "name"))
 
 
 def sweep_folder(root: Path, scenario: str, label: str | None = None) -> Path:
     """The folder of a sweep of ``scenario``."""
-    return Path(root) / scenario / f"sweep-{label or timestamp()}"
+    label = _part(label, "--label") if label else timestamp()
+    return _inside(root, _part(scenario, "name"), f"sweep-{label}")
 
 
 def sweep_point_folder(sweep: Path, point: int) -> Path:
@@ -60,7 +90,17 @@ def sweep_point_folder(sweep: Path, point: int) -> Path:
 
 def history_folder(root: Path, scenario: str) -> Path:
     """The folder of a comparison of ``scenario`` with reported history."""
-    return Path(root) / f"history-{scenario}"
+    return _inside(root, _part(f"history-{scenario}", "name"))
+
+
+def remove_figures(folder: Path) -> None:
+    """Delete the figures and report drawn from a folder's previous tables: a folder whose tables are
+    rewritten must not keep pictures of the old ones beside them."""
+    for name in FIGURE_DIRS:
+        path = Path(folder) / name
+        if path.is_dir():
+            with store_errors(path, "cannot remove the old figures"):
+                shutil.rmtree(path)
 
 
 def finished_run(root: Path, scenario: str, digest: str, seed: int, replications: int) -> Path | None:

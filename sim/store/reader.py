@@ -29,7 +29,7 @@ from sim.scenario import Scenario, load_scenario
 from sim.scenario.schema import DIRECTIONS, Gate
 from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_TABLE
 from sim.store.manifest import MANIFEST, read_manifest
-from sim.store.tables import done_replications, table_file
+from sim.store.tables import done_replications, read_parquet, table_file
 
 
 @dataclass
@@ -128,7 +128,7 @@ class RunData:
                 "(a sweep point without --tables?), so it cannot be plotted",
             )
         cols = None if columns is None else ["replication", *columns]
-        frames = [pd.read_parquet(f, columns=cols) for f in files]
+        frames = [read_parquet(f, cols) for f in files]  # a damaged file: a UserError naming it
         out = pd.concat(frames, ignore_index=True)
         for c in ("gate", "direction", "stage", "applies_to", "kind", "status"):
             if c in out.columns:

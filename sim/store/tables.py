@@ -21,7 +21,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from sim.errors import UserError
 from sim.model.records import Tables
 from sim.store.atomic import write_parquet_atomic
 
@@ -53,6 +56,34 @@ def write_replication(
         write_table(folder, METRICS, replication, metrics)
 
 
+def intact(path: Path) -> bool:
+    """Whether a Parquet file is whole: its footer reads (a truncated or overwritten file's does not)."""
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException, ValueError):
+        return False
+    return True
+
+
+def damaged_files(folder: Path, replication: int, names: Iterable[str]) -> list[Path]:
+    """The files of one replication's tables ``names`` that are missing or not whole."""
+    files = [table_file(folder, name, replication) for name in names]
+    return [f for f in files if not f.is_file() or not intact(f)]
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """One Parquet file; a damaged or unreadable one is a UserError naming it (not a pyarrow traceback)."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise UserError.single(
+            str(path),
+            "",
+            f"cannot read this results file, it is damaged or truncated ({str(exc)[:120]}); "
+            "rerun its replication (run with --out <its run folder> --resume)",
+        ) from None
+
+
 def done_replications(folder: Path) -> set[int]:
     """Replications of a run folder whose files are all written (their metrics file exists)."""
     files = (Path(folder) / METRICS).glob("rep-*.parquet")
@@ -73,4 +104,4 @@ def read_table(folder: Path, name: str, replications: Iterable[int] | None = Non
         files = [f for f in files if f.name in wanted]
     if not files:
         raise FileNotFoundError(f"no '{name}' table under {folder}")
-    return pd.concat((pd.read_parquet(f) for f in files), ignore_index=True)
+    return pd.concat((read_parquet(f) for f in files), ignore_index=True)

@@ -9,6 +9,8 @@ from sim.errors import Interrupted, UserError
 from sim.runner.backends import Backend, check_backend
 from sim.runner.experiment import Experiment, Failure, run_experiments
 from sim.runner.progress import Bar, Monitor, Silent
+from sim.scenario import LoadedScenario
+from sim.scenario.size import check_size
 
 
 def check_counts(replications: int | None, seed: int | None, least: int = 1) -> None:
@@ -18,6 +20,12 @@ def check_counts(replications: int | None, seed: int | None, least: int = 1) -> 
         raise UserError.single(None, "--replications", f"must be at least {least}{why} (got {replications})")
     if seed is not None and seed < 0:
         raise UserError.single(None, "--seed", f"must be a non-negative integer (got {seed})")
+
+
+def check_sizes(loaded: Sequence[LoadedScenario], max_trucks: int | None = None) -> None:
+    """Refuse scenarios whose replications would be too large to run (see sim.scenario.size)."""
+    for ld in loaded:
+        check_size(ld.scenario, max_trucks, str(ld.path))
 
 
 def backend_or_default(backend: Backend | None) -> Backend:

@@ -8,6 +8,7 @@ code is reused, not rerun; a scenario given twice runs once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,25 @@ from sim.runner.backends import Backend
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.runner.progress import Monitor
 from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario.loader import default_name
 from sim.store.atomic import write_csv_atomic, write_text_atomic
-from sim.store.layout import COMPARISON, DEFAULT_ROOT, compare_folder, crn_folder, finished_run
+from sim.store.layout import (
+    COMPARISON,
+    DEFAULT_ROOT,
+    compare_folder,
+    crn_folder,
+    finished_run,
+    remove_figures,
+)
+from sim.store.lock import folder_lock
 from sim.store.manifest import comparison_manifest, scenario_digest, write_manifest
-from sim.studies.common import backend_or_default, check_counts, interrupt_hint, run_with_monitor
+from sim.studies.common import (
+    backend_or_default,
+    check_counts,
+    check_sizes,
+    interrupt_hint,
+    run_with_monitor,
+)
 
 DEFAULT_REPLICATIONS = 10
 RERUN_HINT = "Run the same command again to run only the missing replications."
@@ -46,7 +62,7 @@ def display_names(loaded: Sequence[LoadedScenario], paths: Sequence[Path]) -> li
     """Scenario names, or file names where two scenarios share a name; '-2', '-3' for repeats."""
     names = [ld.scenario.name for ld in loaded]
     if len(set(names)) < len(names):
-        names = [Path(p).stem for p in paths]
+        names = [default_name(Path(p)) for p in paths]
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -80,12 +96,14 @@ def compare_policies(
     root: Path = DEFAULT_ROOT,
     monitor: Monitor | None = None,
     argv: Sequence[str] = (),
+    max_trucks: int | None = None,
 ) -> ComparisonResult:
     """Run (or reuse) the base and each policy, then write and return their paired comparison."""
     check_counts(replications, seed, least=2)
     backend = backend_or_default(backend)
     paths = [Path(base), *map(Path, policies)]
     loaded = [load_scenario(p, overrides) for p in paths]
+    check_sizes(loaded, max_trucks)
     names = display_names(loaded, paths)
     root_seed = loaded[0].scenario.run.seed if seed is None else seed
 
@@ -105,17 +123,31 @@ def compare_policies(
     folder = out or compare_folder(root, names)
 
     bars = [(names[which.index(i)], [i]) for i in range(len(experiments))]
-    with interrupt_hint(RERUN_HINT):
-        failures = run_with_monitor(experiments, backend, bars, monitor, argv)
-    result = ComparisonResult(
-        folder, names, replications, root_seed, None, experiments, failures, _notes(names, loaded)
-    )
-    if failures:
-        return result
+    with ExitStack() as locks:  # one comparison at a time writes into this folder
+        with interrupt_hint(RERUN_HINT):
+            failures = run_with_monitor(
+                experiments,
+                backend,
+                bars,
+                monitor,
+                argv,
+                on_start=lambda: locks.enter_context(folder_lock(folder)),
+            )
+        result = ComparisonResult(
+            folder, names, replications, root_seed, None, experiments, failures, _notes(names, loaded)
+        )
+        if not failures:
+            _write(result, loaded, which, argv)
+    return result
 
+
+def _write(result: ComparisonResult, loaded: list[LoadedScenario], which: list[int], argv: Sequence[str]):
+    """Write the comparison table and its manifest (the figures of an earlier comparison removed)."""
+    folder, names, experiments = result.folder, result.names, result.experiments
+    replications, root_seed = result.replications, result.root_seed
     per_rep = {name: experiments[i].metrics() for name, i in zip(names, which, strict=True)}
     result.table = comparison(per_rep, names[0])
-    folder.mkdir(parents=True, exist_ok=True)
+    remove_figures(folder)
     write_csv_atomic(folder / COMPARISON, result.table)
     write_text_atomic(folder / "comparison.md", markdown(result.table, names, replications, root_seed))
     write_manifest(
@@ -129,4 +161,3 @@ def compare_policies(
             argv=list(argv),
         ),
     )
-    return result

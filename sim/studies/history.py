@@ -12,6 +12,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.history import KINDS, history_values
+from sim.analysis.history import KINDS, history_values, outside_reason
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
 from sim.runner.backends import Backend
@@ -30,9 +31,34 @@ from sim.scenario.schema import Scenario
 from sim.store.atomic import write_csv_atomic, write_text_atomic
 from sim.store.layout import DEFAULT_ROOT, history_folder
 from sim.store.manifest import history_manifest, write_manifest
-from sim.studies.common import backend_or_default, check_counts, interrupt_hint
+from sim.studies.common import backend_or_default, check_counts, check_sizes, interrupt_hint
 
 DEFAULT_REPORTED = Path(__file__).resolve().parents[2] / "data" / "reported_2021.yaml"
+
+
+# the period each section of the reported figures speaks of: figures without dates (the year's cleared
+# value, shares) are computed over the whole run, so the run must be that period
+PERIODS = {
+    "year_2021": (datetime(2021, 1, 1), datetime(2022, 1, 1)),
+    "winter_2021_22": (datetime(2021, 12, 1), datetime(2022, 4, 1)),
+}
+
+
+def _check_period(loaded: LoadedScenario, section: str) -> None:
+    """Refuse a scenario whose run is not the period its reported figures speak of."""
+    if section not in PERIODS:
+        return
+    first, last = PERIODS[section]
+    run = loaded.scenario.run
+    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    if abs(run.start - first) >= timedelta(hours=1) or abs(end - last) > timedelta(days=1):
+        raise UserError.single(
+            str(loaded.path),
+            "run",
+            f"runs from {run.start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M}, but the reported figures "
+            f"'{section}' are of {first:%d %b %Y} to {last - timedelta(days=1):%d %b %Y}: validate-history "
+            "compares a run of exactly that period (the 2021 year; with --winter, the winter 2021-22)",
+        )
 
 
 def load_reported(path: Path, section: str) -> list[dict[str, Any]]:
@@ -67,14 +93,16 @@ def compare_history(
     for j, row in enumerate(rows):
         x = values[:, j].astype(float)
         reported = row.get("reported")
+        why = outside_reason(s, row["metric"])
         out.append(
             {
                 "figure": row["label"],
                 "reported": reported,
-                "simulated": float(x.mean()),
-                "ci95_half_width": t_half_width(x),
-                "ratio": float(x.mean()) / reported if reported else math.nan,
+                "simulated": math.nan if why else float(x.mean()),
+                "ci95_half_width": math.nan if why else t_half_width(x),
+                "ratio": float(x.mean()) / reported if reported and not why else math.nan,
                 "source": row.get("source", "model output (not compared)"),
+                "note": why or "",
             }
         )
     return pd.DataFrame(out)
@@ -112,7 +140,10 @@ def validate_history(
     parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_scenario(scenario))]
     if winter is not None:
         parts.append(("winter_2021_22", load_scenario(winter)))
+    check_sizes([ld for _, ld in parts])
     rows = {section: load_reported(reported, section) for section, _ in parts}
+    for section, ld in parts:
+        _check_period(ld, section)
     check_counts(replications, seed, least=2)
     folder = out or history_folder(root, parts[0][1].scenario.name)
     monitor = monitor or Silent()

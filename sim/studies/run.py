@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.stability import mark_unstable
 from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.runner.backends import Backend
@@ -15,7 +16,13 @@ from sim.runner.experiment import NEW, RESUME, Experiment, Failure, plan
 from sim.runner.progress import Monitor
 from sim.scenario import Scenario, load_scenario
 from sim.store.layout import DEFAULT_ROOT, run_folder
-from sim.studies.common import backend_or_default, check_counts, interrupt_hint, run_with_monitor
+from sim.studies.common import (
+    backend_or_default,
+    check_counts,
+    check_sizes,
+    interrupt_hint,
+    run_with_monitor,
+)
 
 
 @dataclass
@@ -49,6 +56,7 @@ def run_scenario(
     root: Path = DEFAULT_ROOT,
     monitor: Monitor | None = None,
     argv: Sequence[str] = (),
+    max_trucks: int | None = None,
 ) -> RunResult:
     """Run replications of ``scenario`` into ``out`` (default ``<root>/<scenario>/<label or time>``).
 
@@ -58,6 +66,7 @@ def run_scenario(
     loaded = load_scenario(scenario, overrides)
     s = loaded.scenario
     check_counts(replications, seed)
+    check_sizes([loaded], max_trucks)
     backend = backend_or_default(backend)
     if resume and out is None and label is None:
         raise UserError.single(None, "--resume", "needs --label or --out naming the run folder to finish")
@@ -70,5 +79,5 @@ def run_scenario(
     hint = f"Run the missing ones with the same command plus --out {folder} --resume."
     with interrupt_hint(hint):
         failures = run_with_monitor([exp], backend, [(s.name, [0])], monitor, argv)
-    summary = None if failures else summarize(exp.metrics())
+    summary = None if failures else mark_unstable(summarize(exp.metrics()))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from numbers import Number
 from pathlib import Path
@@ -26,9 +27,16 @@ from sim.runner.experiment import NEW, REUSE, Experiment, Failure, plan
 from sim.runner.progress import Monitor
 from sim.scenario import LoadedScenario, load_scenario
 from sim.store.atomic import write_csv_atomic, write_parquet_atomic
-from sim.store.layout import DEFAULT_ROOT, SWEEP_TABLE, sweep_folder, sweep_point_folder
+from sim.store.layout import DEFAULT_ROOT, SWEEP_PARQUET, SWEEP_TABLE, sweep_folder, sweep_point_folder
+from sim.store.lock import folder_lock
 from sim.store.manifest import now, sweep_manifest, write_manifest
-from sim.studies.common import backend_or_default, check_counts, interrupt_hint, run_with_monitor
+from sim.studies.common import (
+    backend_or_default,
+    check_counts,
+    check_sizes,
+    interrupt_hint,
+    run_with_monitor,
+)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,7 @@ def run_sweep(
     root: Path = DEFAULT_ROOT,
     monitor: Monitor | None = None,
     argv: Sequence[str] = (),
+    max_trucks: int | None = None,
 ) -> SweepResult:
     """Run every point of the factorial ``grid`` (``KEY=V1,V2,...`` strings) for R replications each."""
     axes = parse_grid(grid)
@@ -163,6 +172,7 @@ def run_sweep(
         raise UserError.single(None, "--resume", "needs --label or --out naming the sweep folder to finish")
     grid_points = points(axes)
     loaded = _load_points(Path(scenario), overrides, grid_points)
+    check_sizes(loaded, max_trucks)
     # each point's own run.seed and run.replications unless given: a grid may sweep them too
     seeds = [ld.scenario.run.seed if seed is None else seed for ld in loaded]
     reps = [replications or ld.scenario.run.replications for ld in loaded]
@@ -214,23 +224,25 @@ def run_sweep(
     hint = f"Run the missing ones with the same command plus --out {folder} --resume."
     result = SweepResult(folder, base.scenario.name, axes, reps, experiments, resume_hint=hint)
     title = f"{base.scenario.name}: {len(grid_points)} points"
-    with interrupt_hint(hint):
-        result.failures = run_with_monitor(
-            experiments,
-            backend,
-            [(title, list(range(len(experiments))))],
-            monitor,
-            argv,
-            on_start=lambda: manifest(False),
+    locks = ExitStack()
+
+    def start() -> None:  # one sweep at a time writes into this folder
+        locks.enter_context(folder_lock(folder, fresh=not resume))
+        manifest(False)
+
+    with locks:
+        with interrupt_hint(hint):
+            result.failures = run_with_monitor(
+                experiments, backend, [(title, list(range(len(experiments))))], monitor, argv, on_start=start
+            )
+        if result.failures:
+            return result
+        result.table = tidy(axes, grid_points, [e.metrics() for e in experiments])
+        result.summary = summarize(
+            result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"]
         )
-    if result.failures:
-        return result
-    result.table = tidy(axes, grid_points, [e.metrics() for e in experiments])
-    result.summary = summarize(
-        result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"]
-    )
-    write_csv_atomic(folder / SWEEP_TABLE, result.table)
-    write_parquet_atomic(folder / "sweep.parquet", result.table)
-    write_csv_atomic(folder / "sweep_summary.csv", result.summary)
-    manifest(True)
+        write_csv_atomic(folder / SWEEP_TABLE, result.table)
+        write_parquet_atomic(folder / SWEEP_PARQUET, result.table)
+        write_csv_atomic(folder / "sweep_summary.csv", result.summary)
+        manifest(True)
     return result

@@ -1,0 +1,109 @@
+"""How big a run is, before it runs: expected trucks, monitor samples and random closures.
+
+A finite scenario can still be too large to run (a horizon of a million years, a monitor sample every
+second, a thousand closures a day): memory grows until the machine gives up. The run's size is estimated
+from the scenario alone (arrival rates times the horizon, the horizon over the monitor interval) and a run
+larger than a limit is refused with the estimate in the message. The limit is a setting the user can
+raise: ``--max-trucks N`` on the command line or the environment variable ``BORDERSIM_MAX_TRUCKS``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sim.errors import UserError
+from sim.scenario import schema as S
+
+DEFAULT_MAX_TRUCKS = 5_000_000  # per replication; the calibrated 2021 year expects about 300,000
+MAX_TRUCKS_ENV = "BORDERSIM_MAX_TRUCKS"
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """Expected counts in one replication."""
+
+    trucks: float  # arrivals, from the rates and their mean month/weekday/hour factors
+    samples: float  # rows of the monitor's time series (one per gate per sample)
+    closures: float  # unannounced stoppages
+
+
+def _mean(factors: list[float] | None) -> float:
+    return 1.0 if factors is None else sum(factors) / len(factors)
+
+
+def _per_time_unit(arr: S.Arrival, unit_hours: float) -> float:
+    if arr.per == "hour":
+        return arr.rate * unit_hours
+    if arr.per == "day":
+        return arr.rate * unit_hours / 24.0
+    return arr.rate
+
+
+def estimate(s: S.Scenario) -> RunSize:
+    """The expected size of one replication of ``s``."""
+    from sim.scenario.demand import all_arrivals
+
+    run = s.run
+    try:
+        arrivals = all_arrivals(s)
+    except ValueError:  # a clash the loader reports with the field named
+        arrivals = dict(s.arrivals)
+    trucks = sum(
+        _per_time_unit(a, run.unit_hours)
+        * _mean(a.month_factors)
+        * _mean(a.weekday_factors)
+        * _mean(a.hour_factors)
+        * run.horizon
+        for a in arrivals.values()
+    )
+    interval = run.monitor_interval or 1.0 / run.unit_hours  # the model samples hourly by default
+    samples = (run.horizon / interval + 1) * len(s.gates)
+    days = run.horizon * run.unit_hours / 24.0
+    closures = sum(g.random_closures.rate_per_day * days for g in s.gates.values() if g.random_closures)
+    return RunSize(trucks, samples, closures)
+
+
+def max_trucks_setting() -> int:
+    """The limit from the environment (BORDERSIM_MAX_TRUCKS), else the default."""
+    raw = os.environ.get(MAX_TRUCKS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_TRUCKS
+    try:
+        value = int(float(raw))
+    except (ValueError, OverflowError):
+        value = 0
+    if value < 1:
+        raise UserError.single(None, MAX_TRUCKS_ENV, f"must be a positive whole number (got {raw[:40]!r})")
+    return value
+
+
+def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None) -> RunSize:
+    """Refuse a replication expected to be larger than ``limit`` trucks (or monitor samples, or random
+    closures); the message gives the estimate, the field that makes it so large, and how to raise it."""
+    limit = max_trucks_setting() if limit is None else limit
+    size = estimate(s)
+    raise_it = f"raise the limit ({limit:,}) with --max-trucks or {MAX_TRUCKS_ENV} if you mean it"
+    horizon = f"{s.run.horizon:g} {s.run.time_unit}"
+    if size.trucks > limit:
+        raise UserError.single(
+            file,
+            "run.horizon",
+            f"about {size.trucks:,.0f} trucks per replication are expected (the arrival rates over a "
+            f"horizon of {horizon}): too large to run; shorten the horizon or lower the rates, or {raise_it}",
+        )
+    if size.samples > limit:
+        raise UserError.single(
+            file,
+            "run.monitor_interval",
+            f"about {size.samples:,.0f} monitor samples per replication ({horizon} sampled every "
+            f"{s.run.monitor_interval or 1.0 / s.run.unit_hours:g} {s.run.time_unit}, {len(s.gates)} gates): "
+            f"too many; sample less often, or {raise_it}",
+        )
+    if size.closures > limit:
+        raise UserError.single(
+            file,
+            "gates.random_closures.rate_per_day",
+            f"about {size.closures:,.0f} random closures per replication: too many; {raise_it}",
+        )
+    return size
