@@ -122,7 +122,7 @@ def _say_what_clearance_covers(summary) -> None:
         return
     terminal.note(
         f"clearance times cover cleared trucks only; {province['still_inside'].iloc[0]:,.0f} trucks a "
-        f"replication ({province['still_inside_share'].iloc[0]:.0%}) were still inside at the horizon"
+        f"replication ({province['still_inside_share'].iloc[0]:.1%}) were still inside at the horizon"
     )
     flagged = unstable_flows(summary)
     flagged = flagged[(flagged["gate"] != "all") & (flagged["direction"] != "all")]
