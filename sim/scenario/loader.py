@@ -132,7 +132,10 @@ def parse_yaml(text: str, file: str | None = None, field: str = "") -> Any:
     is a UserError naming ``file`` (None: the command line) and, where known, the field and line."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise UserError.single(file, field, f"larger than {MAX_DOCUMENT_BYTES:,} characters: refused")
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters at once
+    except yaml.YAMLError as exc:
+        raise UserError.single(file, field, f"not valid YAML: {shorten(str(exc), 200)}") from None
     try:
         try:
             node = loader.get_single_node()

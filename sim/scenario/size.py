@@ -40,6 +40,17 @@ def _per_time_unit(arr: S.Arrival, unit_hours: float) -> float:
     return arr.rate
 
 
+def _schedule_peak(arr: S.Arrival) -> float:
+    """The largest multiple of the base rate a dated schedule sets (1 without one): an upper bound."""
+    levels = [1.0]
+    for change in getattr(arr, "schedule", []):
+        if change.rate is not None:
+            levels.append(change.rate / arr.rate if arr.rate > 0 else 1.0)
+        elif change.factor is not None:
+            levels.append(change.factor)
+    return max(levels)
+
+
 def estimate(s: S.Scenario) -> RunSize:
     """The expected size of one replication of ``s``."""
     from sim.scenario.demand import all_arrivals
@@ -54,6 +65,7 @@ def estimate(s: S.Scenario) -> RunSize:
         * _mean(a.month_factors)
         * _mean(a.weekday_factors)
         * _mean(a.hour_factors)
+        * _schedule_peak(a)
         * run.horizon
         for a in arrivals.values()
     )
