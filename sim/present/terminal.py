@@ -6,6 +6,7 @@ progress go to stderr, results to stdout, so that ``bordersim run ... > summary.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -60,9 +61,19 @@ def warning(text: str) -> None:
 class ProgressBars:
     """A monitor (:class:`sim.runner.progress.Monitor`) drawing one rich bar per study part on stderr.
 
-    Shown only on a terminal; use as a context manager around the study."""
+    On a terminal the bars move within replications (workers report their simulated time), so the time
+    left is estimated from the first seconds. When stderr is not a terminal (a log file, CI), one plain
+    line every ``line_every_s`` seconds says how far each part is and how long is left. Use as a context
+    manager around the study."""
 
-    def __init__(self) -> None:
+    def __init__(self, line_every_s: float = 5.0) -> None:
+        self._terminal = err_console.is_terminal
+        self._line_every_s = line_every_s
+        self._started = time.monotonic()
+        self._last_line = self._started
+        self._bars: list[Bar] = []
+        self._done: list[float] = []
+        self._running: list[float] = []
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -72,7 +83,7 @@ class ProgressBars:
             TimeRemainingColumn(),
             console=err_console,
             transient=True,
-            disable=not err_console.is_terminal,
+            disable=not self._terminal,
         )
         self._tasks: list[TaskID] = []
 
@@ -82,12 +93,49 @@ class ProgressBars:
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(*exc)
+        if not self._terminal and self._bars and exc[0] is None:
+            self._line()
 
     def begin(self, bars: list[Bar]) -> None:
+        self._bars = list(bars)
+        self._done = [float(b.done) for b in bars]
+        self._running = [0.0] * len(bars)
+        self._started = self._last_line = time.monotonic()
         self._tasks = [self._progress.add_task(b.title, total=b.total, completed=b.done) for b in bars]
 
     def advance(self, bar: int) -> None:
-        self._progress.advance(self._tasks[bar])
+        self._done[bar] += 1
+        self._update(bar)
+
+    def running(self, bar: int, replications: float) -> None:
+        self._running[bar] = replications
+        self._update(bar)
+
+    def _update(self, bar: int) -> None:
+        completed = min(self._done[bar] + self._running[bar], self._bars[bar].total)
+        self._progress.update(self._tasks[bar], completed=completed)
+        if not self._terminal and time.monotonic() - self._last_line >= self._line_every_s:
+            self._line()
+
+    def _line(self) -> None:
+        """One plain line of progress for a log: each part's replications done and the time left."""
+        self._last_line = now = time.monotonic()
+        elapsed = now - self._started
+        parts = []
+        for k, b in enumerate(self._bars):
+            completed = min(self._done[k] + self._running[k], b.total)
+            progressed = completed - b.done
+            left = ""
+            if progressed > 0 and completed < b.total:
+                left = f", about {_clock((b.total - completed) * elapsed / progressed)} left"
+            parts.append(f"{b.title}: {completed:.1f}/{b.total} replications{left}")
+        say(f"[{_clock(elapsed)}] " + "; ".join(parts), err=True)
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as h:mm:ss."""
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def report_failures(failures: Sequence[Failure], experiments: Sequence[Experiment], hint: str) -> None:

@@ -96,6 +96,20 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _start_worker(command_pid: int, progress: object | None) -> None:
+    """A local worker's initializer: :func:`worker_started` (ignore Ctrl-C, end with the command), then
+    report progress into the parent's queue (if any)."""
+    worker_started(command_pid)
+    from sim.runner.tasks import report_progress_to
+
+    report_progress_to(progress)
+
+
+def progress_queue(backend: Backend) -> object | None:
+    """A queue local workers can report progress into (None for Dask: its workers report only at the end)."""
+    return _context().Queue() if backend.dask is None else None
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
@@ -125,14 +139,16 @@ def _stop_local(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def executor(backend: Backend, tasks: int) -> Iterator[Executor]:
-    """An executor for ``tasks`` replications; on leaving with an exception, outstanding work is dropped."""
+def executor(backend: Backend, tasks: int, progress: object | None = None) -> Iterator[Executor]:
+    """An executor for ``tasks`` replications; on leaving with an exception, outstanding work is dropped.
+
+    ``progress`` (from :func:`progress_queue`) is handed to local workers for their progress reports."""
     if backend.dask is None:
         pool = ProcessPoolExecutor(
             max_workers=max(1, min(backend.jobs, tasks)),
             mp_context=_context(),
-            initializer=worker_started,
-            initargs=(os.getpid(),),
+            initializer=_start_worker,
+            initargs=(os.getpid(), progress),
         )
         with sigterm_as_interrupt():
             try:

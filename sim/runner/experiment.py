@@ -242,12 +242,14 @@ def run_experiments(
     argv: Sequence[str] = (),
     on_done: Callable[[int], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    on_running: Callable[[int, float], None] | None = None,
 ) -> list[Failure]:
     """Run every missing replication of ``experiments`` (already :func:`plan`\\ ned) on ``backend``.
 
     Replication-major order (replication 0 of every experiment first) so that an interrupted comparison
     still has complete pairs. ``on_start()`` is called once the workers are reachable, before anything is
-    written; ``on_done(i)`` as each replication of experiment ``i`` ends.
+    written; ``on_done(i)`` as each replication of experiment ``i`` ends; ``on_running(i, x)`` as its
+    running replications report progress (``x``: how many replications' worth of them is done).
     Returns the failures; finished replications are kept whatever happens, and an interrupt
     (KeyboardInterrupt) is re-raised after the manifests say what is done.
     """
@@ -295,16 +297,30 @@ def run_experiments(
             _open(experiments[i], run, locks)
             opened.append(i)
 
+    running: dict[int, float] = {}  # task -> fraction of its horizon simulated, while it runs
+
+    def report_running(i: int) -> None:
+        if on_running is not None:
+            on_running(i, sum(f for k, f in running.items() if pairs[k][0] == i))
+
+    def progressed(k: int, fraction: float) -> None:
+        running[k] = fraction
+        report_running(pairs[k][0])
+
     def collect(k: int, outcome: Outcome) -> None:
         i = pairs[k][0]
         _record(experiments[i], outcome)
         _write_manifest(experiments[i], run)
+        running.pop(k, None)
         if on_done is not None:
             on_done(i)
+        report_running(i)  # after the count went up: a monitor clips the brief overlap at its total
 
     with locks:
         try:
-            run_tasks(tasks, backend, collect, on_start=started)
+            run_tasks(
+                tasks, backend, collect, on_start=started, on_progress=progressed if on_running else None
+            )
         except BaseException:
             run["interrupted"] = True
             for i in opened:

@@ -9,14 +9,16 @@ after the caller has recorded what finished).
 
 from __future__ import annotations
 
+import dataclasses
+import queue as queues
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sim.model.records import Tables
-from sim.runner.backends import Backend, executor
+from sim.runner.backends import Backend, executor, progress_queue
 from sim.runner.tasks import Outcome, Reducer, Task, failing_replications, run_task
 from sim.scenario import Scenario
 from sim.store.manifest import seed_text
@@ -64,24 +66,55 @@ def _submit(ex: Executor, task: Task) -> Future[Outcome]:
         return future
 
 
+PROGRESS_POLL_S = 0.5  # how often the parent looks at the workers' progress reports
+
+
 def run_tasks(
     tasks: Sequence[Task],
     backend: Backend,
     on_outcome: Callable[[int, Outcome], None],
     on_start: Callable[[], None] | None = None,
+    on_progress: Callable[[int, float], None] | None = None,
 ) -> None:
     """Run ``tasks`` on ``backend``; ``on_outcome(k, outcome)`` as task k ends, in completion order.
 
     ``on_start()`` is called once the workers are reachable, before any task is submitted (callers write
-    nothing before a backend is known to work). An interrupt stops the workers and is re-raised.
+    nothing before a backend is known to work). ``on_progress(k, fraction)`` is called as a running task
+    reports how much of its horizon it has simulated (local workers only). An interrupt stops the workers
+    and is re-raised.
     """
-    with executor(backend, len(tasks)) as ex:
+    reports = progress_queue(backend) if on_progress is not None else None
+    with executor(backend, len(tasks), reports) as ex:
         if on_start is not None:
             on_start()
-        futures = {_submit(ex, task): k for k, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            k = futures[future]
-            on_outcome(k, _outcome(future, tasks[k].replication))
+        futures = {_submit(ex, dataclasses.replace(task, key=k)): k for k, task in enumerate(tasks)}
+        pending = set(futures)
+        finished: set[int] = set()
+        while pending:
+            done, pending = wait(pending, timeout=PROGRESS_POLL_S, return_when=FIRST_COMPLETED)
+            finished.update(futures[f] for f in done)
+            _drain(reports, on_progress, finished)
+            for future in done:
+                k = futures[future]
+                on_outcome(k, _outcome(future, tasks[k].replication))
+
+
+def _drain(
+    reports: object | None, on_progress: Callable[[int, float], None] | None, finished: set[int]
+) -> None:
+    """Pass on the latest progress report of each running task (a finished task's are stale)."""
+    if reports is None or on_progress is None:
+        return
+    latest: dict[int, float] = {}
+    while True:
+        try:
+            k, fraction = reports.get_nowait()  # type: ignore[attr-defined]
+        except (queues.Empty, OSError, ValueError):
+            break
+        latest[k] = fraction
+    for k, fraction in latest.items():
+        if k not in finished:
+            on_progress(k, fraction)
 
 
 def reduce_replications(

@@ -1,8 +1,10 @@
 """How the runner tells whoever is watching that replications finish, without knowing who watches.
 
 Studies describe their work as bars (a title, how many replications in all and how many are already done)
-and call :meth:`Monitor.advance` as each replication ends. The command line passes a monitor that draws
-progress bars; the Python API and tests pass none.
+and call :meth:`Monitor.advance` as each replication ends. Between those, :meth:`Monitor.running` says how
+far the replications still running have got (local workers report their simulated time about once per
+simulated day), so a bar moves within a replication and its time-left estimate is right early. The command
+line passes a monitor that draws progress bars; the Python API and tests pass none.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class Monitor(Protocol):
 
     def advance(self, bar: int) -> None: ...
 
+    def running(self, bar: int, replications: float) -> None:
+        """How much of ``bar``'s running replications is done, in replications (e.g. 1.5: three halves)."""
+
 
 class Silent:
     """A monitor that shows nothing (the default for the Python API and tests)."""
@@ -35,4 +40,7 @@ class Silent:
         pass
 
     def advance(self, bar: int) -> None:
+        pass
+
+    def running(self, bar: int, replications: float) -> None:
         pass

@@ -17,6 +17,7 @@ worker. It is not meant for users.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -36,6 +37,28 @@ from sim.scenario import Scenario
 from sim.store.tables import write_replication
 
 FAIL_ENV = "BORDERSIM_TEST_FAIL_REPLICATION"
+_progress: Any = None  # this worker's queue to the parent, set when the worker starts
+
+
+def report_progress_to(queue: Any) -> None:
+    """Make this worker report each replication's progress into ``queue`` (a multiprocessing queue)."""
+    global _progress
+    _progress = queue
+
+
+def _reporter(task: Task) -> Callable[[float], None] | None:
+    """A progress callback for the model: puts (task key, fraction of the horizon done) on the queue."""
+    queue = _progress
+    if queue is None or task.key is None:
+        return None
+    key, horizon = task.key, task.scenario.run.horizon
+
+    def report(t: float) -> None:
+        with contextlib.suppress(Exception):  # a progress report must never cost a replication
+            queue.put_nowait((key, t / horizon))
+
+    return report
+
 
 Reducer = Callable[[Tables, Scenario], Any]
 
@@ -51,6 +74,7 @@ class Task:
     keep_tables: bool = True  # write every table, or only the metrics
     reduce: Reducer | None = None  # a reducing task: send back reduce(tables, scenario), write nothing
     fail: bool = False  # test hook (see the module docstring)
+    key: int | None = None  # its number in the runner's list, for progress reports
 
 
 @dataclass
@@ -84,7 +108,9 @@ def run_task(task: Task) -> Outcome:
     try:
         if task.fail:
             raise RuntimeError(f"replication {task.replication} fails on purpose ({FAIL_ENV} test hook)")
-        tables = run_replication(task.scenario, replication_seed(task.root_seed, task.replication))
+        tables = run_replication(
+            task.scenario, replication_seed(task.root_seed, task.replication), progress=_reporter(task)
+        )
         if task.reduce is not None:
             value = task.reduce(tables, task.scenario)
             return Outcome(

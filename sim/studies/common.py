@@ -60,6 +60,19 @@ def run_with_monitor(
         described.append(Bar(title, total, done))
         owner.update({i: k for i in members})
     monitor.begin(described)
+    running = [0.0] * len(experiments)  # replications' worth of running work done, per experiment
+    show_running = getattr(monitor, "running", None)  # a monitor may count finished replications only
+
+    def on_running(i: int, replications: float) -> None:
+        running[i] = replications
+        bar = owner[i]
+        show_running(bar, sum(running[j] for j in bars[bar][1]))  # type: ignore[misc]
+
     return run_experiments(
-        experiments, backend, argv=argv, on_done=lambda i: monitor.advance(owner[i]), on_start=on_start
+        experiments,
+        backend,
+        argv=argv,
+        on_done=lambda i: monitor.advance(owner[i]),
+        on_start=on_start,
+        on_running=on_running if show_running is not None else None,
     )
