@@ -1,7 +1,8 @@
 """Hardening: hostile input, faults of the disk, concurrent use and misleading results (issue 13).
 
-Each test names the row of the issue's table it covers; each fails on the code before the fix. Runs are
-tiny (an M/M/3 queue over a few hundred hours) so the file stays quick.
+Each test names the row of the issue's table it covers; each fails on the code before the fix (modules
+added by the fix are imported inside the tests, so that the others still run against older code). Runs
+are tiny (an M/M/3 queue over a few hundred hours) so the file stays quick.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.experiment import NEW, Experiment, plan, run_experiments
 from sim.scenario import load_scenario
-from sim.scenario.size import DEFAULT_MAX_TRUCKS, check_size
-from sim.store.lock import folder_lock, is_locked
 from sim.store.tables import METRICS, TABLES, read_table, table_file
 from tests.conftest import SCENARIOS
 
@@ -63,6 +62,8 @@ def test_second_new_run_into_a_folder_that_appeared_meanwhile_is_refused(tmp_pat
 
 
 def test_resume_while_another_command_writes_the_folder_is_refused(tmp_path: Path, capsys) -> None:
+    from sim.store.lock import folder_lock, is_locked
+
     out = tmp_path / "run"
     assert run_tiny(out, reps=1) == 0
     assert not is_locked(out)  # released when the run ended
@@ -75,6 +76,8 @@ def test_resume_while_another_command_writes_the_folder_is_refused(tmp_path: Pat
 
 
 def test_comparison_and_sweep_folders_are_locked_too(tmp_path: Path, capsys) -> None:
+    from sim.store.lock import folder_lock
+
     comparison = tmp_path / "cmp"
     with folder_lock(comparison):
         code = main(
@@ -173,6 +176,8 @@ def test_infinite_and_nan_values_are_refused_with_the_field(capsys, override: st
 
 
 def test_a_huge_run_is_refused_with_its_estimate_and_the_limit_can_be_raised(in_tmp: Path, capsys) -> None:
+    from sim.scenario.size import check_size
+
     code = main(["run", MMC, "--set", "run.horizon=1e7", "--replications", "1", "--jobs", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "about 25,500,000 trucks per replication" in err and "--max-trucks" in err
@@ -185,6 +190,8 @@ def test_a_huge_run_is_refused_with_its_estimate_and_the_limit_can_be_raised(in_
 
 
 def test_the_size_limit_is_a_setting(monkeypatch, capsys) -> None:
+    from sim.scenario.size import DEFAULT_MAX_TRUCKS, check_size
+
     s = load_scenario(MMC).scenario  # 51,000 trucks expected
     monkeypatch.setenv("BORDERSIM_MAX_TRUCKS", "1000")
     with pytest.raises(UserError, match="about 51,000 trucks"):
