@@ -419,6 +419,11 @@ def test_an_unstable_scenario_is_flagged(tmp_path: Path, capsys) -> None:
     summary = pd.read_csv(out / "summary.csv")
     assert summary["unstable"].all()
     assert (summary["still_inside_share"] > 0.5).all()  # about 3/4 of the trucks never clear (rho = 3.3)
+    from sim.present.report import stability_warnings
+    from sim.store.reader import load_study
+
+    (warning,) = stability_warnings(load_study(out))  # the report's warning
+    assert "still inside at the horizon" in warning
 
 
 def test_a_stable_scenario_is_not_flagged(tmp_path: Path, capsys) -> None:
@@ -426,6 +431,10 @@ def test_a_stable_scenario_is_not_flagged(tmp_path: Path, capsys) -> None:
     assert run_tiny(out, "--set", "arrivals.trucks.rate=1") == 0  # rho = 1/3
     assert "warning:" not in capsys.readouterr().err
     assert not pd.read_csv(out / "summary.csv")["unstable"].any()
+    from sim.present.report import stability_warnings
+    from sim.store.reader import load_study
+
+    assert stability_warnings(load_study(out)) == []
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import yaml
 import sim
 from sim.analysis.compare import wide
 from sim.analysis.metrics import ALL
+from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
@@ -64,6 +65,26 @@ def _comparison_frame(study: Study) -> pd.DataFrame:
     if study.summary is None:
         raise UserError.single(str(study.folder), "summary.csv", "missing: the run is not complete yet")
     return study.summary.assign(scenario=study.names[0], role="base")
+
+
+def stability_warnings(study: Study) -> list[str]:
+    """A sentence per scenario with flows where many trucks were still inside at the horizon."""
+    comp = _comparison_frame(study).astype({"gate": str, "direction": str})
+    out = []
+    for name, rows in comp.groupby("scenario", sort=False):
+        flagged = unstable_flows(rows)
+        flagged = flagged[(flagged["gate"] != ALL) & (flagged["direction"] != ALL)]
+        if not flagged.empty:
+            where = ", ".join(
+                f"{study.gate_label(g)} {d} ({s:.0%})"
+                for g, d, s in zip(flagged["gate"], flagged["direction"], flagged[SHARE], strict=True)
+            )
+            out.append(
+                f"{name}: more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon "
+                f"at {where}. Arrivals may exceed what these gates clear (the backlog grows without bound); "
+                "clearance times describe the trucks that cleared only and depend on the horizon."
+            )
+    return out
 
 
 def _group_title(study: Study, gate: str, direction: str) -> str:
@@ -318,6 +339,7 @@ def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
         "command": " ".join(map(str, m.get("command") or [])),
         "figures": [_figure(w, report_dir) for w in figures],
         "tables": result_tables(study),
+        "warnings": stability_warnings(study),
         "scenarios": scenario_context(study),
         "manifest": manifest_text(m),
         "version": sim.__version__,
