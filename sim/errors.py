@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_SHOWN = 500  # characters of a field path or a message shown: never megabytes of an input echoed back
+
+
+def _cut(text: str, limit: int = MAX_SHOWN) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: where it is and what was expected."""
+    """One thing wrong with an input: where it is and what was expected (long parts cut when shown)."""
 
     file: str | None
     path: str
@@ -20,11 +26,11 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<command line>"
+        where = _cut(self.file or "<command line>")
         if self.line is not None:
             where += f", line {self.line}"
-        field_part = f" field '{self.path}':" if self.path else ""
-        return f"{where}:{field_part} {self.message}"
+        field_part = f" field '{_cut(self.path, 200)}':" if self.path else ""
+        return f"{where}:{field_part} {_cut(self.message)}"
 
 
 @dataclass
