@@ -233,6 +233,8 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
             where = ".".join(parts[: i + 1])
             message = f"'{shorten(where)}' is not a section of this scenario"
             raise UserError.single(None, shorten(key), message)
+        # a YAML alias (*anchor) shares one mapping among several keys: copy it so only this key changes
+        node[part] = nxt = dict(nxt)
         node = nxt
     if value is None:  # as in a policy file: null removes the key, so the default applies
         node.pop(parts[-1], None)

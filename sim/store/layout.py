@@ -120,3 +120,29 @@ def finished_run(root: Path, scenario: str, digest: str, seed: int, replications
         ):
             return folder
     return None
+
+
+def whatif_folder(root: Path, policy: str) -> Path:
+    """A new folder for a what-if from the web page: a comparison folder that also holds the policy file
+    and the page's job state, named by time and policy (a suffix if two start in the same second)."""
+    base = Path(root) / f"whatif-{timestamp()}-{policy}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def comparison_folders(root: Path) -> list[Path]:
+    """The comparison folders directly under the results root (what-ifs included), newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [f for f in root.iterdir() if f.is_dir() and (f / COMPARISON).is_file()]
+    return sorted(found, key=lambda f: (f / COMPARISON).stat().st_mtime, reverse=True)
+
+
+def whatif_folders(root: Path) -> list[Path]:
+    """The what-if folders under the results root, finished or not, newest first."""
+    root = Path(root)
+    return sorted(root.glob("whatif-*"), reverse=True) if root.is_dir() else []

@@ -1,0 +1,101 @@
+"""The what-if job: ``python -m sim.app.background FOLDER`` runs one what-if folder's comparison.
+
+It runs the policy against the base through :func:`sim.studies.compare.compare_policies` (common random
+numbers, the runner's process pool, base replications reused when already run), writing its progress to
+the folder's state file, then draws the clearance-time and backlog figures into ``FOLDER/plots``. Every
+outcome ends up in the state file: done, or failed with the same messages the command line prints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from sim.app.jobs import (
+    DONE,
+    FAILED,
+    FIGURE_LIST,
+    FIGURES,
+    FIGURES_STEP,
+    PLOTS,
+    RUNNING,
+    JobState,
+    StateMonitor,
+    read_spec,
+    write_state,
+)
+from sim.errors import UserError
+from sim.store.atomic import write_json_atomic
+
+
+def draw_figures(folder: Path) -> None:
+    """Draw the what-if's figures into ``folder/plots`` and list them (title, caption) for the page."""
+    from sim.present.plots import plot_study
+    from sim.store.reader import load_study
+
+    written = plot_study(load_study(folder), Path(folder) / PLOTS, FIGURES)
+    listed = [{"png": w.png.name, "title": w.title, "caption": w.caption} for w in written]
+    write_json_atomic(Path(folder) / PLOTS / FIGURE_LIST, listed)
+
+
+def run_job(folder: Path) -> int:
+    """Run the job in ``folder``; returns the exit code the command line would (0, 1 or 2)."""
+    from sim.studies.compare import compare_policies
+
+    folder = Path(folder)
+    spec = read_spec(folder)
+    if spec is None:
+        print(f"{folder}: no readable what-if spec", file=sys.stderr)
+        return 2
+    state = JobState(status=RUNNING, pid=os.getpid(), started=time.time())
+    write_state(folder, state)
+    try:
+        result = compare_policies(
+            spec.base_file,
+            [spec.policy_file],
+            overrides=spec.overrides,
+            replications=spec.replications,
+            seed=spec.seed,
+            out=folder,
+            root=Path(spec.results_root),
+            monitor=StateMonitor(folder, state),
+            argv=spec.rerun.split(),
+        )
+        if result.failures:
+            state.problems = [
+                f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "
+                f"{f.error}"
+                for f in result.failures
+            ] + [result.resume_hint]
+            state.status = FAILED
+            return 1
+        state.status = FIGURES_STEP
+        write_state(folder, state)
+        draw_figures(folder)
+        state.status = DONE
+        return 0
+    except UserError as exc:
+        state.status, state.problems = FAILED, [str(p) for p in exc.problems]
+        return 2
+    except Exception as exc:  # shown on the page; the traceback goes to the job's log
+        traceback.print_exc()
+        state.status, state.problems = FAILED, [f"{type(exc).__name__}: {exc}"]
+        return 1
+    finally:
+        state.finished = time.time()
+        write_state(folder, state)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m sim.app.background WHATIF_FOLDER", file=sys.stderr)
+        return 2
+    return run_job(Path(args[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""What-if runs in the background: a job is a folder, and its state lives in files, not in the page.
+
+Pressing "Run" writes the policy file and ``whatif.json`` (what to run) into a new what-if folder under the
+results root and starts ``python -m sim.app.background FOLDER`` as its own process (session), which runs
+the comparison through the studies and the runner's process pool and keeps ``whatif-state.json`` up to
+date (status, replications done, any problems). The page only reads these files, so a reload, a second
+browser tab or a restarted page server finds the run where it is; the folder is an ordinary comparison
+folder once done (``bordersim report`` reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.runner.progress import Bar
+from sim.store.atomic import write_json_atomic
+from sim.store.layout import whatif_folders
+
+SPEC = "whatif.json"
+STATE = "whatif-state.json"
+LOG = "whatif.log"
+PLOTS = "plots"
+FIGURE_LIST = "whatif-figures.json"
+FIGURES = ("headline", "backlog")  # the clearance-time distributions and the backlog over time
+
+QUEUED, RUNNING, FIGURES_STEP, DONE, FAILED = "queued", "running", "drawing figures", "done", "failed"
+
+
+@dataclass
+class JobSpec:
+    """What a what-if job runs: the base and policy files, the window's overrides, replications, seed."""
+
+    base_file: str
+    policy_file: str
+    name: str
+    window: str
+    overrides: list[str]
+    replications: int
+    seed: int
+    results_root: str
+    rerun: str  # the command line that gives the same numbers
+
+
+@dataclass
+class JobState:
+    """Where a job is: its status, its progress (replications done of how many) and what went wrong."""
+
+    status: str = QUEUED
+    pid: int | None = None
+    total: int = 0
+    done: int = 0
+    bars: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    started: float = 0.0
+    finished: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        if self.status == DONE:
+            return 1.0
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.status in (QUEUED, RUNNING, FIGURES_STEP)
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.time()) - self.started if self.started else 0.0
+
+
+def write_spec(folder: Path, spec: JobSpec) -> None:
+    write_json_atomic(Path(folder) / SPEC, asdict(spec))
+
+
+def read_spec(folder: Path) -> JobSpec | None:
+    try:
+        return JobSpec(**json.loads((Path(folder) / SPEC).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_state(folder: Path, state: JobState) -> None:
+    write_json_atomic(Path(folder) / STATE, asdict(state))
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a finished child of this process that nobody waited for is a zombie: not running
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def read_state(folder: Path) -> JobState | None:
+    """The job's state; a job whose process is gone without saying so is reported failed."""
+    try:
+        raw = json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))
+        state = JobState(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
+    if state.active and state.pid and not _alive(state.pid):
+        state.status = FAILED
+        state.problems = state.problems or [f"the run stopped unexpectedly; see {Path(folder) / LOG}"]
+    return state
+
+
+class StateMonitor:
+    """The runner's progress, written to the job's state file (the page reads it)."""
+
+    def __init__(self, folder: Path, state: JobState) -> None:
+        self.folder, self.state = Path(folder), state
+
+    def begin(self, bars: list[Bar]) -> None:
+        self.state.bars = [asdict(b) for b in bars]
+        self.state.total = sum(b.total for b in bars)
+        self.state.done = sum(b.done for b in bars)
+        write_state(self.folder, self.state)
+
+    def advance(self, bar: int) -> None:
+        self.state.bars[bar]["done"] += 1
+        self.state.done += 1
+        write_state(self.folder, self.state)
+
+
+def start(folder: Path, spec: JobSpec) -> JobState:
+    """Start the job in its own process and session (it outlives the page and its server)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_spec(folder, spec)
+    state = JobState(status=QUEUED, started=time.time())
+    write_state(folder, state)
+    with open(folder / LOG, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.app.background", str(folder.resolve())],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    state.pid = proc.pid  # the job writes its own state (with its pid) as soon as it starts
+    return state
+
+
+def jobs(root: Path) -> list[tuple[Path, JobSpec, JobState]]:
+    """Every what-if under the results root, newest first, with what it ran and where it is."""
+    out = []
+    for folder in whatif_folders(root):
+        spec, state = read_spec(folder), read_state(folder)
+        if spec is not None and state is not None:
+            out.append((folder, spec, state))
+    return out
+
+
+def figures(folder: Path) -> list[dict[str, str]]:
+    """The figures drawn for a results folder: each PNG's path, title and caption (none yet: [])."""
+    try:
+        listed = json.loads((Path(folder) / PLOTS / FIGURE_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for item in listed:
+        png = Path(folder) / PLOTS / str(item.get("png", ""))
+        if png.is_file():
+            out.append(
+                {
+                    "png": str(png),
+                    "title": str(item.get("title", "")),
+                    "caption": str(item.get("caption", "")),
+                }
+            )
+    return out

@@ -1,0 +1,400 @@
+"""The what-if page (Streamlit): pick a base scenario and a window, edit levers, run, read the effect.
+
+Started by ``bordersim app`` (``streamlit run sim/app/page.py -- --results-root DIR --scenarios DIR``).
+The page holds no state of its own that matters: edits live in the browser session, and runs live in
+what-if folders under the results root (:mod:`sim.app.jobs`), named in the address (``?job=...``), so a
+reload shows the same run, still moving if it is still running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+from sim.app import controls, jobs
+from sim.app.levers import Lever, lever_for, levers, values_from_policy
+from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
+from sim.app.windows import windows
+from sim.errors import Problem, UserError
+from sim.scenario import LoadedScenario, load_scenario
+from sim.store.layout import comparison_folders, whatif_folder
+
+DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
+DEFAULT_REPLICATIONS = 4
+HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
+LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "mean_wait_h", "peak_backlog"}
+
+
+def options() -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="page.py")
+    p.add_argument("--results-root", type=Path, default=Path("results"))
+    p.add_argument("--scenarios", type=Path, default=Path("scenarios"))
+    args, _ = p.parse_known_args(sys.argv[1:])
+    args.results_root = args.results_root.resolve()
+    args.scenarios = args.scenarios.resolve()
+    return args
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files a what-if can start from (every YAML file under the scenarios folder)."""
+    return sorted(p for p in folder.rglob("*.yaml") if p.is_file())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def base_levers(path: str, mtime: float) -> tuple[LoadedScenario, list[Lever]]:
+    """The base scenario and its levers (cached per file version)."""
+    loaded = load_scenario(path)
+    return loaded, levers(loaded)
+
+
+def scratch() -> Path:
+    """A per-session folder where drafts are written to be checked by the loader."""
+    if "scratch" not in st.session_state:
+        st.session_state["scratch"] = tempfile.mkdtemp(prefix="bordersim-app-")
+    return Path(st.session_state["scratch"])
+
+
+def problem_text(p: Problem) -> str:
+    """A problem as the command line words it, without the draft file's temporary path."""
+    return f"field '{p.path}': {p.message}" if p.path else p.message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------------------
+def headline(comp: pd.DataFrame, names: list[str]) -> None:
+    """The effect on the province's key metrics: the policy's value and its paired difference."""
+    from sim.analysis.metrics import ALL, metric_info
+
+    prov = comp[(comp["gate"] == ALL) & (comp["direction"] == ALL)]
+    for policy in names[1:]:
+        cols = st.columns(len(HEADLINE_METRICS))
+        for col, metric in zip(cols, HEADLINE_METRICS, strict=True):
+            row = prov[(prov["scenario"] == policy) & (prov["metric"] == metric)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            info = metric_info(metric)
+            sign = "+" if r["diff"] > 0 else ""
+            diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            col.metric(
+                f"{info.label} ({info.unit})",
+                info.format(r["mean"]),
+                f"{diff} ({r['diff_pct']:+.1f}%){' *' if bool(r['significant']) else ''}",
+                delta_color="inverse" if metric in LOWER_IS_BETTER else "normal",
+                help="Policy mean; below it the paired difference from the base ± the half-width of its 95% "
+                "interval (common random numbers), * where the interval excludes 0.",
+            )
+
+
+def comparison_table(comp: pd.DataFrame, names: list[str], key: str) -> None:
+    """The comparison of one gate and direction, as the command line prints it."""
+    from sim.analysis.compare import wide
+    from sim.analysis.metrics import ALL
+
+    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
+    groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
+    label = {g: ("all gates, both directions" if g == (ALL, ALL) else f"{g[0]}, {g[1]}") for g in groups}
+    group = st.selectbox("Gate and direction", groups, format_func=label.get, key=f"group-{key}")
+    headers, rows, marks = wide(comp, names, *group)
+    frame = pd.DataFrame(rows, columns=headers)
+    emphasis = pd.DataFrame(
+        [["font-weight: bold; color: #b35900" if m else "" for m in row] for row in marks], columns=headers
+    )
+    st.dataframe(frame.style.apply(lambda _: emphasis, axis=None), hide_index=True, use_container_width=True)
+
+
+def show_results(folder: Path) -> None:
+    """A finished comparison folder: headline effects, the table with intervals and the figures."""
+    from sim.store.reader import load_study
+
+    try:
+        study = load_study(folder)
+    except UserError as exc:
+        for p in exc.problems:
+            st.error(str(p))
+        return
+    comp = study.comparison
+    if comp is None:
+        st.warning(f"{folder} is not a comparison folder")
+        return
+    names = list(dict.fromkeys(comp["scenario"]))
+    reps = int(study.manifest.get("replications", 0))
+    st.markdown(
+        f"**{names[0]}** (base) vs **{', '.join(names[1:])}**: {reps} replications each, root seed "
+        f"{study.manifest.get('root_seed')}, {study.base.window_text()}; Δ = policy − base, paired by "
+        "replication (common random numbers), ± its 95% interval; * where the interval excludes 0."
+    )
+    st.subheader("Effect on the province", anchor="summary")
+    headline(comp, names)
+    st.subheader("Paired differences with 95% intervals", anchor="differences")
+    comparison_table(comp, names, folder.name)
+    figures = jobs.figures(folder)
+    if not figures:
+        if st.button("Draw the figures", key=f"draw-{folder.name}"):
+            from sim.app.background import draw_figures
+
+            with st.spinner("drawing"):
+                draw_figures(folder)
+            st.rerun()
+        return
+    st.subheader("Clearance times and backlog", anchor="figures")
+    for fig in figures:
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+    st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
+
+
+@st.fragment(run_every=1.0)
+def progress(folder: Path) -> None:
+    """The progress bar of a running job, redrawn every second; the whole page redraws when it ends."""
+    state = jobs.read_state(folder)
+    if state is None:
+        st.info("starting…")
+        return
+    if not state.active:
+        st.rerun()
+    text = f"{state.status}: {state.done} of {state.total} replications · {state.seconds:.0f} s"
+    st.progress(min(state.fraction, 1.0), text=text)
+
+
+def show_job(folder: Path) -> None:
+    spec, state = jobs.read_spec(folder), jobs.read_state(folder)
+    st.header(f"Results: {folder.name}")
+    if spec is not None:
+        st.caption(f"{spec.window}; rerun from the command line:")
+        st.code(spec.rerun, language="bash")
+    if state is not None and state.active:
+        progress(folder)
+        return
+    if state is not None and state.status == jobs.FAILED:
+        for text in state.problems:
+            st.error(text)
+        return
+    if state is not None:
+        st.success(f"done in {state.seconds:.0f} s")
+    show_results(folder)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------------------------
+def current_values(
+    all_levers: list[Lever], base_id: str
+) -> tuple[dict[tuple[str, ...], Any], dict[str, list[str]]]:
+    """The values the widgets hold now, and the problems of those that cannot be read."""
+    values, problems = {}, {}
+    for lever in all_levers:
+        key = controls.widget_key(lever, base_id)
+        if key not in st.session_state:
+            continue
+        try:
+            values[lever.key] = controls.parse(lever, st.session_state[key])
+        except controls.Unreadable as exc:
+            problems.setdefault(lever.dotted, []).append(f"field '{lever.dotted}': {exc}")
+    return values, problems
+
+
+def main() -> None:
+    st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
+    args = options()
+    st.title("What-if: Lang Son border gates")
+
+    restore_from_job(args)
+    files = scenario_files(args.scenarios)
+    if not files:
+        st.error(f"no scenario files under {args.scenarios}")
+        return
+    names = [str(f.relative_to(args.scenarios)) for f in files]
+    side = st.sidebar
+    state = st.session_state
+    if state.get("base") not in names:
+        state["base"] = DEFAULT_BASE if DEFAULT_BASE in names else names[0]
+    base_name = side.selectbox("Base scenario", names, key="base")
+    base_file = args.scenarios / base_name
+    try:
+        loaded, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
+    except UserError as exc:
+        for p in exc.problems:
+            side.error(str(p))
+        return
+    run = loaded.scenario.run
+    choices = windows(run)
+    labels = [w.label for w in choices]
+    if state.get("window") not in labels:  # the first month by default: a what-if in seconds
+        state["window"] = next((label for label in labels if label.startswith("month")), labels[0])
+    window_label = side.selectbox("Time window", labels, key="window")
+    window = choices[labels.index(window_label)]
+    state.setdefault("reps", DEFAULT_REPLICATIONS)
+    state.setdefault("name", "what_if")
+    if state.get("seed_of") != base_name:  # a new base: its own root seed
+        state["seed"], state["seed_of"] = run.seed, base_name
+    replications = int(side.number_input("Replications", step=1, key="reps"))
+    seed = int(side.number_input("Root seed", step=1, key="seed"))
+    name = side.text_input("Policy name", key="name").strip()
+
+    base_id = base_name.replace("/", "_").removesuffix(".yaml")
+    values, unreadable = current_values(all_levers, base_id)
+    draft = Draft(base_file, name, f"What-if on {base_file.name} from the bordersim page", all_levers, values)
+    by_lever: dict[str, list[str]] = {k: list(v) for k, v in unreadable.items()}
+    general: list[str] = []
+    if not unreadable:
+        for p in validate(draft, scratch(), window.overrides):
+            lever = lever_for(all_levers, p.path)
+            (by_lever.setdefault(lever.dotted, []) if lever else general).append(problem_text(p))
+    if replications < 2:
+        general.append(
+            f"--replications: must be at least 2 (a confidence interval needs two) (got {replications})"
+        )
+    if seed < 0:
+        general.append(f"--seed: must be a non-negative integer (got {seed})")
+    for text in general:
+        side.error(text, icon="⚠️")
+
+    changes = draft.changes()
+    side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
+    ok = not by_lever and not general
+    if side.button("Run", type="primary", disabled=not ok, key="run", use_container_width=True):
+        folder = whatif_folder(args.results_root, name)
+        policy_file = folder / f"{name}.yaml"
+        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed)
+        try:
+            write_policy(draft, policy_file, window.overrides, rerun)
+        except UserError as exc:
+            for p in exc.problems:
+                side.error(problem_text(p))
+        else:
+            spec = jobs.JobSpec(
+                str(base_file),
+                str(policy_file),
+                name,
+                window.label,
+                list(window.overrides),
+                replications,
+                seed,
+                str(args.results_root),
+                rerun,
+            )
+            jobs.start(folder, spec)
+            st.query_params["job"] = folder.name
+            st.rerun()
+
+    save_policy(side, draft, base_file, window.overrides, replications, seed, ok)
+    reopen(side, args.results_root)
+
+    job = st.query_params.get("job")
+    if job is None:  # no run named in the address: show one still running, if any
+        running = [f for f, _, s in jobs.jobs(args.results_root) if s.active]
+        job = running[0].name if running else None
+    if job is not None and (args.results_root / job).is_dir():
+        show_job(args.results_root / job)
+        st.divider()
+
+    st.header("Levers")
+    st.caption(
+        f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "
+        "Each field starts at the base value; below it, the base value and the source of that number."
+    )
+    groups: dict[str, list[Lever]] = {}
+    for lever in all_levers:
+        groups.setdefault(lever.group, []).append(lever)
+    for group, members in groups.items():
+        bad = any(lv.dotted in by_lever for lv in members)
+        edited = sum(1 for lv, _ in changes if lv.group == group)
+        title = group + (f" · {edited} changed" if edited else "") + (" · ⚠️" if bad else "")
+        with st.expander(title, expanded=bad):
+            cols = st.columns(3)
+            for i, lever in enumerate(members):
+                with cols[i % 3]:
+                    controls.render(
+                        lever, controls.widget_key(lever, base_id), by_lever.get(lever.dotted, [])
+                    )
+
+
+def restore_from_job(args: argparse.Namespace) -> None:
+    """A fresh session (a reload, a shared link) opened on a what-if: fill the form with what it ran."""
+    job = st.query_params.get("job")
+    if "restored" in st.session_state or job is None:
+        return
+    st.session_state["restored"] = True
+    spec = jobs.read_spec(args.results_root / job)
+    if spec is None:
+        return
+    base_file = Path(spec.base_file)
+    if not base_file.is_relative_to(args.scenarios) or not base_file.is_file():
+        return
+    base_name = str(base_file.relative_to(args.scenarios))
+    try:
+        _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
+        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+    except (UserError, OSError, yaml.YAMLError):
+        return
+    base_id = base_name.replace("/", "_").removesuffix(".yaml")
+    st.session_state.update(
+        base=base_name, window=spec.window, reps=spec.replications, seed=spec.seed, name=spec.name
+    )
+    for lever in all_levers:
+        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, lever.base)
+    for key, value in values_from_policy(all_levers, data).items():
+        lever = next(lv for lv in all_levers if lv.key == key)
+        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, value)
+
+
+def save_policy(
+    side: Any,
+    draft: Draft,
+    base_file: Path,
+    overrides: tuple[str, ...],
+    replications: int,
+    seed: int,
+    ok: bool,
+) -> None:
+    """Write the what-if as a policy file next to the base (``extends`` it), and offer it as a download."""
+    side.divider()
+    target = base_file.parent / f"{draft.name}.yaml"
+    rerun = rerun_command(base_file, target, overrides, replications, seed)
+    named_ok = check_name(draft.name) is None
+    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if target.exists() else True
+    if side.button(
+        "Save policy", disabled=not (ok and named_ok and overwrite), key="save", use_container_width=True
+    ):
+        try:
+            write_policy(draft, target, overrides, rerun)
+        except UserError as exc:
+            for p in exc.problems:
+                side.error(problem_text(p))
+        else:
+            side.success(f"saved {target}")
+            side.code(rerun, language="bash")
+    if named_ok:
+        side.download_button(
+            "Download policy YAML",
+            policy_text(draft, target, rerun),
+            file_name=target.name,
+            mime="application/x-yaml",
+            key="download",
+            use_container_width=True,
+        )
+
+
+def reopen(side: Any, root: Path) -> None:
+    """Reopen a comparison (a what-if or a ``bordersim compare``) from the results folder."""
+    side.divider()
+    folders = [f.name for f in comparison_folders(root)]
+    running = [f.name for f, _, s in jobs.jobs(root) if s.active]
+    listed = list(dict.fromkeys([*running, *folders]))
+    if not listed:
+        return
+    pick = side.selectbox("Reopen results", ["—", *listed], key="reopen")
+    if pick != "—" and side.button("Open", key="open"):
+        st.query_params["job"] = pick
+        st.rerun()
+
+
+main()

@@ -1,0 +1,60 @@
+"""Time windows of a what-if: the base scenario's whole period, a season or a month of it.
+
+A window is a pair of ``--set`` overrides (``run.start`` and ``run.horizon``) applied to the base and the
+policy alike, so a month of the year runs in a twelfth of the time and the saved policy file stays a pure
+policy (the window is part of the command line that reruns it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sim.scenario.schema import Run
+
+SEASONS = (("Jan-Mar", 1), ("Apr-Jun", 4), ("Jul-Sep", 7), ("Oct-Dec", 10))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A simulated period: its label and the overrides that select it (none for the whole period)."""
+
+    label: str
+    overrides: tuple[str, ...]
+
+
+def _add_months(d: datetime, months: int) -> datetime:
+    y, m = divmod(d.month - 1 + months, 12)
+    return d.replace(year=d.year + y, month=m + 1, day=1)
+
+
+def _window(run: Run, label: str, start: datetime, months: int) -> Window | None:
+    end = _add_months(start, months)
+    base_end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    if start < run.start or end > base_end:
+        return None  # outside the base's period: its arrivals (or calendar) may not cover it
+    horizon = (end - start).total_seconds() / 3600.0 / run.unit_hours
+    return Window(label, (f"run.start={start.isoformat()}", f"run.horizon={horizon:g}"))
+
+
+def windows(run: Run) -> list[Window]:
+    """The whole period, then each quarter and each month that lies inside it, in calendar order."""
+    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    out = [Window(f"whole period ({run.start:%d %b %Y} to {end:%d %b %Y})", ())]
+    first = run.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    months = []
+    d = first
+    while d < end:
+        months.append(d)
+        d = _add_months(d, 1)
+    for m in months:
+        for name, month in SEASONS:
+            if m.month == month:
+                w = _window(run, f"season {name} {m.year}", m, 3)
+                if w:
+                    out.append(w)
+    for m in months:
+        w = _window(run, f"month {m:%B %Y}", m, 1)
+        if w:
+            out.append(w)
+    return out
