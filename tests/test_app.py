@@ -254,3 +254,18 @@ def test_a_set_inside_a_yaml_alias_changes_only_its_own_key() -> None:
     shares = {name: c.flags.get("predeclared") for name, c in s.truck_classes.items()}
     assert shares["import_food"] == 0.5
     assert shares["import_goods"] == shares["import_vehicles"] == 0.0
+
+
+def test_the_state_file_moves_within_replications(tmp_path: Path) -> None:
+    """The runner's within-replication progress reaches the page's bar through the state file."""
+    from sim.runner.progress import Bar
+
+    monitor = jobs.StateMonitor(tmp_path, jobs.JobState(status=jobs.RUNNING))
+    monitor.begin([Bar("base", 4, 4), Bar("policy", 4, 0)])
+    assert jobs.read_state(tmp_path).fraction == 0.5  # the base's replications were reused
+    monitor.running(1, 1.5)
+    assert jobs.read_state(tmp_path).fraction == (4 + 1.5) / 8
+    monitor.advance(1)
+    monitor.running(1, 0.25)
+    state = jobs.read_state(tmp_path)
+    assert state.done == 5 and state.fraction == (5 + 0.25) / 8

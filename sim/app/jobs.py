@@ -56,6 +56,7 @@ class JobState:
     pid: int | None = None
     total: int = 0
     done: int = 0
+    running: float = 0.0  # replications' worth of work done by the replications still running
     bars: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     started: float = 0.0
@@ -65,7 +66,7 @@ class JobState:
     def fraction(self) -> float:
         if self.status == DONE:
             return 1.0
-        return self.done / self.total if self.total else 0.0
+        return min(1.0, (self.done + self.running) / self.total) if self.total else 0.0
 
     @property
     def active(self) -> bool:
@@ -134,7 +135,17 @@ class StateMonitor:
 
     def advance(self, bar: int) -> None:
         self.state.bars[bar]["done"] += 1
+        self.state.bars[bar]["running"] = 0.0
         self.state.done += 1
+        self._sum_running()
+
+    def running(self, bar: int, replications: float) -> None:
+        """Progress within the running replications (the runner reports it about every half second)."""
+        self.state.bars[bar]["running"] = float(replications)
+        self._sum_running()
+
+    def _sum_running(self) -> None:
+        self.state.running = sum(float(b.get("running", 0.0)) for b in self.state.bars)
         write_state(self.folder, self.state)
 
 

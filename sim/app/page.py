@@ -160,7 +160,10 @@ def progress(folder: Path) -> None:
         return
     if not state.active:
         st.rerun()
-    text = f"{state.status}: {state.done} of {state.total} replications · {state.seconds:.0f} s"
+    text = (
+        f"{state.status}: {state.done + state.running:.1f} of {state.total} replications · "
+        f"{state.seconds:.0f} s"
+    )
     st.progress(min(state.fraction, 1.0), text=text)
 
 
