@@ -134,8 +134,9 @@ def _say_what_clearance_covers(summary) -> None:
     )
     terminal.warning(
         f"more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon at: {where}. "
-        "Arrivals may exceed what these gates clear, so the backlog grows without bound and the clearance "
-        "statistics (of the trucks that did clear) depend on the horizon; see 'unstable' in summary.csv"
+        "Either the horizon is short next to the clearance times, or arrivals exceed what these gates clear "
+        "and the backlog grows without bound; either way the clearance statistics (of the trucks that did "
+        "clear) depend on the horizon. See 'unstable' in summary.csv"
     )
 
 

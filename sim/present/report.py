@@ -81,8 +81,9 @@ def stability_warnings(study: Study) -> list[str]:
             )
             out.append(
                 f"{name}: more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon "
-                f"at {where}. Arrivals may exceed what these gates clear (the backlog grows without bound); "
-                "clearance times describe the trucks that cleared only and depend on the horizon."
+                f"at {where}. Either the horizon is short next to the clearance times, or arrivals exceed "
+                "what these gates clear and the backlog grows without bound; clearance times describe the "
+                "trucks that cleared only and depend on the horizon."
             )
     return out
 

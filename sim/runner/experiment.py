@@ -9,6 +9,8 @@ replication and seed; a failed replication never discards the others.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from sim.store.tables import (
 __all__ = ["FAIL_ENV", "NEW", "RESUME", "REUSE", "Experiment", "Failure", "plan", "run_experiments"]
 
 NEW, RESUME, REUSE = "new", "resume", "reuse"  # what to do with a run folder that may exist
+MANIFEST_EVERY = 1.0  # seconds between rewrites of a manifest while replications finish
 
 
 @dataclass
@@ -307,10 +310,17 @@ def run_experiments(
         running[k] = fraction
         report_running(pairs[k][0])
 
+    written: dict[int, float] = {}  # when each experiment's manifest was last written
+
     def collect(k: int, outcome: Outcome) -> None:
         i = pairs[k][0]
         _record(experiments[i], outcome)
-        _write_manifest(experiments[i], run)
+        # at most once a MANIFEST_EVERY seconds (a manifest is O(R), so one per replication would make an
+        # experiment quadratic in R); the end and an interrupt always write it, and a resume after a hard
+        # stop finds finished replications from their files
+        if outcome.failed or time.monotonic() - written.get(i, -math.inf) >= MANIFEST_EVERY:
+            _write_manifest(experiments[i], run)
+            written[i] = time.monotonic()
         running.pop(k, None)
         if on_done is not None:
             on_done(i)
