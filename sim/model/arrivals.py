@@ -48,6 +48,7 @@ class RateProfile:
 
     @property
     def peak(self) -> float:
+        """The largest factor the profile reaches (the thinning's candidate rate over the base rate)."""
         return float(self.month.max() * self.weekday.max() * self.hour.max())
 
     def __call__(self, t: np.ndarray) -> np.ndarray:

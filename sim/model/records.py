@@ -184,7 +184,7 @@ class Recorder:
         for index, pool in enumerate(pools):
             self.r_time.append(now)
             self.r_resource.append(index)
-            self.r_queue.append(len(pool.queue))
+            self.r_queue.append(pool.waiting())
             self.r_busy.append(pool.busy)
 
     def bytes_used(self) -> int:

@@ -8,8 +8,8 @@ exactly, so that the model gives the same trucks the same servers as a SimPy ``R
   holds the truck); otherwise the truck joins the queue;
 - a plain pool serves its queue first come, first served; a priority pool in order of (priority rank,
   time of request), ties in arrival order, which is SimPy's ``PriorityRequest`` key with its stable sort.
-  Here the queue is kept sorted by inserting in place (``bisect.insort``) instead of re-sorting the whole
-  list on every request as ``simpy.PriorityResource`` does (a backlog of hundreds made that quadratic);
+  Here the queue is a heap on the same key (O(log n) a request) instead of a list re-sorted on every
+  request as ``simpy.PriorityResource`` does (a backlog of hundreds made that quadratic);
 - when a server is released the first waiting truck that may start does (a banned truck is passed over
   and the trucks behind it are served);
 - a pool with opening hours serves only while open: a truck in service when it closes finishes, and at
@@ -23,9 +23,9 @@ Granting is synchronous: no event is scheduled for a request or a release, the t
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from itertools import count
 from typing import Protocol
 
@@ -37,7 +37,9 @@ Bans = tuple[tuple[float, float], ...]
 class Waiter(Protocol):
     """Whatever queues for a pool (a truck): told when it gets a server."""
 
-    def granted(self, now: float) -> None: ...
+    def granted(self, now: float) -> None:
+        """It has a server (or a place) from ``now``."""
+        ...
 
 
 def _banned(bans: Bans, now: float) -> bool:
@@ -45,19 +47,24 @@ def _banned(bans: Bans, now: float) -> bool:
 
 
 class Pool:
-    """A first-come, first-served pool of identical servers, always open and uncapped."""
+    """A first-come, first-served pool of identical servers, always open and uncapped.
 
-    __slots__ = ("busy", "capacity", "clock", "queue")
+    A truck that gives up is not searched for in the queue (a backlog of thousands made that the
+    slowest line of a crisis): its place is marked empty and skipped when it comes to the front."""
+
+    __slots__ = ("_gone", "_waiting", "busy", "capacity", "clock", "queue")
 
     def __init__(self, kernel: Kernel, capacity: int):
         self.clock = kernel.clock
         self.capacity = capacity
         self.busy = 0  # servers taken, including a border driver still on the way back
         self.queue: deque = deque()
+        self._waiting = 0
+        self._gone: set[int] = set()  # id() of trucks that left the queue; the queue holds them alive
 
     def waiting(self) -> int:
         """How many trucks are queued."""
-        return len(self.queue)
+        return self._waiting
 
     def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
         """Take a server now (True) or join the queue (False: the truck's ``granted`` is called later)."""
@@ -65,30 +72,46 @@ class Pool:
             self.busy += 1
             return True
         self.queue.append(truck)
+        self._waiting += 1
         return False
 
     def withdraw(self, truck: Waiter) -> None:
         """Take a waiting truck out of the queue (it gave up)."""
-        self.queue.remove(truck)
+        self._gone.add(id(truck))
+        self._waiting -= 1
 
     def release(self, _event: object = None) -> None:
         """A server is free again: the first waiting truck takes it."""
-        if self.queue:
-            self.queue.popleft().granted(self.clock._now)
-        else:
-            self.busy -= 1
+        queue, gone = self.queue, self._gone
+        while queue:
+            truck = queue.popleft()
+            if gone and id(truck) in gone:
+                gone.discard(id(truck))
+                continue
+            self._waiting -= 1
+            truck.granted(self.clock._now)
+            return
+        self.busy -= 1
 
 
 class PriorityPool(Pool):
-    """A pool serving its queue by (priority rank, time of request), ties in arrival order."""
+    """A pool serving its queue by (priority rank, time of request), ties in arrival order.
+
+    The queue is a binary heap on SimPy's ``PriorityRequest`` key plus an arrival counter, which gives the
+    order of SimPy's stably sorted queue at O(log n) a request instead of a re-sort of the whole list; a
+    truck that gives up leaves a stale entry, skipped when it reaches the top."""
 
     __slots__ = ("_order", "_place")
 
     def __init__(self, kernel: Kernel, capacity: int):
         super().__init__(kernel, capacity)
-        self.queue: list = []  # type: ignore[assignment]  # sorted (rank, time, order, truck, bans)
+        self.queue: list = []  # type: ignore[assignment]  # heap of (rank, time, order, truck, bans)
         self._order = count()
-        self._place: dict[int, tuple] = {}  # id(truck) -> its queue entry, to withdraw it
+        self._place: dict[int, tuple] = {}  # id(truck) -> its live queue entry
+
+    def waiting(self) -> int:
+        """How many trucks are queued."""
+        return len(self._place)
 
     def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
         """Take a server now (True) or join the queue in order (False)."""
@@ -100,22 +123,31 @@ class PriorityPool(Pool):
 
     def _join(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> None:
         entry = (priority or 0, now, next(self._order), truck, bans)
-        insort(self.queue, entry)
+        heappush(self.queue, entry)
         self._place[id(truck)] = entry
 
     def withdraw(self, truck: Waiter) -> None:
         """Take a waiting truck out of the queue (it gave up)."""
-        entry = self._place.pop(id(truck))
-        del self.queue[bisect_left(self.queue, entry)]
+        del self._place[id(truck)]
+
+    def _pop(self) -> tuple | None:
+        """The first live entry, taken off the queue (None if no truck waits)."""
+        queue, place = self.queue, self._place
+        while queue:
+            entry = heappop(queue)
+            key = id(entry[3])
+            if place.get(key) is entry:
+                del place[key]
+                return entry
+        return None
 
     def release(self, _event: object = None) -> None:
         """A server is free again: the first waiting truck takes it."""
-        if self.queue:
-            truck = self.queue.pop(0)[3]
-            del self._place[id(truck)]
-            truck.granted(self.clock._now)
-        else:
+        entry = self._pop() if self._place else None
+        if entry is None:
             self.busy -= 1
+        else:
+            entry[3].granted(self.clock._now)
 
 
 class ScheduledPool(PriorityPool):
@@ -130,7 +162,7 @@ class ScheduledPool(PriorityPool):
     one of them is in force, and the trucks behind it are served (a banned product does not block the
     others)."""
 
-    __slots__ = ("caps", "daily_cap", "is_open", "resizes", "tokens")
+    __slots__ = ("_held", "caps", "daily_cap", "is_open", "resizes", "tokens")
 
     def __init__(
         self,
@@ -144,6 +176,9 @@ class ScheduledPool(PriorityPool):
         resizes: Sequence[tuple[float, int]] = (),
     ):
         super().__init__(kernel, capacity)
+        # banned trucks set aside until their ban ends: a heap of (ban end, order, entry); they are still
+        # waiting (and counted), and go back to the queue in their place as soon as the ban is over
+        self._held: list[tuple[float, int, tuple]] = []
         self.is_open = intervals is None
         self.daily_cap = daily_cap
         self.caps = list(caps)
@@ -177,30 +212,48 @@ class ScheduledPool(PriorityPool):
         """Start the first waiting truck no ban holds, if a server is free and the pool may serve."""
         if not (self.busy < self.capacity and self.is_open and self.tokens > 0):
             return False
-        queue = self.queue
-        for i, entry in enumerate(queue):
-            bans = entry[4]
-            if bans and _banned(bans, now):
-                continue
-            del queue[i]
-            truck = entry[3]
-            del self._place[id(truck)]
-            self.busy += 1
-            self.tokens -= 1
-            truck.granted(now)
-            return True
-        return False
+        if self._held and self._held[0][0] <= now:
+            self._unhold(now)
+        entry = self._pop()
+        while entry is not None and entry[4] and _banned(entry[4], now):  # passed over while banned
+            self._hold(entry, now)
+            entry = self._pop()
+        if entry is None:
+            return False
+        truck = entry[3]
+        self.busy += 1
+        self.tokens -= 1
+        truck.granted(now)
+        return True
+
+    def _hold(self, entry: tuple, now: float) -> None:
+        """Set a banned truck aside (still waiting) until the ban in force on it ends."""
+        until = min(t1 for t0, t1 in entry[4] if t0 <= now < t1)
+        heappush(self._held, (until, entry[2], entry))
+        self._place[id(entry[3])] = entry
+
+    def _unhold(self, now: float) -> None:
+        """Put back in the queue, in their places, the set-aside trucks whose ban is over."""
+        held, place = self._held, self._place
+        while held and held[0][0] <= now:
+            entry = heappop(held)[2]
+            if place.get(id(entry[3])) is not entry:
+                continue  # it gave up meanwhile
+            if _banned(entry[4], now):  # another ban starts as this one ends
+                heappush(held, (min(t1 for t0, t1 in entry[4] if t0 <= now < t1), entry[2], entry))
+            else:
+                heappush(self.queue, entry)
 
     def release(self, _event: object = None) -> None:
         """A server is free again: the first waiting truck that may start takes it."""
         self.busy -= 1
-        if self.queue and self.is_open and self.tokens > 0:
+        if self._place and self.is_open and self.tokens > 0:
             self._start_next(self.clock._now)
 
     def _start_waiting(self) -> None:
         """Start queued trucks in order, up to capacity (at an opening, a refill or the end of a ban)."""
         now = self.clock._now
-        while self.queue and self._start_next(now):
+        while self._place and self._start_next(now):
             pass
 
     def _open_or_close(self, index: int) -> None:

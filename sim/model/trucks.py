@@ -166,8 +166,12 @@ class Truck:
             else:
                 self.start = now
                 self._begin_service(now)
-        elif pool.request(self, step.priority, step.bans, now):
-            self._begin_service(now)
+        elif pool.request(self, step.priority, step.bans, now):  # served at once: the common case, inline
+            self.start = now
+            service = self.services[pos]
+            if service.__class__ is tuple:
+                service = service[period_at(step.periods, now)]  # type: ignore[index]
+            self.ctx.after(service, self._served)
         else:
             self._queue_at(pool, now)
 
