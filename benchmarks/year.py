@@ -159,18 +159,18 @@ def per_truck_us(path: Path, *overrides: str) -> dict[str, Any]:
 
 
 _MEMORY_CHILD = """
-import json, resource, sys
+import json, sys
 from sim.model import run_replication
 from sim.model.random_streams import replication_seed
 from sim.scenario import load_scenario
-def rss():
+def status(field):
     for line in open('/proc/self/status'):
-        if line.startswith('VmRSS:'):
+        if line.startswith(field + ':'):
             return int(line.split()[1]) * 1024
 s = load_scenario(sys.argv[1], sys.argv[2:]).scenario
-before = rss()
+before = status('VmRSS')
 t = run_replication(s, replication_seed(%d, 0))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = status('VmHWM')  # not ru_maxrss: it keeps the forking parent's size across exec
 print(json.dumps({'before': before, 'peak': peak, 'truck_stages': len(t.stages), 'trucks': len(t.trucks)}))
 """
 
