@@ -32,13 +32,17 @@ from sim.store.atomic import write_json_atomic
 
 
 def draw_figures(folder: Path) -> None:
-    """Draw the what-if's figures into ``folder/plots`` and list them (title, caption) for the page."""
+    """Draw the what-if's figures into ``folder/plots`` one kind at a time, listing each (title, caption)
+    as soon as it is written, so the page shows the first while the next is drawn."""
     from sim.present.plots import plot_study
     from sim.store.reader import load_study
 
-    written = plot_study(load_study(folder), Path(folder) / PLOTS, FIGURES)
-    listed = [{"png": w.png.name, "title": w.title, "caption": w.caption} for w in written]
-    write_json_atomic(Path(folder) / PLOTS / FIGURE_LIST, listed)
+    study = load_study(folder)
+    listed: list[dict[str, str]] = []
+    for kind in FIGURES:
+        for w in plot_study(study, Path(folder) / PLOTS, [kind]):
+            listed.append({"png": w.png.name, "title": w.title, "caption": w.caption})
+        write_json_atomic(Path(folder) / PLOTS / FIGURE_LIST, listed)
 
 
 def run_job(folder: Path) -> int:

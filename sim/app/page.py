@@ -111,54 +111,75 @@ def comparison_table(comp: pd.DataFrame, names: list[str], key: str) -> None:
     st.dataframe(frame.style.apply(lambda _: emphasis, axis=None), hide_index=True, use_container_width=True)
 
 
-def show_results(folder: Path) -> None:
-    """A finished comparison folder: headline effects, the table with intervals and the figures."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_comparison(folder: str, stamp: float) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """A comparison folder's table, manifest and window in words (cached per version of the folder)."""
     from sim.store.reader import load_study
 
+    study = load_study(folder)
+    if study.comparison is None:
+        raise UserError.single(folder, "", "not a comparison folder")
+    return study.comparison, study.manifest, study.base.window_text()
+
+
+def show_results(folder: Path, live: str | None = None) -> None:
+    """A comparison folder: headline effects, the table with intervals, then the figures (``live``: the
+    job's status while it still draws them, so they appear one by one)."""
+    stamp = (folder / "comparison.csv").stat().st_mtime if (folder / "comparison.csv").is_file() else 0.0
     try:
-        study = load_study(folder)
+        comp, manifest, window = read_comparison(str(folder), stamp)
     except UserError as exc:
         for p in exc.problems:
             st.error(str(p))
         return
-    comp = study.comparison
-    if comp is None:
-        st.warning(f"{folder} is not a comparison folder")
-        return
     names = list(dict.fromkeys(comp["scenario"]))
-    reps = int(study.manifest.get("replications", 0))
     st.markdown(
-        f"**{names[0]}** (base) vs **{', '.join(names[1:])}**: {reps} replications each, root seed "
-        f"{study.manifest.get('root_seed')}, {study.base.window_text()}; Δ = policy − base, paired by "
-        "replication (common random numbers), ± its 95% interval; * where the interval excludes 0."
+        f"**{names[0]}** (base) vs **{', '.join(names[1:])}**: {manifest.get('replications')} replications "
+        f"each, root seed {manifest.get('root_seed')}, {window}; Δ = policy − base, paired by replication "
+        "(common random numbers), ± its 95% interval; * where the interval excludes 0."
     )
     st.subheader("Effect on the province", anchor="summary")
     headline(comp, names)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, folder.name)
-    figures = jobs.figures(folder)
-    if not figures:
-        if st.button("Draw the figures", key=f"draw-{folder.name}"):
-            from sim.app.background import draw_figures
-
-            with st.spinner("drawing"):
-                draw_figures(folder)
-            st.rerun()
-        return
     st.subheader("Clearance times and backlog", anchor="figures")
+    if live is not None:
+        drawing(folder, live)
+        return
+    figures = jobs.figures(folder)
+    if not figures and st.button("Draw the figures", key=f"draw-{folder.name}"):
+        from sim.app.background import draw_figures
+
+        with st.spinner("drawing"):
+            draw_figures(folder)
+        st.rerun()
     for fig in figures:
         st.image(fig["png"], caption=fig["caption"], use_container_width=True)
     st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
 
 
 @st.fragment(run_every=1.0)
-def progress(folder: Path) -> None:
-    """The progress bar of a running job, redrawn every second; the whole page redraws when it ends."""
+def drawing(folder: Path, status: str) -> None:
+    """The figures as the job draws them, redrawn every second; the whole page redraws when it is done."""
+    state = jobs.read_state(folder)
+    if state is None or state.status != status:
+        st.rerun()
+    figures = jobs.figures(folder)
+    st.progress(
+        len(figures) / len(jobs.FIGURES), text=f"drawing figures: {len(figures)} of {len(jobs.FIGURES)}"
+    )
+    for fig in figures:
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+
+
+@st.fragment(run_every=1.0)
+def progress(folder: Path, status: str | None) -> None:
+    """The progress bar of a running job, redrawn every second; the whole page redraws when it moves on."""
     state = jobs.read_state(folder)
     if state is None:
         st.info("starting…")
         return
-    if not state.active:
+    if state.status != status:
         st.rerun()
     text = (
         f"{state.status}: {state.done + state.running:.1f} of {state.total} replications · "
@@ -173,16 +194,19 @@ def show_job(folder: Path) -> None:
     if spec is not None:
         st.caption(f"{spec.window}; rerun from the command line:")
         st.code(spec.rerun, language="bash")
-    if state is not None and state.active:
-        progress(folder)
+    if state is None or state.status in (jobs.QUEUED, jobs.RUNNING):
+        progress(folder, state.status if state is not None else None)
         return
-    if state is not None and state.status == jobs.FAILED:
+    if state.status == jobs.FAILED:
         for text in state.problems:
             st.error(text)
         return
-    if state is not None:
+    if state.status == jobs.DONE:
         st.success(f"done in {state.seconds:.0f} s")
-    show_results(folder)
+        show_results(folder)
+    else:  # the comparison is there; the figures are being drawn
+        st.info(f"results after {state.seconds:.0f} s; drawing the figures")
+        show_results(folder, live=state.status)
 
 
 # ---------------------------------------------------------------------------------------------------------
