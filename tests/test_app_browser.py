@@ -144,14 +144,16 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         page.get_by_role("button", name="Run").click()
         expect(page.get_by_text("replications ·")).to_be_visible(timeout=60_000)
         page.reload()  # the run goes on and the page finds it again (its folder is in the address)
-        expect(page.get_by_text("Effect on the province")).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("Effect: Huu Nghi, export")).to_be_visible(timeout=240_000)
         figures = page.locator("[data-testid='stImage'] img")
         expect(figures).to_have_count(2, timeout=60_000)
         for i in range(2):
             assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
         expect(page.get_by_text("mean clearance time (h)").first).to_be_visible()
         if shots:
-            page.screenshot(path=str(Path(shots) / "app_results.png"), full_page=True)
+            page.screenshot(path=str(Path(shots) / "app_results.png"))
+            page.get_by_text("Clearance times and backlog").scroll_into_view_if_needed()
+            page.screenshot(path=str(Path(shots) / "app_figures.png"))
         page.get_by_role("button", name="Save policy").click()
         expect(page.get_by_text("saved ")).to_be_visible(timeout=30_000)
         browser.close()

@@ -69,11 +69,11 @@ def problem_text(p: Problem) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------------------
-def headline(comp: pd.DataFrame, names: list[str]) -> None:
-    """The effect on the province's key metrics: the policy's value and its paired difference."""
-    from sim.analysis.metrics import ALL, metric_info
+def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
+    """The effect on one group's key metrics: the policy's value and its paired difference."""
+    from sim.analysis.metrics import metric_info
 
-    prov = comp[(comp["gate"] == ALL) & (comp["direction"] == ALL)]
+    prov = comp[(comp["gate"] == group[0]) & (comp["direction"] == group[1])]
     for policy in names[1:]:
         cols = st.columns(len(HEADLINE_METRICS))
         for col, metric in zip(cols, HEADLINE_METRICS, strict=True):
@@ -94,15 +94,45 @@ def headline(comp: pd.DataFrame, names: list[str]) -> None:
             )
 
 
-def comparison_table(comp: pd.DataFrame, names: list[str], key: str) -> None:
-    """The comparison of one gate and direction, as the command line prints it."""
-    from sim.analysis.compare import wide
+def group_label(group: tuple[str, str]) -> str:
+    from sim.analysis.metrics import ALL
+
+    gate = "all gates" if group[0] == ALL else group[0].replace("_", " ").title()
+    return f"{gate}, {'both directions' if group[1] == ALL else group[1]}"
+
+
+def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
+    """The gate and direction whose mean clearance time the policy changed most (in %), else the province."""
+    from sim.analysis.metrics import ALL
+
+    rows = comp[(comp["role"] == "policy") & (comp["metric"] == "mean_clearance_h") & (comp["gate"] != ALL)]
+    rows = rows[(rows["direction"] != ALL) & rows["diff_pct"].abs().gt(0)]
+    if rows.empty:
+        return (ALL, ALL)
+    top = rows.loc[rows["diff_pct"].abs().idxmax()]
+    return (str(top["gate"]), str(top["direction"]))
+
+
+def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
+    """The gate and direction to show (the one that changed most, unless the user picks another)."""
     from sim.analysis.metrics import ALL
 
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
     groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
-    label = {g: ("all gates, both directions" if g == (ALL, ALL) else f"{g[0]}, {g[1]}") for g in groups}
-    group = st.selectbox("Gate and direction", groups, format_func=label.get, key=f"group-{key}")
+    first = most_changed(comp)
+    return st.selectbox(
+        "Gate and direction",
+        groups,
+        index=groups.index(first) if first in groups else 0,
+        format_func=lambda g: group_label(g) + (" (changed most)" if g == first and g != (ALL, ALL) else ""),
+        key=f"group-{key}",
+    )
+
+
+def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
+    """The comparison of one gate and direction, as the command line prints it."""
+    from sim.analysis.compare import wide
+
     headers, rows, marks = wide(comp, names, *group)
     frame = pd.DataFrame(rows, columns=headers)
     emphasis = pd.DataFrame(
@@ -138,10 +168,11 @@ def show_results(folder: Path, live: str | None = None) -> None:
         f"each, root seed {manifest.get('root_seed')}, {window}; Δ = policy − base, paired by replication "
         "(common random numbers), ± its 95% interval; * where the interval excludes 0."
     )
-    st.subheader("Effect on the province", anchor="summary")
-    headline(comp, names)
+    group = pick_group(comp, folder.name)
+    st.subheader(f"Effect: {group_label(group)}", anchor="summary")
+    headline(comp, names, group)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
-    comparison_table(comp, names, folder.name)
+    comparison_table(comp, names, group)
     st.subheader("Clearance times and backlog", anchor="figures")
     if live is not None:
         drawing(folder, live)
