@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 
 import sim
-from sim.commands import app, calibration, experiments, options, results, scenarios
+from sim.commands import app, calibration, experiments, listing, options, results, scenarios
 from sim.errors import Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (experiments, calibration, scenarios, results, app)
+COMMAND_GROUPS = (experiments, calibration, scenarios, results, listing, app)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,31 +29,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate cargo trucks crossing the Lang Son border gates (SimPy discrete-event model).",
     )
     p.add_argument("--version", action="version", version=f"bordersim {sim.__version__}")
+    options.verbosity_options(p, False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = options.parents()
     for group in COMMAND_GROUPS:
         group.register(sub, parents)
+    for command in sub.choices.values():  # --quiet / --verbose after the command too
+        options.verbosity_options(command, argparse.SUPPRESS)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 done, 1 a replication failed, 2 input, 130 interrupted)."""
     args = build_parser().parse_args(argv)
+    from sim.present import terminal
+
+    terminal.configure_logging(options.verbosity(args))
     try:
         return args.handler(args)
     except UserError as exc:
-        from sim.present import terminal
-
         for problem in exc.problems:
             terminal.error(str(problem))
         return EXIT_USER_ERROR
     except Interrupted as exc:
-        from sim.present import terminal
-
-        terminal.say(str(exc), err=True)
+        terminal.error(str(exc))
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        from sim.present import terminal
-
-        terminal.say("interrupted before anything was written", err=True)
+        terminal.error("interrupted before anything was written")
         return EXIT_INTERRUPTED

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
     hist = sub.add_parser(
         "validate-history",
-        parents=[p.seed, p.parallel, p.root],
+        parents=[p.seed, p.parallel, p.root, p.output],
         help="compare a run of the 2021 scenario (and the winter) with reported figures",
     )
     hist.add_argument("scenario", type=Path, help="the calibrated 2021 scenario")
@@ -114,7 +114,10 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
             monitor=bars,
             argv=command_line(),
         )
-    for scenario, reps, df in result.tables:
-        terminal.print_history(df, f"{scenario.name}: reported vs simulated ({reps} replications, 95% CI)")
-    terminal.say(f"wrote {result.folder / 'history.csv'} and history.md")
+    if args.fmt in ("csv", "json"):  # one table of data, with a scenario column
+        terminal.print_history(result.table, "", args.fmt)
+    for scenario, reps, df in result.tables if args.fmt not in ("csv", "json") else []:
+        title = f"{scenario.name}: reported vs simulated ({reps} replications, 95% CI)"
+        terminal.print_history(df, title, args.fmt)
+    terminal.say(f"wrote {result.folder / 'history.csv'} and history.md", err=True)
     return 0

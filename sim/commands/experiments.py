@@ -31,9 +31,10 @@ def _size_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``run``, ``compare`` and ``sweep``."""
     run = sub.add_parser(
         "run",
-        parents=[p.seed, p.parallel, p.overrides, p.root],
+        parents=[p.seed, p.parallel, p.overrides, p.root, p.output],
         help="run replications of a scenario and write their results",
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
     cmp = sub.add_parser(
         "compare",
-        parents=[p.seed, p.parallel, p.overrides, p.root],
+        parents=[p.seed, p.parallel, p.overrides, p.root, p.output],
         help="compare policies with a base scenario (common random numbers)",
     )
     cmp.add_argument("base", type=Path, help="the base scenario")
@@ -62,7 +63,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
     sw = sub.add_parser(
         "sweep",
-        parents=[p.seed, p.parallel, p.overrides, p.root],
+        parents=[p.seed, p.parallel, p.overrides, p.root, p.output],
         help="run a factorial grid of overrides x replications into one table",
     )
     sw.add_argument("scenario", type=Path)
@@ -83,6 +84,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, print its summary and say what to do next."""
     from sim.present import terminal
     from sim.studies.run import run_scenario
 
@@ -104,9 +106,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.failures:
         terminal.report_failures(result.failures, [result.experiment], result.resume_hint)
         return EXIT_FAILED
-    terminal.print_run_summary(result.summary, result.scenario.name, result.replications)
-    terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}")
+    terminal.print_run_summary(result.summary, result.scenario.name, result.replications, args.fmt)
+    terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}", err=True)
     _say_what_clearance_covers(result.summary)
+    terminal.hint(
+        [
+            f"draw figures: bordersim plot {result.folder}",
+            f"report: bordersim report {result.folder}",
+            f"compare with a policy: bordersim compare {args.scenario} POLICY.yaml "
+            "(a policy file says 'extends: <this scenario>' and changes a few keys)",
+        ]
+    )
     return 0
 
 
@@ -141,6 +151,7 @@ def _say_what_clearance_covers(summary) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare policies with a base, print the paired differences and say what to do next."""
     from sim.present import terminal
     from sim.studies.compare import compare_policies
 
@@ -163,14 +174,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED
-    terminal.print_comparison(result.table, result.names, result.replications, result.root_seed)
+    terminal.print_comparison(result.table, result.names, result.replications, result.root_seed, args.fmt)
     terminal.say(
-        f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}"
+        f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}",
+        err=True,
+    )
+    terminal.hint(
+        [
+            f"draw figures: bordersim plot {result.folder}",
+            f"report: bordersim report {result.folder}",
+            f"print this again: bordersim summary {result.folder}",
+        ]
     )
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a grid of overrides and print one row per point."""
     from sim.present import terminal
     from sim.studies.sweep import run_sweep
 
@@ -194,9 +214,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED
-    terminal.print_sweep(result.summary, [a.key for a in result.axes], result.scenario, result.replications)
+    keys = [a.key for a in result.axes]
+    terminal.print_sweep(result.summary, keys, result.scenario, result.replications, args.fmt)
     terminal.say(
         f"tidy table: {result.folder / 'sweep.parquet'} (and .csv); "
-        f"summary: {result.folder / 'sweep_summary.csv'}"
+        f"summary: {result.folder / 'sweep_summary.csv'}",
+        err=True,
     )
     return 0

@@ -15,9 +15,27 @@ class Parents:
     parallel: argparse.ArgumentParser  # --jobs N, --dask ADDRESS
     seed: argparse.ArgumentParser  # --seed N
     root: argparse.ArgumentParser  # --results-root DIR
+    output: argparse.ArgumentParser  # --format table|csv|json|markdown (commands that print results)
+    verbosity: argparse.ArgumentParser  # --quiet, --verbose (every command)
+
+
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+def verbosity_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--quiet and --verbose on ``parser``; ``default`` is argparse.SUPPRESS on sub-commands, so that an
+    option given before the command is not reset by the sub-command's default."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="print results and errors only"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="also print details (backend, files)"
+    )
 
 
 def parents() -> Parents:
+    """The shared option groups, each a parser without help to pass as ``parents=[...]``."""
     overrides = argparse.ArgumentParser(add_help=False)
     overrides.add_argument(
         "--set",
@@ -45,14 +63,33 @@ def parents() -> Parents:
         metavar="DIR",
         help="where results folders go (default: results/ in the current folder)",
     )
-    return Parents(overrides, parallel, seed, root)
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="table",
+        help="table (fitted to the terminal; default), csv or json (the tidy data), "
+        "markdown (the wide table)",
+    )
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity_options(verbosity, argparse.SUPPRESS)
+    return Parents(overrides, parallel, seed, root, output, verbosity)
 
 
 def backend(args: argparse.Namespace):  # -> sim.runner.backends.Backend (imported lazily)
     """The backend the --jobs and --dask options ask for (validated)."""
+    from sim.present import terminal
     from sim.runner.backends import check_backend
 
-    return check_backend(args.jobs, args.dask)
+    chosen = check_backend(args.jobs, args.dask)
+    terminal.detail(f"running on {chosen.describe()}")
+    return chosen
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-1 for --quiet, 1 for --verbose, else 0."""
+    return -1 if getattr(args, "quiet", False) else 1 if getattr(args, "verbose", False) else 0
 
 
 def command_line() -> list[str]:

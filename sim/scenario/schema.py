@@ -318,6 +318,11 @@ def _hours_from_text(v: object) -> object:
     return v
 
 
+# what a scenario file may write for ``hours`` (the JSON Schema shows the shorthands too): "always",
+# "07:00-18:00", ["08:00-11:00", "12:00-16:00"] or the full form
+HoursInput = Hours | str | list[str] | None
+
+
 # --------------------------------------------------------------------------------------------------
 # Network: resources, stages, flows, gates
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +339,7 @@ class SharedResource(Strict):
     hours: Hours | None = None
     daily_cap: Annotated[int, Field(ge=1)] | None = None
 
-    _hours = field_validator("hours", mode="before")(_hours_from_text)
+    _hours = field_validator("hours", mode="before", json_schema_input_type=HoursInput)(_hours_from_text)
 
 
 class ServiceRule(Strict):
@@ -459,7 +464,7 @@ class Stage(Strict):
     green_lane: GreenLane | None = None
     changes: list[StageChange] = []
 
-    _hours = field_validator("hours", mode="before")(_hours_from_text)
+    _hours = field_validator("hours", mode="before", json_schema_input_type=HoursInput)(_hours_from_text)
 
     @field_validator("servers", mode="before")
     @classmethod
@@ -469,7 +474,7 @@ class Stage(Strict):
             return v
         raise ValueError(f"must be a whole number of servers, at least 1, or 'unlimited' (got {v!r})")
 
-    @field_validator("priority", mode="before")
+    @field_validator("priority", mode="before", json_schema_input_type=list[PriorityRule] | PriorityRule)
     @classmethod
     def _one_rule(cls, v: object) -> object:
         return [v] if isinstance(v, dict) else v

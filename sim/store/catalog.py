@@ -1,0 +1,196 @@
+"""What is in the results store: every run, comparison, sweep and history check, with its state.
+
+Read from the manifests and the files each kind of folder ends with (see :mod:`sim.store.layout`); nothing
+here opens a table, so listing a store of many gigabytes takes a moment. A folder is ``complete`` when
+every replication finished (or the comparison, sweep or check wrote its table), ``failed`` when a
+replication failed and the run was not finished since, and ``partial`` otherwise (interrupted, or still
+running).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+from sim.store.layout import COMPARISON, SUMMARY, SWEEP_TABLE
+from sim.store.manifest import read_manifest
+
+COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+HISTORY_TABLE = "history.csv"
+SWEEP_SUMMARY = "sweep_summary.csv"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One results folder: what it is, how complete, of which scenario, how many replications, when."""
+
+    kind: str  # run, comparison, sweep or history
+    folder: str
+    state: str  # complete, partial or failed
+    scenario: str
+    replications: int | None
+    date: str  # local time it last changed, 'YYYY-MM-DD HH:MM'
+    sort_key: float
+
+    def row(self) -> dict[str, Any]:
+        """The entry as a table row (without the sort key)."""
+        out = asdict(self)
+        out.pop("sort_key")
+        return out
+
+
+def _when(folder: Path, manifest: dict[str, Any]) -> tuple[str, float]:
+    for key in ("finished", "created", "started"):
+        text = manifest.get(key)
+        if text:
+            try:
+                stamp = datetime.fromisoformat(str(text))
+                return stamp.strftime("%Y-%m-%d %H:%M"), stamp.timestamp()
+            except ValueError:
+                continue
+    mtime = folder.stat().st_mtime
+    return datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M"), mtime
+
+
+def _entry(kind: str, folder: Path, manifest: dict[str, Any], state: str, scenario: str, reps: Any) -> Entry:
+    date, key = _when(folder, manifest)
+    return Entry(kind, str(folder), state, scenario, None if reps is None else int(reps), date, key)
+
+
+def _run_state(manifest: dict[str, Any]) -> str:
+    if manifest.get("complete"):
+        return COMPLETE
+    return FAILED if manifest.get("failed") else PARTIAL
+
+
+def _comparison(folder: Path) -> Entry:
+    m = read_manifest(folder) or {}
+    names = [m.get("base", "?"), *m.get("policies", [])]
+    state = COMPLETE if (folder / COMPARISON).is_file() and m else PARTIAL
+    return _entry("comparison", folder, m, state, " vs ".join(map(str, names)), m.get("replications"))
+
+
+def _history(folder: Path) -> Entry:
+    m = read_manifest(folder) or {}
+    state = COMPLETE if (folder / HISTORY_TABLE).is_file() else PARTIAL
+    return _entry("history", folder, m, state, str(m.get("scenario", folder.name)), m.get("replications"))
+
+
+def _sweep(folder: Path, m: dict[str, Any]) -> Entry:
+    points = m.get("points") or []
+    state = COMPLETE if m.get("complete") and (folder / SWEEP_TABLE).is_file() else PARTIAL
+    if state == PARTIAL:
+        for p in sorted((folder / "points").glob("point-*")):
+            if (read_manifest(p) or {}).get("failed"):
+                state = FAILED
+                break
+    reps = sum(int(p.get("replications") or 0) for p in points) or None
+    return _entry("sweep", folder, m, state, str(m.get("scenario", "?")), reps)
+
+
+def catalog(root: Path) -> list[Entry]:
+    """Every results folder under ``root``, newest first."""
+    root = Path(root)
+    entries: list[Entry] = []
+    if not root.is_dir():
+        return entries
+    for top in root.iterdir():
+        if not top.is_dir():
+            continue
+        if top.name.startswith("compare-"):
+            entries.append(_comparison(top))
+            continue
+        if top.name.startswith("history-"):
+            entries.append(_history(top))
+            continue
+        for folder in top.iterdir():  # <root>/<scenario>/<run or sweep>
+            manifest = read_manifest(folder) if folder.is_dir() else None
+            if manifest is None:
+                continue
+            if "grid" in manifest:
+                entries.append(_sweep(folder, manifest))
+            elif "replications" in manifest:
+                reps = manifest.get("replications")
+                entries.append(
+                    _entry("run", folder, manifest, _run_state(manifest), str(manifest.get("scenario")), reps)
+                )
+    return sorted(entries, key=lambda e: -e.sort_key)
+
+
+def kind_of(folder: Path) -> str | None:
+    """What a results folder holds: 'run', 'comparison', 'sweep', 'history', or None."""
+    folder = Path(folder)
+    m = read_manifest(folder) or {}
+    if (folder / COMPARISON).is_file() or "policies" in m:
+        return "comparison"
+    if "grid" in m or (folder / SWEEP_SUMMARY).is_file():
+        return "sweep"
+    if (folder / HISTORY_TABLE).is_file() or "reported" in m:
+        return "history"
+    if "replications" in m:
+        return "run"
+    return None
+
+
+@dataclass
+class SavedSummary:
+    """A finished study's summary as saved: the table the command printed when it finished, and what its
+    title needs (scenario names with the base first, replications, root seed, a sweep's grid keys)."""
+
+    kind: str
+    folder: Path
+    table: Any  # pandas.DataFrame
+    names: list[str]
+    replications: list[int]
+    root_seed: int | None = None
+    keys: list[str] | None = None
+
+
+def _not_finished(folder: Path, why: str) -> UserError:
+    return UserError.single(str(folder), "", why)
+
+
+def saved_summary(folder: Path) -> SavedSummary:
+    """The summary of a finished run, comparison, sweep or history check, read from its files."""
+    import pandas as pd
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise _not_finished(folder, "no such results folder")
+    kind = kind_of(folder)
+    m = read_manifest(folder) or {}
+    if kind == "comparison":
+        names = [str(m.get("base")), *map(str, m.get("policies", []))]
+        reps = int(m.get("replications") or 0)
+        return SavedSummary(kind, folder, pd.read_csv(folder / COMPARISON), names, [reps], m.get("root_seed"))
+    if kind == "sweep":
+        if not (folder / SWEEP_SUMMARY).is_file():
+            raise _not_finished(
+                folder, "the sweep is not finished: finish it with the same command plus --resume"
+            )
+        reps = [int(p.get("replications") or 0) for p in m.get("points", [])] or [0]
+        table = pd.read_csv(folder / SWEEP_SUMMARY)
+        return SavedSummary(kind, folder, table, [str(m.get("scenario"))], reps, keys=list(m.get("grid", {})))
+    if kind == "history":
+        table = pd.read_csv(folder / HISTORY_TABLE)
+        names = list(dict.fromkeys(table["scenario"].astype(str))) if "scenario" in table else []
+        return SavedSummary(kind, folder, table, names, [int(m.get("replications") or 0)], m.get("root_seed"))
+    if kind == "run":
+        if not (folder / SUMMARY).is_file():
+            done = len(m.get("done", []))
+            raise _not_finished(
+                folder,
+                f"the run is not finished ({done} of {m.get('replications')} replications): finish it "
+                f"with bordersim run {(m.get('scenario_files') or ['SCENARIO'])[0]} --out {folder} --resume",
+            )
+        reps = int(m.get("replications") or 0)
+        return SavedSummary(
+            kind, folder, pd.read_csv(folder / SUMMARY), [str(m.get("scenario"))], [reps], m.get("root_seed")
+        )
+    raise _not_finished(
+        folder,
+        "not a results folder: expected a run, comparison, sweep or history folder written by bordersim",
+    )
