@@ -43,7 +43,7 @@ def committed(name: str) -> dict[str, Any]:
 def test_committed_schemas_are_current(policy: bool) -> None:
     name = "policy.json" if policy else "scenario.json"
     assert (SCHEMAS / name).read_text(encoding="utf-8") == schema_text(policy), (
-        f"docs/schema/{name} is stale: bordersim schema {'--policy' if policy else ''} --out docs/schema/{name}"
+        f"docs/schema/{name} is stale: rerun bordersim schema {'--policy' if policy else ''} --out FILE"
     )
 
 
