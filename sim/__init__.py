@@ -1,11 +1,29 @@
 """Lang Son border-gate throughput simulator.
 
 Data flows one way: scenario (validated) -> model -> replication records -> analysis.
+
+``import sim`` is light (``bordersim --version`` answers without loading pandas); ``sim.run``,
+``sim.compare`` and ``sim.sweep`` (the Python API, :mod:`sim.api`) load the rest when first used.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+API = ("run", "compare", "sweep", "Run", "Comparison", "Sweep", "ReplicationsFailed")
 
 try:
     __version__ = version("lang-son-bordersim")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    """The Python API's functions and result types, imported on first use (PEP 562)."""
+    if name in API:  # the API sits on top of every layer; the package root only forwards to it
+        return getattr(importlib.import_module("sim.api"), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *API])
