@@ -41,6 +41,7 @@ class UserError(Exception):
 
     @classmethod
     def single(cls, file: str | None, path: str, message: str, line: int | None = None) -> UserError:
+        """An error with one problem: where (file, field, line) and what is wrong."""
         return cls([Problem(file, path, message, line)])
 
     def __str__(self) -> str:

@@ -48,6 +48,7 @@ class Metric:
     scale: float = 1.0
 
     def format(self, value: float) -> str:
+        """The value as printed in tables: in the metric's unit and decimals, '-' for no value."""
         return "-" if not np.isfinite(value) else f"{value / self.scale:,.{self.decimals}f}"
 
 

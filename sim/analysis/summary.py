@@ -12,6 +12,7 @@ import pandas as pd
 
 
 def after_warmup(trucks: pd.DataFrame, warmup: float) -> pd.DataFrame:
+    """The trucks that arrived at or after the warm-up: the ones the statistics describe."""
     return trucks[trucks["arrival"] >= warmup]
 
 

@@ -13,6 +13,7 @@ from sim.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``calibrate`` and ``validate-history``."""
     cal = sub.add_parser(
         "calibrate",
         parents=[p.seed, p.parallel, p.overrides],
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Find the arrival scale that meets the target cleared value and write the calibrated scenario."""
     from sim.present import terminal
     from sim.scenario import load_scenario
     from sim.scenario.size import check_size
@@ -98,6 +100,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_history(args: argparse.Namespace) -> int:
+    """Run the 2021 scenario (and the winter) and print reported against simulated figures."""
     from sim.present import terminal
     from sim.studies.history import DEFAULT_REPORTED, validate_history
 

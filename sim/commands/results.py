@@ -12,6 +12,7 @@ KIND_HELP = "headline, clearance, backlog, throughput or stages (repeatable or c
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``plot`` and ``report``."""
     plot = sub.add_parser("plot", help="draw figures (PNG and SVG) of a run or comparison folder")
     plot.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
     plot.add_argument("--kind", action="append", default=[], metavar="KIND", help=KIND_HELP)
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the asked kinds of figures of a saved run or comparison."""
     from sim.present import terminal
     from sim.present.plots import KINDS, plot
 
@@ -39,6 +41,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Write the HTML report of a saved run or comparison and say where it is."""
     from sim.present import terminal
     from sim.present.report import build_report
 

@@ -11,6 +11,7 @@ from sim.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``validate`` and ``show``."""
     val = sub.add_parser("validate", parents=[p.overrides], help="check scenario files without running them")
     val.add_argument("scenarios", type=Path, nargs="+")
     val.set_defaults(handler=cmd_validate)
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each scenario file; every problem of every file is reported, nothing runs."""
     from sim.present import terminal
     from sim.scenario import load_scenario
     from sim.scenario.size import check_size
@@ -42,6 +44,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """Print the scenario as the model sees it: extends and overrides applied, defaults filled."""
     from sim.scenario import load_scenario, resolved_yaml
 
     sys.stdout.write(resolved_yaml(load_scenario(args.scenario, args.overrides)))

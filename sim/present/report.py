@@ -95,6 +95,7 @@ def _group_title(study: Study, gate: str, direction: str) -> str:
 
 
 def result_tables(study: Study) -> list[Table]:
+    """The comparison tables of the report: the province first, then each gate and direction."""
     comp = _comparison_frame(study)
     comp = comp.astype({"gate": str, "direction": str})
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
@@ -256,6 +257,7 @@ def _derived_arrivals(run: RunData) -> list[list[str]]:
 
 
 def scenario_context(study: Study) -> list[dict[str, Any]]:
+    """What the report says about each scenario: its files, key parameters and their sources."""
     out = []
     for k, run in study.iter_runs():
         files = _files(run, study)
@@ -327,6 +329,7 @@ def _title(study: Study) -> str:
 
 
 def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
+    """The report page as HTML: figures, tables, scenarios and manifests."""
     m = study.manifest
     reps = sorted({len(r.replications) for r in study.runs})
     context = {

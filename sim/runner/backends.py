@@ -52,6 +52,7 @@ class Backend:
         return self.dask is None or self.dask == LOCAL
 
     def describe(self) -> str:
+        """Where the replications run, in words (for progress and --verbose)."""
         if self.dask is None:
             return f"{self.jobs} local worker process(es)"
         if self.dask == LOCAL:
@@ -60,6 +61,7 @@ class Backend:
 
 
 def default_jobs() -> int:
+    """Worker processes when none are asked for: one per core."""
     return os.cpu_count() or 1
 
 

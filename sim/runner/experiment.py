@@ -70,14 +70,17 @@ class Experiment:
 
     @property
     def scenario(self) -> Scenario:
+        """The validated scenario being run."""
         return self.loaded.scenario
 
     @property
     def missing(self) -> list[int]:
+        """Replications not finished yet."""
         return [r for r in range(self.replications) if r not in self.done]
 
     @property
     def complete(self) -> bool:
+        """Whether every replication finished."""
         return not self.missing
 
     @property

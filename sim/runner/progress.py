@@ -37,9 +37,11 @@ class Silent:
     """A monitor that shows nothing (the default for the Python API and tests)."""
 
     def begin(self, bars: list[Bar]) -> None:
+        """Show nothing."""
         pass
 
     def advance(self, bar: int) -> None:
+        """Show nothing."""
         pass
 
     def running(self, bar: int, replications: float) -> None:

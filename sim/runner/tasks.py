@@ -94,6 +94,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
+        """Whether the replication raised instead of finishing."""
         return self.error is not None
 
 

@@ -36,6 +36,7 @@ class LoadedScenario:
 
     @property
     def path(self) -> Path:
+        """The file the user named (the child of the extends chain)."""
         return self.files[0]
 
 

@@ -301,10 +301,12 @@ class Hours(Strict):
         return v
 
     def spans(self) -> list[tuple[float, float]]:
+        """The daily opening windows as (start, end) hours after midnight, in order."""
         return sorted(parse_window(w) for w in self.windows)
 
     @property
     def always_open(self) -> bool:
+        """Whether the hours are every day, all day, with no closure (no timetable needed)."""
         return self.spans() == [(0.0, 24.0)] and len(set(self.days)) == 7 and not self.closed
 
 
@@ -438,6 +440,7 @@ class DemandChange(DatedChange):
     truck_class: str | None = None
 
     def matches(self, gate: str, direction: str, truck_class: str) -> bool:
+        """Whether the change applies to this gate, direction and truck class."""
         return (
             (self.gate is None or self.gate == gate)
             and (self.direction is None or self.direction == direction)
@@ -501,6 +504,7 @@ class Stage(Strict):
 
     @property
     def is_delay(self) -> bool:
+        """Whether the stage is a pure delay (unlimited servers: a wait such as a test result)."""
         return self.servers == "unlimited"
 
 
@@ -555,6 +559,8 @@ class RandomClosures(Strict):
 
 
 class Gate(Strict):
+    """A border gate: its yard, shared resources, closures and its export and import flows."""
+
     name: str | None = None
     yard: Yard = Yard()
     resources: dict[str, SharedResource] = {}
@@ -564,6 +570,7 @@ class Gate(Strict):
     import_: Flow | None = Field(default=None, alias="import")
 
     def flow(self, direction: str) -> Flow | None:
+        """The gate's flow in a direction ('export' or 'import'), or None if it has none."""
         return self.export if direction == "export" else self.import_
 
 
@@ -629,6 +636,9 @@ class Arrival(Strict):
 
 
 class Run(Strict):
+    """How a scenario is run: time unit, calendar start, horizon, warm-up, seed, replications, how often
+    the queues are sampled, and the engine's clock."""
+
     time_unit: Literal["minutes", "hours", "days"] = "hours"
     start: LocalDateTime = datetime(2021, 1, 1)
     horizon: PositiveFloat
@@ -661,6 +671,7 @@ class Run(Strict):
 
     @property
     def unit_hours(self) -> float:
+        """Hours in one unit of simulated time."""
         return TIME_UNIT_HOURS[self.time_unit]
 
 
@@ -697,6 +708,8 @@ class Demand(Strict):
 
 
 class Scenario(Strict):
+    """A whole scenario: the run settings, the truck classes, the gates and the arrivals or trade demand."""
+
     name: Annotated[str, AfterValidator(safe_name)]
     description: str = ""
     run: Run

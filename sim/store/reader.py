@@ -45,22 +45,27 @@ class RunData:
     # ---- the scenario, as a reader needs it ---------------------------------------------------------
     @property
     def unit_hours(self) -> float:
+        """Hours in one unit of the run's simulated time."""
         return self.scenario.run.unit_hours
 
     @property
     def start(self) -> datetime:
+        """The calendar time at simulated time 0."""
         return self.scenario.run.start
 
     @property
     def warmup(self) -> float:
+        """The warm-up, in the scenario's time unit."""
         return self.scenario.run.warmup
 
     @property
     def horizon(self) -> float:
+        """The simulated horizon, in the scenario's time unit."""
         return self.scenario.run.horizon
 
     @property
     def gates(self) -> dict[str, Gate]:
+        """The scenario's gates by key."""
         return self.scenario.gates
 
     def gate_label(self, gate: str) -> str:
@@ -73,6 +78,7 @@ class RunData:
         return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if spec.flow(d) is not None]
 
     def yard_capacity(self, gate: str) -> int | None:
+        """The gate's yard capacity in trucks (None: unlimited or unknown gate)."""
         return self.gates[gate].yard.capacity if gate in self.gates else None
 
     def daily_caps(self, gate: str, direction: str) -> list[tuple[int, str]]:
@@ -100,6 +106,7 @@ class RunData:
 
     @property
     def days(self) -> float:
+        """The simulated period in days."""
         return self.horizon * self.unit_hours / 24.0
 
     def window_text(self) -> str:
@@ -155,10 +162,12 @@ class Study:
 
     @property
     def names(self) -> list[str]:
+        """The scenarios' names, the base first."""
         return [r.name for r in self.runs]
 
     @property
     def base(self) -> RunData:
+        """The base scenario's run (the only one of a run folder)."""
         return self.runs[0]
 
     @cached_property
@@ -178,16 +187,19 @@ class Study:
         return list(dict.fromkeys(g for r in self.runs for g in r.gates))
 
     def flows(self) -> list[tuple[str, str]]:
+        """(gate, direction) pairs of all scenarios, in gate then direction order."""
         seen = dict.fromkeys(f for r in self.runs for f in r.flows())
         return sorted(seen, key=lambda f: (self.gates().index(f[0]), DIRECTIONS.index(f[1])))
 
     def gate_label(self, gate: str) -> str:
+        """The gate as users write it, from the first scenario that has it."""
         for r in self.runs:
             if gate in r.gates:
                 return r.gate_label(gate)
         return gate
 
     def iter_runs(self) -> Iterator[tuple[int, RunData]]:
+        """(index, run) pairs, the base first; the index picks the scenario's colour."""
         return iter(enumerate(self.runs))
 
 
@@ -262,4 +274,5 @@ def load_study(folder: str | Path) -> Study:
 
 
 def manifest_text(manifest: dict[str, Any]) -> str:
+    """A manifest as indented JSON text (for the report)."""
     return json.dumps(manifest, indent=2, default=str)

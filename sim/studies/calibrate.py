@@ -56,19 +56,25 @@ def cleared_value(tables: Tables, scenario: Scenario) -> float:
 
 @dataclass
 class Evaluation:
+    """The cleared value of the replications run at one arrival scale."""
+
     scale: float
     values: list[float]
 
     @property
     def mean(self) -> float:
+        """The mean cleared value (USD) over the replications."""
         return float(np.mean(self.values))
 
     def half_width(self, confidence: float = 0.95) -> float:
+        """The half-width of the t-interval of that mean."""
         return t_half_width(self.values, confidence)
 
 
 @dataclass
 class Calibration:
+    """The search for the arrival scale: target, tolerance and every evaluation made."""
+
     target: float
     tolerance: float
     replications: int
@@ -78,10 +84,12 @@ class Calibration:
 
     @property
     def final(self) -> Evaluation:
+        """The evaluation at the chosen scale."""
         return min(self.evaluations, key=lambda e: abs(e.scale - self.scale))
 
     @property
     def error(self) -> float:
+        """The chosen scale's relative error against the target."""
         return self.final.mean / self.target - 1.0
 
 

@@ -95,6 +95,7 @@ def _legend_patches(seen: dict[str, set[str]], n_reps: int) -> list[Patch]:
 
 
 def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
+    """Per gate: the queue waiting outside the yard and the yard's occupancy over time, closures shaded."""
     gates = study.gates()
     daily = max(r.days for r in study.runs) > DAILY_AFTER_DAYS
     fig, axes = style.figure(len(gates), 2, 2.8, sharex=True)

@@ -51,10 +51,12 @@ class Sample:
 
     @property
     def share_not_cleared(self) -> float:
+        """The share of the flow's trucks still inside at the horizon (the times cannot show them)."""
         total = len(self.hours) + self.not_cleared
         return self.not_cleared / total if total else 0.0
 
     def quantile(self, q: float) -> float:
+        """The clearance time (hours) below which a share ``q`` of the cleared trucks fall."""
         return float(np.quantile(self.hours, q)) if len(self.hours) else float("nan")
 
 

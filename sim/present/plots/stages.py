@@ -72,6 +72,7 @@ def breakdown(run: RunData) -> pd.DataFrame:
 
 
 def stage_bars(study: Study, out: Path, source: str) -> list[style.Written]:
+    """Per direction and scenario: the mean time at each stage, waiting and in service, stacked."""
     data = {run.name: breakdown(run) for run in study.runs}
     directions = [d for d in DIRECTIONS if any(d == fd for _, fd in study.flows())]
     # stages in route order: the first flow's, then those only later flows have

@@ -60,10 +60,12 @@ class Written:
 
     @property
     def png(self) -> Path:
+        """The PNG file of the figure."""
         return next(f for f in self.files if f.suffix == ".png")
 
     @property
     def svg(self) -> Path | None:
+        """The SVG file of the figure, if one was written."""
         return next((f for f in self.files if f.suffix == ".svg"), None)
 
 
@@ -71,6 +73,7 @@ LINE_STYLES = ["-", (0, (5, 2)), (0, (6, 2, 1, 2)), (0, (1.5, 1.5)), (0, (8, 2, 
 
 
 def colour(index: int) -> str:
+    """The colour of the scenario at ``index`` (the base first), the same in every figure."""
     return SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)]
 
 
@@ -150,6 +153,7 @@ def t_band(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np
 
 
 def band_label(n: int) -> str:
+    """The legend text of an interval band over ``n`` replications."""
     return f"95% interval of the mean over {n} replications" if n >= 2 else "one replication: no interval"
 
 
@@ -194,6 +198,7 @@ def level_line(ax: Axes, y: float, label: str, ls: str = "--", lw: float = 1.0) 
 
 
 def no_data(ax: Axes, text: str = "no trucks in this flow after the warm-up") -> None:
+    """Mark an empty panel as such, instead of drawing empty axes."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_xticks([])
     ax.set_yticks([])

@@ -160,4 +160,5 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
 
 
 def daily(study: Study, out: Path, source: str) -> list[style.Written]:
+    """Trucks and value cleared each day, against demand and the daily caps."""
     return [_plot(study, out, source, value=False), _plot(study, out, source, value=True)]
