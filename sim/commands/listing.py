@@ -85,6 +85,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         return 0
     write_text_atomic(args.out, text)
     terminal.say(
-        f"wrote {args.out}; first line of a scenario file: # yaml-language-server: $schema={args.out}"
+        f"wrote {args.out}; first line of a scenario file: # yaml-language-server: $schema={args.out}",
+        err=True,
     )
     return 0
