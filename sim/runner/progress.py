@@ -45,4 +45,5 @@ class Silent:
         pass
 
     def running(self, bar: int, replications: float) -> None:
+        """Show nothing."""
         pass
