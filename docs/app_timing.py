@@ -72,7 +72,8 @@ def main() -> int:
             expect(page.get_by_text("1 value(s) changed from the base")).to_be_visible(timeout=30_000)
             t0 = time.perf_counter()
             page.get_by_role("button", name="Run").click()
-            expect(page.get_by_text("Paired differences with 95% intervals")).to_be_visible(timeout=args.timeout * 1000)
+            table = page.get_by_text("Paired differences with 95% intervals")
+            expect(table).to_be_visible(timeout=args.timeout * 1000)
             summary = time.perf_counter() - t0
             expect(page.locator("[data-testid='stImage'] img")).to_have_count(2, timeout=300_000)
             seconds = time.perf_counter() - t0

@@ -94,6 +94,7 @@ def run_job(folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the what-if job of one folder (``python -m sim.app.background FOLDER``): compare, then figures."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m sim.app.background WHATIF_FOLDER", file=sys.stderr)

@@ -64,24 +64,29 @@ class JobState:
 
     @property
     def fraction(self) -> float:
+        """Share of the job done, counting replications still running by their progress."""
         if self.status == DONE:
             return 1.0
         return min(1.0, (self.done + self.running) / self.total) if self.total else 0.0
 
     @property
     def active(self) -> bool:
+        """Whether the job is still queued, running or drawing its figures."""
         return self.status in (QUEUED, RUNNING, FIGURES_STEP)
 
     @property
     def seconds(self) -> float:
+        """Seconds since the job started (until it finished, once it has)."""
         return (self.finished or time.time()) - self.started if self.started else 0.0
 
 
 def write_spec(folder: Path, spec: JobSpec) -> None:
+    """Save what the job runs (base, policy, window, replications, seed) in its folder."""
     write_json_atomic(Path(folder) / SPEC, asdict(spec))
 
 
 def read_spec(folder: Path) -> JobSpec | None:
+    """What the job in this folder runs, or None when the folder holds no readable job."""
     try:
         return JobSpec(**json.loads((Path(folder) / SPEC).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
@@ -89,6 +94,7 @@ def read_spec(folder: Path) -> JobSpec | None:
 
 
 def write_state(folder: Path, state: JobState) -> None:
+    """Save the job's state atomically, so the page never reads half a file."""
     write_json_atomic(Path(folder) / STATE, asdict(state))
 
 
@@ -128,12 +134,14 @@ class StateMonitor:
         self.folder, self.state = Path(folder), state
 
     def begin(self, bars: list[Bar]) -> None:
+        """The runner's progress bars are known: record their totals and what is already done."""
         self.state.bars = [asdict(b) for b in bars]
         self.state.total = sum(b.total for b in bars)
         self.state.done = sum(b.done for b in bars)
         write_state(self.folder, self.state)
 
     def advance(self, bar: int) -> None:
+        """One replication of this bar finished."""
         self.state.bars[bar]["done"] += 1
         self.state.bars[bar]["running"] = 0.0
         self.state.done += 1

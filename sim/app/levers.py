@@ -96,6 +96,7 @@ class Lever:
 
     @property
     def dotted(self) -> str:
+        """The field's dotted path, as ``--set`` takes it."""
         return ".".join(self.key)
 
 

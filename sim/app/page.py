@@ -33,6 +33,7 @@ LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "m
 
 
 def options() -> argparse.Namespace:
+    """The page's own options (results root, scenarios folder), passed after ``--`` by ``bordersim app``."""
     p = argparse.ArgumentParser(prog="page.py")
     p.add_argument("--results-root", type=Path, default=Path("results"))
     p.add_argument("--scenarios", type=Path, default=Path("scenarios"))
@@ -95,6 +96,7 @@ def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> No
 
 
 def group_label(group: tuple[str, str]) -> str:
+    """The name a results group (gate and direction, or the province) shows under in the picker."""
     from sim.analysis.metrics import ALL
 
     gate = "all gates" if group[0] == ALL else group[0].replace("_", " ").title()
@@ -220,6 +222,7 @@ def progress(folder: Path, status: str | None) -> None:
 
 
 def show_job(folder: Path) -> None:
+    """Show a what-if folder: progress while it runs, then the effect, the table and the figures."""
     spec, state = jobs.read_spec(folder), jobs.read_state(folder)
     st.header(f"Results: {folder.name}")
     if spec is not None:
@@ -260,6 +263,7 @@ def current_values(
 
 
 def main() -> None:
+    """Draw the page: base, window and levers on the left; the job's results on the right."""
     st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
     args = options()
     st.title("What-if: Lang Son border gates")

@@ -37,6 +37,7 @@ class Draft:
     values: dict[tuple[str, ...], Any]
 
     def changes(self) -> list[tuple[Lever, Any]]:
+        """The levers whose values differ from the base, with their new values."""
         return edits(self.levers, self.values)
 
 

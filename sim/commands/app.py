@@ -15,6 +15,7 @@ PAGE = Path(__file__).resolve().parent.parent / "app" / "page.py"
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``bordersim app`` to the command line."""
     app = sub.add_parser(
         "app",
         parents=[p.root],
@@ -47,6 +48,7 @@ def streamlit_command(port: int, results_root: Path, scenarios: Path) -> list[st
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    """Check the options and hand this process over to the Streamlit server of the page."""
     if not 1 <= args.port <= 65535:
         raise UserError.single(None, "--port", f"must be a port number from 1 to 65535 (got {args.port})")
     if not args.scenarios.is_dir():
