@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.metrics import ALL, flag_modelled, metric_info
 from sim.analysis.stats import BY, CONFIDENCE, paired_differences, summarize
 
 DIFF_COLUMNS = [
@@ -29,14 +29,21 @@ DIFF_COLUMNS = [
 
 
 def comparison(
-    per_rep: Mapping[str, pd.DataFrame], base: str, confidence: float = CONFIDENCE
+    per_rep: Mapping[str, pd.DataFrame],
+    base: str,
+    confidence: float = CONFIDENCE,
+    unmodelled: Mapping[str, set[str]] | None = None,
 ) -> pd.DataFrame:
     """Tidy comparison: one row per scenario, gate, direction and metric.
 
     Columns: ``scenario``, ``role`` (base / policy), the keys, ``n``, ``mean``, ``sd``, ``half_width``,
     ``ci_low``, ``ci_high``; and for policies the paired difference from the base (``diff`` ...
-    ``significant``, see :func:`sim.analysis.stats.paired_differences`); empty for the base.
+    ``significant``, see :func:`sim.analysis.stats.paired_differences`); empty for the base. ``modelled``
+    is False for a metric the scenario does not model (``unmodelled``, per scenario name; see
+    :func:`sim.analysis.metrics.not_modelled`): its statistics are NaN, and so is a policy's difference
+    when either side does not model it.
     """
+    unmodelled = unmodelled or {}
     frames = []
     for name, df in per_rep.items():
         s = summarize(df, confidence=confidence)
@@ -45,12 +52,27 @@ def comparison(
         else:
             d = paired_differences(per_rep[base], df, confidence=confidence)
             s = s.merge(d.rename(columns={"n": "n_pairs"})[[*BY, *DIFF_COLUMNS]], on=list(BY), how="left")
+        s = flag_modelled(s, unmodelled.get(name, set()))
+        if name != base:  # no difference from a base that does not model the metric
+            absent = s["metric"].isin(sorted(unmodelled.get(base, set())))
+            s.loc[absent, [c for c in DIFF_COLUMNS if c != "significant"]] = np.nan
+            s.loc[absent, "significant"] = pd.NA
         s.insert(0, "role", "base" if name == base else "policy")
         s.insert(0, "scenario", name)
         frames.append(s)
     out = pd.concat(frames, ignore_index=True)
     out["significant"] = out["significant"].astype("boolean")  # empty (not False) for the base
     return out
+
+
+NOT_MODELLED = "not modelled"
+
+
+def is_modelled(row: pd.Series) -> bool:
+    """Whether a row of a summary or comparison has a value to show (tables saved before the ``modelled``
+    column existed count as modelled)."""
+    value = row.get("modelled", True)
+    return True if pd.isna(value) else bool(value)
 
 
 def _ci(mean: float, half: float, fmt) -> str:
@@ -89,6 +111,7 @@ def wide(
         info = metric_info(metric)
         cells = [f"{info.label} ({info.unit})" if info.unit else info.label]
         flags = [False]
+        base_modelled = True
         for name in names:
             hit = part[(part["scenario"] == name) & (part["metric"] == metric)]
             if hit.empty:
@@ -99,10 +122,18 @@ def wide(
                     flags.append(False)
                 continue
             row = hit.iloc[0]
+            if not is_modelled(row):
+                base_modelled = base_modelled and name != base
+                cells.append(NOT_MODELLED)
+                flags.append(False)
+                if name != base:
+                    cells.append(NOT_MODELLED)
+                    flags.append(False)
+                continue
             cells.append(_ci(row["mean"], row["half_width"], info.format))
             flags.append(False)
             if name != base:
-                cells.append(_diff_cell(row, info.format))
+                cells.append(_diff_cell(row, info.format) if base_modelled else f"{NOT_MODELLED} in the base")
                 flags.append(_significant(row["significant"]))
         rows.append(cells)
         marks.append(flags)

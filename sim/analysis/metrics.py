@@ -15,6 +15,12 @@ Columns the engine may or may not record (spoilage, waiting cost, statuses beyon
 metrics when present and are skipped when absent, so this module reads the records of any engine version.
 The row set of a scenario is the same in every replication (a group with no trucks gets zero counts and
 NaN statistics), so replications pair up one to one.
+
+"Not modelled": a scenario without perishable cargo cannot spoil any, one without a waiting cost has none,
+one without reneging turns no truck back, one without a finite yard has no backlog outside. Their counts
+are 0 in every replication, which printed as ``0 ± 0`` would read as "none happened". The per-replication
+values stay as recorded (0 is the count); across replications :func:`flag_modelled` sets them to NaN and
+``modelled`` to False, so summaries, comparisons and reports say "not modelled" instead.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import BY, summarize
 from sim.model.records import Tables
 from sim.scenario.schema import DIRECTIONS, Scenario
 
@@ -82,6 +89,58 @@ def metric_info(name: str) -> Metric:
         status = name.removeprefix("trucks_").replace("_", " ")
         return Metric(name, status, "trucks", 0)
     return Metric(name, name.replace("_", " "), "", 2)
+
+
+def not_modelled(scenario: Scenario) -> set[str]:
+    """Metrics ``scenario`` cannot produce: the rules behind them are absent from it (see the docstring)."""
+    classes = scenario.truck_classes.values()
+    flows = [f for gate in scenario.gates.values() for f in (gate.export, gate.import_) if f is not None]
+    out: set[str] = set()
+    if not any(c.perishable is not None for c in classes):
+        out |= {"spoiled_trucks", "value_lost_usd"}
+    if not any(c.waiting_cost_usd_per_day > 0 for c in classes):
+        out.add("waiting_cost_usd")
+    if not any(f.reneging is not None for f in flows):
+        out |= {"trucks_turned_back", "trucks_diverted"}
+    elif not any(f.reneging.divert_to and f.reneging.divert_share > 0 for f in flows if f.reneging):
+        out.add("trucks_diverted")
+    if all(gate.yard.capacity is None for gate in scenario.gates.values()):
+        out.add("peak_backlog")
+    return out
+
+
+NO_VALUE_COLUMNS = (
+    "mean",
+    "sd",
+    "half_width",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_sd",
+    "diff_half_width",
+    "diff_low",
+    "diff_high",
+    "diff_pct",
+    "unpaired_half_width",
+)
+
+
+def flag_modelled(table: pd.DataFrame, unmodelled: set[str]) -> pd.DataFrame:
+    """A summary or comparison table with a ``modelled`` column; the statistics of the metrics in
+    ``unmodelled`` become NaN (no value), so nothing prints them as zero."""
+    out = table.copy()
+    out["modelled"] = ~out["metric"].isin(sorted(unmodelled))
+    cols = [c for c in NO_VALUE_COLUMNS if c in out.columns]
+    out.loc[~out["modelled"], cols] = np.nan
+    if "significant" in out.columns:
+        out["significant"] = out["significant"].astype("boolean")
+        out.loc[~out["modelled"], "significant"] = pd.NA
+    return out
+
+
+def summary_of(per_rep: pd.DataFrame, scenario: Scenario, by: list[str] | None = None) -> pd.DataFrame:
+    """Mean and t-interval of every metric over replications, with the ``modelled`` flag of ``scenario``."""
+    return flag_modelled(summarize(per_rep, by=by or list(BY)), not_modelled(scenario))
 
 
 def groups(scenario: Scenario) -> list[tuple[str, str]]:

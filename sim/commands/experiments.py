@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     )
     cmp.add_argument("--out", type=Path, help="comparison folder (default: results/compare-<names>)")
     _size_option(cmp)
+    add_decision_options(cmp)
     cmp.set_defaults(handler=cmd_compare)
 
     sw = sub.add_parser(
@@ -81,6 +82,41 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     sw.add_argument("--tables", action="store_true", help="keep every point's full tables, not only metrics")
     _size_option(sw)
     sw.set_defaults(handler=cmd_sweep)
+
+
+def add_decision_options(cmp: argparse.ArgumentParser) -> None:
+    """What the decision summary ranks on, what change matters, and the sequential procedure."""
+    cmp.add_argument(
+        "--objective",
+        default="mean_clearance_h",
+        metavar="METRIC[@GATE[/DIR]]",
+        help="what to rank the policies on (default: mean_clearance_h of the province), "
+        "e.g. p95_clearance_h@huu_nghi/export",
+    )
+    cmp.add_argument(
+        "--min-effect",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE[%]",
+        help="the smallest change that matters, in the printed unit or as a percentage of the base, "
+        "e.g. mean_clearance_h=0.5 or cleared_value_usd=2%% (repeatable, one per metric)",
+    )
+    cmp.add_argument(
+        "--precision",
+        type=float,
+        metavar="REL",
+        help="add replications in batches until the objective's paired difference has a 95%% half-width "
+        "at most REL times its size (e.g. 0.05), for every policy",
+    )
+    cmp.add_argument(
+        "--precision-of",
+        choices=["difference", "objective"],
+        default="difference",
+        help="what --precision applies to: the paired difference (default) or the objective itself",
+    )
+    cmp.add_argument(
+        "--max-replications", type=int, default=100, help="the most --precision may run (default 100)"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -153,6 +189,7 @@ def _say_what_clearance_covers(summary) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies with a base, print the paired differences and say what to do next."""
     from sim.present import terminal
+    from sim.present.decision_text import print_decision
     from sim.studies.compare import compare_policies
 
     with terminal.ProgressBars() as bars:
@@ -168,12 +205,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
             monitor=bars,
             argv=command_line(),
             max_trucks=args.max_trucks,
+            objective=args.objective,
+            min_effect=args.min_effect,
+            precision=args.precision,
+            precision_of=args.precision_of,
+            max_replications=args.max_replications,
         )
     for text in result.notes:
         terminal.note(text)
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED
+    if result.precision is not None:
+        p = result.precision
+        how = "met" if p["met"] else f"NOT met within --max-replications {p['max_replications']}"
+        batches = ", ".join(str(b["replications"]) for b in p["batches"])
+        terminal.say(
+            f"precision target {p['target']:g} on the {p['of']} of {p['objective']}: {how} after "
+            f"{p['replications']} replications (batches: {batches})",
+            err=True,
+        )
+    if args.fmt == "table":  # csv/json/markdown print the tidy table only (the sentences are in comparison.md)
+        print_decision(result.decision)
     terminal.print_comparison(result.table, result.names, result.replications, result.root_seed, args.fmt)
     terminal.say(
         f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}",

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim.analysis.metrics import summary_of
 from sim.analysis.stability import mark_unstable
-from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.pool import Failure, run_tasks
@@ -239,7 +239,7 @@ def _finish(exp: Experiment, run: dict[str, Any]) -> None:
         with store_errors(errors):
             errors.rmdir()
     if exp.complete:
-        write_csv_atomic(exp.folder / SUMMARY, mark_unstable(summarize(exp.metrics())))
+        write_csv_atomic(exp.folder / SUMMARY, mark_unstable(summary_of(exp.metrics(), exp.scenario)))
 
 
 def run_experiments(

@@ -7,14 +7,30 @@ code is reused, not rerun; a scenario given twice runs once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.analysis.compare import comparison, markdown
+from sim.analysis.decision import (
+    DEFAULT_OBJECTIVE,
+    Decision,
+    Effect,
+    MetricRef,
+    as_markdown,
+    classify,
+    decide,
+    good_direction,
+    parse_metric_ref,
+    parse_min_effect,
+)
+from sim.analysis.metrics import groups, not_modelled
+from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.runner.progress import Monitor
@@ -56,6 +72,8 @@ class ComparisonResult:
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things the user should know about the inputs
     resume_hint: str = RERUN_HINT
+    decision: Decision | None = None
+    precision: dict[str, Any] | None = None  # the sequential procedure's record (--precision)
 
 
 def display_names(loaded: Sequence[LoadedScenario], paths: Sequence[Path]) -> list[str]:
@@ -84,6 +102,55 @@ def _notes(names: list[str], loaded: list[LoadedScenario]) -> list[str]:
     return notes
 
 
+def relative_half_widths(
+    comp: pd.DataFrame, objective: MetricRef, of: str = "difference"
+) -> dict[str, float]:
+    """Per policy, the half-width of the objective's paired difference divided by the difference
+    (``of="difference"``), or each scenario's half-width of the objective divided by its mean
+    (``of="objective"``). Infinite where the ratio is undefined (no interval, a zero mean)."""
+    rows = objective.rows(comp)
+    out: dict[str, float] = {}
+    for _, r in rows.iterrows():
+        if of == "difference":
+            if r["role"] == "base":
+                continue
+            num, den = float(r["diff_half_width"]), abs(float(r["diff"]))
+            if num == 0 and den == 0:  # identical in every replication: nothing left to learn
+                out[r["scenario"]] = 0.0
+                continue
+        else:
+            num, den = float(r["half_width"]), abs(float(r["mean"]))
+        out[r["scenario"]] = num / den if math.isfinite(num) and den > 0 else math.inf
+    return out
+
+
+def _settled(comp: pd.DataFrame, objective: MetricRef, thresholds: dict) -> set[str]:
+    """Policies whose whole interval already lies inside the relevance band: the answer ("less than what
+    you consider relevant") will not change with more replications, even if the relative half-width of a
+    near-zero difference never gets small."""
+    threshold = thresholds.get(objective.metric)
+    if threshold is None:
+        return set()
+    out = set()
+    for _, r in objective.rows(comp).iterrows():
+        if r["role"] == "base":
+            continue
+        base = objective.rows(comp)
+        base_mean = float(base[base["role"] == "base"]["mean"].iloc[0])
+        limit = threshold.absolute(objective.metric, base_mean)
+        if classify(r, good_direction(objective.metric), limit) is Effect.NEGLIGIBLE:
+            out.add(r["scenario"])
+    return out
+
+
+def next_replications(current: int, ratios: dict[str, float], target: float, most: int) -> int:
+    """The next batch's total: enough for the worst policy if its standard deviation holds
+    (half-width ~ 1/sqrt(n)), at least two more, at most double, within ``most``."""
+    worst = max((r for r in ratios.values() if r > target), default=target)
+    needed = current * (worst / target) ** 2 if math.isfinite(worst) else 2 * current
+    return int(min(most, 2 * current, max(current + 2, math.ceil(needed))))
+
+
 def compare_policies(
     base: str | Path,
     policies: Sequence[str | Path],
@@ -97,14 +164,50 @@ def compare_policies(
     monitor: Monitor | None = None,
     argv: Sequence[str] = (),
     max_trucks: int | None = None,
+    objective: str = DEFAULT_OBJECTIVE,
+    min_effect: Sequence[str] = (),
+    precision: float | None = None,
+    precision_of: str = "difference",
+    max_replications: int = 100,
 ) -> ComparisonResult:
-    """Run (or reuse) the base and each policy, then write and return their paired comparison."""
+    """Run (or reuse) the base and each policy, then write and return their paired comparison and its
+    decision summary on ``objective`` (``METRIC[@GATE[/DIRECTION]]``) with the relevance thresholds
+    ``min_effect`` (``METRIC=VALUE[%]``).
+
+    With ``precision``, a sequential procedure: run ``replications``, then add replications in batches
+    (every scenario the same ones: common random numbers throughout) until the relative half-width of the
+    objective's paired difference (``precision_of="difference"``; or of the objective itself,
+    ``"objective"``) is at most ``precision`` for every policy, or ``max_replications`` is reached.
+    """
     check_counts(replications, seed, least=2)
+    target = parse_metric_ref(objective, "--objective")
+    thresholds = parse_min_effect(min_effect)
+    if precision is not None:
+        if not (math.isfinite(precision) and 0 < precision < 1):
+            raise UserError.single(
+                None, "--precision", f"must be between 0 and 1, e.g. 0.05 (got {precision})"
+            )
+        if max_replications < replications:
+            raise UserError.single(
+                None,
+                "--max-replications",
+                f"must be at least --replications ({replications}; got {max_replications})",
+            )
+        if precision_of not in ("difference", "objective"):
+            raise UserError.single(None, "--precision-of", "must be 'difference' or 'objective'")
     backend = backend_or_default(backend)
     paths = [Path(base), *map(Path, policies)]
     loaded = [load_scenario(p, overrides) for p in paths]
     check_sizes(loaded, max_trucks)
     names = display_names(loaded, paths)
+    known = {(g, d) for g, d in groups(loaded[0].scenario)}
+    if (target.gate, target.direction) not in known:
+        raise UserError.single(
+            None,
+            "--objective",
+            f"{loaded[0].scenario.name} has no group {target.gate}/{target.direction}; groups are "
+            + ", ".join(sorted(f"{g}/{d}" for g, d in known)),
+        )
     root_seed = loaded[0].scenario.run.seed if seed is None else seed
 
     experiments: list[Experiment] = []
@@ -113,7 +216,10 @@ def compare_policies(
     for ld in loaded:
         digest = scenario_digest(ld.scenario)
         if digest not in by_digest:
-            folder = finished_run(root, ld.scenario.name, digest, root_seed, replications)
+            # a sequential comparison adds replications: only to the folders compare itself owns
+            folder = (
+                None if precision else finished_run(root, ld.scenario.name, digest, root_seed, replications)
+            )
             folder = folder or crn_folder(root, ld.scenario.name, root_seed, digest)
             by_digest[digest] = len(experiments)
             experiments.append(Experiment(ld, folder, root_seed, replications))
@@ -123,41 +229,90 @@ def compare_policies(
     folder = out or compare_folder(root, names)
 
     bars = [(names[which.index(i)], [i]) for i in range(len(experiments))]
+    result = ComparisonResult(
+        folder, names, replications, root_seed, None, experiments, [], _notes(names, loaded)
+    )
+    unmodelled = {name: not_modelled(ld.scenario) for name, ld in zip(names, loaded, strict=True)}
+    batches: list[dict[str, Any]] = []
     with ExitStack() as locks:  # one comparison at a time writes into this folder
-        with interrupt_hint(RERUN_HINT):
-            failures = run_with_monitor(
-                experiments,
-                backend,
-                bars,
-                monitor,
-                argv,
-                on_start=lambda: locks.enter_context(folder_lock(folder)),
+        locked: list[bool] = []
+
+        def lock() -> None:
+            if not locked:
+                locks.enter_context(folder_lock(folder))
+                locked.append(True)
+
+        while True:
+            for exp in experiments:
+                exp.replications = result.replications
+            with interrupt_hint(RERUN_HINT):
+                result.failures = run_with_monitor(experiments, backend, bars, monitor, argv, on_start=lock)
+            if result.failures:
+                return result
+            per_rep = {name: experiments[i].metrics() for name, i in zip(names, which, strict=True)}
+            result.table = comparison(per_rep, names[0], unmodelled=unmodelled)
+            if precision is None:
+                break
+            ratios = relative_half_widths(result.table, target, precision_of)
+            settled = _settled(result.table, target, thresholds)
+            open_ = {k: v for k, v in ratios.items() if v > precision and k not in settled}
+            batches.append(
+                {
+                    "replications": result.replications,
+                    "relative_half_width": {
+                        k: (None if math.isinf(v) else round(v, 6)) for k, v in ratios.items()
+                    },
+                    "inside_relevance_band": sorted(settled),
+                }
             )
-        result = ComparisonResult(
-            folder, names, replications, root_seed, None, experiments, failures, _notes(names, loaded)
-        )
-        if not failures:
-            _write(result, loaded, which, argv)
+            if not open_ or result.replications >= max_replications:
+                result.precision = {
+                    "target": precision,
+                    "of": precision_of,
+                    "objective": str(target),
+                    "max_replications": max_replications,
+                    "met": not open_,
+                    "replications": result.replications,
+                    "batches": batches,
+                }
+                break
+            result.replications = next_replications(result.replications, open_, precision, max_replications)
+            for exp in experiments:
+                exp.replications = result.replications
+                plan(exp, REUSE)
+        result.decision = decide(result.table, target, thresholds)
+        lock()
+        _write(result, loaded, which, argv, {"objective": str(target), "min_effect": list(min_effect)})
     return result
 
 
-def _write(result: ComparisonResult, loaded: list[LoadedScenario], which: list[int], argv: Sequence[str]):
-    """Write the comparison table and its manifest (the figures of an earlier comparison removed)."""
+def _write(
+    result: ComparisonResult,
+    loaded: list[LoadedScenario],
+    which: list[int],
+    argv: Sequence[str],
+    decision: dict[str, Any],
+) -> None:
+    """Write the comparison table, its decision summary and its manifest (the figures of an earlier
+    comparison removed)."""
     folder, names, experiments = result.folder, result.names, result.experiments
     replications, root_seed = result.replications, result.root_seed
-    per_rep = {name: experiments[i].metrics() for name, i in zip(names, which, strict=True)}
-    result.table = comparison(per_rep, names[0])
+    folder.mkdir(parents=True, exist_ok=True)
     remove_figures(folder)
     write_csv_atomic(folder / COMPARISON, result.table)
-    write_text_atomic(folder / "comparison.md", markdown(result.table, names, replications, root_seed))
-    write_manifest(
-        folder,
-        comparison_manifest(
-            names,
-            loaded,
-            [experiments[i].folder for i in which],
-            root_seed=root_seed,
-            replications=replications,
-            argv=list(argv),
-        ),
+    write_text_atomic(
+        folder / "comparison.md",
+        as_markdown(result.decision) + "\n\n" + markdown(result.table, names, replications, root_seed),
     )
+    manifest = comparison_manifest(
+        names,
+        loaded,
+        [experiments[i].folder for i in which],
+        root_seed=root_seed,
+        replications=replications,
+        argv=list(argv),
+    )
+    manifest["decision"] = decision
+    if result.precision is not None:
+        manifest["precision"] = result.precision
+    write_manifest(folder, manifest)

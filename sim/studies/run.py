@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.metrics import summary_of
 from sim.analysis.stability import mark_unstable
-from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.experiment import NEW, RESUME, Experiment, Failure, plan
@@ -79,5 +79,5 @@ def run_scenario(
     hint = f"Run the missing ones with the same command plus --out {folder} --resume."
     with interrupt_hint(hint):
         failures = run_with_monitor([exp], backend, [(s.name, [0])], monitor, argv)
-    summary = None if failures else mark_unstable(summarize(exp.metrics()))
+    summary = None if failures else mark_unstable(summary_of(exp.metrics(), s))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim.analysis.metrics import flag_modelled, not_modelled
 from sim.analysis.stats import summarize
 from sim.errors import Problem, UserError
 from sim.runner.backends import Backend
@@ -238,8 +239,13 @@ def run_sweep(
         if result.failures:
             return result
         result.table = tidy(axes, grid_points, [e.metrics() for e in experiments])
-        result.summary = summarize(
-            result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"]
+        summary = summarize(result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"])
+        result.summary = pd.concat(
+            [
+                flag_modelled(summary[summary["point"] == k], not_modelled(e.scenario))
+                for k, e in enumerate(experiments)
+            ],
+            ignore_index=True,
         )
         write_csv_atomic(folder / SWEEP_TABLE, result.table)
         write_parquet_atomic(folder / SWEEP_PARQUET, result.table)
