@@ -45,6 +45,7 @@ gates:
 """
 KINDS = ["headline", "clearance", "backlog", "throughput", "stages"]
 FIGURES = {
+    "forest",
     "headline_clearance",
     "clearance_ecdf",
     "clearance_hist",
@@ -141,7 +142,7 @@ assert not loaded, loaded
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert len(list((tmp_path / "figs").glob("*.png"))) == len(FIGURES)
+    assert len(list((tmp_path / "figs").glob("*.png"))) == len(FIGURES) - 1  # a run has no forest plot
     page = (saved["run"] / "report" / "index.html").read_text(encoding="utf-8")
     summary = pd.read_csv(saved["run"] / "summary.csv")
     for row in summary.itertuples():
@@ -316,3 +317,53 @@ def test_a_headless_browser_loads_the_report_from_disk(report: Path, tmp_path: P
     with Image.open(shot) as im:
         assert im.size == (1300, 2400)
         assert len(np.unique(np.asarray(im.convert("L")))) > 50  # the page rendered text and figures
+
+
+ORDER_PROBE = """<script>
+window.addEventListener('load', function () {
+  var b = document.body, first = document.querySelector('main section');
+  b.setAttribute('data-first-section', first ? first.id : '');
+  b.setAttribute('data-first-heading', first ? first.querySelector('h2').textContent : '');
+  b.setAttribute('data-first-figure', document.images.length ? document.images[0].closest('figure').id : '');
+  b.setAttribute('data-sentences', document.querySelectorAll('#decision ul.decision li').length);
+  b.setAttribute('data-ranking-rows', document.querySelectorAll('#decision table.ranking tbody tr').length);
+  var forest = document.getElementById('fig-forest');
+  b.setAttribute('data-forest-top', forest ? Math.round(forest.getBoundingClientRect().top) : -1);
+  var tables = document.querySelector('table.results');
+  b.setAttribute('data-tables-top', tables ? Math.round(tables.getBoundingClientRect().top) : -1);
+});
+</script>
+"""
+
+
+def test_the_report_opens_with_the_decision_summary_and_the_forest_plot(report: Path, tmp_path: Path) -> None:
+    """In a real browser: the first section is the decision summary (sentences and a ranking of both
+    scenarios), the first figure is the forest plot, and both come before the result tables."""
+    chromium = _chromium()
+    probe = report.with_name("probe-order.html")
+    probe.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", ORDER_PROBE + "</body>"), encoding="utf-8"
+    )
+    try:
+        dom = _headless(
+            chromium,
+            tmp_path / "p",
+            "--virtual-time-budget=10000",
+            "--window-size=1300,2400",
+            "--dump-dom",
+            probe.as_uri(),
+        )
+    finally:
+        probe.unlink()
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parser = StrictParser()
+    parser.feed(dom.stdout)
+    body = next(a for t, a in parser.tags if t == "body")
+    assert body.get("data-first-section") == "decision"
+    assert body.get("data-first-heading") == "Decision summary"
+    assert body.get("data-first-figure") == "fig-forest"
+    assert int(body.get("data-sentences") or 0) >= 2
+    assert body.get("data-ranking-rows") == "2"  # the base and the policy
+    assert 0 < int(body.get("data-forest-top") or -1) < int(body.get("data-tables-top") or -1)
+    text = html.unescape(dom.stdout)
+    assert "busy_policy" in text and "mean clearance time (all gates, both directions)" in text

@@ -8,7 +8,9 @@ from pathlib import Path
 from sim.commands.options import Parents
 from sim.errors import UserError
 
-KIND_HELP = "headline, clearance, backlog, throughput or stages (repeatable or comma-separated; default: all)"
+KIND_HELP = (
+    "forest, headline, clearance, backlog, throughput or stages (repeatable or comma-separated; default: all)"
+)
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:

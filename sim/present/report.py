@@ -26,7 +26,8 @@ import yaml
 
 import sim
 from sim.analysis.compare import wide
-from sim.analysis.metrics import ALL
+from sim.analysis.decision import decide, ranking_rows, settings
+from sim.analysis.metrics import ALL, metric_info
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.present.plots import PLOTS_DIR, plot_study
@@ -328,6 +329,22 @@ def _title(study: Study) -> str:
     return f"Run report: {study.names[0]}"
 
 
+def decision_context(study: Study) -> dict[str, Any] | None:
+    """The decision summary of a comparison (sentences and ranking), as saved settings asked for it."""
+    if study.kind != "comparison" or study.comparison is None:
+        return None
+    objective, thresholds = settings(study.manifest)
+    decision = decide(study.comparison, objective, thresholds)
+    headers, rows = ranking_rows(decision)
+    return {
+        "sentences": decision.sentences,
+        "headers": headers,
+        "rows": rows,
+        "objective": f"{decision.objective.label} ({decision.objective.where()})",
+        "thresholds": [f"{metric_info(k).label}: {t.text(k)}" for k, t in thresholds.items()],
+    }
+
+
 def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
     """The report page as HTML: figures, tables, scenarios and manifests."""
     m = study.manifest
@@ -348,6 +365,8 @@ def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
         "manifest": manifest_text(m),
         "version": sim.__version__,
         "confidence": f"{100 * float(m.get('confidence') or 0.95):g}%",
+        "decision": decision_context(study),
+        "fewest_replications": min((len(r.replications) for r in study.runs), default=0),
     }
     return _environment().get_template(TEMPLATE).render(**context)
 

@@ -9,6 +9,7 @@ Kinds (``--kind``), each a small module:
 =============  =====================================================  ==============================
 kind           what it shows                                          files
 =============  =====================================================  ==============================
+forest         each policy's paired difference with 95% interval      forest
 headline       clearance-time ECDF, all gates, per direction          headline_clearance
 clearance      per gate and direction: ECDF, histogram, box plots     clearance_ecdf, _hist, _box
 backlog        backlog outside and yard occupancy, closures shaded    backlog
@@ -26,12 +27,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.present.plots import backlog, clearance, stages, style, throughput
+from sim.present.plots import backlog, clearance, forest, stages, style, throughput
 from sim.present.plots.style import Written
 from sim.store.reader import Study, load_study
 
 PlotFn = Callable[[Study, Path, str], list[Written]]
 KINDS: dict[str, PlotFn] = {
+    "forest": forest.forest,
     "headline": clearance.headline,
     "clearance": clearance.per_flow,
     "backlog": backlog.backlog,
