@@ -121,6 +121,7 @@ def plan(exp: Experiment, mode: str) -> None:
             raise UserError.single(None, "--resume", f"nothing to resume: '{folder}' does not exist")
         exp.fresh = True
         return
+    exp.fresh = False  # planned again after a batch made it (more replications of the same experiment)
     if not folder.is_dir():
         raise UserError.single(str(folder), "--out", "is a file, not a results folder")
     if mode == NEW:

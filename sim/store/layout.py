@@ -5,6 +5,8 @@
     <root>/<scenario>/<label or timestamp>/          a run (bordersim run)
     <root>/<scenario>/crn-seed<S>-<hash>-<code>/     a scenario's replications made by compare (reused)
     <root>/<scenario>/sweep-<label or timestamp>/    a sweep, with points/point-NNNN/ run folders
+    <root>/<scenario>/optimise-<label or timestamp>/ an optimisation, points/point-NNNN/ as a sweep
+    <root>/<scenario>/sensitivity-<label or ...>/    a sensitivity study, likewise
     <root>/compare-<names>/                          a comparison
     <root>/history-<scenario>/                       a check against reported history
 
@@ -86,6 +88,12 @@ def sweep_folder(root: Path, scenario: str, label: str | None = None) -> Path:
 def sweep_point_folder(sweep: Path, point: int) -> Path:
     """The run folder of one grid point of a sweep."""
     return Path(sweep) / "points" / f"point-{point:04d}"
+
+
+def study_folder(root: Path, scenario: str, kind: str, label: str | None = None) -> Path:
+    """The folder of an optimisation or sensitivity study of ``scenario`` (``<kind>-<label or time>``),
+    with its evaluated points under ``points/point-NNNN`` like a sweep's."""
+    return Path(root) / scenario / f"{kind}-{label or timestamp()}"
 
 
 def history_folder(root: Path, scenario: str) -> Path:

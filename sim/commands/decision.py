@@ -1,0 +1,137 @@
+"""``optimise`` and ``sensitivity``: answers a planner acts on, built from many evaluated points."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.commands.options import Parents, backend, command_line
+
+EXIT_FAILED = 1
+
+
+def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    opt = sub.add_parser(
+        "optimise",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="the cheapest configuration of integer scenario values that meets a service target",
+    )
+    opt.add_argument("scenario", type=Path)
+    opt.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=LOW..HIGH",
+        help="a decision variable: an integer scenario value and its range, e.g. "
+        "gates.huu_nghi.export.stages.customs.servers=4..16 (repeatable)",
+    )
+    opt.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="KEY=COST",
+        help="cost of one unit of a variable (default 1)",
+    )
+    opt.add_argument(
+        "--target",
+        metavar="METRIC[@GATE/DIR]<=VALUE",
+        help="the service target, e.g. 'p95_clearance_h@huu_nghi/export<=12' (or >= for more-is-better)",
+    )
+    opt.add_argument("--study", type=Path, help="a YAML study file with variables (range, cost) and target")
+    opt.add_argument("--replications", type=int, help="replications per evaluated point (default 5)")
+    opt.add_argument(
+        "--final-replications",
+        type=int,
+        help="replications of the final check of the chosen point (default 20)",
+    )
+    opt.add_argument("--label", help="name the folder results/<scenario>/optimise-<label>")
+    opt.add_argument("--out", type=Path, help="study folder (default: results/<scenario>/optimise-<time>)")
+    opt.set_defaults(handler=cmd_optimise)
+
+    sen = sub.add_parser(
+        "sensitivity",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="which '# assumption:' values of the scenario files move a metric the most (tornado chart)",
+    )
+    sen.add_argument("scenario", type=Path)
+    sen.add_argument(
+        "--metric", default="mean_clearance_h", metavar="METRIC[@GATE/DIR]", help="default mean_clearance_h"
+    )
+    sen.add_argument(
+        "--method",
+        choices=["oat", "morris"],
+        default="oat",
+        help="oat: one at a time, low and high (default); morris: SALib's Morris elementary effects",
+    )
+    sen.add_argument("--spread", type=float, default=0.25, help="relative range when none is written (0.25)")
+    sen.add_argument("--only", action="append", default=[], metavar="TEXT", help="only keys containing TEXT")
+    sen.add_argument("--replications", type=int, default=3, help="replications per point (default 3)")
+    sen.add_argument("--trajectories", type=int, default=4, help="Morris trajectories (default 4)")
+    sen.add_argument("--label", help="name the folder results/<scenario>/sensitivity-<label>")
+    sen.add_argument("--out", type=Path, help="study folder (default: results/<scenario>/sensitivity-<time>)")
+    sen.set_defaults(handler=cmd_sensitivity)
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    from sim.errors import UserError
+    from sim.present import terminal
+    from sim.present.decision_text import print_optimise
+    from sim.studies.optimise import optimise, parse_target, parse_variables, read_study_file
+
+    spec = read_study_file(args.study) if args.study else {"variables": [], "costs": [], "target": None}
+    target_text = args.target or spec.get("target")
+    if not target_text:
+        raise UserError.single(None, "--target", "give a target, e.g. 'p95_clearance_h@huu_nghi/export<=12'")
+    target = parse_target(target_text)
+    variables = parse_variables([*spec["variables"], *args.var], [*spec["costs"], *args.cost])
+    with terminal.ProgressBars() as bars:
+        result = optimise(
+            args.scenario,
+            variables,
+            target,
+            overrides=args.overrides,
+            replications=args.replications or spec.get("replications") or 5,
+            final_replications=args.final_replications or spec.get("final_replications") or 20,
+            seed=args.seed,
+            label=args.label,
+            out=args.out,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    if result.failures:
+        terminal.report_failures(result.failures, [], result.resume_hint)
+        return EXIT_FAILED
+    print_optimise(result)
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.present import terminal
+    from sim.present.decision_text import print_sensitivity
+    from sim.studies.sensitivity import sensitivity
+
+    with terminal.ProgressBars() as bars:
+        result = sensitivity(
+            args.scenario,
+            args.metric,
+            method=args.method,
+            spread=args.spread,
+            only=args.only,
+            overrides=args.overrides,
+            replications=args.replications,
+            trajectories=args.trajectories,
+            seed=args.seed,
+            label=args.label,
+            out=args.out,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    if result.failures:
+        terminal.report_failures(result.failures, [], result.resume_hint)
+        return EXIT_FAILED
+    print_sensitivity(result)
+    return 0
