@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "--var",
         action="append",
         default=[],
-        metavar="KEY=LOW..HIGH",
+        metavar="KEY=LOW..HIGH[:STEP]",
         help="a decision variable: an integer scenario value and its range, e.g. "
-        "gates.huu_nghi.export.stages.customs.servers=4..16 (repeatable)",
+        "gates.huu_nghi.export.stages.customs.servers=4..16, or 40..70:5 to move 5 at a time (repeatable)",
     )
     opt.add_argument(
         "--cost",
@@ -110,6 +110,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.present.decision_text import print_sensitivity
+    from sim.present.plots.tornado import tornado
     from sim.studies.sensitivity import sensitivity
 
     with terminal.ProgressBars() as bars:
@@ -133,5 +134,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if result.failures:
         terminal.report_failures(result.failures, [], result.resume_hint)
         return EXIT_FAILED
+    drawn = tornado(
+        result.table,
+        result.metric.metric,
+        result.metric.where(),
+        result.method,
+        result.folder,
+        str(result.folder),
+    )
+    result.chart = drawn.png
     print_sensitivity(result)
     return 0

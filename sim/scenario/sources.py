@@ -11,6 +11,7 @@ report of old results must still be written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -127,3 +128,141 @@ def source_of(files: Sequence[Path], key: Key) -> Source | None:
             break
         comment = found.get(found_key[:n], (0, ""))[1]
     return Source(path, line, comment)
+
+
+# --------------------------------------------------------------------------------------------------
+# the numbers a scenario assumes (for the sensitivity study)
+# --------------------------------------------------------------------------------------------------
+ASSUMPTION = re.compile(r"\bassumption\b", re.IGNORECASE)
+RANGE = re.compile(r"\brange:?\s*\[?\s*(-?[\d.]+)\s*(?:-|to|\.\.|,)\s*(-?[\d.]+)\s*\]?", re.IGNORECASE)
+NOT_MODEL = ("run",)  # the run section (horizon, warm-up, seed) sets how we look, not the world
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A number (or a distribution's numbers) a scenario file marks ``# assumption:``.
+
+    ``paths`` are every key path where the value is used (a YAML anchor used through aliases is one
+    assumption used in several places); ``fields`` the numeric leaves under each path (``()`` for a
+    plain number; ``("low",), ("mode",), ("high",)`` for a distribution written on one line); ``values``
+    their values; ``range`` a [low, high] written beside it (``range 0.2-0.4``), if any."""
+
+    file: Path
+    line: int
+    comment: str
+    paths: tuple[Key, ...]
+    fields: tuple[tuple[str, ...], ...]
+    values: tuple[float, ...]
+    range: tuple[float, float] | None = None
+
+    @property
+    def name(self) -> str:
+        first = ".".join(self.paths[0])
+        return first if len(self.paths) == 1 else f"{first} (+{len(self.paths) - 1} more)"
+
+    @property
+    def is_integer(self) -> bool:
+        return all(float(v).is_integer() for v in self.values) and self.fields == ((),)
+
+
+def _number(node: yaml.Node) -> float | None:
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+    ):
+        return None
+    try:
+        value = yaml.safe_load(node.value)
+    except yaml.YAMLError:
+        return None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _assumed(node: yaml.Node, lines: list[str]) -> str:
+    """The node's ``# assumption`` comment: on its own line (a scalar or a one-line mapping)."""
+    line = node.start_mark.line
+    if line >= len(lines):
+        return ""
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style:
+        return ""
+    comment = line_comment(lines[line])
+    return comment if ASSUMPTION.search(comment) else ""
+
+
+def _leaves(node: yaml.Node) -> list[tuple[tuple[str, ...], float]]:
+    value = _number(node)
+    if value is not None:
+        return [((), value)]
+    if isinstance(node, yaml.MappingNode):
+        out = []
+        for k, v in node.value:
+            number = _number(v)
+            if isinstance(k, yaml.ScalarNode) and number is not None:
+                out.append(((str(k.value),), number))
+        return out
+    return []
+
+
+def file_assumptions(path: Path) -> list[Assumption]:
+    """The ``# assumption`` numbers of one YAML file, in file order."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        root = yaml.compose(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    lines = text.splitlines()
+    found: dict[int, tuple[yaml.Node, str, list[Key]]] = {}
+
+    def walk(node: yaml.Node, prefix: Key, depth: int) -> None:
+        if not isinstance(node, yaml.MappingNode) or depth > 12:
+            return
+        merged = []
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                continue
+            if k.value == "<<":
+                merged += v.value if isinstance(v, yaml.SequenceNode) else [v]
+                continue
+            key = (*prefix, str(k.value))
+            comment = _assumed(v, lines)
+            if comment and key[0] not in NOT_MODEL and _leaves(v):
+                entry = found.setdefault(id(v), (v, comment, []))
+                if key not in entry[2]:
+                    entry[2].append(key)
+                continue  # a one-line mapping is one assumption, not one per number in it
+            walk(v, key, depth + 1)
+        for m in merged:
+            walk(m, prefix, depth + 1)
+
+    if root is not None:
+        walk(root, (), 0)
+    out = []
+    for node, comment, paths in found.values():
+        leaves = _leaves(node)
+        match = RANGE.search(comment)
+        rng = (float(match.group(1)), float(match.group(2))) if match and len(leaves) == 1 else None
+        out.append(
+            Assumption(
+                Path(path),
+                node.start_mark.line + 1,
+                comment,
+                tuple(paths),
+                tuple(f for f, _ in leaves),
+                tuple(v for _, v in leaves),
+                rng,
+            )
+        )
+    return sorted(out, key=lambda a: a.line)
+
+
+def assumptions(files: Sequence[Path]) -> list[Assumption]:
+    """The assumptions of a scenario's ``extends`` chain (child first): a value a child file sets again
+    is the child's, so the parent's assumption about it no longer applies there."""
+    out = []
+    for k, f in enumerate(files):
+        later = [set(file_sources(Path(c))) for c in files[:k]]
+        for a in file_assumptions(Path(f)):
+            paths = tuple(p for p in a.paths if not any(p in keys for keys in later))
+            if paths:
+                out.append(Assumption(a.file, a.line, a.comment, paths, a.fields, a.values, a.range))
+    return out

@@ -63,6 +63,7 @@ class Variable:
     low: int
     high: int
     cost: float = 1.0
+    step: int = 1  # the search moves this many units at a time (coarser for large ranges)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def parse_target(text: str, option: str = "--target") -> Target:
 
 
 def parse_variables(specs: Sequence[str], costs: Sequence[str]) -> list[Variable]:
-    """``--var KEY=LOW..HIGH`` (integers) and ``--cost KEY=C`` (default 1 a unit)."""
+    """``--var KEY=LOW..HIGH[:STEP]`` (integers) and ``--cost KEY=C`` (default 1 a unit)."""
     price: dict[str, float] = {}
     for spec in costs:
         key, sep, value = (x.strip() for x in spec.partition("="))
@@ -114,17 +115,19 @@ def parse_variables(specs: Sequence[str], costs: Sequence[str]) -> list[Variable
     out = []
     for spec in specs:
         key, sep, value = (x.strip() for x in spec.partition("="))
-        match = re.fullmatch(r"(-?\d+)\s*\.\.\s*(-?\d+)", value)
+        match = re.fullmatch(r"(-?\d+)\s*\.\.\s*(-?\d+)(?:\s*:\s*(\d+))?", value)
         if not sep or not key or not match:
             raise UserError.single(
                 None, "--var", f"'{spec}' is not KEY=LOW..HIGH with integers, e.g. a.b=2..10"
             )
-        low, high = int(match.group(1)), int(match.group(2))
+        low, high, step = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
         if low > high:
             raise UserError.single(None, "--var", f"'{spec}': LOW is above HIGH")
+        if step < 1 or (high - low) % step:
+            raise UserError.single(None, "--var", f"'{spec}': STEP must be >= 1 and divide HIGH - LOW")
         if any(v.key == key for v in out):
             raise UserError.single(None, "--var", f"'{key}' is given twice")
-        out.append(Variable(key, low, high, price.pop(key, 1.0)))
+        out.append(Variable(key, low, high, price.pop(key, 1.0), step))
     if not out:
         raise UserError.single(None, "--var", "give at least one decision variable: --var KEY=LOW..HIGH")
     if price:
@@ -281,7 +284,7 @@ def _climb(points: Points, result: OptimiseResult, x: dict[str, int], reps: int)
         moves = [v for v in variables if x[v.key] < v.high]
         if not moves:
             return None
-        nexts = {v.key: points.get(x | {v.key: x[v.key] + 1}) for v in moves}
+        nexts = {v.key: points.get(x | {v.key: x[v.key] + v.step}) for v in moves}
         points.run(list(nexts.values()), reps, "one more unit of each variable")
         before = points.values(here, target.ref, reps)
         options = []
@@ -291,20 +294,21 @@ def _climb(points: Points, result: OptimiseResult, x: dict[str, int], reps: int)
             mean = float(gain.mean()) if len(gain) else math.nan
             half = t_half_width(gain) if len(gain) else math.nan
             sure = math.isfinite(half) and mean - half > 0
-            options.append((sure, mean / v.cost if math.isfinite(mean) else -math.inf, v, mean, half))
+            per_cost = mean / (v.cost * v.step) if math.isfinite(mean) else -math.inf
+            options.append((sure, per_cost, v, mean, half))
         sure, _per_cost, v, mean, half = max(options, key=lambda o: (o[0], o[1]))
         result.steps.append(
             {
                 "step": "add",
                 "variable": v.key,
                 "from": x[v.key],
-                "to": x[v.key] + 1,
+                "to": x[v.key] + v.step,
                 "improvement": round(mean, 6) if math.isfinite(mean) else None,
                 "improvement_half_width": round(half, 6) if math.isfinite(half) else None,
                 "paired_interval_excludes_0": sure,
             }
         )
-        x = x | {v.key: x[v.key] + 1}
+        x = x | {v.key: x[v.key] + v.step}
     raise UserError.single(None, "--var", f"more than {MAX_EVALUATIONS} points evaluated: narrow the ranges")
 
 
@@ -316,7 +320,7 @@ def _prune(points: Points, result: OptimiseResult, x: dict[str, int], reps: int)
         for v in sorted(result.variables, key=lambda v: -v.cost):
             if x[v.key] <= v.low:
                 continue
-            cand = x | {v.key: x[v.key] - 1}
+            cand = x | {v.key: x[v.key] - v.step}
             p = points.get(cand)
             points.run([p], reps, "one unit less")
             if _meets(points, p, target, reps):
@@ -369,7 +373,10 @@ def _manifest(base, result: OptimiseResult, overrides, root_seed: int, started: 
         "scenario": scenario_entry(base),
         "overrides": list(overrides),
         "root_seed": root_seed,
-        "variables": [{"key": v.key, "low": v.low, "high": v.high, "cost": v.cost} for v in result.variables],
+        "variables": [
+            {"key": v.key, "low": v.low, "high": v.high, "step": v.step, "cost": v.cost}
+            for v in result.variables
+        ],
         "target": str(result.target),
         "method": METHOD,
         "chosen": result.chosen,

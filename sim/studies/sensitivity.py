@@ -1,0 +1,334 @@
+"""Which assumptions does the answer depend on? (``bordersim sensitivity``)
+
+Every number a scenario file marks ``# assumption:`` (read by :func:`sim.scenario.sources.assumptions`;
+an anchor used through aliases is one assumption, set everywhere it is used; a one-line distribution is
+one assumption whose numbers move together) is varied over a range: the one written beside it
+(``range 0.2-0.4``), else ±``spread`` (25%) of its value. Integers stay integers (at least one step away),
+shares stay within [0, 1]; a zero has no relative range and is left out.
+
+- ``oat`` (default): one at a time, each assumption at its low and at its high end, the others at their
+  values; every point has the same root seed, so replication k of every point meets the same trucks and
+  each effect is a paired difference from the base with its own 95% interval. Assumptions are ranked by
+  the swing |metric(high) - metric(low)|: the tornado chart.
+- ``morris``: SALib's Morris elementary effects, all assumptions varied together along random
+  trajectories (``trajectories`` x (k + 1) points): cheaper per assumption when there are many, and it
+  sees interactions (sigma); ranked by mu* (the mean absolute elementary effect).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.decision import MetricRef, parse_metric_ref
+from sim.analysis.metrics import metric_info
+from sim.analysis.stats import t_half_width
+from sim.errors import UserError
+from sim.runner.backends import Backend
+from sim.runner.experiment import Failure
+from sim.runner.progress import Monitor
+from sim.scenario import load_scenario
+from sim.scenario.sources import Assumption, assumptions
+from sim.store.atomic import write_csv_atomic
+from sim.store.layout import DEFAULT_ROOT, study_folder
+from sim.store.manifest import now, scenario_entry, versions, write_manifest
+from sim.studies.common import backend_or_default, check_counts
+from sim.studies.points import Point, PointFailed, Points
+
+METHODS = ("oat", "morris")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An assumption and the range the study moves it over (as a multiple of its values, or the range
+    written beside it)."""
+
+    assumption: Assumption
+    low: float  # the factor's value at the low end: a multiplier of every number, or the written value
+    high: float
+    written: bool  # the range was written beside the value (then low/high are values, not multipliers)
+
+    @property
+    def name(self) -> str:
+        return self.assumption.name
+
+    def settings(self, level: float) -> dict[str, Any]:
+        """``--set`` values putting the assumption at ``level`` in [0, 1] of its range."""
+        a = self.assumption
+        at = self.low + level * (self.high - self.low)
+        out: dict[str, Any] = {}
+        for path in a.paths:
+            for leaf, value in zip(a.fields, a.values, strict=True):
+                new = at if self.written else value * at
+                out[".".join((*path, *leaf))] = _typed(a, leaf, value, new)
+        return out
+
+    def range_text(self) -> str:
+        a = self.assumption
+        if self.written or len(a.values) == 1:
+            lo, hi = self.settings(0.0), self.settings(1.0)
+            first = next(iter(lo))
+            return f"{lo[first]:g} .. {hi[first]:g} (now {a.values[0]:g})"
+        return f"x{self.low:g} .. x{self.high:g} of each number"
+
+
+def _typed(a: Assumption, leaf: tuple[str, ...], old: float, new: float) -> float | int:
+    """Integers stay integers at least one step from the value; shares stay in [0, 1]."""
+    key = ".".join((*a.paths[0], *leaf))
+    if float(old).is_integer() and (leaf == () or leaf == ("capacity",) or leaf == ("servers",)):
+        step = round(new)
+        if step == old:
+            step = int(old) + (1 if new > old else -1)
+        return max(1, int(step)) if old >= 1 else int(step)
+    if 0 <= old <= 1 and (".flags." in f".{key}." or key.endswith(("share", "fraction"))):
+        return float(min(1.0, max(0.0, new)))
+    return float(new)
+
+
+def factors(files: Sequence[Path], spread: float, only: Sequence[str] = ()) -> list[Factor]:
+    out = []
+    for a in assumptions(files):
+        if only and not any(text in ".".join(p) for p in a.paths for text in only):
+            continue
+        if a.range is not None:
+            out.append(Factor(a, a.range[0], a.range[1], True))
+        elif any(v != 0 for v in a.values):
+            out.append(Factor(a, 1 - spread, 1 + spread, False))
+    return out
+
+
+@dataclass
+class SensitivityResult:
+    """The assumptions ranked by how much they move the metric, as a table and rows to print."""
+
+    folder: Path
+    scenario: str
+    metric: MetricRef
+    method: str
+    table: pd.DataFrame | None = None
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    caption: str = ""
+    base_mean: float = math.nan
+    chart: Path | None = None
+    failures: list[Failure] = field(default_factory=list)
+    resume_hint: str = "Run the same command again: finished points and replications are reused."
+
+
+def sensitivity(
+    scenario: str | Path,
+    metric: str = "mean_clearance_h",
+    *,
+    method: str = "oat",
+    spread: float = 0.25,
+    only: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    replications: int = 3,
+    trajectories: int = 4,
+    seed: int | None = None,
+    label: str | None = None,
+    out: Path | None = None,
+    backend: Backend | None = None,
+    root: Path = DEFAULT_ROOT,
+    monitor: Monitor | None = None,
+    argv: Sequence[str] = (),
+    max_trucks: int | None = None,
+) -> SensitivityResult:
+    """Rank the scenario's assumptions by their effect on ``metric`` (see the module docstring)."""
+    ref = parse_metric_ref(metric, "--metric")
+    check_counts(replications, seed)
+    if method not in METHODS:
+        raise UserError.single(None, "--method", f"choose from {', '.join(METHODS)}")
+    if not (0 < spread < 1):
+        raise UserError.single(None, "--spread", f"must be between 0 and 1 (got {spread})")
+    if method == "morris" and trajectories < 2:
+        raise UserError.single(None, "--trajectories", "Morris needs at least 2")
+    base = load_scenario(scenario, overrides)
+    found = factors(base.files, spread, only)
+    if not found:
+        raise UserError.single(
+            str(base.path),
+            "",
+            "no '# assumption' number to vary" + (f" matching {list(only)}" if only else ""),
+        )
+    root_seed = base.scenario.run.seed if seed is None else seed
+    folder = out or study_folder(root, base.scenario.name, "sensitivity", label)
+    result = SensitivityResult(folder, base.scenario.name, ref, method)
+    started = now()
+    with Points(
+        Path(scenario), overrides, folder, root_seed, backend_or_default(backend), monitor, argv, max_trucks
+    ) as points:
+        for f in found:  # every setting loads (is valid) before anything runs
+            points.get(f.settings(0.0))
+            points.get(f.settings(1.0))
+        try:
+            if method == "oat":
+                _one_at_a_time(points, found, ref, replications, result)
+            else:
+                _morris(points, found, ref, replications, trajectories, root_seed, result)
+        except PointFailed as exc:
+            result.failures = exc.failures
+            return result
+        write_csv_atomic(folder / "sensitivity.csv", result.table)
+        write_manifest(
+            folder,
+            {
+                "kind": "sensitivity",
+                "scenario": scenario_entry(base),
+                "overrides": list(overrides),
+                "metric": str(ref),
+                "method": method,
+                "spread": spread,
+                "only": list(only),
+                "replications": replications,
+                "trajectories": trajectories if method == "morris" else None,
+                "root_seed": root_seed,
+                "points": len(points.points),
+                "ranking": result.table["assumption"].tolist(),
+                "command": list(argv),
+                "started": started,
+                "finished": now(),
+                "versions": versions(),
+            },
+        )
+    return result
+
+
+def _one_at_a_time(
+    points: Points, found: list[Factor], ref: MetricRef, reps: int, result: SensitivityResult
+) -> None:
+    base = points.get({})
+    ends = [(f, points.get(f.settings(0.0)), points.get(f.settings(1.0))) for f in found]
+    points.run([base, *(p for _, lo, hi in ends for p in (lo, hi))], reps, "one assumption at a time")
+    b = points.values(base, ref, reps)
+    result.base_mean = float(np.nanmean(b))
+    rows = []
+    for f, lo, hi in ends:
+        dl, dh = points.values(lo, ref, reps) - b, points.values(hi, ref, reps) - b
+        swing = points.values(hi, ref, reps) - points.values(lo, ref, reps)
+        rows.append(
+            {
+                "assumption": f.name,
+                "file": f"{f.assumption.file.name}:{f.assumption.line}",
+                "comment": f.assumption.comment,
+                "range": f.range_text(),
+                "low_point": lo.index,
+                "high_point": hi.index,
+                "low_diff": _mean(dl),
+                "low_half_width": _half(dl),
+                "high_diff": _mean(dh),
+                "high_half_width": _half(dh),
+                "swing": abs(_mean(swing)),
+                "swing_half_width": _half(swing),
+            }
+        )
+    table = pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    result.table = table
+    info = metric_info(ref.metric)
+    result.headers = ["rank", "assumption", "where", "range", "Δ at low", "Δ at high", "swing"]
+    fmt = info.format
+    result.rows = [
+        [
+            str(r["rank"]),
+            r["assumption"],
+            r["file"],
+            r["range"],
+            _pm(r["low_diff"], r["low_half_width"], fmt),
+            _pm(r["high_diff"], r["high_half_width"], fmt),
+            _pm(r["swing"], r["swing_half_width"], fmt),
+        ]
+        for _, r in table.iterrows()
+    ]
+    result.caption = (
+        f"Δ = change of {info.label} ({info.unit}) from the base ({fmt(result.base_mean)}), paired by "
+        f"replication over {reps} replications (common random numbers), ± 95% half-width; "
+        "swing = |high - low|"
+    )
+
+
+def _morris(
+    points: Points,
+    found: list[Factor],
+    ref: MetricRef,
+    reps: int,
+    trajectories: int,
+    seed: int,
+    result: SensitivityResult,
+) -> None:
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    problem = {"num_vars": len(found), "names": [f.name for f in found], "bounds": [[0.0, 1.0]] * len(found)}
+    levels = sample.sample(problem, trajectories, num_levels=4, seed=seed)
+    chosen: list[Point] = []
+    for row in levels:
+        settings: dict[str, Any] = {}
+        for f, level in zip(found, row, strict=True):
+            settings |= f.settings(float(level))
+        chosen.append(points.get(settings))
+    points.run(chosen, reps, "Morris trajectories")
+    y = np.array([np.nanmean(points.values(p, ref, reps)) for p in chosen])
+    base = points.get({})
+    points.run([base], reps, "base")
+    result.base_mean = float(np.nanmean(points.values(base, ref, reps)))
+    res = analyze.analyze(problem, levels, y, num_levels=4, seed=seed)
+    table = pd.DataFrame(
+        {
+            "assumption": [f.name for f in found],
+            "file": [f"{f.assumption.file.name}:{f.assumption.line}" for f in found],
+            "comment": [f.assumption.comment for f in found],
+            "range": [f.range_text() for f in found],
+            "mu_star": np.asarray(res["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(res["mu_star_conf"], dtype=float),
+            "mu": np.asarray(res["mu"], dtype=float),
+            "sigma": np.asarray(res["sigma"], dtype=float),
+        }
+    )
+    table = table.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    result.table = table
+    info = metric_info(ref.metric)
+    fmt = info.format
+    result.headers = ["rank", "assumption", "where", "range", "mu*", "mu", "sigma"]
+    result.rows = [
+        [
+            str(r["rank"]),
+            r["assumption"],
+            r["file"],
+            r["range"],
+            _pm(r["mu_star"], r["mu_star_conf"], fmt),
+            fmt(r["mu"]),
+            fmt(r["sigma"]),
+        ]
+        for _, r in table.iterrows()
+    ]
+    result.caption = (
+        f"Morris elementary effects (SALib) of {info.label} ({info.unit}; base {fmt(result.base_mean)}) over "
+        f"{trajectories} trajectories x {len(found) + 1} points, {reps} replications each: mu* = mean "
+        "absolute effect of moving an assumption across its range (± bootstrap 95%), sigma = how much that "
+        "effect depends on the others"
+    )
+
+
+def _mean(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else math.nan
+
+
+def _half(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return t_half_width(x) if len(x) else math.nan
+
+
+def _pm(mean: float, half: float, fmt) -> str:
+    if not math.isfinite(mean):
+        return "-"
+    text = fmt(mean) if mean < 0 or not math.isfinite(mean) else ("+" + fmt(mean) if mean > 0 else fmt(mean))
+    return text + (f" ± {fmt(half)}" if math.isfinite(half) else "")
