@@ -29,6 +29,7 @@ from sim.analysis.compare import wide
 from sim.analysis.decision import decide, ranking_rows, settings
 from sim.analysis.metrics import ALL, metric_info
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
+from sim.analysis.stats import summarize
 from sim.errors import UserError
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
@@ -95,8 +96,47 @@ def _group_title(study: Study, gate: str, direction: str) -> str:
     return f"{where}, {how}"
 
 
+SWEEP_METRICS = (
+    "mean_clearance_h",
+    "p95_clearance_h",
+    "cleared_per_day",
+    "cleared_value_usd",
+    "peak_backlog",
+)
+
+
+def sweep_tables(study: Study) -> list[Table]:
+    """A sweep: one row per grid point, its values and the province's headline metrics with intervals."""
+    sweep = study.sweep
+    table = sweep.table
+    part = table[(table["gate"] == ALL) & (table["direction"] == ALL)]
+    summary = summarize(part, by=["point", *sweep.axes, "metric"])
+    points = summary.drop_duplicates("point").sort_values("point")
+    metrics = [m for m in SWEEP_METRICS if m in set(summary["metric"])]
+    headers = ["point", *sweep.axes, *(f"{metric_info(m).label} ({metric_info(m).unit})" for m in metrics)]
+    rows, marks = [], []
+    for _, pt in points.iterrows():
+        cells = [str(pt["point"]), *(str(pt[a]) for a in sweep.axes)]
+        for m in metrics:
+            hit = summary[(summary["point"] == pt["point"]) & (summary["metric"] == m)]
+            if hit.empty:
+                cells.append("-")
+                continue
+            r = hit.iloc[0]
+            if pd.isna(r["mean"]):  # the scenario does not model it: never a 0 that looks measured
+                cells.append("not modelled")
+                continue
+            fmt = metric_info(m).format
+            cells.append(fmt(r["mean"]) + (f" ± {fmt(r['half_width'])}" if pd.notna(r["half_width"]) else ""))
+        rows.append(cells)
+        marks.append([False] * len(cells))
+    return [Table("Every grid point: all gates, both directions", headers, rows, marks, open=True)]
+
+
 def result_tables(study: Study) -> list[Table]:
     """The comparison tables of the report: the province first, then each gate and direction."""
+    if study.kind == "sweep":
+        return sweep_tables(study)
     comp = _comparison_frame(study)
     comp = comp.astype({"gate": str, "direction": str})
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
@@ -324,6 +364,8 @@ def _environment() -> jinja2.Environment:
 
 
 def _title(study: Study) -> str:
+    if study.kind == "sweep":
+        return f"Sweep: {', '.join(study.sweep.axes)}"
     if study.kind == "comparison":
         return f"Policy comparison: {study.names[0]} (base) vs {', '.join(study.names[1:])}"
     return f"Run report: {study.names[0]}"
@@ -360,8 +402,8 @@ def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
         "command": " ".join(map(str, m.get("command") or [])),
         "figures": [_figure(w, report_dir) for w in figures],
         "tables": result_tables(study),
-        "warnings": stability_warnings(study),
-        "scenarios": scenario_context(study),
+        "warnings": stability_warnings(study) if study.kind != "sweep" else [],
+        "scenarios": scenario_context(study) if study.kind != "sweep" else [],
         "manifest": manifest_text(m),
         "version": sim.__version__,
         "confidence": f"{100 * float(m.get('confidence') or 0.95):g}%",

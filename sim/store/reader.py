@@ -27,7 +27,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.schema import DIRECTIONS, Gate
-from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_TABLE
+from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_PARQUET, SWEEP_TABLE
 from sim.store.manifest import MANIFEST, read_manifest
 from sim.store.tables import done_replications, read_parquet, table_file
 
@@ -152,13 +152,27 @@ class RunData:
 
 
 @dataclass
+class SweepData:
+    """A sweep folder: its grid axes (dotted keys, in order) and the tidy per-replication table (point,
+    the axes' values, replication, gate, direction, metric, value). Points share their random numbers:
+    replication k of every point uses the same seed."""
+
+    axes: list[str]
+    table: pd.DataFrame
+
+    def values(self, axis: str) -> list[Any]:
+        return list(dict.fromkeys(self.table[axis]))
+
+
+@dataclass
 class Study:
     """What a results folder holds: one or several scenarios (the base first) and where it came from."""
 
     folder: Path
     runs: list[RunData]
-    kind: str  # "run" or "comparison"
+    kind: str  # "run", "comparison" or "sweep"
     manifest: dict[str, Any] = field(default_factory=dict)
+    sweep: SweepData | None = None
 
     @property
     def names(self) -> list[str]:
@@ -262,15 +276,31 @@ def load_study(folder: str | Path) -> Study:
         run = load_run(folder)
         return Study(folder, [run], "run", run.manifest)
     if (folder / SWEEP_TABLE).is_file():
-        raise UserError.single(
-            str(folder), "", "a sweep folder: plot one of its points (points/point-NNNN, run with --tables)"
-        )
+        return _load_sweep(folder)
     raise UserError.single(
         str(folder),
         "",
         "not a results folder: expected a run folder (scenario.yaml) or a comparison "
         f"folder ({COMPARISON} and {MANIFEST})",
     )
+
+
+def _load_sweep(folder: Path) -> Study:
+    """A sweep folder: its manifest (the grid) and its tidy table; its first point's run as the base."""
+    manifest = read_manifest(folder) or {}
+    grid = manifest.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise UserError.single(
+            str(folder / MANIFEST), "grid", "missing: not a sweep folder written by bordersim"
+        )
+    parquet = folder / SWEEP_PARQUET
+    table = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(folder / SWEEP_TABLE)
+    table = table.astype({"gate": str, "direction": str})
+    runs = []
+    first = folder / "points" / "point-0000"
+    if (first / SCENARIO_FILE).is_file():
+        runs.append(load_run(first))
+    return Study(folder, runs, "sweep", manifest, SweepData(list(grid), table))
 
 
 def manifest_text(manifest: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ clearance      per gate and direction: ECDF, histogram, box plots     clearance_
 backlog        backlog outside and yard occupancy, closures shaded    backlog
 throughput     daily cleared trucks and value vs demand and caps      daily_trucks, daily_value
 stages         waiting and service per stage, stacked                 stage_breakdown
+(a sweep)      response to each grid axis, neighbouring steps paired  sweep_<axis number>
 =============  =====================================================  ==============================
 
 Each file is written as PNG and SVG.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.present.plots import backlog, clearance, forest, stages, style, throughput
+from sim.present.plots import backlog, clearance, forest, stages, style, sweep, throughput
 from sim.present.plots.style import Written
 from sim.store.reader import Study, load_study
 
@@ -49,6 +50,9 @@ def plot_study(study: Study, out: Path, kinds: Sequence[str] = tuple(KINDS)) -> 
     """Draw the asked kinds of figures of a loaded study into ``out``, in the order of KINDS."""
     source = str(study.folder)
     written: list[Written] = []
+    if study.kind == "sweep":  # a sweep has its own figures; its points keep metrics, not tables
+        with plt.rc_context(style.RC):
+            return sweep.response(study, Path(out), source)
     with plt.rc_context(style.RC):
         for kind in KINDS:
             if kind in kinds:
