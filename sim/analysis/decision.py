@@ -68,6 +68,7 @@ def good_direction(metric: str) -> int:
 
 
 def known_metric(metric: str) -> bool:
+    """Whether a metric name is one the summaries hold (the fixed metrics or a per-class truck count)."""
     return metric in METRICS or metric.startswith("trucks_")
 
 
@@ -89,6 +90,7 @@ class MetricRef:
 
     @property
     def label(self) -> str:
+        """The metric's name as a reader sees it."""
         return metric_info(self.metric).label
 
     def where(self) -> str:
@@ -137,6 +139,7 @@ class Threshold:
         return self.value * metric_info(metric).scale
 
     def text(self, metric: str) -> str:
+        """The threshold in the metric's printed unit, or as a percentage of the base."""
         return f"{self.value:g}%" if self.percent else amount(metric, self.value * metric_info(metric).scale)
 
 
@@ -234,6 +237,7 @@ def _pct(pct: float) -> str:
 
 
 def interval_text(metric: str, low: float, high: float) -> str:
+    """A 95% interval in words, in the metric's printed unit: '-9.28 to -3.57 h'."""
     info = metric_info(metric)
     unit = amount(metric, 0.0).replace(info.format(0.0), "").strip()
     if info.unit == "USD m":
@@ -314,6 +318,7 @@ class Decision:
 
     @property
     def headline(self) -> str:
+        """The first sentence: what the best policy does to the objective, and how sure that is."""
         return self.sentences[0] if self.sentences else ""
 
 

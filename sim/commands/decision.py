@@ -11,6 +11,7 @@ EXIT_FAILED = 1
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
+    """Add ``bordersim optimise`` and ``bordersim sensitivity`` to the command line."""
     opt = sub.add_parser(
         "optimise",
         parents=[p.seed, p.parallel, p.overrides, p.root],
@@ -73,6 +74,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
+    """Find the cheapest configuration meeting the target, print it and where its points are."""
     from sim.errors import UserError
     from sim.present import terminal
     from sim.present.decision_text import print_optimise
@@ -108,6 +110,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Vary the assumptions, print their ranking and draw the tornado chart."""
     from sim.present import terminal
     from sim.present.decision_text import print_sensitivity
     from sim.present.plots.tornado import tornado

@@ -225,7 +225,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{p['replications']} replications (batches: {batches})",
             err=True,
         )
-    if args.fmt == "table":  # csv/json/markdown print the tidy table only (the sentences are in comparison.md)
+    if args.fmt == "table":  # other formats print the tidy table only (the sentences are in comparison.md)
         print_decision(result.decision)
     terminal.print_comparison(result.table, result.names, result.replications, result.root_seed, args.fmt)
     terminal.say(

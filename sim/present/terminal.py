@@ -240,7 +240,7 @@ def report_failures(failures: Sequence[Failure], experiments: Sequence[Experimen
 # ---- cells ------------------------------------------------------------------------------------------
 def _flag(value: object) -> bool | None:
     """A boolean read from a table (CSV gives 'True'/'False' text), None when absent."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")

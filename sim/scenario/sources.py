@@ -157,11 +157,13 @@ class Assumption:
 
     @property
     def name(self) -> str:
+        """The assumption's first dotted path (and how many more places share its number)."""
         first = ".".join(self.paths[0])
         return first if len(self.paths) == 1 else f"{first} (+{len(self.paths) - 1} more)"
 
     @property
     def is_integer(self) -> bool:
+        """Whether the number counts whole things (servers, capacities), so varied values stay whole."""
         return all(float(v).is_integer() for v in self.values) and self.fields == ((),)
 
 

@@ -161,6 +161,7 @@ class SweepData:
     table: pd.DataFrame
 
     def values(self, axis: str) -> list[Any]:
+        """The grid values of one axis, in the order the sweep ran them."""
         return list(dict.fromkeys(self.table[axis]))
 
 

@@ -87,6 +87,7 @@ class Target:
 
 
 def parse_target(text: str, option: str = "--target") -> Target:
+    """``METRIC[@GATE/DIR]<=VALUE`` (or ``>=``): the service target an optimisation must meet."""
     match = re.fullmatch(r"\s*([^<>=\s]+)\s*(<=|>=)\s*([-+0-9.eE]+)\s*", str(text))
     if not match:
         raise UserError.single(

@@ -39,6 +39,7 @@ class Point:
 
     @property
     def replications(self) -> int:
+        """Replications finished at this point so far."""
         return self.experiment.finished
 
 

@@ -56,6 +56,7 @@ class Factor:
 
     @property
     def name(self) -> str:
+        """The varied assumption's name."""
         return self.assumption.name
 
     def settings(self, level: float) -> dict[str, Any]:
@@ -70,6 +71,7 @@ class Factor:
         return out
 
     def range_text(self) -> str:
+        """The range the assumption is varied over, as printed in the ranking."""
         a = self.assumption
         if self.written or len(a.values) == 1:
             lo, hi = self.settings(0.0), self.settings(1.0)
@@ -92,6 +94,7 @@ def _typed(a: Assumption, leaf: tuple[str, ...], old: float, new: float) -> floa
 
 
 def factors(files: Sequence[Path], spread: float, only: Sequence[str] = ()) -> list[Factor]:
+    """The assumptions of the scenario files to vary, each with its range (written, or ±spread)."""
     out = []
     for a in assumptions(files):
         if only and not any(text in ".".join(p) for p in a.paths for text in only):

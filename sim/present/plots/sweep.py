@@ -36,6 +36,7 @@ def _per_rep(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def response(study: Study, out: Path, source: str) -> list[style.Written]:
+    """Response curves of a sweep: each headline metric against each grid axis, with 95% intervals."""
     sweep = study.sweep
     if sweep is None:
         return []

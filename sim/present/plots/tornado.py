@@ -24,6 +24,7 @@ MAX_ROWS = 25
 def tornado(
     table: pd.DataFrame, metric: str, where: str, method: str, out: Path, source: str
 ) -> style.Written:
+    """Tornado chart: the assumptions' swings of one metric, the largest on top."""
     info = metric_info(metric)
     rows = table.head(MAX_ROWS).iloc[::-1]
     y = np.arange(len(rows))
