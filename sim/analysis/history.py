@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.backlog import ALL, group_steps, peak, value_at
 from sim.model.records import Tables
 from sim.scenario.schema import Scenario
 
@@ -22,6 +23,7 @@ KINDS = {
     "cleared_per_day",
     "share",
     "peak_outside_queue",
+    "peak_waiting",
     "waiting_on",
     "count_status",
     "spoiled",
@@ -70,15 +72,12 @@ def metric_value(s: Scenario, tables: Tables, m: dict[str, Any]) -> float:
         return window_rate / (c["value_usd"].sum() / s.run.horizon)
     if kind == "share":
         return float((cleared[m["by"]] == m["value"]).mean())
-    series = tables.gate_series
-    if kind == "peak_outside_queue":
-        return float(series.loc[series["gate"] == m["gate"], "outside_queue"].max())
-    if kind == "waiting_on":
-        t = _time_of(s, m["date"]) + 12.0 / s.run.unit_hours  # noon of that day
-        at = series[np.isclose(series["time"], series["time"].iloc[(series["time"] - t).abs().argmin()])]
-        if "gate" in m:
-            at = at[at["gate"] == m["gate"]]
-        return float((at["outside_queue"] + at["yard_occupancy"]).sum())
+    if kind in ("peak_outside_queue", "peak_waiting"):
+        steps = group_steps(tables.backlog_series, m.get("gate", ALL), m.get("direction", ALL))
+        return peak(steps, "outside" if kind == "peak_outside_queue" else "waiting")
+    if kind == "waiting_on":  # trucks waiting (exact) at noon of that day
+        steps = group_steps(tables.backlog_series, m.get("gate", ALL), m.get("direction", ALL))
+        return float(value_at(steps, np.array([_time_of(s, m["date"]) + 12.0 / s.run.unit_hours]))[0])
     if kind == "count_status":
         return float(_select(trucks, m)["status"].isin(m["status"]).sum())
     if kind == "spoiled":

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.backlog import peaks_by_group
 from sim.analysis.stats import BY, summarize
 from sim.model.records import Tables
 from sim.scenario.schema import DIRECTIONS, Scenario
@@ -74,6 +75,7 @@ METRICS: dict[str, Metric] = {
         Metric("cleared_per_day", "cleared per day", "trucks/day", 1),
         Metric("cleared_value_usd", "cleared value", "USD m", 2, 1e6),
         Metric("peak_backlog", "peak backlog outside", "trucks", 0),
+        Metric("peak_waiting", "peak trucks waiting", "trucks", 0),
         Metric("spoiled_trucks", "spoiled", "trucks", 0),
         Metric("value_lost_usd", "value lost to spoilage", "USD m", 3, 1e6),
         Metric("waiting_cost_usd", "waiting cost", "USD m", 3, 1e6),
@@ -238,14 +240,10 @@ def _throughput(tables: Tables, scenario: Scenario) -> pd.DataFrame:
 
 
 def _peak_backlog(tables: Tables, scenario: Scenario) -> pd.DataFrame:
-    """Largest queue waiting outside the yard: per gate, and for the province at the worst moment."""
-    series = tables.gate_series
-    series = series[series["time"] >= scenario.run.warmup]
-    per_gate = series.groupby(series["gate"].astype(str), sort=False)["outside_queue"].max()
-    total = series.groupby("time")["outside_queue"].sum().max() if len(series) else np.nan
-    peaks = pd.concat([per_gate, pd.Series({ALL: total})])
-    index = pd.MultiIndex.from_tuples([(g, ALL) for g in peaks.index], names=KEYS)
-    return pd.DataFrame({"peak_backlog": peaks.to_numpy(dtype=float)}, index=index)
+    """Exact peaks (sim/analysis/backlog.py) of the queue outside the yard and of the trucks waiting at
+    the gate (arrived, not yet crossed or gone), per gate and direction, per gate, per direction and for
+    the province at its worst moment."""
+    return peaks_by_group(tables.backlog_series, groups(scenario), scenario.run.warmup)
 
 
 def replication_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
@@ -253,7 +251,7 @@ def replication_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
     wide = _truck_metrics(tables, scenario)
     wide = wide.join(_throughput(tables, scenario), how="outer").join(_peak_backlog(tables, scenario))
     wide = wide.reindex(pd.MultiIndex.from_tuples(groups(scenario), names=KEYS))
-    counts = [c for c in wide.columns if not c.endswith("_h") and c != "peak_backlog"]
+    counts = [c for c in wide.columns if not c.endswith("_h") and not c.startswith("peak_")]
     wide[counts] = wide[counts].fillna(0.0)
     known = [m for m in METRICS if m in wide.columns]
     at = known.index("still_inside") + 1  # counts by other statuses read best beside the known ones

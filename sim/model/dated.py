@@ -100,4 +100,3 @@ def resizes(changes: Sequence[StageChange], cal: Calendar) -> list[tuple[float, 
         for c, t in zip(changes, change_times(changes, cal), strict=True)
         if c.servers is not None
     ]
-

@@ -14,6 +14,12 @@ Tables (one replication):
   end, and when its server was free again (later than the end for a border driver's return trip);
   waiting = start - queued and service = end - start (the Time Release Study breakdown).
 - ``gate_series`` and ``stage_series``: the state sampled at a fixed interval (hourly by default).
+- ``backlog_series``: the exact backlog, a step series per gate and direction with one row at every
+  change: trucks ``before_yard`` (arrived at the gate, in the stages before the yard), ``outside`` (done
+  with those, queueing for a yard place: the highway queue), ``in_yard`` (from yard entry to crossing) and
+  ``waiting`` (their sum: arrived at the gate and not yet crossed, turned back or diverted). A row holds
+  from its time until the next row of the same gate and direction; several rows at one time are applied
+  in order, the last one is the state after that instant.
 - ``closures``: every scheduled or random closure and every ban, for plots and checks.
 
 Spoilage: a perishable cargo spoils when the time from its arrival in the province to its clearance (or
@@ -33,6 +39,7 @@ NAN = float("nan")
 _CHUNK = 4096
 _NAN_CHUNK = array("d", [NAN] * _CHUNK)
 INSIDE, CLEARED, TURNED_BACK, DIVERTED = 0, 1, 2, 3
+BEFORE_YARD, OUTSIDE, IN_YARD, GONE = 0, 1, 2, 3  # where a truck is, for the exact backlog counters
 _INSIDE_CHUNK = array("b", [INSIDE] * _CHUNK)
 STATUSES = ["inside", "cleared", "turned_back", "diverted"]
 _NO_ROWS = np.zeros((0, 6), dtype=np.float64)
@@ -47,6 +54,7 @@ class Tables:
     gate_series: pd.DataFrame
     stage_series: pd.DataFrame
     closures: pd.DataFrame
+    backlog_series: pd.DataFrame
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         """The tables by name (the names of their Parquet files)."""
@@ -56,6 +64,7 @@ class Tables:
             "gate_series": self.gate_series,
             "stage_series": self.stage_series,
             "closures": self.closures,
+            "backlog_series": self.backlog_series,
         }
 
 
@@ -103,6 +112,14 @@ class Recorder:
         # per-gate counters, sampled by ``snapshot``
         self.in_yard = [0] * len(gate_names)  # trucks past yard entry, not yet gone (any yard size)
         self.cleared_per_gate = [0] * len(gate_names)
+        # exact backlog: where each truck row is, counts per flow, and one row per change
+        self.t_where = array("b")
+        self.b_counts = [[0, 0, 0] for _ in flow_keys]  # before the yard, outside it, in it
+        self.b_time = array("d")
+        self.b_flow = array("i")
+        self.b_before = array("q")
+        self.b_outside = array("q")
+        self.b_yard = array("q")
         # sampled series
         self.g_time = array("d")
         self.g_gate = array("i")
@@ -143,7 +160,32 @@ class Recorder:
         self.t_shelf.append(shelf_left_h)
         self.t_cost.append(cost_per_day)
         self.t_from.append(diverted_from)
+        self.t_where.append(BEFORE_YARD)
+        counts = self.b_counts[flow]
+        counts[BEFORE_YARD] += 1
+        self._backlog_row(arrival, flow, counts)
         return tid
+
+    def _backlog_row(self, now: float, flow: int, counts: list[int]) -> None:
+        self.b_time.append(now)
+        self.b_flow.append(flow)
+        self.b_before.append(counts[0])
+        self.b_outside.append(counts[1])
+        self.b_yard.append(counts[2])
+
+    def _move(self, truck: int, to: int, now: float) -> None:
+        """The exact backlog counters: truck row ``truck`` moves to ``to`` at ``now``."""
+        flow = self.t_flow[truck]
+        counts = self.b_counts[flow]
+        counts[self.t_where[truck]] -= 1
+        if to != GONE:
+            counts[to] += 1
+        self.t_where[truck] = to
+        self._backlog_row(now, flow, counts)
+
+    def outside(self, truck: int, now: float) -> None:
+        """A truck done with the stages before the yard found it full: it queues outside (the backlog)."""
+        self._move(truck, OUTSIDE, now)
 
     def stage_done(
         self, truck: int, stage: int, queued: float, start: float, end: float, released: float
@@ -155,6 +197,7 @@ class Recorder:
         """A truck passed the gate's yard entry."""
         self.t_yard[truck] = now
         self.in_yard[gate] += 1
+        self._move(truck, IN_YARD, now)
 
     def cleared(self, truck: int, gate: int, now: float, in_yard: bool) -> None:
         """A truck crossed: it leaves the model (and the yard, if it had entered it)."""
@@ -164,6 +207,7 @@ class Recorder:
         self.t_exit[truck] = now
         self.t_status[truck] = CLEARED
         self.cleared_per_gate[gate] += 1
+        self._move(truck, GONE, now)
 
     def gave_up(self, truck: int, gate: int, when: float, in_yard: bool, diverted: bool) -> None:
         """A truck stopped waiting: it turned back, or left for another gate (a new row records it there)."""
@@ -171,6 +215,7 @@ class Recorder:
             self.in_yard[gate] -= 1
         self.t_exit[truck] = when
         self.t_status[truck] = DIVERTED if diverted else TURNED_BACK
+        self._move(truck, GONE, when)
 
     def snapshot(self, now: float, outside: list[int], pools: list) -> None:
         """The state of every gate (trucks waiting outside, in the yard, cleared so far) and of every pool
@@ -299,7 +344,26 @@ class Recorder:
         closures = pd.DataFrame(
             self.closures or None, columns=["gate", "applies_to", "start", "end", "kind"]
         ).astype({"start": float, "end": float})
-        return Tables(trucks, stages, gate_series, stage_series, closures)
+        return Tables(trucks, stages, gate_series, stage_series, closures, self._backlog_table())
+
+    def _backlog_table(self) -> pd.DataFrame:
+        flows = _ints(self.b_flow)
+        gate_of_flow = [self.gate_names.index(g) for g, _ in self.flow_keys]
+        dir_of_flow = [0 if d == "export" else 1 for _, d in self.flow_keys]
+        before = _ints(self.b_before, np.int64)
+        outside = _ints(self.b_outside, np.int64)
+        yard = _ints(self.b_yard, np.int64)
+        return pd.DataFrame(
+            {
+                "time": _floats(self.b_time),
+                "gate": _cat(_lookup(flows, gate_of_flow), self.gate_names),
+                "direction": _cat(_lookup(flows, dir_of_flow), ["export", "import"]),
+                "before_yard": before,
+                "outside": outside,
+                "in_yard": yard,
+                "waiting": before + outside + yard,
+            }
+        )
 
 
 def _floats(a: array) -> np.ndarray:

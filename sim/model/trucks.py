@@ -154,6 +154,7 @@ class Truck:
             self.yard_done = True
             yard = self.flow.yard
             if yard is not None and not yard.request(self, None, (), now):
+                self.ctx.recorder.outside(self.tid, now)
                 self._queue_at(yard, now)
                 return
             self._enter_yard(now)
@@ -228,9 +229,10 @@ class Truck:
 
     def _clear(self, now: float) -> None:
         flow = self.flow
+        # recorded before the yard place goes to the next truck: the counts never exceed the yard
+        self.ctx.recorder.cleared(self.tid, flow.gate, now, self.in_yard)
         if self.in_yard and flow.yard is not None:
             flow.yard.release()
-        self.ctx.recorder.cleared(self.tid, flow.gate, now, self.in_yard)
 
     # ------------------------------------------------------------------------------------------------
     # patience
@@ -266,9 +268,9 @@ class Truck:
         pool = self.waiting
         self.waiting = None
         pool.withdraw(self)  # type: ignore[union-attr]
+        self.ctx.recorder.gave_up(self.tid, flow.gate, when, self.in_yard, self.divert)
         if self.in_yard and pool is not flow.yard and flow.yard is not None:
             flow.yard.release()
-        self.ctx.recorder.gave_up(self.tid, flow.gate, when, self.in_yard, self.divert)
         self.in_yard = False
         if self.divert:
             self.ctx.at(when + self.travel, self._arrive_elsewhere)

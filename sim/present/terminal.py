@@ -412,7 +412,7 @@ RUN_COLUMNS = [  # metric, its header; a line break is where the wide table's he
     ("cleared_value_usd", "cleared value\n(USD m)"),
     ("mean_clearance_h", "mean\nclearance (h)"),
     ("p95_clearance_h", "p95\nclearance (h)"),
-    ("peak_backlog", "peak outside\nqueue (gate)"),
+    ("peak_backlog", "peak outside\nqueue"),
     ("spoiled_trucks", "spoiled\ncargoes"),
     ("waiting_cost_usd", "waiting cost\n(USD m)"),
 ]

@@ -1,14 +1,18 @@
-"""Backlog and yard over calendar time, per gate: where trucks pile up, and when.
+"""Backlog and yard over calendar time, for the province and per gate: where trucks pile up, and when.
 
-Left column: trucks queueing outside the yard (the backlog on the highway); right column: trucks inside
-the yard, against its capacity. One line per scenario (the mean over replications) with its 95% band.
+Read from the exact backlog series (``backlog_series``: every change, no sampling; see
+:mod:`sim.analysis.backlog`). Left column: trucks queueing outside the yard (the backlog on the highway);
+middle: trucks inside the yard, against its capacity; right: export trucks waiting (arrived at the gate,
+not yet crossed, turned back or diverted), with observed values drawn as points when given
+(``validate-history --observed``). One line per scenario (the mean over replications) with its 95% band.
 Closures are shaded: scheduled closures and bans, which are the same in every replication, in solid
 colours; random stoppages, which differ between replications, lightly, each replication's on top of the
 others (the darker, the more replications had one then).
 
-Runs longer than six weeks are shown as each day's peak (the highest hourly sample): a year of hourly
-saw-teeth (the queue grows overnight and melts in opening hours) would be a solid block of ink, and a
-daily mean would hide what a planner sizes a yard for, the evening when it is full.
+Runs longer than six weeks are shown day by day: the outside queue and the yard as each day's exact
+peak (a year of saw-teeth, the queue growing overnight and melting in opening hours, would be a solid
+block of ink, and a daily mean would hide the evening a yard is full), the trucks waiting at noon (the
+value observations are compared with). Shorter runs are drawn every quarter of an hour.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.analysis.backlog import ALL, daily, group_steps, value_at
 from sim.errors import UserError
 from sim.present.plots import style
 from sim.store.reader import RunData, Study
@@ -30,18 +36,40 @@ CLOSURE_STYLE = {
     "ban": ("#e6a100", 0.30, "ban on some trucks"),
     "random": ("#d62728", 0.10, "random stoppage"),
 }
-COLUMNS = (("outside_queue", "Backlog outside the yard"), ("yard_occupancy", "Trucks in the yard"))
+COLUMNS = (
+    ("outside", ALL, "Backlog outside the yard"),
+    ("in_yard", ALL, "Trucks in the yard"),
+    ("waiting", "export", "Export trucks waiting"),
+)
+GRID_H = 0.25  # hours between the points drawn for a short run
+NOON = 12.0
 
 
-def _series(run: RunData, gate: str, column: str, daily: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Times (calendar) and values (replications x times) of one gate's sampled column."""
-    gs = run.table("gate_series", ["time", "gate", column])
-    gs = gs[gs["gate"] == gate]
-    if daily:
-        gs = gs.assign(time=np.floor(gs["time"] * run.unit_hours / 24.0) * 24.0 / run.unit_hours)
-        gs = gs.groupby(["replication", "time"], as_index=False)[column].max()
-    wide = gs.pivot_table(index="replication", columns="time", values=column, aggfunc="mean")
-    return run.to_calendar(wide.columns.to_numpy(dtype=float)), wide.to_numpy(dtype=float)
+def _series(
+    run: RunData, gate: str, column: str, direction: str, daily_: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Times (calendar) and values (replications x times) of one gate's (or the province's) exact count."""
+    table = run.table("backlog_series")
+    rows = []
+    for _, reps in table.groupby("replication", sort=True):
+        steps = group_steps(reps, gate, direction)
+        if daily_:
+            days = daily(steps, run.start, run.unit_hours, run.horizon, column, NOON)
+            rows.append(days["at" if column == "waiting" else "peak"].to_numpy(dtype=float))
+        else:
+            rows.append(value_at(steps, _grid(run), column))
+    if daily_:
+        first = run.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        hours = (first - run.start).total_seconds() / 3600.0 + 24.0 * np.arange(len(rows[0]))
+        hours = hours + (NOON if column == "waiting" else 0.0)
+        x = run.to_calendar(hours / run.unit_hours)
+    else:
+        x = run.to_calendar(_grid(run))
+    return x, np.vstack(rows)
+
+
+def _grid(run: RunData) -> np.ndarray:
+    return np.arange(0.0, run.horizon + 1e-9, GRID_H / run.unit_hours)
 
 
 def _closures(study: Study, gate: str) -> list[tuple[str, str, float, float, str]]:
@@ -95,20 +123,37 @@ def _legend_patches(seen: dict[str, set[str]], n_reps: int) -> list[Patch]:
 
 
 def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
-    """Per gate: the queue waiting outside the yard and the yard's occupancy over time, closures shaded."""
-    gates = study.gates()
-    daily = max(r.days for r in study.runs) > DAILY_AFTER_DAYS
-    fig, axes = style.figure(len(gates), 2, 2.8, sharex=True)
+    return backlog_with_observed(study, out, source, None)
+
+
+def _observed_points(observed: pd.DataFrame | None, gate: str) -> tuple[np.ndarray, np.ndarray]:
+    """Observed export trucks waiting at a gate (or ``all``), as noon of their date and the value."""
+    if observed is None or observed.empty:
+        return np.array([], dtype="datetime64[ms]"), np.array([])
+    rows = observed[(observed["gate"] == gate) & (observed["direction"].isin(["export"]))]
+    when = pd.to_datetime(rows["date"]) + pd.Timedelta(hours=NOON)
+    return when.to_numpy(dtype="datetime64[ms]"), rows["value"].to_numpy(dtype=float)
+
+
+def backlog_with_observed(
+    study: Study, out: Path, source: str, observed: pd.DataFrame | None
+) -> list[style.Written]:
+    """The backlog figure; ``observed`` (columns date, gate, direction, value) adds points to it."""
+    gates = [ALL, *study.gates()]
+    is_daily = max(r.days for r in study.runs) > DAILY_AFTER_DAYS
+    fig, axes = style.figure(len(gates), len(COLUMNS), 2.8, sharex=True)
     n_reps = max(len(r.replications) for r in study.runs)
     seen: dict[str, set[str]] = {}
+    observed_drawn = False
     for i, gate in enumerate(gates):
-        for j, (column, what) in enumerate(COLUMNS):
+        for j, (column, direction, what) in enumerate(COLUMNS):
             ax = axes[i, j]
-            _shade(ax, study, gate, seen)
+            if gate != ALL:
+                _shade(ax, study, gate, seen)
             for k, run in study.iter_runs():
-                if gate not in run.gates:
+                if gate != ALL and gate not in run.gates:
                     continue
-                x, values = _series(run, gate, column, daily)
+                x, values = _series(run, gate, column, direction, is_daily)
                 mean, low, high = style.t_band(values)
                 ax.plot(x, mean, label=run.name, **style.series_line(k))
                 if values.shape[0] > 1:
@@ -117,11 +162,18 @@ def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
                 ax.axvline(
                     study.base.to_calendar(np.array([study.base.warmup]))[0], color="#555555", ls=":", lw=1
                 )
-            cap = study.base.yard_capacity(gate)
-            if column == "yard_occupancy" and cap:
+            cap = study.base.yard_capacity(gate) if gate != ALL else None
+            if column == "in_yard" and cap:
                 style.level_line(ax, cap, f"yard capacity {cap}")
-            ax.set_title(f"{study.gate_label(gate)}: {what.lower()}")
-            ax.set_ylabel("trucks" + (" (daily peak)" if daily else ""))
+            if column == "waiting":
+                ox, oy = _observed_points(observed, gate)
+                if len(oy):
+                    ax.scatter(ox, oy, color="black", marker="D", s=16, zorder=5, label="observed")
+                    observed_drawn = True
+            label = "Province (all gates)" if gate == ALL else study.gate_label(gate)
+            ax.set_title(f"{label}: {what.lower()}")
+            when = (" (at noon)" if column == "waiting" else " (daily peak)") if is_daily else ""
+            ax.set_ylabel("trucks" + when)
             ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))
             style.date_axis(ax)
             ax.tick_params(labelbottom=True)
@@ -129,16 +181,20 @@ def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
     if n_reps > 1:
         handles.append(Patch(color="#888888", alpha=0.3, label=style.band_label(n_reps)))
     handles.append(Line2D([], [], color="black", ls="--", lw=1, label="yard capacity"))
+    if observed_drawn:
+        handles.append(Line2D([], [], color="black", marker="D", ls="", label="observed (export, waiting)"))
     if study.base.warmup > 0:
         handles.append(Line2D([], [], color="#555555", ls=":", lw=1, label="end of warm-up"))
     handles += _legend_patches(seen, n_reps)
-    sampling = "each day's peak of the hourly samples" if daily else "hourly samples"
-    title = f"Backlog outside and trucks in the yard, per gate ({sampling})"
+    sampling = "exact series: daily peaks, waiting at noon" if is_daily else "exact series"
+    title = f"Backlog outside, trucks in the yard and export trucks waiting ({sampling})"
     style.suptitle(fig, title)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)))
     caption = (
-        "Left: trucks queueing outside the yard (the backlog on the road); right: trucks inside the yard, "
-        f"with its capacity dashed. Lines are means over replications ({sampling}) with their 95% band; "
+        "Left: trucks queueing outside the yard (the backlog on the road); middle: trucks inside the yard, "
+        "with its capacity dashed; right: export trucks waiting at the gate (arrived, not yet crossed, "
+        "turned back or diverted). "
+        f"Lines are means over replications ({sampling}) with their 95% band; "
         "shaded spans are closures (grey: scheduled, amber: bans on some trucks, red: random stoppages, "
         "darker where more replications had one)."
     )
