@@ -123,6 +123,7 @@ def _legend_patches(seen: dict[str, set[str]], n_reps: int) -> list[Patch]:
 
 
 def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
+    """The backlog figure from the exact series: trucks waiting and the queue outside the yard, per gate."""
     return backlog_with_observed(study, out, source, None)
 
 
