@@ -1,8 +1,12 @@
 """Clearance-time distributions: how long trucks take from arriving at the gate to crossing.
 
 Means hide what planners worry about (the slow tail: the fruit truck that waits three days), so these
-figures show whole distributions, in hours, with the median (p50) and p95 marked. Every replication's
-cleared trucks after the warm-up are pooled; trucks still inside at the horizon have no clearance time,
+figures show whole distributions, in hours, with the median (p50) and p95 marked. A run of several
+replications is an estimate, and the ECDFs say how sure it is: the curve is the mean of the replications'
+ECDFs with its pointwise 95% t-interval shaded, and p50 and p95 are the means of the replications'
+percentiles (the numbers of the summary tables) with their 95% intervals as error bars. Histograms and
+boxes pool the replications' cleared trucks after the warm-up. Trucks still inside at the horizon have
+no clearance time,
 so the share of them is written beside each scenario: a distribution that looks fast because the slowest
 trucks never finished must not pass unnoticed.
 
@@ -13,6 +17,7 @@ trucks never finished must not pass unnoticed.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
+from sim.analysis.stats import half_width
 from sim.present.plots import style
 from sim.scenario.schema import DIRECTIONS
 from sim.store.reader import Study
@@ -32,9 +38,16 @@ from sim.store.reader import Study
 HORIZONTAL = {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3, 10) else {"vert": False}
 ECDF_POINTS = 400  # the ECDF is drawn on a fixed grid: small SVGs whatever the number of trucks
 HIST_BINS = 40
+BAND_KEY = (
+    "Curve: mean of the replications' ECDFs, shaded: its 95% interval; circle p50, triangle p95 "
+    "(means of the replications' percentiles, bars: 95% intervals)."
+)
+LEGEND_NOTE_CHARS = 150  # the legend's note wraps at this width (characters) to stay inside the figure
+DESCRIPTION_CHARS = 55  # a scenario's description in the legend, cut to keep the legend in the figure
 PANEL_LEGEND_UP_TO = 2  # with more scenarios, per-panel values would hide the curves: see the box plots
 MARKERS = {
-    "clearance_ecdf": "Circles: median (p50); triangles: p95 (values per scenario: clearance_box).",
+    "clearance_ecdf": "Curve: mean of the replications' ECDFs, shaded: 95% interval; circles: p50; "
+    "triangles: p95, bars: their 95% intervals.",
     "clearance_hist": "Markers along the top: ● median (p50), ▼ p95, one row per scenario.",
 }
 BOX_KEY = (
@@ -60,6 +73,41 @@ class Sample:
         return float(np.quantile(self.hours, q)) if len(self.hours) else float("nan")
 
 
+@dataclass
+class Replicated:
+    """Clearance hours of one scenario in one group, replication by replication (each sorted): what the
+    uncertainty of the curve and of its percentiles is computed from."""
+
+    runs: list[np.ndarray]
+
+    @property
+    def n(self) -> int:
+        """Replications with at least one cleared truck in the group (the others have no ECDF)."""
+        return len(self.runs)
+
+    def ecdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean of the replications' ECDFs at ``x``, and the ends of its pointwise 95% t-interval."""
+        curves = np.array([np.searchsorted(h, x, side="right") / len(h) for h in self.runs])
+        return style.t_band(curves)
+
+    def quantile(self, q: float) -> tuple[float, float]:
+        """Mean over replications of their ``q`` percentile, and its 95% t half-width (NaN with one)."""
+        values = np.array([np.quantile(h, q) for h in self.runs])
+        if len(values) < 2:
+            return float(values.mean()), float("nan")
+        return float(values.mean()), float(half_width(values.std(ddof=1), len(values)))
+
+
+def _by_replication(df: pd.DataFrame, gate: str | None, direction: str | None) -> Replicated:
+    part = df[df["status"] == "cleared"]
+    if gate is not None:
+        part = part[part["gate"] == gate]
+    if direction is not None:
+        part = part[part["direction"] == direction]
+    runs = [np.sort(g.to_numpy(dtype=float)) for _, g in part.groupby("replication", sort=True)["hours"]]
+    return Replicated([h for h in runs if len(h)])
+
+
 def _samples(study: Study) -> dict[str, pd.DataFrame]:
     return {run.name: run.cleared_hours() for run in study.runs}
 
@@ -76,9 +124,16 @@ def _select(df: pd.DataFrame, gate: str | None, direction: str | None) -> Sample
     )
 
 
-def _label(s: Sample) -> str:
+def _quantile_text(s: Sample, r: Replicated | None, q: float) -> str:
+    if r is None or r.n < 2:
+        return style.hours_text(s.quantile(q) if r is None else r.quantile(q)[0])
+    mean, half = r.quantile(q)
+    return f"{style.hours_text(mean)} ± {style.hours_text(half)}"
+
+
+def _label(s: Sample, r: Replicated | None = None) -> str:
     """A panel's legend entry: the scenario is told by colour and dashes (the figure's legend)."""
-    text = f"p50 {style.hours_text(s.quantile(0.5))} · p95 {style.hours_text(s.quantile(0.95))}"
+    text = f"p50 {_quantile_text(s, r, 0.5)} · p95 {_quantile_text(s, r, 0.95)}"
     if s.not_cleared:
         text += f" · {100 * s.share_not_cleared:.1f}% not cleared"
     return text
@@ -92,18 +147,29 @@ def _scenario_legend(fig: Figure, study: Study, note: str | None = None) -> None
             color=style.colour(k),
             ls=style.line_style(k),
             lw=2.0 if k == 0 else 1.6,
-            label=f"{name} (base)" if k == 0 and len(study.runs) > 1 else name,
+            label=_scenario_text(study, k),
         )
-        for k, name in enumerate(study.names)
+        for k in range(len(study.runs))
     ]
+    # named and described, the scenarios take a line each in two columns; the note wraps to the figure
     fig.legend(
         handles=handles,
         loc="outside lower center",
-        ncols=min(4, len(handles)),
-        fontsize=10,
-        title=note,
+        ncols=min(2, len(handles)),
+        fontsize=9,
+        title=textwrap.fill(note, LEGEND_NOTE_CHARS) if note else None,
         title_fontsize=9,
     )
+
+
+def _scenario_text(study: Study, k: int) -> str:
+    """A scenario as the legend names it: its name (the base marked) and the start of its description."""
+    run = study.runs[k]
+    name = f"{run.name} (base)" if k == 0 and len(study.runs) > 1 else run.name
+    about = " ".join(str(run.scenario.description or "").split())
+    if len(about) > DESCRIPTION_CHARS:
+        about = about[: DESCRIPTION_CHARS - 1].rstrip() + "…"
+    return f"{name}: {about}" if about else name
 
 
 def _grid(samples: list[Sample], log: bool) -> np.ndarray:
@@ -115,7 +181,14 @@ def _grid(samples: list[Sample], log: bool) -> np.ndarray:
     return np.linspace(0.0, hi * 1.02, ECDF_POINTS)
 
 
-def _ecdf_panel(ax: Axes, names: list[str], samples: list[Sample], log: bool, legend: bool = True) -> None:
+def _ecdf_panel(
+    ax: Axes,
+    names: list[str],
+    samples: list[Sample],
+    log: bool,
+    legend: bool = True,
+    replicated: list[Replicated] | None = None,
+) -> None:
     if not any(len(s.hours) for s in samples):
         style.no_data(ax)
         return
@@ -123,8 +196,15 @@ def _ecdf_panel(ax: Axes, names: list[str], samples: list[Sample], log: bool, le
     for k, s in enumerate(samples):
         if not len(s.hours):
             continue
+        r = replicated[k] if replicated is not None else None
         # share of the cleared trucks, as the percentiles are; the legend gives the share not cleared
-        y = np.searchsorted(s.hours, x, side="right") / len(s.hours)
+        if r is not None and r.n >= 2:
+            y, low, high = r.ecdf(x)
+            ax.fill_between(x, low, high, step="post", zorder=2 + k, **style.band(k))
+            marks = [(q, *r.quantile(q)) for q in (0.5, 0.95)]
+        else:
+            y = np.searchsorted(s.hours, x, side="right") / len(s.hours)
+            marks = [(q, s.quantile(q), float("nan")) for q in (0.5, 0.95)]
         # the base solid and below, policies dashed above it: curves that coincide (a policy that does not
         # touch this flow meets the very same trucks) still show the base through the gaps
         z = 3 + k
@@ -135,11 +215,21 @@ def _ecdf_panel(ax: Axes, names: list[str], samples: list[Sample], log: bool, le
             color=style.colour(k),
             lw=2.0 if k == 0 else 1.6,
             ls=style.line_style(k),
-            label=_label(s),
+            label=_label(s, r),
             zorder=z,
         )
-        for q, marker in ((0.5, "o"), (0.95, "^")):
-            ax.plot([s.quantile(q)], [q], marker=marker, color=style.colour(k), ms=6, ls="none", zorder=z)
+        for (q, at, half), marker in zip(marks, ("o", "^"), strict=True):
+            ax.errorbar(
+                [at],
+                [q],
+                xerr=None if half != half else [[half], [half]],
+                marker=marker,
+                color=style.colour(k),
+                ms=6,
+                ls="none",
+                capsize=3,
+                zorder=z,
+            )
     for q, text in ((0.5, "p50"), (0.95, "p95")):
         ax.axhline(q, color="#888888", lw=0.8, ls=":")
         ax.annotate(
@@ -261,22 +351,20 @@ def headline(study: Study, out: Path, source: str) -> list[style.Written]:
     directions = [d for d in DIRECTIONS if any(d == fd for _, fd in study.flows())]
     fig, axes = style.figure(1, len(directions), 5.0)
     groups = {d: [_select(data[n], None, d) for n in study.names] for d in directions}
+    replicated = {d: [_by_replication(data[n], None, d) for n in study.names] for d in directions}
     log = style.use_log_scale([s.hours for ss in groups.values() for s in ss])
     for ax, d in zip(axes[0], directions, strict=True):
-        _ecdf_panel(ax, study.names, groups[d], log)
+        _ecdf_panel(ax, study.names, groups[d], log, replicated=replicated[d])
         ax.set_title(f"{d.capitalize()}s (VN → CN)" if d == "export" else f"{d.capitalize()}s (CN → VN)")
         ax.set_xlabel(_x_label(log))
     title = "Clearance time, all gates: " + _who(study)
     style.suptitle(fig, title)
-    _scenario_legend(
-        fig, study, f"{study.base.window_text()}; {_reps(study)}. Circles: median (p50); triangles: p95."
-    )
+    _scenario_legend(fig, study, f"{study.base.window_text()}; {_reps_text(study)}. {BAND_KEY}")
     caption = (
         "Share of the cleared trucks that crossed within a given time, all gates together, one curve per "
-        "scenario "
-        f"({_reps(study)}). Circles mark the median (p50), triangles the 95th percentile (p95). A curve "
-        "further left is faster. Percentiles are of the cleared trucks; the legend gives the share of trucks "
-        "still inside at the end of the run, whose times are not known."
+        f"scenario ({_reps_text(study)}). {BAND_KEY} A curve further left is faster. Percentiles are of the "
+        "cleared trucks; the legend gives the share of trucks still inside at the end of the run, whose "
+        "times are not known."
     )
     return [style.save(fig, out, "headline_clearance", title, caption, source)]
 
@@ -285,6 +373,14 @@ def _who(study: Study) -> str:
     if len(study.runs) == 1:
         return study.names[0]
     return f"{study.names[0]} (base) vs " + ", ".join(study.names[1:])
+
+
+def _reps_text(study: Study) -> str:
+    counts = sorted({len(r.replications) for r in study.runs})
+    n = "/".join(map(str, counts))
+    if counts == [1]:
+        return "1 replication: no interval, trucks arriving after the warm-up"
+    return f"{n} replications, trucks arriving after the warm-up"
 
 
 def _reps(study: Study) -> str:
@@ -300,6 +396,7 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
     gates = list(dict.fromkeys(g for g, _ in flows))
     directions = [d for d in DIRECTIONS if any(d == fd for _, fd in flows)]
     groups = {f: [_select(data[n], *f) for n in study.names] for f in flows}
+    replicated = {f: [_by_replication(data[n], *f) for n in study.names] for f in flows}
     log = style.use_log_scale([s.hours for ss in groups.values() for s in ss])
     written = []
     kinds = [
@@ -307,9 +404,9 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
             "clearance_ecdf",
             _ecdf_panel,
             "Clearance-time distribution (ECDF) per gate and direction",
-            "ECDF: share of the flow's cleared trucks that cleared within the time on the x axis; circles "
-            "mark p50, triangles p95 (with two scenarios or fewer, each panel's legend gives them and the "
-            "share still inside at the end of the run).",
+            "ECDF: share of the flow's cleared trucks that cleared within the time on the x axis. "
+            f"{BAND_KEY} With two scenarios or fewer, each panel's legend gives p50 and p95 and the "
+            "share still inside at the end of the run.",
         ),
         (
             "clearance_hist",
@@ -339,7 +436,11 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
                 if (g, d) not in groups:
                     style.no_data(ax, f"{study.gate_label(g)} has no {d} flow")
                     continue
-                panel(ax, study.names, groups[(g, d)], log, legend=len(study.runs) <= PANEL_LEGEND_UP_TO)
+                legend = len(study.runs) <= PANEL_LEGEND_UP_TO
+                if panel is _ecdf_panel:
+                    _ecdf_panel(ax, study.names, groups[(g, d)], log, legend, replicated[(g, d)])
+                else:
+                    panel(ax, study.names, groups[(g, d)], log, legend=legend)
                 ax.set_title(f"{study.gate_label(g)}, {d}")
                 if i == len(gates) - 1:
                     ax.set_xlabel(_x_label(log))
@@ -350,5 +451,6 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
             fig.supxlabel(BOX_KEY, fontsize=9, color="#444444")
         else:
             _scenario_legend(fig, study, MARKERS[name])
-        written.append(style.save(fig, out, name, title, f"{caption} {_reps(study).capitalize()}.", source))
+        reps = _reps_text(study) if name == "clearance_ecdf" else _reps(study)
+        written.append(style.save(fig, out, name, title, f"{caption} {reps.capitalize()}.", source))
     return written
