@@ -31,17 +31,58 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
     hist = sub.add_parser(
         "validate-history",
-        parents=[p.seed, p.parallel, p.root, p.output],
-        help="compare a run of the 2021 scenario (and the winter) with reported figures",
+        parents=[p.seed, p.parallel, p.root, p.output, p.overrides],
+        help="compare a run of the 2021 scenario (and the winter) with reported figures, or any "
+        "scenario with observed trucks waiting (--observed)",
+        description=VALIDATE_HISTORY_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    hist.add_argument("scenario", type=Path, help="the calibrated 2021 scenario")
+    hist.add_argument(
+        "scenario", type=Path, help="the calibrated 2021 scenario; with --observed, the scenario observed"
+    )
     hist.add_argument("--winter", type=Path, help="the winter 2021-22 scenario (its backlog is reported)")
     hist.add_argument(
         "--reported", type=Path, help="reported figures (YAML; default: data/reported_2021.yaml)"
     )
+    hist.add_argument(
+        "--observed",
+        type=Path,
+        metavar="FILE.csv",
+        help="observed trucks waiting (columns date, gate, direction, value): compare SCENARIO with them "
+        "instead of the reported figures",
+    )
+    hist.add_argument(
+        "--at",
+        default="12:00",
+        metavar="HH:MM",
+        help="with --observed: the local time of day each date's simulated value is read at (default 12:00)",
+    )
     hist.add_argument("--replications", type=int, help="replications (default: the scenario's, at least 2)")
     hist.add_argument("--out", type=Path, help="folder for the tables (default: results/history-<scenario>)")
     hist.set_defaults(handler=cmd_validate_history)
+
+
+VALIDATE_HISTORY_DESCRIPTION = """\
+Without --observed: run the calibrated 2021 scenario (and, with --winter, the winter 2021-22) and
+compare them with the reported figures of data/reported_2021.yaml.
+
+With --observed FILE.csv: run (or reuse) SCENARIO's replications and compare them with your own
+observations of trucks waiting, one per line:
+
+    date,gate,direction,value
+    2022-01-15,huu_nghi,export,1200
+    2022-01-15,all,all,3000
+
+date is YYYY-MM-DD inside the run; gate is a gate of the scenario (its key or its name) or 'all';
+direction is export, import or all; value is trucks waiting, a number at least 0 (an optional
+'source' column is kept). The daily value compared is the number of trucks waiting (arrived at the
+gate area and not yet crossed, turned back or diverted: before the yard, outside it and in it) at
+--at (default 12:00) local time of that date, read from the exact backlog series; per row the mean
+over replications with its 95% t-interval, the observed value and the ratio simulated / observed,
+then the root mean square of ln(ratio) and how many observations fall inside the interval. Writes
+observed.csv, observed.md and plots/backlog.png (the observed points drawn) under
+results/history-<scenario>/.
+"""
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -100,13 +141,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_history(args: argparse.Namespace) -> int:
-    """Run the 2021 scenario (and the winter) and print reported against simulated figures."""
+    """Run the 2021 scenario (and the winter) and print reported against simulated figures; with
+    ``--observed``, run the scenario and print simulated against the observed trucks waiting."""
     from sim.present import terminal
     from sim.studies.history import DEFAULT_REPORTED, validate_history
 
+    if args.observed is not None:
+        return _validate_observed(args)
     with terminal.ProgressBars() as bars:
         result = validate_history(
             args.scenario,
+            overrides=args.overrides,
             winter=args.winter,
             reported=args.reported or DEFAULT_REPORTED,
             replications=args.replications,
@@ -123,4 +168,68 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
         title = f"{scenario.name}: reported vs simulated ({reps} replications, 95% CI)"
         terminal.print_history(df, title, args.fmt)
     terminal.say(f"wrote {result.folder / 'history.csv'} and history.md", err=True)
+    return 0
+
+
+def _validate_observed(args: argparse.Namespace) -> int:
+    """``validate-history --observed``: the comparison table, its summary error and the backlog figure."""
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.observed import parse_hour
+    from sim.present import terminal
+    from sim.present.plots import PLOTS_DIR, style
+    from sim.present.plots.backlog import backlog_with_observed
+    from sim.store.reader import Study
+    from sim.studies.history import OBSERVED_MARKDOWN, OBSERVED_TABLE, validate_observed
+
+    for option, value in (("--winter", args.winter), ("--reported", args.reported)):
+        if value is not None:
+            raise UserError.single(
+                None,
+                option,
+                "compares with the reported figures, --observed with your observations: give one of them "
+                "(run the command twice for both)",
+            )
+    at_hour = parse_hour(args.at)
+    with terminal.ProgressBars() as bars:
+        result = validate_observed(
+            args.scenario,
+            args.observed,
+            at_hour=at_hour,
+            overrides=args.overrides,
+            replications=args.replications,
+            seed=args.seed,
+            out=args.out,
+            backend=backend(args),
+            root=args.results_root,
+            monitor=bars,
+            argv=command_line(),
+        )
+    if result.failures:
+        terminal.report_failures(
+            result.failures, [result.experiment], "Run the same command again to run only the missing ones."
+        )
+        return 1
+    assert result.table is not None and result.error is not None and result.run is not None
+    for text in result.notes or []:
+        terminal.note(text)
+    terminal.print_observed(result.table, result.error.as_dict(), result.title, args.fmt)
+    if args.fmt in ("csv", "json"):  # the summary error is not part of the tidy rows: say it beside them
+        e = result.error
+        terminal.say(
+            f"RMS of ln(simulated / observed) {e.rms_log_ratio:.3f} over {e.compared} observations; "
+            f"{e.inside} of {e.observations} inside the simulated 95% interval",
+            err=True,
+        )
+    study = Study(result.run.folder, [result.run], "run", result.run.manifest)
+    with plt.rc_context(style.RC):
+        figures = backlog_with_observed(
+            study, result.folder / PLOTS_DIR, str(result.run.folder), result.observed, at_hour=at_hour
+        )
+    terminal.say(
+        f"wrote {result.folder / OBSERVED_TABLE}, {OBSERVED_MARKDOWN} and "
+        + ", ".join(str(f) for w in figures for f in w.files)
+        + f" (replications in {result.run.folder})",
+        err=True,
+    )
     return 0

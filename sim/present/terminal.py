@@ -614,6 +614,51 @@ def print_history(df: pd.DataFrame, title: str, fmt: str = "table", console: Con
     emit(df, history_layouts(df, title), fmt, console)
 
 
+# ---- observations ------------------------------------------------------------------------------------
+def observed_layouts(table: pd.DataFrame, error: dict[str, float | int], title: str) -> list[Layout]:
+    """Observed against simulated trucks waiting, a row per observation (mean ± 95% half-width, ratio,
+    inside the interval or not), then the summary error; a group of rows per observation when narrow."""
+    wide = Block(
+        title,
+        ["date", "gate", "dir.", "observed", "simulated", "ratio", "inside"],
+        text={0, 1, 2, 6},
+    )
+    long = Block(title, ["observation", "value"])
+    for _, r in table.iterrows():
+        cells = [
+            _number(r["observed"], ",.4g"),
+            ci_text(float(r["simulated"]), float(r["ci95_half_width"]), lambda v: format(v, ",.4g")),
+            _number(r["ratio"], ".2f"),
+            "yes" if _flag(r["inside"]) else "no",
+        ]
+        wide.rows.append([str(r["date"]), str(r["gate"]), str(r["direction"]), *cells])
+        long.heading(f"{r['date']}, {group_label(str(r['gate']), str(r['direction']))}")
+        long.rows += [
+            [h, c] for h, c in zip(["observed", "simulated", "ratio", "inside"], cells, strict=True)
+        ]
+    summary = Block("summary error", ["measure", "value"])
+    summary.rows += [
+        ["observations", f"{error['observations']}"],
+        ["with a log ratio (both above 0)", f"{error['compared']}"],
+        ["RMS of ln(simulated / observed)", _number(error["rms_log_ratio"], ".3f")],
+        ["geometric mean ratio", _number(error["geometric_mean_ratio"], ".3f")],
+        ["inside the 95% interval", f"{error['inside']} of {error['observations']}"],
+    ]
+    summary.caption = interval_note(int(error["replications"])) + "; ratio = simulated / observed"
+    return [[wide, summary], [long, summary]]
+
+
+def print_observed(
+    table: pd.DataFrame,
+    error: dict[str, float | int],
+    title: str,
+    fmt: str = "table",
+    console: Console | None = None,
+) -> None:
+    """Observed against simulated trucks waiting, and the summary error (csv and json: the rows only)."""
+    emit(table, observed_layouts(table, error, title), fmt, console)
+
+
 # ---- listing ------------------------------------------------------------------------------------------
 LIST_COLUMNS = [
     ("date", "date"),

@@ -4,11 +4,18 @@ Each reported figure (``data/reported_2021.yaml``) names a metric of :mod:`sim.a
 reported number and its source. Rows without a reported number are outputs nobody tuned the model to
 (the winter backlog). Replications run through the runner; the table gives their mean, a 95% t-interval
 and the ratio simulated / reported, and is written with a manifest under ``<root>/history-<scenario>/``.
+
+With observations from the user (:func:`validate_observed`: trucks waiting on given days, a CSV file;
+see :mod:`sim.analysis.observed`), the scenario's replications are run into (or reused from) an ordinary
+run folder, whose exact backlog series give each observation's simulated value; the comparison goes to
+``observed.csv`` and ``observed.md`` in the same history folder, recorded under ``observed`` in its
+manifest.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,17 +28,46 @@ import pandas as pd
 import yaml
 
 from sim.analysis.history import KINDS, history_values, outside_reason
+from sim.analysis.observed import (
+    DEFAULT_AT_HOUR,
+    ObservedError,
+    compare_observed,
+    hour_text,
+    observed_error,
+    read_observed,
+    reading_times,
+    simulated_values,
+)
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
 from sim.runner.backends import Backend
+from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.runner.pool import reduce_replications
 from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.store.atomic import write_csv_atomic, write_text_atomic
-from sim.store.layout import DEFAULT_ROOT, history_folder
-from sim.store.manifest import history_manifest, write_manifest
-from sim.studies.common import backend_or_default, check_counts, check_sizes, interrupt_hint
+from sim.store.layout import DEFAULT_ROOT, crn_folder, finished_run, history_folder
+from sim.store.lock import folder_lock
+from sim.store.manifest import (
+    history_manifest,
+    model_digest,
+    now,
+    read_manifest,
+    scenario_digest,
+    scenario_entry,
+    seed_records,
+    versions,
+    write_manifest,
+)
+from sim.store.reader import RunData, load_run
+from sim.studies.common import (
+    backend_or_default,
+    check_counts,
+    check_sizes,
+    interrupt_hint,
+    run_with_monitor,
+)
 
 DEFAULT_REPORTED = Path(__file__).resolve().parents[2] / "data" / "reported_2021.yaml"
 
@@ -125,6 +161,7 @@ class HistoryResult:
 def validate_history(
     scenario: str | Path,
     *,
+    overrides: Sequence[str] = (),
     winter: str | Path | None = None,
     reported: Path = DEFAULT_REPORTED,
     replications: int | None = None,
@@ -137,9 +174,9 @@ def validate_history(
 ) -> HistoryResult:
     """Run the 2021 scenario (and the winter, if given) and compare them with the reported figures."""
     backend = backend_or_default(backend)
-    parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_scenario(scenario))]
+    parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_scenario(scenario, overrides))]
     if winter is not None:
-        parts.append(("winter_2021_22", load_scenario(winter)))
+        parts.append(("winter_2021_22", load_scenario(winter, overrides)))
     check_sizes([ld for _, ld in parts])
     rows = {section: load_reported(reported, section) for section, _ in parts}
     for section, ld in parts:
@@ -168,10 +205,166 @@ def validate_history(
     write_csv_atomic(folder / "history.csv", result.table)
     md = result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g")
     write_text_atomic(folder / "history.md", md + "\n")
-    write_manifest(
-        folder,
-        history_manifest(
-            parts[0][1], Path(reported), root_seed=plan[0][3], replications=plan[0][2], argv=list(argv)
-        ),
+    manifest = history_manifest(
+        parts[0][1], Path(reported), root_seed=plan[0][3], replications=plan[0][2], argv=list(argv)
     )
+    earlier = read_manifest(folder) or {}
+    if OBSERVED_KEY in earlier and (folder / OBSERVED_TABLE).is_file():  # keep the record of observed.csv
+        manifest[OBSERVED_KEY] = earlier[OBSERVED_KEY]
+    write_manifest(folder, manifest)
+    return result
+
+
+# ---- observations from the user ---------------------------------------------------------------------
+OBSERVED_TABLE = "observed.csv"
+OBSERVED_MARKDOWN = "observed.md"
+OBSERVED_KEY = "observed"  # the manifest's entry for the observed comparison
+
+
+@dataclass
+class ObservedResult:
+    """The scenario's simulated trucks waiting beside the user's observations, and where they went.
+
+    ``table`` (a row per observation, see :func:`sim.analysis.observed.compare_observed`) and ``error``
+    are None when replications failed (``failures``); ``run`` is the run folder the values were read
+    from (its backlog series also draw the figure)."""
+
+    folder: Path
+    scenario: Scenario
+    replications: int
+    root_seed: int
+    at_hour: float
+    observed: pd.DataFrame
+    experiment: Experiment
+    failures: list[Failure]
+    run: RunData | None = None
+    table: pd.DataFrame | None = None
+    error: ObservedError | None = None
+    notes: list[str] | None = None
+
+    @property
+    def title(self) -> str:
+        """What the table shows, in words."""
+        return (
+            f"{self.scenario.name}: trucks waiting at {hour_text(self.at_hour)}, observed vs simulated "
+            f"({self.replications} replications, 95% CI)"
+        )
+
+
+def _check_at_hour(at_hour: float) -> None:
+    if not (math.isfinite(at_hour) and 0 <= at_hour < 24):
+        raise UserError.single(
+            None, "--at", f"must be an hour of the day from 0 to 24, e.g. 12 (got {at_hour})"
+        )
+
+
+def _observed_markdown(result: ObservedResult) -> str:
+    """The comparison as GitHub Markdown: the rows, then the summary error."""
+    assert result.table is not None and result.error is not None
+    e = result.error
+    lines = [
+        f"**{result.title}**",
+        "",
+        result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g"),
+        "",
+        f"- observations: {e.observations}; with a log ratio (both values above 0): {e.compared}",
+        f"- root mean square of ln(simulated / observed): {e.rms_log_ratio:.4g}",
+        f"- geometric mean ratio simulated / observed: {e.geometric_mean_ratio:.4g}",
+        f"- observations inside the simulated 95% interval: {e.inside} of {e.observations}",
+        f"- daily value: trucks waiting (arrived at the gate area, not yet crossed, turned back or "
+        f"diverted) at {hour_text(result.at_hour)} local time of the date, exact series",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _observed_manifest(
+    loaded: LoadedScenario, result: ObservedResult, observed_file: Path, argv: Sequence[str]
+) -> dict[str, Any]:
+    """The manifest entry of an observed comparison: the observations file, the run folder read, every
+    seed, the definition of the daily value and the summary error."""
+    assert result.error is not None
+    return {
+        **scenario_entry(loaded),
+        "model_sha256": model_digest(),
+        "observed_file": str(observed_file),
+        "observed_sha256": hashlib.sha256(Path(observed_file).read_bytes()).hexdigest(),
+        "run_folder": str(result.experiment.folder),
+        "at_hour": result.at_hour,
+        "daily_value": f"trucks waiting at {hour_text(result.at_hour)} local time of the date (exact series)",
+        "root_seed": result.root_seed,
+        "replications": result.replications,
+        "seeds": seed_records(result.root_seed, result.replications),
+        "error": result.error.as_dict(),
+        "command": list(argv),
+        "created": now(),
+        "versions": versions(),
+    }
+
+
+def validate_observed(
+    scenario: str | Path,
+    observed: str | Path,
+    *,
+    at_hour: float = DEFAULT_AT_HOUR,
+    overrides: Sequence[str] = (),
+    replications: int | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    backend: Backend | None = None,
+    root: Path = DEFAULT_ROOT,
+    monitor: Monitor | None = None,
+    argv: Sequence[str] = (),
+) -> ObservedResult:
+    """Run (or reuse) the scenario's replications and put their trucks waiting beside each observation.
+
+    Everything the user can get wrong (the scenario, the observations file, the counts, the hour) is
+    checked before anything runs or is written. The replications go to an ordinary run folder of the
+    scenario (one already finished with the same scenario, seed and model code is reused, as compare
+    does); the comparison is written to ``observed.csv`` and ``observed.md`` under the history folder
+    (``out``, default ``<root>/history-<scenario>/``) with the manifest's ``observed`` entry."""
+    _check_at_hour(at_hour)
+    loaded = load_scenario(scenario, overrides)
+    s = loaded.scenario
+    check_sizes([loaded])
+    check_counts(replications, seed, least=2)
+    rows = read_observed(observed, s, at_hour)
+    reps = replications or max(2, s.run.replications)
+    root_seed = s.run.seed if seed is None else seed
+    digest = scenario_digest(s)
+    run_dir = finished_run(root, s.name, digest, root_seed, reps) or crn_folder(
+        root, s.name, root_seed, digest
+    )
+    exp = Experiment(loaded, run_dir, root_seed, reps)
+    plan(exp, REUSE)
+    folder = out or history_folder(root, s.name)
+    result = ObservedResult(folder, s, reps, root_seed, at_hour, rows, exp, [])
+    with interrupt_hint("Finished replications are kept; run the same command again to run only the rest."):
+        result.failures = run_with_monitor([exp], backend_or_default(backend), [(s.name, [0])], monitor, argv)
+    if result.failures:
+        return result
+    run = load_run(exp.folder)
+    run.replications = [r for r in run.replications if r < reps]
+    times = reading_times(s, rows, at_hour)
+    per_rep = np.vstack(
+        [simulated_values(run.table("backlog_series", replication=r), rows, times) for r in run.replications]
+    )
+    result.run = run
+    result.table = compare_observed(rows, per_rep)
+    result.error = observed_error(result.table, reps)
+    warm = times < s.run.warmup
+    result.notes = (
+        [f"{int(warm.sum())} observation(s) fall in the warm-up, when the model is still filling from empty"]
+        if warm.any()
+        else []
+    )
+    with folder_lock(folder):
+        write_csv_atomic(folder / OBSERVED_TABLE, result.table)
+        write_text_atomic(folder / OBSERVED_MARKDOWN, _observed_markdown(result))
+        manifest = read_manifest(folder) or {}
+        entry = _observed_manifest(loaded, result, Path(observed), argv)
+        if not manifest:  # a folder of observations only: its top level says what it holds
+            manifest = {k: entry[k] for k in ("scenario", "scenario_files", "scenario_sha256", "root_seed")}
+            manifest["replications"] = reps
+        manifest[OBSERVED_KEY] = entry
+        write_manifest(folder, manifest)
     return result

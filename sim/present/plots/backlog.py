@@ -4,15 +4,17 @@ Read from the exact backlog series (``backlog_series``: every change, no samplin
 :mod:`sim.analysis.backlog`). Left column: trucks queueing outside the yard (the backlog on the highway);
 middle: trucks inside the yard, against its capacity; right: export trucks waiting (arrived at the gate,
 not yet crossed, turned back or diverted), with observed values drawn as points when given
-(``validate-history --observed``). One line per scenario (the mean over replications) with its 95% band.
-Closures are shaded: scheduled closures and bans, which are the same in every replication, in solid
-colours; random stoppages, which differ between replications, lightly, each replication's on top of the
-others (the darker, the more replications had one then).
+(``validate-history --observed``: then one such column per direction observed, ``all`` being both).
+One line per scenario (the mean over replications) with its 95% band. Closures are shaded: scheduled
+closures and bans, which are the same in every replication, in solid colours; random stoppages, which
+differ between replications, lightly, each replication's on top of the others (the darker, the more
+replications had one then).
 
 Runs longer than six weeks are shown day by day: the outside queue and the yard as each day's exact
 peak (a year of saw-teeth, the queue growing overnight and melting in opening hours, would be a solid
-block of ink, and a daily mean would hide the evening a yard is full), the trucks waiting at noon (the
-value observations are compared with). Shorter runs are drawn every quarter of an hour.
+block of ink, and a daily mean would hide the evening a yard is full), the trucks waiting at noon, or at
+the hour observations were read at (the value they are compared with). Shorter runs are drawn every
+quarter of an hour.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ NOON = 12.0
 
 
 def _series(
-    run: RunData, gate: str, column: str, direction: str, daily_: bool
+    run: RunData, gate: str, column: str, direction: str, daily_: bool, at_hour: float = NOON
 ) -> tuple[np.ndarray, np.ndarray]:
     """Times (calendar) and values (replications x times) of one gate's (or the province's) exact count."""
     table = run.table("backlog_series")
@@ -54,14 +56,14 @@ def _series(
     for _, reps in table.groupby("replication", sort=True):
         steps = group_steps(reps, gate, direction)
         if daily_:
-            days = daily(steps, run.start, run.unit_hours, run.horizon, column, NOON)
+            days = daily(steps, run.start, run.unit_hours, run.horizon, column, at_hour)
             rows.append(days["at" if column == "waiting" else "peak"].to_numpy(dtype=float))
         else:
             rows.append(value_at(steps, _grid(run), column))
     if daily_:
         first = run.start.replace(hour=0, minute=0, second=0, microsecond=0)
         hours = (first - run.start).total_seconds() / 3600.0 + 24.0 * np.arange(len(rows[0]))
-        hours = hours + (NOON if column == "waiting" else 0.0)
+        hours = hours + (at_hour if column == "waiting" else 0.0)
         x = run.to_calendar(hours / run.unit_hours)
     else:
         x = run.to_calendar(_grid(run))
@@ -127,34 +129,49 @@ def backlog(study: Study, out: Path, source: str) -> list[style.Written]:
     return backlog_with_observed(study, out, source, None)
 
 
-def _observed_points(observed: pd.DataFrame | None, gate: str) -> tuple[np.ndarray, np.ndarray]:
-    """Observed export trucks waiting at a gate (or ``all``), as noon of their date and the value."""
+def _observed_points(
+    observed: pd.DataFrame | None, gate: str, direction: str = "export", at_hour: float = NOON
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed trucks waiting at a gate (or ``all``) in a direction (or ``all``), as the reading time of
+    their date and the value."""
     if observed is None or observed.empty:
         return np.array([], dtype="datetime64[ms]"), np.array([])
-    rows = observed[(observed["gate"] == gate) & (observed["direction"].isin(["export"]))]
-    when = pd.to_datetime(rows["date"]) + pd.Timedelta(hours=NOON)
+    rows = observed[(observed["gate"] == gate) & (observed["direction"] == direction)]
+    when = pd.to_datetime(rows["date"].astype(str)) + pd.Timedelta(hours=at_hour)
     return when.to_numpy(dtype="datetime64[ms]"), rows["value"].to_numpy(dtype=float)
 
 
+def _columns(observed: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """The figure's columns: outside, in the yard, then trucks waiting in each direction observed
+    (export alone without observations)."""
+    seen = set() if observed is None else set(observed["direction"].astype(str))
+    directions = [d for d in ("export", "import", ALL) if d in seen] or ["export"]
+    words = {"export": "Export trucks waiting", "import": "Import trucks waiting", ALL: "Trucks waiting"}
+    return [*COLUMNS[:2], *(("waiting", d, words[d]) for d in directions)]
+
+
 def backlog_with_observed(
-    study: Study, out: Path, source: str, observed: pd.DataFrame | None
+    study: Study, out: Path, source: str, observed: pd.DataFrame | None, at_hour: float = NOON
 ) -> list[style.Written]:
-    """The backlog figure; ``observed`` (columns date, gate, direction, value) adds points to it."""
+    """The backlog figure; ``observed`` (columns date, gate, direction, value) adds points to it, in a
+    trucks-waiting column per direction observed, read at ``at_hour`` local time on a run of days."""
+    columns = _columns(observed)
+    at = "noon" if at_hour == NOON else f"{int(at_hour):02d}:{round(at_hour % 1 * 60):02d}"
     gates = [ALL, *study.gates()]
     is_daily = max(r.days for r in study.runs) > DAILY_AFTER_DAYS
-    fig, axes = style.figure(len(gates), len(COLUMNS), 2.8, sharex=True)
+    fig, axes = style.figure(len(gates), len(columns), 2.8, sharex=True)
     n_reps = max(len(r.replications) for r in study.runs)
     seen: dict[str, set[str]] = {}
     observed_drawn = False
     for i, gate in enumerate(gates):
-        for j, (column, direction, what) in enumerate(COLUMNS):
+        for j, (column, direction, what) in enumerate(columns):
             ax = axes[i, j]
             if gate != ALL:
                 _shade(ax, study, gate, seen)
             for k, run in study.iter_runs():
                 if gate != ALL and gate not in run.gates:
                     continue
-                x, values = _series(run, gate, column, direction, is_daily)
+                x, values = _series(run, gate, column, direction, is_daily, at_hour)
                 mean, low, high = style.t_band(values)
                 ax.plot(x, mean, label=run.name, **style.series_line(k))
                 if values.shape[0] > 1:
@@ -167,13 +184,14 @@ def backlog_with_observed(
             if column == "in_yard" and cap:
                 style.level_line(ax, cap, f"yard capacity {cap}")
             if column == "waiting":
-                ox, oy = _observed_points(observed, gate)
+                ox, oy = _observed_points(observed, gate, direction, at_hour)
                 if len(oy):
                     ax.scatter(ox, oy, color="black", marker="D", s=16, zorder=5, label="observed")
                     observed_drawn = True
             label = "Province (all gates)" if gate == ALL else study.gate_label(gate)
-            ax.set_title(f"{label}: {what.lower()}")
-            when = (" (at noon)" if column == "waiting" else " (daily peak)") if is_daily else ""
+            sep = ": " if len(columns) <= 3 else "\n"  # two lines where more columns share the width
+            ax.set_title(f"{label}{sep}{what.lower()}")
+            when = (f" (at {at})" if column == "waiting" else " (daily peak)") if is_daily else ""
             ax.set_ylabel("trucks" + when)
             ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))
             style.date_axis(ax)
@@ -183,19 +201,21 @@ def backlog_with_observed(
         handles.append(Patch(color="#888888", alpha=0.3, label=style.band_label(n_reps)))
     handles.append(Line2D([], [], color="black", ls="--", lw=1, label="yard capacity"))
     if observed_drawn:
-        handles.append(Line2D([], [], color="black", marker="D", ls="", label="observed (export, waiting)"))
+        handles.append(Line2D([], [], color="black", marker="D", ls="", label="observed trucks waiting"))
     if study.base.warmup > 0:
         handles.append(Line2D([], [], color="#555555", ls=":", lw=1, label="end of warm-up"))
     handles += _legend_patches(seen, n_reps)
-    sampling = "exact series: daily peaks, waiting at noon" if is_daily else "exact series"
-    title = f"Backlog outside, trucks in the yard and export trucks waiting ({sampling})"
+    sampling = f"exact series: daily peaks, waiting at {at}" if is_daily else "exact series"
+    waiting = "export trucks waiting" if len(columns) == 3 and columns[2][1] == "export" else "trucks waiting"
+    title = f"Backlog outside, trucks in the yard and {waiting} ({sampling})"
     style.suptitle(fig, title)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)))
     caption = (
         "Left: trucks queueing outside the yard (the backlog on the road); middle: trucks inside the yard, "
-        "with its capacity dashed; right: export trucks waiting at the gate (arrived, not yet crossed, "
-        "turned back or diverted). "
-        f"Lines are means over replications ({sampling}) with their 95% band; "
+        f"with its capacity dashed; right: {waiting} at the gate (arrived, not yet crossed, "
+        "turned back or diverted)"
+        + ("; diamonds: the observed values. " if observed_drawn else ". ")
+        + f"Lines are means over replications ({sampling}) with their 95% band; "
         "shaded spans are closures (grey: scheduled, amber: bans on some trucks, red: random stoppages, "
         "darker where more replications had one)."
     )

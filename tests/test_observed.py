@@ -1,0 +1,358 @@
+"""``validate-history --observed``: the user's observations of trucks waiting beside the model's.
+
+The observations here are synthetic, made from the simulation itself: the expected simulated value of
+each row is rebuilt independently of the exact backlog series, from the per-truck table of the same
+replications (a truck is waiting at time t if it arrived at or before t and left, crossed, turned back
+or diverted, after t), and the expected interval from scipy's t quantile. Observations equal to those
+means must give ratio 1, log ratio 0 and an RMS error of exactly 0; observations perturbed by known
+factors must give those factors back. The repository ships no real backlog observations.
+
+Every bad input is refused with the file, the line and the column named, exit 2, no traceback and
+nothing written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.observed import parse_hour, read_observed
+from sim.cli import main
+from sim.errors import UserError
+from sim.present.plots.backlog import _observed_points
+from sim.scenario import load_scenario
+from tests.conftest import run, t_interval
+
+SCENARIO = """
+name: observed_check
+run: {start: 2022-01-10T00:00:00, horizon: 96, seed: 7, replications: 4}
+truck_classes:
+  truck: {commodity: generic}
+gates:
+  a:
+    name: Gate A
+    yard: {capacity: 8}
+    export:
+      enters_yard_at: yard_stage
+      stages:
+        desk: {servers: 2, service: {dist: exponential, mean: 0.2}}
+        yard_stage: {servers: 1, service: {dist: exponential, mean: 0.35}, hours: "07:00-18:00"}
+    import:
+      stages:
+        first: {servers: 1, service: {dist: exponential, mean: 0.4}, hours: "08:00-17:00"}
+  b:
+    yard: {capacity: 5}
+    export:
+      stages:
+        only: {servers: 1, service: {dist: exponential, mean: 0.4}, hours: "08:00-16:00"}
+arrivals:
+  exports: {gate: a, direction: export, truck_class: truck, rate: 3}
+  imports: {gate: a, direction: import, truck_class: truck, rate: 1}
+  b_exports: {gate: b, direction: export, truck_class: truck, rate: 0.9}
+"""
+REPS = 4  # means of whole numbers over 4 replications are exact in binary: ratios of exactly 1
+SEED = 7
+START = datetime(2022, 1, 10)
+ROWS = [  # date, gate, direction
+    ("2022-01-10", "a", "export"),
+    ("2022-01-11", "a", "export"),
+    ("2022-01-11", "a", "import"),
+    ("2022-01-12", "b", "export"),
+    ("2022-01-12", "all", "export"),
+    ("2022-01-13", "all", "all"),
+    ("2022-01-13", "a", "all"),
+]
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("observed") / "observed_check.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trucks(scenario_file: Path) -> list[pd.DataFrame]:
+    """The per-truck tables of the replications the command runs (same root seed, same spawned seeds)."""
+    s = load_scenario(scenario_file).scenario
+    return [run(s, SEED, r).trucks for r in range(REPS)]
+
+
+def waiting_by_truck_table(trucks: pd.DataFrame, gate: str, direction: str, when: datetime) -> int:
+    """Trucks waiting at ``when``: arrived at or before it, not yet gone (from the truck table alone)."""
+    t = (when - START).total_seconds() / 3600.0
+    mine = trucks
+    if gate != "all":
+        mine = mine[mine["gate"] == gate]
+    if direction != "all":
+        mine = mine[mine["direction"] == direction]
+    gone = mine["exit"].fillna(np.inf)
+    return int(((mine["arrival"] <= t) & (t < gone)).sum())
+
+
+def expected(trucks: list[pd.DataFrame], at_hour: float = 12.0) -> np.ndarray:
+    """Replications x rows of the independent count."""
+    return np.array(
+        [
+            [
+                waiting_by_truck_table(tr, g, d, datetime.fromisoformat(day) + timedelta(hours=at_hour))
+                for day, g, d in ROWS
+            ]
+            for tr in trucks
+        ],
+        dtype=float,
+    )
+
+
+def write_observations(path: Path, values: np.ndarray, rows=ROWS, extra: str = "") -> Path:
+    lines = ["date,gate,direction,value" + extra]
+    lines += [
+        f"{day},{g},{d},{float(v)!r}" + ("," if extra else "")
+        for (day, g, d), v in zip(rows, values, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def validate(scenario_file: Path, observed: Path, root: Path, *more: str) -> int:
+    return main(
+        [
+            "validate-history",
+            str(scenario_file),
+            "--observed",
+            str(observed),
+            "--replications",
+            str(REPS),
+            "--jobs",
+            "2",
+            "--results-root",
+            str(root),
+            *more,
+        ]
+    )
+
+
+def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
+    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_rep = expected(trucks)
+    means = per_rep.mean(axis=0)
+    assert (means > 0).all() and len(set(means)) > 3  # the rows are not all alike, nor empty
+    observed = write_observations(tmp_path / "synthetic.csv", means)
+    root = tmp_path / "results"
+    assert validate(scenario_file, observed, root, "--format", "json") == 0
+    out = capsys.readouterr()
+    rows = json.loads(out.out)
+    assert [r["simulated"] for r in rows] == list(means)
+    assert all(r["ratio"] == 1.0 and r["log_ratio"] == 0.0 and r["inside"] for r in rows)
+    for r, x in zip(rows, per_rep.T, strict=True):
+        _, half = t_interval(x, 0.95)
+        assert r["ci95_half_width"] == pytest.approx(half, rel=1e-9)  # JSON keeps 10 digits
+    assert "RMS of ln(simulated / observed) 0.000 over 7 observations; 7 of 7 inside" in out.err
+    # written beside the manifest's record of what was compared, and the figure with the observed points
+    folder = root / "history-observed_check"
+    saved = pd.read_csv(folder / "observed.csv")
+    assert saved["ratio"].eq(1.0).all() and len(saved) == len(ROWS)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["observed"]
+    assert entry["error"]["rms_log_ratio"] == 0.0 and entry["error"]["inside"] == len(ROWS)
+    assert entry["at_hour"] == 12.0 and entry["replications"] == REPS and entry["root_seed"] == SEED
+    assert (
+        "RMS" in (folder / "observed.md").read_text()
+        or "root mean square" in (folder / "observed.md").read_text()
+    )
+    assert (folder / "plots" / "backlog.png").stat().st_size > 10_000
+
+
+def test_perturbed_observations_give_back_the_known_error(
+    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_rep = expected(trucks)
+    means = per_rep.mean(axis=0)
+    shifts = np.array([0.5, -0.5, 1.0, 0.0, -1.0, 2.0, 0.1])  # observed = simulated x exp(shift)
+    observed = write_observations(tmp_path / "perturbed.csv", means * np.exp(shifts))
+    root = tmp_path / "results"
+    assert validate(scenario_file, observed, root, "--format", "csv") == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    np.testing.assert_allclose(table["log_ratio"], -shifts, atol=1e-12)
+    np.testing.assert_allclose(table["ratio"], np.exp(-shifts), rtol=1e-12)
+    manifest = json.loads((root / "history-observed_check" / "manifest.json").read_text())
+    error = manifest["observed"]["error"]
+    assert error["rms_log_ratio"] == pytest.approx(math.sqrt(np.mean(shifts**2)), rel=1e-12)
+    assert error["geometric_mean_ratio"] == pytest.approx(math.exp(-shifts.mean()), rel=1e-12)
+    inside = 0
+    for x, obs in zip(per_rep.T, means * np.exp(shifts), strict=True):
+        mean, half = t_interval(x, 0.95)
+        inside += mean - half <= obs <= mean + half
+    assert error["inside"] == inside and 0 < inside < len(ROWS)  # some in, some out: the count bites
+
+
+def test_the_hour_of_reading_and_a_gate_by_its_name(
+    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_rep = expected(trucks, at_hour=17.5)
+    rows = [(day, "Gate A" if g == "a" else g, d) for day, g, d in ROWS]
+    observed = write_observations(tmp_path / "evening.csv", per_rep.mean(axis=0), rows)
+    assert validate(scenario_file, observed, tmp_path / "results", "--at", "17:30", "--format", "json") == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [r["simulated"] for r in got] == list(per_rep.mean(axis=0))
+    assert {r["gate"] for r in got} == {"a", "b", "all"}  # names read as the gate's key
+
+
+def test_a_second_check_reuses_the_replications(
+    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    observed = write_observations(tmp_path / "o.csv", expected(trucks).mean(axis=0))
+    root = tmp_path / "results"
+    assert validate(scenario_file, observed, root) == 0
+    runs = list((root / "observed_check").iterdir())
+    stamp = {p: p.stat().st_mtime_ns for p in runs[0].glob("trucks/*")}
+    assert validate(scenario_file, observed, root, "--format", "markdown") == 0
+    assert list((root / "observed_check").iterdir()) == runs
+    assert {p: p.stat().st_mtime_ns for p in runs[0].glob("trucks/*")} == stamp
+    text = capsys.readouterr().out
+    assert "RMS of ln(simulated / observed)" in text and "7 of 7" in text
+
+
+def test_reading_accepts_blank_lines_a_bom_a_source_column_and_any_case(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    s = load_scenario(scenario_file).scenario
+    path = tmp_path / "o.csv"
+    text = (
+        "\ufeffDate, Gate ,direction,value,source\n\n"
+        "2022-01-11,gate a,EXPORT,12,a count\n2022-01-12,b,export,0,\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    table = read_observed(path, s)
+    assert list(table["gate"]) == ["a", "b"]
+    assert list(table["direction"]) == ["export", "export"]
+    assert list(table["value"]) == [12.0, 0.0]
+    assert list(table["line"]) == [3, 4]
+    assert list(table["date"]) == [date(2022, 1, 11), date(2022, 1, 12)]
+    assert list(table["source"]) == ["a count", ""]
+
+
+def test_observed_points_are_drawn_at_the_reading_time() -> None:
+    observed = pd.DataFrame(
+        {
+            "date": [date(2022, 1, 11), date(2022, 1, 12)],
+            "gate": ["a", "a"],
+            "direction": ["export", "all"],
+            "value": [5.0, 6.0],
+        }
+    )
+    x, y = _observed_points(observed, "a", "export", 17.5)
+    assert list(y) == [5.0] and x[0] == np.datetime64("2022-01-11T17:30")
+    x, y = _observed_points(observed, "a", "all")
+    assert list(y) == [6.0] and x[0] == np.datetime64("2022-01-12T12:00")
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "words"),
+    [
+        ("", None, "", "empty file"),
+        ("\n\n", None, "", "empty file"),
+        ("date,gate,direction,value\n", 1, "", "no observations"),
+        ("date,gate,value\n2022-01-11,a,3\n", 1, "direction", "missing column"),
+        ("date,gate,direction,value\n2022-01-11,c,export,3\n", 2, "gate", "unknown gate 'c'"),
+        ("date,gate,direction,value\n2022-01-11,a,both,3\n", 2, "direction", "'both' is not export"),
+        ("date,gate,direction,value\n2022-01-11,b,import,3\n", 2, "direction", "gate b has no import"),
+        ("date,gate,direction,value\n2022-01-20,a,export,3\n", 2, "date", "outside the run"),
+        ("date,gate,direction,value\n2022-01-09,a,export,3\n", 2, "date", "outside the run"),
+        ("date,gate,direction,value\n\n11/01/2022,a,export,3\n", 3, "date", "not a date"),
+        ("date,gate,direction,value\n2022-02-30,a,export,3\n", 2, "date", "not a date"),
+        ("date,gate,direction,value\n2022-01-11,a,export,-3\n", 2, "value", "at least 0"),
+        ("date,gate,direction,value\n2022-01-11,a,export,many\n", 2, "value", "'many' is not a number"),
+        ("date,gate,direction,value\n2022-01-11,a,export,1 200\n", 2, "value", "not a number"),
+        ("date,gate,direction,value\n2022-01-11,a,export,nan\n", 2, "value", "at least 0"),
+        ("date,gate,direction,value\n2022-01-11,a,export,inf\n", 2, "value", "at least 0"),
+        ("date,gate,direction,value\n2022-01-11,a,export\n", 2, "", "has 3 cells"),
+        ("date,gate,direction,value,value\n2022-01-11,a,export,3,4\n", 1, "value", "twice"),
+    ],
+)
+def test_bad_observations_are_refused_naming_file_line_and_column(
+    scenario_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str,
+    line: int | None,
+    column: str,
+    words: str,
+) -> None:
+    path = tmp_path / "observations.csv"
+    path.write_text(content)
+    root = tmp_path / "results"
+    assert validate(scenario_file, path, root) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and words in err
+    first = err.splitlines()[0]
+    assert str(path) in first
+    if line is not None:
+        assert f"line {line}:" in first
+    if column:
+        assert f"field '{column}'" in first
+    assert not root.exists()  # nothing run, nothing written
+
+
+def test_every_bad_row_is_listed_at_once(scenario_file: Path, tmp_path: Path) -> None:
+    s = load_scenario(scenario_file).scenario
+    path = tmp_path / "o.csv"
+    path.write_text("date,gate,direction,value\n2022-01-11,c,export,3\n2022-01-11,a,export,-1\n")
+    with pytest.raises(UserError) as info:
+        read_observed(path, s)
+    assert [(p.line, p.path) for p in info.value.problems] == [(2, "gate"), (3, "value")]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--winter", "x.yaml"], "--winter"),
+        (["--reported", "x.yaml"], "--reported"),
+        (["--at", "25:00"], "--at"),
+        (["--at", "noon"], "--at"),
+        (["--replications", "1"], "--replications"),
+    ],
+)
+def test_bad_options_with_observed(
+    scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], option: str
+) -> None:
+    path = write_observations(tmp_path / "o.csv", np.ones(len(ROWS)))
+    root = tmp_path / "results"
+    code = main(
+        ["validate-history", str(scenario_file), "--observed", str(path), "--results-root", str(root), *args]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"field '{option}'" in err and "Traceback" not in err
+    assert not root.exists()
+
+
+def test_missing_and_special_files(
+    scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "results"
+    assert validate(scenario_file, tmp_path / "nowhere.csv", root) == 2
+    assert "nowhere.csv: file not found" in capsys.readouterr().err
+    assert validate(scenario_file, tmp_path, root) == 2
+    assert "a folder, not a file" in capsys.readouterr().err
+    (tmp_path / "latin1.csv").write_bytes(
+        "date,gate,direction,value\n2022-01-11,a,export,3 \xe9\n".encode("latin-1")
+    )
+    assert validate(scenario_file, tmp_path / "latin1.csv", root) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert not root.exists()
+
+
+def test_parse_hour() -> None:
+    assert parse_hour("12:00") == 12.0 and parse_hour("7") == 7.0 and parse_hour("17:30") == 17.5
+    for bad in ("24:00", "12:60", "noon", "", "-1"):
+        with pytest.raises(UserError):
+            parse_hour(bad)
