@@ -219,6 +219,14 @@ def test_a_second_check_reuses_the_replications(
     assert {p: p.stat().st_mtime_ns for p in runs[0].glob("trucks/*")} == stamp
     text = capsys.readouterr().out
     assert "RMS of ln(simulated / observed)" in text and "7 of 7" in text
+    # the saved check is listed as complete and its summary prints again from its files
+    assert main(["summary", str(root / "history-observed_check"), "--format", "csv"]) == 0
+    again = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"source": str})
+    saved = pd.read_csv(root / "history-observed_check" / "observed.csv", dtype={"source": str})
+    pd.testing.assert_frame_equal(again, saved)
+    assert main(["list", "--results-root", str(root), "--format", "json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert {(e["kind"], e["state"]) for e in entries} == {("history", "complete"), ("run", "complete")}
 
 
 def test_reading_accepts_blank_lines_a_bom_a_source_column_and_any_case(

@@ -70,8 +70,8 @@ With --observed FILE.csv: run (or reuse) SCENARIO's replications and compare the
 observations of trucks waiting, one per line:
 
     date,gate,direction,value
-    2022-01-15,huu_nghi,export,1200
-    2022-01-15,all,all,3000
+    2021-06-14,huu_nghi,export,90
+    2021-06-14,all,all,300
 
 date is YYYY-MM-DD inside the run; gate is a gate of the scenario (its key or its name) or 'all';
 direction is export, import or all; value is trucks waiting, a number at least 0 (an optional

@@ -67,9 +67,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     elif saved.kind == "sweep":
         terminal.print_sweep(saved.table, saved.keys or [], saved.names[0], saved.replications, args.fmt)
     else:
-        terminal.print_history(
-            saved.table, f"reported vs simulated ({saved.replications[0]} replications)", args.fmt
-        )
+        if saved.table is not None:
+            terminal.print_history(
+                saved.table, f"reported vs simulated ({saved.replications[0]} replications)", args.fmt
+            )
+        if saved.observed is not None and saved.observed_error is not None:
+            terminal.print_observed(saved.observed, saved.observed_error, saved.observed_title, args.fmt)
     return 0
 
 

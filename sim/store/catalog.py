@@ -20,6 +20,7 @@ from sim.store.manifest import read_manifest
 
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
 HISTORY_TABLE = "history.csv"
+OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
 SWEEP_SUMMARY = "sweep_summary.csv"
 
 
@@ -75,7 +76,8 @@ def _comparison(folder: Path) -> Entry:
 
 def _history(folder: Path) -> Entry:
     m = read_manifest(folder) or {}
-    state = COMPLETE if (folder / HISTORY_TABLE).is_file() else PARTIAL
+    done = (folder / HISTORY_TABLE).is_file() or (folder / OBSERVED_TABLE).is_file()
+    state = COMPLETE if done else PARTIAL
     return _entry("history", folder, m, state, str(m.get("scenario", folder.name)), m.get("replications"))
 
 
@@ -128,7 +130,7 @@ def kind_of(folder: Path) -> str | None:
         return "comparison"
     if "grid" in m or (folder / SWEEP_SUMMARY).is_file():
         return "sweep"
-    if (folder / HISTORY_TABLE).is_file() or "reported" in m:
+    if (folder / HISTORY_TABLE).is_file() or (folder / OBSERVED_TABLE).is_file() or "reported" in m:
         return "history"
     if "replications" in m:
         return "run"
@@ -147,6 +149,9 @@ class SavedSummary:
     replications: list[int]
     root_seed: int | None = None
     keys: list[str] | None = None
+    observed: Any = None  # a history folder's observed comparison (pandas.DataFrame), if it has one
+    observed_error: dict[str, Any] | None = None  # its summary error, from the manifest
+    observed_title: str = ""
 
 
 def _not_finished(folder: Path, why: str) -> UserError:
@@ -175,9 +180,20 @@ def saved_summary(folder: Path) -> SavedSummary:
         table = pd.read_csv(folder / SWEEP_SUMMARY)
         return SavedSummary(kind, folder, table, [str(m.get("scenario"))], reps, keys=list(m.get("grid", {})))
     if kind == "history":
-        table = pd.read_csv(folder / HISTORY_TABLE)
-        names = list(dict.fromkeys(table["scenario"].astype(str))) if "scenario" in table else []
-        return SavedSummary(kind, folder, table, names, [int(m.get("replications") or 0)], m.get("root_seed"))
+        reported = (folder / HISTORY_TABLE).is_file()
+        table = pd.read_csv(folder / HISTORY_TABLE) if reported else None
+        names = list(dict.fromkeys(table["scenario"].astype(str))) if reported and "scenario" in table else []
+        saved = SavedSummary(
+            kind, folder, table, names, [int(m.get("replications") or 0)], m.get("root_seed")
+        )
+        seen = m.get("observed") or {}
+        if (folder / OBSERVED_TABLE).is_file() and isinstance(seen.get("error"), dict):
+            saved.observed = pd.read_csv(folder / OBSERVED_TABLE, dtype={"date": str, "source": str})
+            saved.observed_error = seen["error"]
+            saved.observed_title = str(seen.get("title", "observed vs simulated"))
+        if table is None and saved.observed is None:
+            raise _not_finished(folder, "the history check is not finished: run it again")
+        return saved
     if kind == "run":
         if not (folder / SUMMARY).is_file():
             done = len(m.get("done", []))

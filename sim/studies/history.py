@@ -47,6 +47,7 @@ from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.store.atomic import write_csv_atomic, write_text_atomic
+from sim.store.catalog import OBSERVED_TABLE
 from sim.store.layout import DEFAULT_ROOT, crn_folder, finished_run, history_folder
 from sim.store.lock import folder_lock
 from sim.store.manifest import (
@@ -216,7 +217,6 @@ def validate_history(
 
 
 # ---- observations from the user ---------------------------------------------------------------------
-OBSERVED_TABLE = "observed.csv"
 OBSERVED_MARKDOWN = "observed.md"
 OBSERVED_KEY = "observed"  # the manifest's entry for the observed comparison
 
@@ -290,6 +290,7 @@ def _observed_manifest(
         "observed_sha256": hashlib.sha256(Path(observed_file).read_bytes()).hexdigest(),
         "run_folder": str(result.experiment.folder),
         "at_hour": result.at_hour,
+        "title": result.title,
         "daily_value": f"trucks waiting at {hour_text(result.at_hour)} local time of the date (exact series)",
         "root_seed": result.root_seed,
         "replications": result.replications,
