@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import summarize
+
 ALL = "all"
 COUNTS = ("before_yard", "outside", "in_yard", "waiting")
 
@@ -107,3 +109,77 @@ def peaks_by_group(series: pd.DataFrame, groups: list[tuple[str, str]], since: f
             }
         )
     return pd.DataFrame(rows).set_index(["gate", "direction"])
+
+
+def daily_by_replication(
+    series: pd.DataFrame,
+    start: datetime,
+    unit_hours: float,
+    horizon: float,
+    gate: str = ALL,
+    direction: str = ALL,
+    column: str = "waiting",
+    at_hour: float = 12.0,
+) -> pd.DataFrame:
+    """:func:`daily` of a group for every replication of a saved ``backlog_series`` (column
+    ``replication``): one row per replication and calendar day."""
+    frames = []
+    for rep, rows in series.groupby("replication", sort=True):
+        days = daily(group_steps(rows, gate, direction), start, unit_hours, horizon, column, at_hour)
+        days.insert(0, "replication", rep)
+        frames.append(days)
+    return pd.concat(frames, ignore_index=True)
+
+
+def daily_interval(
+    series: pd.DataFrame,
+    start: datetime,
+    unit_hours: float,
+    horizon: float,
+    gate: str = ALL,
+    direction: str = ALL,
+    column: str = "waiting",
+    at_hour: float = 12.0,
+) -> pd.DataFrame:
+    """Each calendar day's count at ``at_hour`` (and the day's peak) across replications: the mean and
+    its 95% Student-t interval (:func:`sim.analysis.stats.summarize`), one row per date.
+
+    This is the figure a reported "trucks waiting on date D" is set against: the question is what the
+    model says for that day, with the noise of the replications stated, not one replication's count.
+    Columns: ``date``, ``n``, ``mean``, ``half_width``, ``ci_low``, ``ci_high`` for the value at
+    ``at_hour``, and ``peak_mean``, ``peak_half_width`` for the day's exact peak."""
+    per_rep = daily_by_replication(series, start, unit_hours, horizon, gate, direction, column, at_hour)
+    at = summarize(per_rep.rename(columns={"at": "value"}), by=["date"])
+    peaks = summarize(per_rep.rename(columns={"peak": "value"}), by=["date"])
+    out = at[["date", "n", "mean", "half_width", "ci_low", "ci_high"]].merge(
+        peaks[["date", "mean", "half_width"]].rename(
+            columns={"mean": "peak_mean", "half_width": "peak_half_width"}
+        ),
+        on="date",
+    )
+    return out.sort_values("date").reset_index(drop=True)
+
+
+def peak_by_replication(
+    series: pd.DataFrame,
+    start: datetime,
+    unit_hours: float,
+    gate: str = ALL,
+    direction: str = ALL,
+    column: str = "waiting",
+) -> pd.DataFrame:
+    """Each replication's exact peak of a group's count, when it was first reached (time and calendar
+    date), one row per replication."""
+    rows = []
+    for rep, reps in series.groupby("replication", sort=True):
+        steps = group_steps(reps, gate, direction)
+        when = peak_time(steps, column)
+        rows.append(
+            {
+                "replication": rep,
+                "peak": peak(steps, column),
+                "time": when,
+                "date": (start + timedelta(hours=when * unit_hours)).date() if np.isfinite(when) else None,
+            }
+        )
+    return pd.DataFrame(rows)

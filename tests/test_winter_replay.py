@@ -1,0 +1,252 @@
+"""The winter 2021-22 replay (scenarios/lang_son/winter_2021_22.yaml) is built from dated, sourced inputs.
+
+Three kinds of check, all fast:
+- the file: it loads, its header says its backlog is an output held out for validation, and every number
+  in it (rates, factors, caps, lanes, service times, dates) carries a ``facts #N`` / ``facts 2.x``
+  citation or an ``assumption:`` on its line (or in the ``reason`` of its closure), and cites only rows
+  the facts file has;
+- the arithmetic of its arrivals: the province's export flow on each dated step is the count the header
+  derives (rerouting between gates moves trucks, it never makes or loses any);
+- its dated changes on short windows of the real file: arrivals at a gate stop on the day its gate
+  closes, the fresh-fruit stop takes effect on 17 Jan, the Chinese cap at Huu Nghi binds from 16 Dec,
+  Tan Thanh's crossings stop on 18 Dec, the hours-long screening starts on 13 Feb and the digital
+  declaration on 21 Feb.
+
+The mechanism of dated inputs is tested on its own in tests/test_dated_inputs.py; here it is the replay's
+dates and numbers. Random stoppages are switched off in the windows so that a day's count depends on the
+dated inputs only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.analysis.backlog import daily_interval, peak_by_replication
+from sim.analysis.stats import t_half_width
+from sim.model.calendar import Calendar
+from sim.scenario.schema import Scenario
+from sim.scenario.sources import header_comment, line_comment
+from tests.conftest import ROOT, SCENARIOS, run, scenario
+
+REPLAY = SCENARIOS / "lang_son" / "winter_2021_22.yaml"
+FACTS = ROOT / "data" / "lang_son_facts.md"
+DAY = 24.0
+NUMBERS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+CITES = re.compile(r"facts (#\d+|\d\.\d)|assumption", re.IGNORECASE)
+NO_STOPPAGES = [f"gates.{g}.random_closures=null" for g in ("huu_nghi", "tan_thanh", "chi_ma")]
+
+
+# ---- the file --------------------------------------------------------------------------------------
+def uncited_numbers(text: str) -> list[tuple[int, str]]:
+    """(line, value) of every number or date of a scenario text, outside ``run``, whose line comment does
+    not cite the facts or say ``assumption`` (nor the ``reason`` of the closure it belongs to)."""
+    lines = text.splitlines()
+    out: list[tuple[int, str]] = []
+
+    def walk(node: yaml.Node, reason: str, top: bool) -> None:
+        if isinstance(node, yaml.MappingNode):
+            here = " ".join(
+                v.value for k, v in node.value if k.value == "reason" and isinstance(v, yaml.ScalarNode)
+            )
+            for k, v in node.value:
+                if not (top and k.value == "run"):  # how the run is looked at, not the world
+                    walk(v, f"{reason} {here}", False)
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                walk(v, reason, False)
+        elif isinstance(node, yaml.ScalarNode) and node.tag in NUMBERS:
+            line = node.start_mark.line
+            if not CITES.search(line_comment(lines[line])) and not CITES.search(reason):
+                out.append((line + 1, node.value))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, "", True)
+    return out
+
+
+def test_the_citation_check_finds_an_uncited_number() -> None:
+    text = (
+        "run: {horizon: 24}\n"
+        "a: 3\n"
+        "b: 4   # facts #2: cited\n"
+        "c: {x: 2022-01-05, reason: 'assumption: dated'}\n"
+        "d: [{from: 2022-01-01, factor: 0.5}]   # see above\n"
+        "e: &anchor 7   # assumption: an anchor's line cites for its aliases\n"
+        "f: *anchor\n"
+    )
+    assert uncited_numbers(text) == [(2, "3"), (5, "2022-01-01"), (5, "0.5")]
+
+
+def test_every_number_of_the_replay_cites_a_source_or_an_assumption() -> None:
+    assert uncited_numbers(REPLAY.read_text(encoding="utf-8")) == []
+
+
+def test_the_replay_cites_only_rows_the_facts_file_has() -> None:
+    rows = {int(n) for n in re.findall(r"^\| (\d+) \|", FACTS.read_text(encoding="utf-8"), re.MULTILINE)}
+    cited = {int(n) for n in re.findall(r"#(\d+)", REPLAY.read_text(encoding="utf-8"))}
+    assert cited and cited <= rows, sorted(cited - rows)
+
+
+def test_the_replay_loads_and_says_its_backlog_is_an_output() -> None:
+    s = replay()
+    assert s.run.start == datetime(2021, 12, 1)
+    assert Calendar(s.run.start, s.run.unit_hours).from_datetime(datetime(2022, 4, 1)) == s.run.horizon
+    assert s.demand is None and all(a.schedule for a in s.arrivals.values())
+    header = " ".join(header_comment(REPLAY).split())
+    assert "DATED INPUTS ONLY" in header and "held out for validation" in header
+    assert "no queue or backlog figure" in header
+
+
+# ---- the arrivals' arithmetic -----------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def replay() -> Scenario:
+    return scenario("lang_son/winter_2021_22.yaml")
+
+
+def flow_on(day: date, direction: str, fruit: bool | None = None) -> float:
+    """The replay's arrivals a day (all gates) in a direction on ``day``, from its schedules."""
+    s = replay()
+    total = 0.0
+    for a in s.arrivals.values():
+        if a.direction != direction:
+            continue
+        if fruit is not None and (s.truck_classes[a.truck_class].commodity == "fresh_fruit") != fruit:
+            continue
+        level = 1.0
+        for change in a.schedule:
+            if change.from_ <= day:
+                level = change.factor if change.factor is not None else change.rate / a.rate
+        total += a.rate * level
+    return total
+
+
+@pytest.mark.parametrize(
+    "day, exports, fruit_share",
+    [
+        (date(2021, 12, 1), 442.5, 0.75),  # the December flow: 295 x 1.5 ...
+        (date(2021, 12, 15), 442.5, 0.75),  # ... rerouted as Chi Ma,
+        (date(2021, 12, 16), 442.5, 0.75),  # Coc Nam
+        (date(2021, 12, 18), 442.5, 0.75),  # and Tan Thanh stop clearing exports
+        (date(2021, 12, 27), 442.5, 0.75),  # Chi Ma again
+        (date(2022, 1, 5), 113.0, 0.75),  # facts #27
+        (date(2022, 1, 17), 113.0 * 0.25, 0.0),  # fresh fruit not received
+        (date(2022, 1, 25), 113.0 * 0.25, 0.0),  # Tan Thanh reopens
+        (date(2022, 2, 7), 170.0, 0.75),  # facts #30, fruit again
+        (date(2022, 2, 16), 170.0 * 0.25, 0.0),  # fresh-fruit ban
+        (date(2022, 3, 16), 170.0, 0.75),  # ban over
+    ],
+)
+def test_export_arrivals_on_each_dated_step(day: date, exports: float, fruit_share: float) -> None:
+    assert flow_on(day, "export") == pytest.approx(exports, abs=0.05)
+    assert flow_on(day, "export", fruit=True) == pytest.approx(exports * fruit_share, abs=0.05)
+
+
+def test_import_arrivals_stop_over_tet() -> None:
+    assert flow_on(date(2021, 12, 1), "import") == pytest.approx(530)
+    assert flow_on(date(2022, 2, 1), "import") == 0
+
+
+# ---- dated changes on short windows of the replay ---------------------------------------------------
+def window(start: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    s = scenario(
+        "lang_son/winter_2021_22.yaml",
+        f"run.start={start}T00:00:00",
+        f"run.horizon={days * DAY}",
+        *NO_STOPPAGES,
+    )
+    tables = run(s, 2122)
+    return tables.trucks, tables.stages
+
+
+def per_day(times: pd.Series, days: int) -> np.ndarray:
+    return np.bincount((times.dropna().to_numpy() // DAY).astype(int), minlength=days)[:days]
+
+
+def test_mid_december_rerouting_caps_and_closures_take_effect_on_their_dates() -> None:
+    trucks, _ = window("2021-12-14", 5)  # 14-18 December
+    exports = trucks[trucks["direction"] == "export"]
+    first = exports[exports["diverted_from"] < 0]  # a diverted truck's second row is not an arrival
+
+    def arrived(gate: str) -> np.ndarray:
+        return per_day(first.loc[first["gate"] == gate, "arrival"], 5)
+
+    def crossed(gate: str) -> np.ndarray:
+        return per_day(
+            exports.loc[(exports["gate"] == gate) & (exports["status"] == "cleared"), "cleared"], 5
+        )
+
+    assert arrived("chi_ma")[0] > 0 and (arrived("chi_ma")[1:] == 0).all()  # blocked from 15 Dec
+    assert (arrived("coc_nam")[:2] > 0).all() and (arrived("coc_nam")[2:] == 0).all()  # from 16 Dec
+    assert (arrived("tan_thanh")[:4] > 0).all() and arrived("tan_thanh")[4] == 0  # closed from 18 Dec
+    # Huu Nghi takes the rerouted trucks: 210 a day on the 14th, 442.5 on the 18th (Poisson counts)
+    hn = arrived("huu_nghi")
+    assert abs(hn[0] - 210) < 4.5 * np.sqrt(210) and abs(hn[4] - 442.5) < 4.5 * np.sqrt(442.5)
+    # the Chinese cap of 65 a day at Huu Nghi from 16 Dec (before it, the lanes clear ~200 a day)
+    assert crossed("huu_nghi")[1] > 100 and crossed("huu_nghi")[2:].tolist() == [65, 65, 65]
+    assert crossed("tan_thanh")[3] > 0 and crossed("tan_thanh")[4] == 0  # Pu Zhai closed on 18 Dec
+
+
+def test_the_fresh_fruit_stop_and_chi_ma_closure_of_17_january() -> None:
+    trucks, _ = window("2022-01-15", 4)  # 15-18 January
+    exports = trucks[(trucks["direction"] == "export") & (trucks["diverted_from"] < 0)]
+    fruit = exports["commodity"] == "fresh_fruit"
+    assert (per_day(exports.loc[fruit, "arrival"], 4) > 0)[:2].all()
+    assert (per_day(exports.loc[fruit, "arrival"], 4)[2:] == 0).all()
+    assert (per_day(exports.loc[~fruit, "arrival"], 4)[2:] > 0).all()  # other exports keep coming
+    cm = trucks[trucks["gate"] == "chi_ma"]
+    assert per_day(cm["arrival"], 4)[0] > 0 and (per_day(cm["arrival"], 4)[2:] == 0).all()
+    assert (per_day(cm.loc[cm["status"] == "cleared", "cleared"], 4)[2:] == 0).all()
+
+
+def test_slow_chinese_screening_from_13_february_and_digital_declaration_from_21_february() -> None:
+    _, stages = window("2022-02-12", 10)  # 12-21 February
+    exports = stages[stages["direction"] == "export"]
+    china = exports[(exports["stage"] == "china_side") & (exports["gate"] == "huu_nghi")]
+    day = (china["start"] // DAY).to_numpy()
+    assert (day == 0).any() and (china["service"][day == 0] <= 0.25).all()  # 10-15 min on 12 Feb
+    assert (day >= 1).any() and (china["service"][day >= 1] >= 1.0).all()  # hours from 13 Feb (facts #31)
+    paper = exports[exports["stage"] == "declaration_processing"]
+    day = (paper["start"] // DAY).to_numpy()
+    assert (paper["service"][day == 8] >= 6).all() and (day == 8).any()  # paper on 20 Feb: 6-8 h
+    assert (paper["service"][day == 9] <= 2).all() and (day == 9).any()  # digital from 21 Feb: 1-2 h
+
+
+# ---- the daily series across replications (sim/analysis/backlog.py) --------------------------------
+def test_daily_interval_and_peaks_across_replications() -> None:
+    """Two replications of a hand-made step series: the day's value at noon is known exactly, so the
+    mean and its t-interval must be those of the known values, and the peak and its date are known."""
+    rows = [
+        # replication, time (h), gate, direction, counts (before_yard, outside, in_yard, waiting)
+        (0, 0.0, "a", "export", 0, 0, 0, 0),
+        (0, 10.0, "a", "export", 1, 2, 3, 6),  # day 0 at noon: 6
+        (0, 30.0, "a", "export", 0, 5, 5, 10),  # day 1 at noon: 10 + b's 1
+        (0, 40.0, "a", "export", 0, 0, 2, 2),
+        (0, 5.0, "b", "export", 0, 0, 1, 1),
+        (0, 20.0, "b", "import", 0, 0, 4, 4),  # an import: left out of the export series
+        (1, 0.0, "a", "export", 0, 0, 0, 0),
+        (1, 11.0, "a", "export", 0, 0, 8, 8),  # day 0 at noon: 8
+        (1, 37.0, "a", "export", 0, 0, 20, 20),  # day 1 at noon: 8, then 20 from 13:00
+    ]
+    series = pd.DataFrame(
+        rows,
+        columns=["replication", "time", "gate", "direction", "before_yard", "outside", "in_yard", "waiting"],
+    )
+    start = datetime(2022, 1, 1)
+    d = daily_interval(series, start, 1.0, 48.0, direction="export")
+    assert d["date"].tolist() == [date(2022, 1, 1), date(2022, 1, 2)]
+    for i, values in enumerate([[7, 8], [11, 8]]):
+        assert d.loc[i, "mean"] == pytest.approx(np.mean(values))
+        assert d.loc[i, "half_width"] == pytest.approx(t_half_width(values))
+        assert d.loc[i, "n"] == 2
+    assert d.loc[1, "peak_mean"] == pytest.approx((11 + 20) / 2)
+    p = peak_by_replication(series, start, 1.0, direction="export")
+    assert p["peak"].tolist() == [11, 20] and p["time"].tolist() == [30.0, 37.0]
+    assert p["date"].tolist() == [date(2022, 1, 2), date(2022, 1, 2)]
