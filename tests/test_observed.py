@@ -22,10 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
+from scipy import stats
 
 from sim.analysis.observed import parse_hour, read_observed
 from sim.cli import main
 from sim.errors import UserError
+from sim.present import terminal
 from sim.present.plots.backlog import _observed_points
 from sim.scenario import load_scenario
 from tests.conftest import run, t_interval
@@ -76,6 +79,13 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("observed") / "observed_check.yaml"
     path.write_text(SCENARIO)
     return path
+
+
+@pytest.fixture(scope="module")
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results root the checks share, so the replications run once (each check still writes its own
+    comparison, read right after it)."""
+    return tmp_path_factory.mktemp("shared") / "results"
 
 
 @pytest.fixture(scope="module")
@@ -140,13 +150,17 @@ def validate(scenario_file: Path, observed: Path, root: Path, *more: str) -> int
 
 
 def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
-    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenario_file: Path,
+    trucks: list[pd.DataFrame],
+    shared_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     per_rep = expected(trucks)
     means = per_rep.mean(axis=0)
     assert (means > 0).all() and len(set(means)) > 3  # the rows are not all alike, nor empty
     observed = write_observations(tmp_path / "synthetic.csv", means)
-    root = tmp_path / "results"
+    root = shared_root
     assert validate(scenario_file, observed, root, "--format", "json") == 0
     out = capsys.readouterr()
     rows = json.loads(out.out)
@@ -172,13 +186,17 @@ def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
 
 
 def test_perturbed_observations_give_back_the_known_error(
-    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenario_file: Path,
+    trucks: list[pd.DataFrame],
+    shared_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     per_rep = expected(trucks)
     means = per_rep.mean(axis=0)
     shifts = np.array([0.5, -0.5, 1.0, 0.0, -1.0, 2.0, 0.1])  # observed = simulated x exp(shift)
     observed = write_observations(tmp_path / "perturbed.csv", means * np.exp(shifts))
-    root = tmp_path / "results"
+    root = shared_root
     assert validate(scenario_file, observed, root, "--format", "csv") == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out))
     np.testing.assert_allclose(table["log_ratio"], -shifts, atol=1e-12)
@@ -187,20 +205,28 @@ def test_perturbed_observations_give_back_the_known_error(
     error = manifest["observed"]["error"]
     assert error["rms_log_ratio"] == pytest.approx(math.sqrt(np.mean(shifts**2)), rel=1e-12)
     assert error["geometric_mean_ratio"] == pytest.approx(math.exp(-shifts.mean()), rel=1e-12)
-    inside = 0
+    inside = predicted = 0
     for x, obs in zip(per_rep.T, means * np.exp(shifts), strict=True):
         mean, half = t_interval(x, 0.95)
         inside += mean - half <= obs <= mean + half
+        # one new day's value: mean +- t x sd x sqrt(1 + 1/n), the prediction interval
+        spread = stats.t.ppf(0.975, REPS - 1) * x.std(ddof=1) * math.sqrt(1 + 1 / REPS)
+        predicted += mean - spread <= obs <= mean + spread
     assert error["inside"] == inside and 0 < inside < len(ROWS)  # some in, some out: the count bites
+    assert error["inside_prediction"] == predicted and inside < predicted < len(ROWS)
 
 
 def test_the_hour_of_reading_and_a_gate_by_its_name(
-    scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenario_file: Path,
+    trucks: list[pd.DataFrame],
+    shared_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     per_rep = expected(trucks, at_hour=17.5)
     rows = [(day, "Gate A" if g == "a" else g, d) for day, g, d in ROWS]
     observed = write_observations(tmp_path / "evening.csv", per_rep.mean(axis=0), rows)
-    assert validate(scenario_file, observed, tmp_path / "results", "--at", "17:30", "--format", "json") == 0
+    assert validate(scenario_file, observed, shared_root, "--at", "17:30", "--format", "json") == 0
     got = json.loads(capsys.readouterr().out)
     assert [r["simulated"] for r in got] == list(per_rep.mean(axis=0))
     assert {r["gate"] for r in got} == {"a", "b", "all"}  # names read as the gate's key
@@ -364,3 +390,34 @@ def test_parse_hour() -> None:
     for bad in ("24:00", "12:60", "noon", "", "-1"):
         with pytest.raises(UserError):
             parse_hour(bad)
+
+
+def test_the_table_fits_80_columns_with_every_number_whole() -> None:
+    table = pd.DataFrame(
+        {
+            "date": ["2021-06-07", "2021-06-14"],
+            "gate": ["huu_nghi", "all"],
+            "direction": ["export", "all"],
+            "observed": [60.0, 1234.0],
+            "simulated": [17.25, 1175.5],
+            "ci95_half_width": [9.129, 22.44],
+            "ratio": [0.2875, 0.9526],
+            "inside": [False, False],
+            "inside_prediction": [False, True],
+        }
+    )
+    error = {
+        "observations": 2,
+        "compared": 2,
+        "rms_log_ratio": 0.8829,
+        "geometric_mean_ratio": 0.5233,
+        "inside": 0,
+        "inside_prediction": 1,
+        "replications": 4,
+    }
+    console = Console(width=80, record=True, file=io.StringIO())
+    terminal.print_observed(table, error, "lang_son_minimal: trucks waiting at 12:00", console=console)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for number in ("17.25 ± 9.129", "1,176 ± 22.44", "1,234", "0.29", "0.95", "0.883", "0.523", "1 of 2"):
+        assert number in text

@@ -79,7 +79,8 @@ direction is export, import or all; value is trucks waiting, a number at least 0
 gate area and not yet crossed, turned back or diverted: before the yard, outside it and in it) at
 --at (default 12:00) local time of that date, read from the exact backlog series; per row the mean
 over replications with its 95% t-interval, the observed value and the ratio simulated / observed,
-then the root mean square of ln(ratio) and how many observations fall inside the interval. Writes
+then the root mean square of ln(ratio) and how many observations fall inside the interval (and
+inside the 95% prediction interval of one day's value, the fairer test of a single count). Writes
 observed.csv, observed.md and plots/backlog.png (the observed points drawn) under
 results/history-<scenario>/.
 """
@@ -218,7 +219,8 @@ def _validate_observed(args: argparse.Namespace) -> int:
         e = result.error
         terminal.say(
             f"RMS of ln(simulated / observed) {e.rms_log_ratio:.3f} over {e.compared} observations; "
-            f"{e.inside} of {e.observations} inside the simulated 95% interval",
+            f"{e.inside} of {e.observations} inside the simulated mean's 95% interval, "
+            f"{e.inside_prediction} inside the 95% prediction interval of one day",
             err=True,
         )
     study = Study(result.run.folder, [result.run], "run", result.run.manifest)

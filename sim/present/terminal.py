@@ -617,11 +617,12 @@ def print_history(df: pd.DataFrame, title: str, fmt: str = "table", console: Con
 # ---- observations ------------------------------------------------------------------------------------
 def observed_layouts(table: pd.DataFrame, error: dict[str, float | int], title: str) -> list[Layout]:
     """Observed against simulated trucks waiting, a row per observation (mean ± 95% half-width, ratio,
-    inside the interval or not), then the summary error; a group of rows per observation when narrow."""
+    inside the mean's interval and inside the prediction interval of one day, or not), then the summary
+    error; a group of rows per observation when narrow."""
     wide = Block(
         title,
-        ["date", "gate", "dir.", "observed", "simulated", "ratio", "inside"],
-        text={0, 1, 2, 6},
+        ["date", "gate", "dir.", "observed", "simulated", "ratio", "in CI", "in PI"],
+        text={0, 1, 2, 6, 7},
     )
     long = Block(title, ["observation", "value"])
     for _, r in table.iterrows():
@@ -630,11 +631,12 @@ def observed_layouts(table: pd.DataFrame, error: dict[str, float | int], title: 
             ci_text(float(r["simulated"]), float(r["ci95_half_width"]), lambda v: format(v, ",.4g")),
             _number(r["ratio"], ".2f"),
             "yes" if _flag(r["inside"]) else "no",
+            "yes" if _flag(r.get("inside_prediction")) else "no",
         ]
         wide.rows.append([str(r["date"]), str(r["gate"]), str(r["direction"]), *cells])
         long.heading(f"{r['date']}, {group_label(str(r['gate']), str(r['direction']))}")
         long.rows += [
-            [h, c] for h, c in zip(["observed", "simulated", "ratio", "inside"], cells, strict=True)
+            [h, c] for h, c in zip(["observed", "simulated", "ratio", "in CI", "in PI"], cells, strict=True)
         ]
     summary = Block("summary error", ["measure", "value"])
     summary.rows += [
@@ -642,9 +644,17 @@ def observed_layouts(table: pd.DataFrame, error: dict[str, float | int], title: 
         ["with a log ratio (both above 0)", f"{error['compared']}"],
         ["RMS of ln(simulated / observed)", _number(error["rms_log_ratio"], ".3f")],
         ["geometric mean ratio", _number(error["geometric_mean_ratio"], ".3f")],
-        ["inside the 95% interval", f"{error['inside']} of {error['observations']}"],
+        ["inside the mean's 95% CI", f"{error['inside']} of {error['observations']}"],
+        [
+            "inside a day's 95% PI",
+            f"{error.get('inside_prediction', '-')} of {error['observations']}",
+        ],
     ]
-    summary.caption = interval_note(int(error["replications"])) + "; ratio = simulated / observed"
+    summary.caption = (
+        interval_note(int(error["replications"]))
+        + "; ratio = simulated / observed; CI: the 95% interval of the mean; PI: the 95% prediction "
+        "interval of one day's value (where a single count falls if the model is right)"
+    )
     return [[wide, summary], [long, summary]]
 
 

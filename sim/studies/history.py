@@ -271,6 +271,8 @@ def _observed_markdown(result: ObservedResult) -> str:
         f"- root mean square of ln(simulated / observed): {e.rms_log_ratio:.4g}",
         f"- geometric mean ratio simulated / observed: {e.geometric_mean_ratio:.4g}",
         f"- observations inside the simulated 95% interval: {e.inside} of {e.observations}",
+        f"- observations inside the 95% prediction interval of one day: {e.inside_prediction} of "
+        f"{e.observations}",
         f"- daily value: trucks waiting (arrived at the gate area, not yet crossed, turned back or "
         f"diverted) at {hour_text(result.at_hour)} local time of the date, exact series",
     ]
