@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from scipy import stats
 
@@ -421,3 +423,58 @@ def test_the_table_fits_80_columns_with_every_number_whole() -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
     for number in ("17.25 ± 9.129", "1,176 ± 22.44", "1,234", "0.29", "0.95", "0.883", "0.523", "1 of 2"):
         assert number in text
+
+
+VALID = 8  # valid cells are drawn about 8 times as often as each kind of mistake
+ROW = st.tuples(
+    st.sampled_from(["2022-01-10", "2022-01-11", "2022-01-13"] * VALID + ["2022-01-14", "11/01/2022", ""]),
+    st.sampled_from(["a", "all", "Gate A", " a "] * VALID + ["b", "c", ""]),
+    st.sampled_from(["export", "all", "EXPORT"] * VALID + ["import", "both", ""]),
+    st.one_of(
+        *[st.sampled_from(["0", "3.5", "12", "1e3"] * VALID + ["-1", "nan", "-inf", "1e400", "x", ""])] * 4,
+        st.text(max_size=5),
+    ),
+).map(",".join)
+LINES = st.lists(st.one_of(*[ROW] * VALID, st.text(max_size=20)), max_size=6)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.sampled_from(
+        ["date,gate,direction,value", "date,gate,value", "", "value,direction,gate,date,x"]
+    ),
+    lines=LINES,
+)
+def test_any_text_is_read_or_refused_with_a_message(header: str, lines: list[str]) -> None:
+    """Whatever the file holds, reading it ends in checked observations or a UserError, never another
+    exception; accepted rows obey every rule."""
+    import tempfile
+
+    s = load_scenario_text()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "o.csv"
+        path.write_text("\n".join([header, *lines]), encoding="utf-8")
+        try:
+            table = read_observed(path, s)
+        except UserError as exc:
+            assert exc.problems and all(p.file == str(path) for p in exc.problems)
+            return
+    assert len(table) > 0
+    assert set(table["gate"]) <= {"a", "b", "all"} and set(table["direction"]) <= {"export", "import", "all"}
+    assert (table["value"] >= 0).all() and np.isfinite(table["value"]).all()
+    assert all(date(2022, 1, 10) <= d <= date(2022, 1, 13) for d in table["date"])
+
+
+_LOADED: list = []
+
+
+def load_scenario_text():
+    """The test scenario, loaded once (Hypothesis cannot take function-scoped fixtures)."""
+    if not _LOADED:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "observed_check.yaml"
+            path.write_text(SCENARIO)
+            _LOADED.append(load_scenario(path).scenario)
+    return _LOADED[0]
