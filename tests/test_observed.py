@@ -31,8 +31,9 @@ from sim.analysis.observed import parse_hour, read_observed
 from sim.cli import main
 from sim.errors import UserError
 from sim.present import terminal
-from sim.present.plots.backlog import _observed_points
+from sim.present.plots.backlog import _observed_points, _series
 from sim.scenario import load_scenario
+from sim.store.reader import load_run
 from tests.conftest import run, t_interval
 
 SCENARIO = """
@@ -185,6 +186,13 @@ def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
         or "root mean square" in (folder / "observed.md").read_text()
     )
     assert (folder / "plots" / "backlog.png").stat().st_size > 10_000
+    # the figure's trucks-waiting line, drawn day by day at the reading hour, passes through the same values
+    run_data = load_run(Path(entry["run_folder"]))
+    run_data.replications = list(range(REPS))
+    for (day, gate, direction), want in zip(ROWS, means, strict=True):
+        x, values = _series(run_data, gate, "waiting", direction, True, 12.0)
+        k = list(x).index(np.datetime64(f"{day}T12:00"))
+        assert values[:, k].mean() == want
 
 
 def test_perturbed_observations_give_back_the_known_error(

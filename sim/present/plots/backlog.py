@@ -14,7 +14,8 @@ Runs longer than six weeks are shown day by day: the outside queue and the yard 
 peak (a year of saw-teeth, the queue growing overnight and melting in opening hours, would be a solid
 block of ink, and a daily mean would hide the evening a yard is full), the trucks waiting at noon, or at
 the hour observations were read at (the value they are compared with). Shorter runs are drawn every
-quarter of an hour.
+quarter of an hour, except trucks waiting beside observations on a run of more than a week: day by day at
+the reading hour, the very values the observations are compared with.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sim.present.plots import style
 from sim.store.reader import RunData, Study
 
 DAILY_AFTER_DAYS = 42
+OBSERVED_DAILY_AFTER_DAYS = 7  # with observations, a run longer than this draws waiting day by day
 CLOSURE_STYLE = {
     "closure": ("#7f7f7f", 0.30, "scheduled closure"),
     "ban": ("#e6a100", 0.30, "ban on some trucks"),
@@ -158,7 +160,13 @@ def backlog_with_observed(
     columns = _columns(observed)
     at = "noon" if at_hour == NOON else f"{int(at_hour):02d}:{round(at_hour % 1 * 60):02d}"
     gates = [ALL, *study.gates()]
-    is_daily = max(r.days for r in study.runs) > DAILY_AFTER_DAYS
+    days = max(r.days for r in study.runs)
+    is_daily = days > DAILY_AFTER_DAYS
+    # with observations, trucks waiting is drawn as the value they are compared with (each day's value at
+    # the reading hour) unless the run is a few days, when the saw-tooth itself is readable
+    daily_waiting = is_daily or (
+        observed is not None and not observed.empty and days > OBSERVED_DAILY_AFTER_DAYS
+    )
     fig, axes = style.figure(len(gates), len(columns), 2.8, sharex=True)
     n_reps = max(len(r.replications) for r in study.runs)
     seen: dict[str, set[str]] = {}
@@ -171,7 +179,8 @@ def backlog_with_observed(
             for k, run in study.iter_runs():
                 if gate != ALL and gate not in run.gates:
                     continue
-                x, values = _series(run, gate, column, direction, is_daily, at_hour)
+                by_day = daily_waiting if column == "waiting" else is_daily
+                x, values = _series(run, gate, column, direction, by_day, at_hour)
                 mean, low, high = style.t_band(values)
                 ax.plot(x, mean, label=run.name, **style.series_line(k))
                 if values.shape[0] > 1:
@@ -191,7 +200,10 @@ def backlog_with_observed(
             label = "Province (all gates)" if gate == ALL else study.gate_label(gate)
             sep = ": " if len(columns) <= 3 else "\n"  # two lines where more columns share the width
             ax.set_title(f"{label}{sep}{what.lower()}")
-            when = (f" (at {at})" if column == "waiting" else " (daily peak)") if is_daily else ""
+            if column == "waiting":
+                when = f" (at {at})" if daily_waiting else ""
+            else:
+                when = " (daily peak)" if is_daily else ""
             ax.set_ylabel("trucks" + when)
             ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))
             style.date_axis(ax)
@@ -205,7 +217,10 @@ def backlog_with_observed(
     if study.base.warmup > 0:
         handles.append(Line2D([], [], color="#555555", ls=":", lw=1, label="end of warm-up"))
     handles += _legend_patches(seen, n_reps)
-    sampling = f"exact series: daily peaks, waiting at {at}" if is_daily else "exact series"
+    if is_daily:
+        sampling = f"exact series: daily peaks, waiting at {at}"
+    else:
+        sampling = f"exact series, waiting at {at} each day" if daily_waiting else "exact series"
     waiting = "export trucks waiting" if len(columns) == 3 and columns[2][1] == "export" else "trucks waiting"
     title = f"Backlog outside, trucks in the yard and {waiting} ({sampling})"
     style.suptitle(fig, title)
