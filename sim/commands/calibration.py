@@ -7,26 +7,69 @@ import math
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.commands.options import Parents, backend, command_line
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.runner.backends import Backend
+    from sim.scenario import LoadedScenario
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     """Add ``calibrate`` and ``validate-history``."""
     cal = sub.add_parser(
         "calibrate",
-        parents=[p.seed, p.parallel, p.overrides],
-        help="find the arrival scale at which the cleared value meets a target",
+        parents=[p.seed, p.parallel, p.overrides, p.root],
+        help="fit the scenario's free parameters to the reported figures (or the arrival scale to a value)",
     )
     cal.add_argument("scenario", type=Path)
-    cal.add_argument("--target-usd", type=float, required=True, help="cleared value to reach, e.g. 4.27e9")
+    cal.add_argument(
+        "--target-usd",
+        type=float,
+        help="cleared value to reach, e.g. 4.27e9 (required without free parameters; with them it replaces "
+        "the reported annual value)",
+    )
     cal.add_argument("--tolerance", type=float, default=0.01, help="relative error allowed (default 0.01)")
-    cal.add_argument("--replications", type=int, default=4, help="replications per evaluation (default 4)")
+    cal.add_argument(
+        "--replications", type=int, help="replications per evaluation (default 4; 2 with free parameters)"
+    )
     cal.add_argument(
         "--out", type=Path, help="calibrated scenario file (default: <scenario>_calibrated.yaml)"
     )
     cal.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    fit = cal.add_argument_group("fitting free parameters to reported figures")
+    fit.add_argument(
+        "--free",
+        action="append",
+        default=[],
+        metavar="KEY=LOW..HIGH",
+        help="a free parameter and its bounds (repeatable; adds to the scenario's calibration.free)",
+    )
+    fit.add_argument(
+        "--reported", type=Path, help="reported figures (YAML; default: data/reported_2021.yaml)"
+    )
+    fit.add_argument(
+        "--max-evaluations", type=int, default=40, help="simulations the fit may run (default 40)"
+    )
+    fit.add_argument(
+        "--diff-step",
+        type=float,
+        default=0.05,
+        help="finite-difference step, as a share of each parameter's bounds (default 0.05)",
+    )
+    fit.add_argument(
+        "--final-replications",
+        type=int,
+        default=4,
+        help="replications of the final fit table (default 4, at least --replications)",
+    )
+    fit.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="ignore the scenario's free parameters: only the arrival scale, to --target-usd (brentq)",
+    )
     cal.set_defaults(handler=cmd_calibrate)
 
     hist = sub.add_parser(
@@ -86,22 +129,54 @@ results/history-<scenario>/.
 """
 
 
+def parse_free(items: list[str]) -> dict[str, tuple[float, float]]:
+    """``--free KEY=LOW..HIGH`` options as bounds by key; a UserError names a malformed one."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        key, sep, rng = item.partition("=")
+        low, dots, high = rng.partition("..")
+        try:
+            bounds = (float(low), float(high))
+        except ValueError:
+            bounds = None
+        if not sep or not dots or not key.strip() or bounds is None:
+            raise UserError.single(
+                None, f"--free {item[:80]}", "write KEY=LOW..HIGH, e.g. demand.scale=0.8..1.2"
+            )
+        if not all(math.isfinite(b) for b in bounds) or not bounds[0] < bounds[1]:
+            raise UserError.single(
+                None, f"--free {key.strip()}", f"bounds must be finite with LOW < HIGH (got {rng})"
+            )
+        out[key.strip()] = bounds
+    return out
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Find the arrival scale that meets the target cleared value and write the calibrated scenario."""
-    from sim.present import terminal
+    """Fit the free parameters to the reported figures, or (without any) find the arrival scale that
+    meets the target cleared value; write the calibrated scenario."""
     from sim.scenario import load_scenario
     from sim.scenario.size import check_size
-    from sim.store.atomic import write_text_atomic
-    from sim.studies.calibrate import SCALE_LIMITS, Evaluation, calibrate, calibrated_yaml, scaled
+    from sim.studies.calibrate import SCALE_LIMITS, scaled
 
-    if not math.isfinite(args.target_usd) or args.target_usd <= 0:
+    if args.target_usd is not None and (not math.isfinite(args.target_usd) or args.target_usd <= 0):
         raise UserError.single(None, "--target-usd", f"must be a positive number (got {args.target_usd})")
     if not 0 < args.tolerance < 1:
         raise UserError.single(None, "--tolerance", f"must be between 0 and 1 (got {args.tolerance})")
-    if args.replications < 1:
+    if args.replications is not None and args.replications < 1:
         raise UserError.single(None, "--replications", f"must be at least 1 (got {args.replications})")
-    runner = backend(args)
+    extra = parse_free(args.free)
     loaded = load_scenario(args.scenario, args.overrides)
+    if args.scale_only and extra:
+        raise UserError.single(None, "--scale-only", "fits the arrival scale only: drop --free, or drop this")
+    fitting = not args.scale_only and (bool(extra) or loaded.scenario.calibration is not None)
+    if not fitting and args.target_usd is None:
+        raise UserError.single(
+            str(args.scenario),
+            "--target-usd",
+            "is required when the scenario marks no free parameters (a 'calibration: {free: ...}' section) "
+            "and no --free is given",
+        )
+    runner = backend(args)
     seed = loaded.scenario.run.seed if args.seed is None else args.seed
     target = args.out or args.scenario.with_name(f"{args.scenario.stem}_calibrated.yaml")
     if target.exists() and not args.force:
@@ -111,6 +186,109 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_size(scaled(loaded.scenario, SCALE_LIMITS[1]), None, str(args.scenario))
     typed = sys.argv[1:]
     command = "bordersim " + " ".join(shlex.quote(a) for a in typed) if typed else "bordersim calibrate"
+    if fitting:
+        return _fit(args, loaded, extra, seed, runner, target, command)
+    return _scale_only(args, loaded, seed, runner, target, command)
+
+
+def _fit(
+    args: argparse.Namespace,
+    loaded: LoadedScenario,
+    extra: dict[str, tuple[float, float]],
+    seed: int,
+    runner: Backend,
+    target: Path,
+    command: str,
+) -> int:
+    """The fit of free parameters to the reported figures (sim/studies/fit.py)."""
+    from sim.present import terminal
+    from sim.store.atomic import write_text_atomic
+    from sim.studies.fit import (
+        Fit,
+        Point,
+        calibrated_file,
+        fit,
+        free_parameters,
+        parameter_lines,
+        table_lines,
+    )
+    from sim.studies.history import DEFAULT_REPORTED
+
+    reps = args.replications or 2
+    if args.max_evaluations < 1:
+        raise UserError.single(None, "--max-evaluations", f"must be at least 1 (got {args.max_evaluations})")
+    if not 0 < args.diff_step <= 0.5:
+        raise UserError.single(None, "--diff-step", f"must be in (0, 0.5] (got {args.diff_step})")
+    if args.final_replications < max(2, reps):
+        raise UserError.single(
+            None,
+            "--final-replications",
+            f"must be at least 2 and --replications ({reps}) (got {args.final_replications})",
+        )
+    free, _ = free_parameters(loaded, extra)
+    terminal.say(
+        f"fitting {len(free.keys)} free parameters of {loaded.scenario.name} to the reported figures: "
+        f"{reps} replications per evaluation, at most {args.max_evaluations} evaluations, "
+        f"{runner.describe()}",
+        err=True,
+    )
+
+    def report(p: Point, f: Fit) -> None:
+        worst = int(abs(p.residuals).argmax())
+        row = f.rows[worst]
+        values = ", ".join(f"{k}={v:.5g}" for k, v in zip(f.keys, p.values, strict=True))
+        terminal.say(
+            f"  {p.number:3d} {p.purpose:8s} {values}: cost {p.cost:.3f} (largest residual "
+            f"{p.residuals[worst]:+.2f}, {row.get('id') or row['label']}) {p.seconds:.0f} s",
+            err=True,
+        )
+
+    result = fit(
+        loaded,
+        extra_free=extra,
+        reported=args.reported or DEFAULT_REPORTED,
+        replications=reps,
+        final_replications=args.final_replications,
+        root_seed=seed,
+        backend=runner,
+        max_evaluations=args.max_evaluations,
+        diff_step=args.diff_step,
+        target_usd=args.target_usd,
+        tolerance=args.tolerance,
+        root=args.results_root,
+        argv=command_line(),
+        report=report,
+    )
+    write_text_atomic(target, calibrated_file(loaded, target, result, free, command))
+    for line in parameter_lines(result):
+        terminal.say(line)
+    terminal.say(f"annual value: {result.annual}")
+    for warning in (
+        result.ident.warnings() if result.ident else ["no Jacobian computed: raise --max-evaluations"]
+    ):
+        terminal.warning(f"not identified: {warning}")
+    terminal.say(f"fit table ({result.final_replications} replications, 95% CI):")
+    for line in table_lines(result.table):
+        terminal.say(line)
+    missed = [r["figure"] for _, r in result.table.iterrows() if not r["within_range"]]
+    if missed:
+        terminal.note(f"outside its reported range: {'; '.join(missed)}")
+    terminal.say(
+        f"{len(result.points)} evaluations in {result.seconds / 60:.1f} min ({result.stopped}); "
+        f"wrote {target} and {result.folder}"
+    )
+    return 0
+
+
+def _scale_only(
+    args: argparse.Namespace, loaded: LoadedScenario, seed: int, runner: Backend, target: Path, command: str
+) -> int:
+    """The one-parameter calibration: the arrival scale that meets --target-usd (brentq)."""
+    from sim.present import terminal
+    from sim.store.atomic import write_text_atomic
+    from sim.studies.calibrate import Evaluation, calibrate, calibrated_yaml
+
+    args.replications = args.replications or 4
     terminal.say(
         f"calibrating {loaded.scenario.name}: target USD {args.target_usd:,.0f}, "
         f"{args.replications} replications per evaluation, {runner.describe()}",

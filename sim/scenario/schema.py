@@ -707,6 +707,32 @@ class Demand(Strict):
         return self
 
 
+def _ordered_bounds(v: tuple[float, float]) -> tuple[float, float]:
+    low, high = v
+    if not low < high:
+        raise ValueError(f"bounds are [LOW, HIGH] with LOW < HIGH (got [{low:g}, {high:g}])")
+    return v
+
+
+Bounds = Annotated[tuple[float, float], AfterValidator(_ordered_bounds)]
+
+
+class CalibrationSpec(Strict):
+    """What ``bordersim calibrate`` may move, and what it fits them to (a scenario runs the same with or
+    without this section).
+
+    ``free`` maps a dotted key (as ``--set``; ``*`` for every key at a level; see sim/scenario/free.py) to
+    its bounds ``[LOW, HIGH]``; ``rows`` names the ``id`` of the reported figures to fit (default: every
+    figure of ``section`` with a reported number); ``section`` is the part of the reported figures' file
+    the run's period matches. The keys are checked when ``calibrate`` runs, not when the scenario loads:
+    a scenario that extends this one and drops what a key names (the winter drops ``demand``) still
+    runs."""
+
+    free: Annotated[dict[str, Bounds], Field(min_length=1)]
+    rows: Annotated[list[str], Field(min_length=1)] | None = None
+    section: str = "year_2021"
+
+
 class Scenario(Strict):
     """A whole scenario: the run settings, the truck classes, the gates and the arrivals or trade demand."""
 
@@ -717,6 +743,7 @@ class Scenario(Strict):
     gates: Annotated[dict[str, Gate], Field(min_length=1)]
     arrivals: dict[str, Arrival] = {}
     demand: Demand | None = None
+    calibration: CalibrationSpec | None = None
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> Scenario:

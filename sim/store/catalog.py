@@ -21,6 +21,7 @@ from sim.store.manifest import read_manifest
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
 HISTORY_TABLE = "history.csv"
 OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
+FIT_TABLE = "fit.csv"  # a calibration's fit table (bordersim calibrate with free parameters)
 SWEEP_SUMMARY = "sweep_summary.csv"
 
 
@@ -28,7 +29,7 @@ SWEEP_SUMMARY = "sweep_summary.csv"
 class Entry:
     """One results folder: what it is, how complete, of which scenario, how many replications, when."""
 
-    kind: str  # run, comparison, sweep or history
+    kind: str  # run, comparison, sweep, history or calibration
     folder: str
     state: str  # complete, partial or failed
     scenario: str
@@ -112,7 +113,13 @@ def catalog(root: Path) -> list[Entry]:
             manifest = read_manifest(folder) if folder.is_dir() else None
             if manifest is None:
                 continue
-            if "grid" in manifest:
+            if manifest.get("kind") == "calibration":
+                state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
+                reps = manifest.get("final_replications")
+                entries.append(
+                    _entry("calibration", folder, manifest, state, str(manifest.get("scenario")), reps)
+                )
+            elif "grid" in manifest:
                 entries.append(_sweep(folder, manifest))
             elif "replications" in manifest:
                 reps = manifest.get("replications")
@@ -123,9 +130,11 @@ def catalog(root: Path) -> list[Entry]:
 
 
 def kind_of(folder: Path) -> str | None:
-    """What a results folder holds: 'run', 'comparison', 'sweep', 'history', or None."""
+    """What a results folder holds: 'run', 'comparison', 'sweep', 'history', 'calibration', or None."""
     folder = Path(folder)
     m = read_manifest(folder) or {}
+    if m.get("kind") == "calibration":
+        return "calibration"
     if (folder / COMPARISON).is_file() or "policies" in m:
         return "comparison"
     if "grid" in m or (folder / SWEEP_SUMMARY).is_file():
@@ -194,6 +203,8 @@ def saved_summary(folder: Path) -> SavedSummary:
         if table is None and saved.observed is None:
             raise _not_finished(folder, "the history check is not finished: run it again")
         return saved
+    if kind == "calibration":
+        raise _not_finished(folder, f"a calibration: its fit table is {folder / 'fit.md'} (and fit.csv)")
     if kind == "run":
         if not (folder / SUMMARY).is_file():
             done = len(m.get("done", []))

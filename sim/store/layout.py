@@ -7,6 +7,7 @@
     <root>/<scenario>/sweep-<label or timestamp>/    a sweep, with points/point-NNNN/ run folders
     <root>/<scenario>/optimise-<label or timestamp>/ an optimisation, points/point-NNNN/ as a sweep
     <root>/<scenario>/sensitivity-<label or ...>/    a sensitivity study, likewise
+    <root>/<scenario>/calibrate-<timestamp>/         a fit of free parameters to reported figures
     <root>/compare-<names>/                          a comparison
     <root>/history-<scenario>/                       a check against reported history
 

@@ -245,3 +245,31 @@ def history_manifest(
         "created": now(),
         "versions": versions(),
     }
+
+
+def calibration_manifest(
+    loaded: LoadedScenario,
+    reported: Path,
+    *,
+    root_seed: int,
+    replications: int,
+    final_replications: int,
+    argv: list[str],
+    fit: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest of a calibration: the scenario, the reported figures' file, the seeds of the fit's
+    evaluations (replications 0..R-1, common to all) and of its table, and what the fit did."""
+    return {
+        **scenario_entry(loaded),
+        "kind": "calibration",
+        "model_sha256": model_digest(),
+        "reported": str(reported),
+        "root_seed": root_seed,
+        "replications": replications,
+        "final_replications": final_replications,
+        "seeds": seed_records(root_seed, max(replications, final_replications)),
+        "fit": fit,
+        "command": argv,
+        "created": now(),
+        "versions": versions(),
+    }
