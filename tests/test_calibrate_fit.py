@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.analysis.fit import identifiability, scaled_residual
+from sim.analysis.fit import held_back_by, identifiability, scaled_residual
 from sim.analysis.history import history_values
 from sim.cli import main
 from sim.runner.backends import Backend
@@ -164,6 +164,19 @@ def test_identifiability_flags_a_flat_and_a_collinear_column() -> None:
     assert any(w.startswith("a: weakly identified") for w in warnings)  # only a + 2b is seen
     assert not any(w.startswith("d") for w in warnings)  # its own figure, standard error 1/4 of its bounds
     assert identifiability(np.eye(2) * 10, ["x", "y"]).warnings() == []
+
+
+def test_why_a_figure_stays_outside_its_range() -> None:
+    # a and b pull p opposite ways; c is moved by q, which sits at its upper bound; d by nothing
+    jac = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.5, 0.5]])
+    notes = held_back_by(
+        jac, np.array([2.0, -1.5, -3.0, 4.0, 0.2]), np.array([0.5, 1.0]), list("abcde"), ["p", "q"]
+    )
+    assert notes[0] == "only p moves it; bringing it in moves b away from theirs"
+    assert notes[1] == "only p moves it; bringing it in moves a, e away from theirs"  # e: inside, moved
+    assert notes[2].startswith("only q moves it; q at its bound")
+    assert notes[3] == "no free parameter moves it"
+    assert notes[4] == ""  # inside its range
 
 
 def test_residual_is_one_at_the_edge_of_the_reported_range() -> None:

@@ -129,8 +129,9 @@ def held_back_by(
     param_names: Sequence[str],
 ) -> list[str]:
     """For each row outside its range (|residual| > 1), why the fit leaves it there, from the Jacobian at
-    the best point: no free parameter moves it; or moving the parameters to bring it in is stopped by a
-    bound; or it worsens other rows (named, the most affected first). Empty for rows inside."""
+    the best point: no free parameter moves it; or only one does; or moving the parameters to bring it in
+    is stopped by a bound; or it worsens other rows (named, the most affected first). Empty for rows
+    inside."""
     jac = np.asarray(jacobian, dtype=float)
     r = np.asarray(residual, dtype=float)
     notes = []
@@ -151,6 +152,9 @@ def held_back_by(
         worse = [(2 * r[k] * float(jac[k] @ d), row_names[k]) for k in range(len(r)) if k != i]
         worse = sorted((w for w in worse if w[0] > 1e-3), reverse=True)[:3]
         parts = []
+        share = np.abs(grad) / np.abs(grad).sum()
+        if share.max() >= 0.95:
+            parts.append(f"only {param_names[int(share.argmax())]} moves it")
         if blocked:
             parts.append(f"{', '.join(blocked)} at its bound")
         if worse:
