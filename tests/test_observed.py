@@ -486,3 +486,44 @@ def load_scenario_text():
             path.write_text(SCENARIO)
             _LOADED.append(load_scenario(path).scenario)
     return _LOADED[0]
+
+
+YEAR = """
+name: tiny_year
+run: {start: 2021-01-01T00:00:00, horizon: 8760, seed: 3, replications: 2}
+truck_classes:
+  truck: {commodity: generic, value_usd: {dist: deterministic, value: 10000}}
+gates:
+  huu_nghi:
+    yard: {capacity: 3}
+    export:
+      stages:
+        only: {servers: 1, service: {dist: exponential, mean: 0.5}, hours: "07:00-18:00"}
+arrivals:
+  exports: {gate: huu_nghi, direction: export, truck_class: truck, rate: 0.02}
+"""
+
+
+def test_reported_and_observed_checks_share_the_history_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Either check run after the other keeps the other's table and its record in the manifest."""
+    scenario = tmp_path / "tiny_year.yaml"
+    scenario.write_text(YEAR)
+    observed = tmp_path / "o.csv"
+    observed.write_text("date,gate,direction,value\n2021-03-01,huu_nghi,export,1\n")
+    root = tmp_path / "results"
+    common = ["--replications", "2", "--jobs", "2", "--results-root", str(root)]
+    folder = root / "history-tiny_year"
+    assert main(["validate-history", str(scenario), "--observed", str(observed), *common]) == 0
+    assert main(["validate-history", str(scenario), *common]) == 0
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "reported" in manifest and manifest["observed"]["observed_file"] == str(observed)
+    assert (folder / "history.csv").is_file() and (folder / "observed.csv").is_file()
+    assert main(["validate-history", str(scenario), "--observed", str(observed), *common]) == 0
+    again = json.loads((folder / "manifest.json").read_text())
+    assert again["reported"] == manifest["reported"] and again["created"] == manifest["created"]
+    capsys.readouterr()
+    assert main(["summary", str(folder), "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    assert "reported vs simulated" in text and "observed vs simulated" in text
