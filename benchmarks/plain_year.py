@@ -2,10 +2,12 @@
 
 This is the baseline ``benchmarks/year.py`` measures the engine against: what the model costs when written
 as one flat loop, by hand, with the least Python a reader would accept. Trucks and pools are lists indexed
-by small constants, events are ``(time, order, function, argument)`` tuples on a heap, records are written
-straight into the column buffers. It shares with the engine only what is not the engine: the validated
-scenario, the calendar (open intervals, midnights), the arrival times, the named random streams and the
-record layout (so that its output can be compared table for table).
+by small constants, events are ``(time, order, function, argument)`` tuples on a heap. It shares with the
+engine only what is not the engine: the validated scenario, the calendar (open intervals, midnights), the
+arrival times, the named random streams and the records (the Recorder's methods for a truck's arrival,
+yard entry, crossing and giving up, which also keep the exact backlog counters; stage rows written straight
+into their buffer), so that its output can be compared table for table and the two do the same recording
+work.
 
 It implements the rules the Lang Son scenarios use: stages with opening hours and closures, random
 closures, daily caps refilled at midnight, shared pools with return trips, priority rules, green lanes,
@@ -28,7 +30,7 @@ import numpy as np
 from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.random_streams import alternatives_sampler, draw, sampler, stream, uniforms
-from sim.model.records import CLEARED, DIVERTED, TURNED_BACK, Recorder, Tables
+from sim.model.records import Recorder, Tables
 from sim.scenario.demand import all_arrivals
 from sim.scenario.schema import DIRECTIONS, Scenario
 
@@ -84,8 +86,7 @@ def plain_year(scenario: Scenario, seed: np.random.SeedSequence) -> Tables:
         if truck[WAITING] is yards[flow_list[truck[FLOW]][1]]:
             truck[WAITING] = None
             truck[INYARD] = True
-            rec.t_yard[truck[TID]] = now
-            rec.in_yard[flow_list[truck[FLOW]][1]] += 1
+            rec.entered_yard(truck[TID], flow_list[truck[FLOW]][1], now)
             advance(truck)
             return
         truck[WAITING] = None
@@ -352,21 +353,17 @@ def plain_year(scenario: Scenario, seed: np.random.SeedSequence) -> Tables:
     def new_truck(flow: tuple, cargo: tuple, diverted_from: int) -> list:
         klass, key, attrs, value, tonnage, cost, origin, shelf = cargo
         diverted = diverted_from >= 0
-        tid = len(rec.t_flow)
-        rec.t_flow.append(flow[0])
-        rec.t_class.append(klass)
-        rec.t_value.append(value)
-        rec.t_tonnage.append(tonnage)
-        rec.t_arrival.append(now if diverted else origin)
-        rec.t_origin.append(origin)
-        if tid >= len(rec.t_status):
-            rec.t_yard.extend([math.nan] * 4096)
-            rec.t_cleared.extend([math.nan] * 4096)
-            rec.t_exit.extend([math.nan] * 4096)
-            rec.t_status.extend([0] * 4096)
-        rec.t_shelf.append(shelf)
-        rec.t_cost.append(cost)
-        rec.t_from.append(diverted_from)
+        tid = rec.new_truck(
+            flow=flow[0],
+            truck_class=klass,
+            value=value,
+            tonnage=tonnage,
+            arrival=now if diverted else origin,
+            origin=origin,
+            shelf_left_h=shelf,
+            cost_per_day=cost,
+            diverted_from=diverted_from,
+        )
         steps, yard_step, has_returns = route(flow, key, attrs)
         services = [s[4]() for s in steps] if diverted else [s[3]() for s in steps]
         backs = [s[5]() if s[5] is not None else 0.0 for s in steps] if has_returns else [0.0] * len(steps)
@@ -445,26 +442,21 @@ def plain_year(scenario: Scenario, seed: np.random.SeedSequence) -> Tables:
         steps = truck[STEPS]
         flow = flow_list[truck[FLOW]]
         if pos == len(steps):
+            # recorded before the yard place goes to the next truck, as the engine does
+            rec.cleared(truck[TID], flow[1], now, truck[INYARD])
             yard = yards[flow[1]]
             if truck[INYARD] and yard is not None:
                 release(yard)
-            tid, gate = truck[TID], flow[1]
-            if truck[INYARD]:
-                rec.in_yard[gate] -= 1
-            rec.t_cleared[tid] = now
-            rec.t_exit[tid] = now
-            rec.t_status[tid] = CLEARED
-            rec.cleared_per_gate[gate] += 1
             return
         if pos == truck[YARDSTEP] and not truck[YARDDONE]:
             truck[YARDDONE] = True
             yard = yards[flow[1]]
             if yard is not None and not take(yard, ()):
+                rec.outside(truck[TID], now)
                 queue_at(truck, yard, None, ())
                 return
             truck[INYARD] = True
-            rec.t_yard[truck[TID]] = now
-            rec.in_yard[flow[1]] += 1
+            rec.entered_yard(truck[TID], flow[1], now)
         step = steps[pos]
         truck[QUEUED] = now
         pool = step[1]
@@ -527,14 +519,10 @@ def plain_year(scenario: Scenario, seed: np.random.SeedSequence) -> Tables:
             del pool[QUEUE][bisect_left(pool[QUEUE], entry)]
         else:
             pool[QUEUE].remove(truck)
+        rec.gave_up(truck[TID], flow[1], when, truck[INYARD], truck[DIVERT])
         yard = yards[flow[1]]
         if truck[INYARD] and pool is not yard and yard is not None:
             release(yard)
-        tid = truck[TID]
-        if truck[INYARD]:
-            rec.in_yard[flow[1]] -= 1
-        rec.t_exit[tid] = when
-        rec.t_status[tid] = DIVERTED if truck[DIVERT] else TURNED_BACK
         truck[INYARD] = False
         if truck[DIVERT]:
             at(when + truck[TRAVEL], arrive_elsewhere, truck)
