@@ -16,7 +16,7 @@ KIND_HELP = (
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     """Add ``plot`` and ``report``."""
     plot = sub.add_parser("plot", help="draw figures (PNG and SVG) of a run, comparison or sweep folder")
-    plot.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
+    plot.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run, compare-... or sweep folder")
     plot.add_argument("--kind", action="append", default=[], metavar="KIND", help=KIND_HELP)
     plot.add_argument("--out", type=Path, help="folder for the figures (default: RESULTS_DIR/plots)")
     plot.set_defaults(handler=cmd_plot)
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     rep = sub.add_parser(
         "report", help="write an HTML report of a run, comparison or sweep folder (opens offline)"
     )
-    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run folder or a compare-... folder")
+    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run, compare-... or sweep folder")
     rep.set_defaults(handler=cmd_report)
 
 
