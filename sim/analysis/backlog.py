@@ -13,6 +13,7 @@ and in it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -24,22 +25,69 @@ ALL = "all"
 COUNTS = ("before_yard", "outside", "in_yard", "waiting")
 
 
+@dataclass(frozen=True)
+class FlowChanges:
+    """Each row's change of the four counts within its own gate and direction. Added up in time order
+    over any group of flows, the changes give that group's exact step series. Working them out is the
+    costly part (a year has about a million rows), so it is done once per series and shared by every
+    group asked of it."""
+
+    time: np.ndarray
+    gate: np.ndarray  # a code per row, into ``gates``
+    direction: np.ndarray  # a code per row, into ``directions``
+    gates: tuple[str, ...]
+    directions: tuple[str, ...]
+    deltas: np.ndarray  # rows x COUNTS, int64
+
+    @classmethod
+    def of(cls, series: pd.DataFrame) -> FlowChanges:
+        """The changes of a ``backlog_series`` table (rows in event order)."""
+        gate, gates = pd.factorize(series["gate"])
+        direction, directions = pd.factorize(series["direction"])
+        counts = series[list(COUNTS)].to_numpy(dtype=np.int64)
+        flow = gate.astype(np.int64) * (len(directions) + 1) + direction
+        order = np.argsort(flow, kind="stable")  # each flow's rows together, still in event order
+        by_flow, sorted_counts = flow[order], counts[order]
+        changes = sorted_counts.copy()
+        changes[1:] -= sorted_counts[:-1]
+        first = np.ones(len(flow), dtype=bool)
+        first[1:] = by_flow[1:] != by_flow[:-1]
+        changes[first] = sorted_counts[first]  # a flow's first row changes it from zero
+        deltas = np.empty_like(changes)
+        deltas[order] = changes
+        return cls(
+            series["time"].to_numpy(dtype=float),
+            gate,
+            direction,
+            tuple(map(str, gates)),
+            tuple(map(str, directions)),
+            deltas,
+        )
+
+    def steps(self, gate: str = ALL, direction: str = ALL) -> pd.DataFrame:
+        """The exact step series (time and the four counts) of a gate and direction, ``all`` summing."""
+        mask = np.ones(len(self.time), dtype=bool)
+        if gate != ALL:
+            mask &= self.gate == _code(self.gates, gate)
+        if direction != ALL:
+            mask &= self.direction == _code(self.directions, direction)
+        times = self.time[mask]
+        order = np.argsort(times, kind="stable")
+        running = np.cumsum(self.deltas[mask][order], axis=0)
+        out = pd.DataFrame(running, columns=list(COUNTS))
+        out.insert(0, "time", times[order])
+        return out
+
+
+def _code(names: tuple[str, ...], name: str) -> int:
+    """A name's code; a name the series never saw matches no row (factorize codes are >= -1)."""
+    return names.index(name) if name in names else -2
+
+
 def group_steps(series: pd.DataFrame, gate: str = ALL, direction: str = ALL) -> pd.DataFrame:
-    """The exact step series (time and the four counts) of a gate and direction, ``all`` summing."""
-    s = series.reset_index(drop=True)
-    flow = s["gate"].astype(str) + "/" + s["direction"].astype(str)
-    counts = s[list(COUNTS)].astype(np.int64)
-    deltas = counts.groupby(flow.to_numpy(), sort=False).diff().fillna(counts).astype(np.int64)
-    mask = np.ones(len(s), dtype=bool)
-    if gate != ALL:
-        mask &= (s["gate"] == gate).to_numpy()
-    if direction != ALL:
-        mask &= (s["direction"] == direction).to_numpy()
-    order = np.argsort(s["time"].to_numpy()[mask], kind="stable")
-    picked = deltas[mask].iloc[order]
-    out = picked.cumsum()
-    out.insert(0, "time", s["time"].to_numpy()[mask][order])
-    return out.reset_index(drop=True)
+    """The exact step series (time and the four counts) of a gate and direction, ``all`` summing.
+    For several groups of one series, build :class:`FlowChanges` once and ask it each."""
+    return FlowChanges.of(series.reset_index(drop=True)).steps(gate, direction)
 
 
 def value_at(steps: pd.DataFrame, times: np.ndarray, column: str = "waiting") -> np.ndarray:
@@ -97,9 +145,10 @@ def daily(
 
 def peaks_by_group(series: pd.DataFrame, groups: list[tuple[str, str]], since: float) -> pd.DataFrame:
     """Exact peak backlog outside the yard and peak trucks waiting, for each (gate, direction) group."""
+    changes = FlowChanges.of(series.reset_index(drop=True))
     rows = []
     for gate, direction in groups:
-        steps = group_steps(series, gate, direction)
+        steps = changes.steps(gate, direction)
         rows.append(
             {
                 "gate": gate,
