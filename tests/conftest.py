@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,28 @@ def t_interval(samples: Sequence[float], confidence: float) -> tuple[float, floa
     x = np.asarray(samples, dtype=float)
     half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
     return float(x.mean()), float(half)
+
+
+def _measure(job: tuple[Callable[[Tables, Scenario], object], Scenario, int, int]) -> object:
+    measure, s, seed, replication = job
+    return measure(run(s, seed, replication), s)
+
+
+def replicate(
+    pool: Executor, s: Scenario, seed: int, reps: int, measure: Callable[[Tables, Scenario], object]
+) -> list:
+    """``measure(tables, scenario)`` of replications ``0..reps-1`` of ``s`` under root seed ``seed``, in
+    replication order, computed on the pool's worker processes (only the measures travel back)."""
+    return list(pool.map(_measure, [(measure, s, seed, r) for r in range(reps)]))
+
+
+@pytest.fixture(scope="session")
+def replication_pool() -> Iterator[Executor]:
+    """Two worker processes for the theory checks, the suite's longest simulations: a replication is a
+    pure function of the scenario and its seed, so where it runs changes nothing. Forkserver, not fork:
+    earlier tests may have started threads (Dask, the what-if page) that a fork would copy mid-lock."""
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        yield pool
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ def _set(page, selector: str, value: str) -> None:
     box.press("Enter")
 
 
+@pytest.mark.slow  # seconds of subprocesses or a browser: run by .ci/run with -m slow
 def test_a_bad_value_is_reported_next_to_its_field_and_blocks_run(app) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -111,6 +111,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFram
     return _tables(out)
 
 
+@pytest.mark.slow  # seconds of subprocesses or a browser: run by .ci/run with -m slow
 def test_sigkill_of_the_parent_ends_its_workers_and_resume_gives_identical_tables(tmp_path, reference):
     out = tmp_path / "killed"
     proc = _start(out)

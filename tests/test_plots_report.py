@@ -123,6 +123,7 @@ def test_plot_mistakes_are_user_errors(saved: dict[str, Path], tmp_path: Path) -
     assert main(["report", str(tmp_path)]) == 2
 
 
+@pytest.mark.slow  # seconds of subprocesses or a browser: run by .ci/run with -m slow
 def test_plots_and_report_run_with_the_model_unavailable(saved: dict[str, Path], tmp_path: Path) -> None:
     """In a fresh interpreter where importing the engine (SimPy and the model's network, resources and
     arrivals) or the runner fails, every plot and the report of a run folder are still written: they read

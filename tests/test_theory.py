@@ -13,7 +13,7 @@ from math import factorial
 import numpy as np
 import pytest
 
-from tests.conftest import run, scenario, t_interval
+from tests.conftest import replicate, scenario, t_interval
 
 CONFIDENCE = 0.99
 MAX_RELATIVE_HALF_WIDTH = 0.05
@@ -36,14 +36,6 @@ def test_erlang_c_formula_itself() -> None:
     assert erlang_c(2 * rho, 1.0, 2)[0] == pytest.approx(2 * rho**2 / (1 + rho))
 
 
-def replicate(s, reps: int, metric) -> list[float]:
-    out = []
-    for r in range(reps):
-        t = run(s, seed=2024, replication=r)
-        out.append(metric(t, s.run.warmup))
-    return out
-
-
 def stage_waits(tables, warmup: float, order: int = 0) -> np.ndarray:
     st = tables.stages
     st = st[(st["stage_order"] == order) & (st["queued"] >= warmup)]
@@ -63,21 +55,38 @@ def assert_covers(samples: list[float], theory: float, what: str) -> None:
     [(1.5, 20000, 16), (2.55, 45000, 16)],  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h
     ids=["rho=0.5", "rho=0.85"],
 )
-def test_mmc_matches_erlang_c(rate: float, horizon: int, reps: int) -> None:
+def test_mmc_matches_erlang_c(rate: float, horizon: int, reps: int, replication_pool) -> None:
     s = scenario("examples/mmc.yaml", f"arrivals.trucks.rate={rate}", f"run.horizon={horizon}")
     p_wait, wq = erlang_c(rate, 1.0, 3)
-    waits, sojourns = [], []
-    for r in range(reps):
-        t = run(s, seed=2024, replication=r)
-        waits.append(stage_waits(t, s.run.warmup))
-        tr = t.trucks[(t.trucks["arrival"] >= s.run.warmup) & (t.trucks["status"] == "cleared")]
-        sojourns.append(float(tr["clearance_time"].mean()))
-    assert_covers([w.mean() for w in waits], wq, "mean wait in queue Wq")
+    measured = replicate(replication_pool, s, 2024, reps, mmc_measures)
+    waits, sojourns, waited = (list(column) for column in zip(*measured, strict=True))
+    assert_covers(waits, wq, "mean wait in queue Wq")
     assert_covers(sojourns, wq + 1.0, "mean time in system W = Wq + 1/mu")
-    assert_covers([float((w > 1e-12).mean()) for w in waits], p_wait, "P(wait)")
+    assert_covers(waited, p_wait, "P(wait)")
 
 
-def test_md1_matches_pollaczek_khinchine() -> None:
+def mmc_measures(tables, s) -> tuple[float, float, float]:
+    """One replication's mean wait, mean time in system and share of trucks that waited (after warm-up)."""
+    waits = stage_waits(tables, s.run.warmup)
+    tr = tables.trucks
+    tr = tr[(tr["arrival"] >= s.run.warmup) & (tr["status"] == "cleared")]
+    return float(waits.mean()), float(tr["clearance_time"].mean()), float((waits > 1e-12).mean())
+
+
+def mean_wait(tables, s) -> float:
+    """One replication's mean wait at the first stage (after warm-up)."""
+    return float(stage_waits(tables, s.run.warmup).mean())
+
+
+def tandem_measures(tables, s) -> tuple[list[float], float]:
+    """One replication's mean wait at each of the three stations and its mean time in system."""
+    tr = tables.trucks
+    tr = tr[(tr["arrival"] >= s.run.warmup) & (tr["status"] == "cleared")]
+    waits = [float(stage_waits(tables, s.run.warmup, k).mean()) for k in range(3)]
+    return waits, float(tr["clearance_time"].mean())
+
+
+def test_md1_matches_pollaczek_khinchine(replication_pool) -> None:
     rho, service = 0.7, 1.0
     s = scenario(
         "examples/mmc.yaml",
@@ -87,21 +96,16 @@ def test_md1_matches_pollaczek_khinchine() -> None:
         "run.horizon=28000",
     )
     wq = rho * service / (2 * (1 - rho))  # P-K with zero service-time variance
-    assert_covers(replicate(s, 12, lambda t, w: stage_waits(t, w).mean()), wq, "M/D/1 mean wait")
+    assert_covers(replicate(replication_pool, s, 2024, 12, mean_wait), wq, "M/D/1 mean wait")
 
 
-def test_tandem_matches_jackson() -> None:
+def test_tandem_matches_jackson(replication_pool) -> None:
     s = scenario("examples/tandem.yaml", "run.horizon=20000")
     lam = 2.0
     stations = [(1, 0.25), (2, 0.6), (3, 1.05)]
-    per_stage = [[] for _ in stations]
-    total = []
-    for r in range(10):
-        t = run(s, seed=99, replication=r)
-        for k in range(len(stations)):
-            per_stage[k].append(stage_waits(t, s.run.warmup, k).mean())
-        tr = t.trucks[(t.trucks["arrival"] >= s.run.warmup) & (t.trucks["status"] == "cleared")]
-        total.append(float(tr["clearance_time"].mean()))
+    measured = replicate(replication_pool, s, 99, 10, tandem_measures)
+    per_stage = [[waits[k] for waits, _ in measured] for k in range(len(stations))]
+    total = [sojourn for _, sojourn in measured]
     theory_total = 0.0
     for k, (c, mean) in enumerate(stations):
         _, wq = erlang_c(lam, 1.0 / mean, c)

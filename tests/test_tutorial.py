@@ -29,6 +29,7 @@ def venv_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return KERNEL
 
 
+@pytest.mark.slow  # seconds of subprocesses or a browser: run by .ci/run with -m slow
 def test_tutorial_runs_end_to_end(venv_kernel: str, tmp_path: Path) -> None:
     nb = nbformat.read(TUTORIAL, as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit it without outputs"
