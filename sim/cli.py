@@ -14,12 +14,22 @@ from __future__ import annotations
 import argparse
 
 import sim
-from sim.commands import app, calibration, decision, experiments, listing, options, results, scenarios
+from sim.commands import (
+    app,
+    backlog,
+    calibration,
+    decision,
+    experiments,
+    listing,
+    options,
+    results,
+    scenarios,
+)
 from sim.errors import Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (experiments, calibration, scenarios, results, listing, decision, app)
+COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, listing, decision, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.stats import half_width
 
 if TYPE_CHECKING:  # only types: plotting and reporting must not load the runner
     from sim.runner.experiment import Experiment, Failure
@@ -700,3 +701,40 @@ def print_listing(
 ) -> None:
     """The results folders under the results root, newest first, with their state."""
     emit(entries, list_layouts(entries, root), fmt, console)
+
+
+# ---- daily backlog ------------------------------------------------------------------------------------
+def backlog_layouts(days: pd.DataFrame, peaks: pd.DataFrame, what: str, group: str) -> list[Layout]:
+    """A run's count day by day (at the reading time, and the day's exact peak), then each replication's
+    exact peak and when it was first reached."""
+    reps = int(days["n"].max()) if len(days) else 1
+
+    def cell(mean: float, half: float) -> str:
+        return ci_text(mean, half if reps >= 2 else float("nan"), lambda v: f"{v:,.0f}")
+
+    table = Block(f"{what}, {group}", ["date", "at " + what.split(" at ")[-1], "day's peak"])
+    for _, d in days.iterrows():
+        at, day_peak = cell(d["mean"], d["half_width"]), cell(d["peak_mean"], d["peak_half_width"])
+        table.rows.append([str(d["date"]), at, day_peak])
+    table.caption = interval_note(reps)
+    peak = Block("exact peak of each replication", ["replication", "peak", "first reached"], text={0, 2})
+    for _, p in peaks.iterrows():
+        first = "-" if p["date"] is None else str(p["date"])
+        peak.rows.append([str(p["replication"]), f"{p['peak']:,.0f}", first])
+    values = peaks["peak"].to_numpy(dtype=float)
+    if len(values) >= 2:
+        half = float(half_width(values.std(ddof=1), len(values)))
+        peak.caption = f"mean {cell(float(values.mean()), half)} {interval_note(len(values))}"
+    return [[table, peak]]
+
+
+def print_backlog(
+    days: pd.DataFrame,
+    peaks: pd.DataFrame,
+    what: str,
+    group: str,
+    fmt: str = "table",
+    console: Console | None = None,
+) -> None:
+    """The daily backlog of a run (csv and json: the daily rows)."""
+    emit(days, backlog_layouts(days, peaks, what, group), fmt, console)
