@@ -11,6 +11,7 @@ tests/test_app_browser.py`` redraws the screenshots in docs/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -151,6 +152,9 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         for i in range(2):
             assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
         expect(page.get_by_text("mean clearance time (h)").first).to_be_visible()
+        # the decision summary's sentence on the policy, as compare prints it
+        sentence = re.compile(r"hn_customs_10 (cuts|raises|changes|has no clear effect|leaves)")
+        expect(page.get_by_text(sentence).first).to_be_visible()
         if shots:
             page.screenshot(path=str(Path(shots) / "app_results.png"))
             page.get_by_text("Clearance times and backlog").scroll_into_view_if_needed()

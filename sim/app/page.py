@@ -95,6 +95,18 @@ def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> No
             )
 
 
+def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
+    """The decision summary's sentences, as ``compare`` and the report write them, on the mean clearance
+    time of the group shown: which policy wins, by how much, and how sure (or that it cannot say)."""
+    from sim.analysis.decision import DEFAULT_OBJECTIVE, MetricRef, decide
+
+    try:
+        decision = decide(comp, MetricRef(DEFAULT_OBJECTIVE, *group))
+    except UserError:  # the group has no clearance times (e.g. a flow the scenarios lack)
+        return
+    st.markdown("\n".join(f"- {sentence}" for sentence in decision.sentences))
+
+
 def group_label(group: tuple[str, str]) -> str:
     """The name a results group (gate and direction, or the province) shows under in the picker."""
     from sim.analysis.metrics import ALL
@@ -172,6 +184,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
     )
     group = pick_group(comp, folder.name)
     st.subheader(f"Effect: {group_label(group)}", anchor="summary")
+    decision_sentences(comp, group)
     headline(comp, names, group)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, group)
