@@ -535,3 +535,35 @@ def test_sweep_parquet_is_written_atomically(tmp_path: Path, monkeypatch) -> Non
     assert Path(tmp).parent == out and Path(tmp).name.startswith(".sweep.parquet.")
     assert len(synced) >= len(installed)
     assert pd.read_parquet(target)["point"].nunique() == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["run", MMC], 51_000),
+        (["compare", MMC, MMC], 51_000),
+        (["sweep", MMC, "--grid", "gates.gate.export.stages.service.servers=3,4"], 51_000),
+        (
+            [
+                "optimise",
+                MMC,
+                "--var",
+                "gates.gate.export.stages.service.servers=3..4",
+                "--target",
+                "mean_clearance_h<=5",
+            ],
+            51_000,
+        ),
+        (["sensitivity", MINIMAL], 19_600),  # the mmc example has no assumption to vary
+    ],
+    ids=lambda c: c[0] if isinstance(c, list) else "",
+)
+def test_every_command_that_runs_replications_takes_max_trucks(
+    in_tmp: Path, capsys, command, expected
+) -> None:
+    """--max-trucks lowers the limit on every command that runs the model: a scenario's expected trucks
+    are refused under a limit of 1,000, before anything is written."""
+    assert main([*command, "--max-trucks", "1000", "--replications", "2", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"about {expected:,} trucks" in err and "(1,000)" in err
+    assert not (in_tmp / "results").exists()

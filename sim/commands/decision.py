@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line
+from sim.commands.options import Parents, backend, command_line, size_option
 
 EXIT_FAILED = 1
 
@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     )
     opt.add_argument("--label", help="name the folder results/<scenario>/optimise-<label>")
     opt.add_argument("--out", type=Path, help="study folder (default: results/<scenario>/optimise-<time>)")
+    size_option(opt)
     opt.set_defaults(handler=cmd_optimise)
 
     sen = sub.add_parser(
@@ -70,6 +71,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     sen.add_argument("--trajectories", type=int, default=4, help="Morris trajectories (default 4)")
     sen.add_argument("--label", help="name the folder results/<scenario>/sensitivity-<label>")
     sen.add_argument("--out", type=Path, help="study folder (default: results/<scenario>/sensitivity-<time>)")
+    size_option(sen)
     sen.set_defaults(handler=cmd_sensitivity)
 
 
@@ -101,6 +103,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
             root=args.results_root,
             monitor=bars,
             argv=command_line(),
+            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, [], result.resume_hint)
@@ -133,6 +136,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             root=args.results_root,
             monitor=bars,
             argv=command_line(),
+            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, [], result.resume_hint)

@@ -5,29 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line
+from sim.commands.options import Parents, backend, command_line, size_option
 
 EXIT_FAILED = 1
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(float(text))
-    except (ValueError, OverflowError):
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number (got {text[:40]!r})")
-    return value
-
-
-def _size_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--max-trucks",
-        type=_positive,
-        metavar="N",
-        help="refuse a replication expected to hold more than N trucks or monitor samples "
-        "(default 5,000,000, or BORDERSIM_MAX_TRUCKS)",
-    )
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -44,7 +24,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     run.add_argument(
         "--resume", action="store_true", help="finish the run in --out/--label: run only missing replications"
     )
-    _size_option(run)
+    size_option(run)
     run.set_defaults(handler=cmd_run)
 
     cmp = sub.add_parser(
@@ -58,7 +38,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "--replications", type=int, default=10, help="replications of each scenario (default 10)"
     )
     cmp.add_argument("--out", type=Path, help="comparison folder (default: results/compare-<names>)")
-    _size_option(cmp)
+    size_option(cmp)
     add_decision_options(cmp)
     cmp.set_defaults(handler=cmd_compare)
 
@@ -80,7 +60,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     sw.add_argument("--label", help="name the sweep folder results/<scenario>/sweep-<label>")
     sw.add_argument("--resume", action="store_true", help="finish the sweep in --out/--label")
     sw.add_argument("--tables", action="store_true", help="keep every point's full tables, not only metrics")
-    _size_option(sw)
+    size_option(sw)
     sw.set_defaults(handler=cmd_sweep)
 
 

@@ -97,3 +97,24 @@ def command_line() -> list[str]:
     import sys
 
     return list(sys.argv)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(float(text))
+    except (ValueError, OverflowError):
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number (got {text[:40]!r})")
+    return value
+
+
+def size_option(parser: argparse.ArgumentParser) -> None:
+    """--max-trucks: the run-size limit, on every command that runs replications."""
+    parser.add_argument(
+        "--max-trucks",
+        type=_positive,
+        metavar="N",
+        help="refuse a replication expected to hold more than N trucks or monitor samples "
+        "(default 5,000,000, or BORDERSIM_MAX_TRUCKS)",
+    )
