@@ -50,6 +50,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     entries = catalog(args.results_root)
     columns = [c for c in Entry.__dataclass_fields__ if c != "sort_key"]
     table = pd.DataFrame([e.row() for e in entries], columns=columns)
+    table["replications"] = table["replications"].astype("Int64")  # whole numbers, blank where unknown
     terminal.print_listing(table, str(args.results_root), args.fmt)
     return 0
 

@@ -23,13 +23,14 @@ HISTORY_TABLE = "history.csv"
 OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
 FIT_TABLE = "fit.csv"  # a calibration's fit table (bordersim calibrate with free parameters)
 SWEEP_SUMMARY = "sweep_summary.csv"
+STUDY_TABLES = {"optimise": "evaluations.csv", "sensitivity": "sensitivity.csv"}  # kind -> its table
 
 
 @dataclass(frozen=True)
 class Entry:
     """One results folder: what it is, how complete, of which scenario, how many replications, when."""
 
-    kind: str  # run, comparison, sweep, history or calibration
+    kind: str  # run, comparison, sweep, history, calibration, optimise or sensitivity
     folder: str
     state: str  # complete, partial or failed
     scenario: str
@@ -107,13 +108,26 @@ def catalog(root: Path) -> list[Entry]:
             entries.append(_comparison(top))
             continue
         if top.name.startswith("history-"):
-            entries.append(_history(top))
+            if read_manifest(top) is not None or kind_of(top) == "history":
+                entries.append(_history(top))  # (a folder holding only a committed history.md is not a run)
             continue
         for folder in top.iterdir():  # <root>/<scenario>/<run or sweep>
             manifest = read_manifest(folder) if folder.is_dir() else None
             if manifest is None:
                 continue
-            if manifest.get("kind") == "calibration":
+            if manifest.get("kind") in STUDY_TABLES:  # optimise, sensitivity: finished when they say so
+                state = COMPLETE if manifest.get("finished") else PARTIAL
+                entries.append(
+                    _entry(
+                        str(manifest["kind"]),
+                        folder,
+                        manifest,
+                        state,
+                        _scenario_name(manifest.get("scenario")),
+                        manifest.get("replications"),
+                    )
+                )
+            elif manifest.get("kind") == "calibration":
                 state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
                 reps = manifest.get("final_replications")
                 entries.append(
@@ -129,12 +143,17 @@ def catalog(root: Path) -> list[Entry]:
     return sorted(entries, key=lambda e: -e.sort_key)
 
 
+def _scenario_name(recorded: Any) -> str:
+    """The scenario's name from a manifest, which records it as a name or as a block with its files."""
+    return str(recorded.get("scenario", "?")) if isinstance(recorded, dict) else str(recorded)
+
+
 def kind_of(folder: Path) -> str | None:
     """What a results folder holds: 'run', 'comparison', 'sweep', 'history', 'calibration', or None."""
     folder = Path(folder)
     m = read_manifest(folder) or {}
-    if m.get("kind") == "calibration":
-        return "calibration"
+    if m.get("kind") in ("calibration", *STUDY_TABLES):
+        return str(m["kind"])
     if (folder / COMPARISON).is_file() or "policies" in m:
         return "comparison"
     if "grid" in m or (folder / SWEEP_SUMMARY).is_file():
@@ -205,6 +224,17 @@ def saved_summary(folder: Path) -> SavedSummary:
         return saved
     if kind == "calibration":
         raise _not_finished(folder, f"a calibration: its fit table is {folder / 'fit.md'} (and fit.csv)")
+    if kind in STUDY_TABLES:
+        table_file = folder / STUDY_TABLES[kind]
+        raise _not_finished(
+            folder, f"{'an' if kind == 'optimise' else 'a'} {kind} study: its table is {table_file}"
+        )
+    if kind is None and (folder / "history.md").is_file():
+        raise _not_finished(
+            folder,
+            "holds only history.md, the reported-vs-simulated table kept with the repository (read it as "
+            "it is); bordersim validate-history SCENARIO checks a scenario again and writes its files here",
+        )
     if kind == "run":
         if not (folder / SUMMARY).is_file():
             done = len(m.get("done", []))

@@ -228,6 +228,8 @@ def _read_scenario(folder: Path) -> Scenario:
 def load_run(folder: Path, name: str | None = None) -> RunData:
     """A run folder: its resolved scenario, its manifest and its finished replications."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError.single(str(folder), "", "no such folder: give a run folder, e.g. from bordersim list")
     scenario = _read_scenario(folder)
     manifest = read_manifest(folder) or {}
     done = sorted(done_replications(folder))
