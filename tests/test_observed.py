@@ -31,7 +31,7 @@ from sim.analysis.observed import parse_hour, read_observed
 from sim.cli import main
 from sim.errors import UserError
 from sim.present import terminal
-from sim.present.plots.backlog import _observed_points, _series
+from sim.present.plots.backlog import _observed_points, _replication_changes, _series
 from sim.scenario import load_scenario
 from sim.store.reader import load_run
 from tests.conftest import run, t_interval
@@ -190,7 +190,7 @@ def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
     run_data = load_run(Path(entry["run_folder"]))
     run_data.replications = list(range(REPS))
     for (day, gate, direction), want in zip(ROWS, means, strict=True):
-        x, values = _series(run_data, gate, "waiting", direction, True, 12.0)
+        x, values = _series(run_data, _replication_changes(run_data), gate, "waiting", direction, True, 12.0)
         k = list(x).index(np.datetime64(f"{day}T12:00"))
         assert values[:, k].mean() == want
 

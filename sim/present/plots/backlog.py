@@ -28,7 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis.backlog import ALL, daily, group_steps, value_at
+from sim.analysis.backlog import ALL, FlowChanges, daily, value_at
 from sim.errors import UserError
 from sim.present.plots import style
 from sim.store.reader import RunData, Study
@@ -49,14 +49,29 @@ GRID_H = 0.25  # hours between the points drawn for a short run
 NOON = 12.0
 
 
-def _series(
-    run: RunData, gate: str, column: str, direction: str, daily_: bool, at_hour: float = NOON
-) -> tuple[np.ndarray, np.ndarray]:
-    """Times (calendar) and values (replications x times) of one gate's (or the province's) exact count."""
+def _replication_changes(run: RunData) -> list[FlowChanges]:
+    """Each replication's backlog changes, read and worked out once for every panel of the figure (a year
+    has about a million rows a replication; the figure asks for 15 groups)."""
     table = run.table("backlog_series")
+    return [
+        FlowChanges.of(reps.reset_index(drop=True)) for _, reps in table.groupby("replication", sort=True)
+    ]
+
+
+def _series(
+    run: RunData,
+    changes: list[FlowChanges],
+    gate: str,
+    column: str,
+    direction: str,
+    daily_: bool,
+    at_hour: float = NOON,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Times (calendar) and values (replications x times) of one gate's (or the province's) exact count,
+    from the run's per-replication ``changes``."""
     rows = []
-    for _, reps in table.groupby("replication", sort=True):
-        steps = group_steps(reps, gate, direction)
+    for replication in changes:
+        steps = replication.steps(gate, direction)
         if daily_:
             days = daily(steps, run.start, run.unit_hours, run.horizon, column, at_hour)
             rows.append(days["at" if column == "waiting" else "peak"].to_numpy(dtype=float))
@@ -171,6 +186,7 @@ def backlog_with_observed(
     n_reps = max(len(r.replications) for r in study.runs)
     seen: dict[str, set[str]] = {}
     observed_drawn = False
+    changes = {k: _replication_changes(run) for k, run in study.iter_runs()}
     for i, gate in enumerate(gates):
         for j, (column, direction, what) in enumerate(columns):
             ax = axes[i, j]
@@ -180,7 +196,7 @@ def backlog_with_observed(
                 if gate != ALL and gate not in run.gates:
                     continue
                 by_day = daily_waiting if column == "waiting" else is_daily
-                x, values = _series(run, gate, column, direction, by_day, at_hour)
+                x, values = _series(run, changes[k], gate, column, direction, by_day, at_hour)
                 mean, low, high = style.t_band(values)
                 ax.plot(x, mean, label=run.name, **style.series_line(k))
                 if values.shape[0] > 1:
