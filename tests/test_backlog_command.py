@@ -85,6 +85,6 @@ def test_one_replication_says_it_has_no_interval() -> None:
     )
     peaks = pd.DataFrame({"replication": [0], "peak": [7.0], "time": [3.0], "date": ["2022-01-01"]})
     console = Console(file=io.StringIO(), width=80)
-    print_backlog(days, peaks, "trucks waiting at 12:00", "all gates", console=console)
+    print_backlog(days, peaks, "waiting", "12:00", "all gates", console=console)
     text = console.file.getvalue()
     assert "1 replication: no interval" in text and "±" not in text

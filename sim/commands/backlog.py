@@ -56,6 +56,6 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     group = {"gate": args.gate, "direction": args.direction, "column": args.count}
     days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
     peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
-    title = f"trucks {args.count.replace('_', ' ')} at {hour_text(at_hour)}"
-    terminal.print_backlog(days, peaks, title, terminal.group_label(args.gate, args.direction), args.fmt)
+    group_text = terminal.group_label(args.gate, args.direction)
+    terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
     return 0

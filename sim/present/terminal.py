@@ -704,15 +704,15 @@ def print_listing(
 
 
 # ---- daily backlog ------------------------------------------------------------------------------------
-def backlog_layouts(days: pd.DataFrame, peaks: pd.DataFrame, what: str, group: str) -> list[Layout]:
-    """A run's count day by day (at the reading time, and the day's exact peak), then each replication's
-    exact peak and when it was first reached."""
+def backlog_layouts(days: pd.DataFrame, peaks: pd.DataFrame, count: str, at: str, group: str) -> list[Layout]:
+    """A run's count (``waiting``, ``outside``...) day by day, read at ``at`` (HH:MM) with the day's exact
+    peak beside it, then each replication's exact peak and when it was first reached."""
     reps = int(days["n"].max()) if len(days) else 1
 
     def cell(mean: float, half: float) -> str:
         return ci_text(mean, half if reps >= 2 else float("nan"), lambda v: f"{v:,.0f}")
 
-    table = Block(f"{what}, {group}", ["date", "at " + what.split(" at ")[-1], "day's peak"])
+    table = Block(f"trucks {count.replace('_', ' ')} at {at}, {group}", ["date", f"at {at}", "day's peak"])
     for _, d in days.iterrows():
         at, day_peak = cell(d["mean"], d["half_width"]), cell(d["peak_mean"], d["peak_half_width"])
         table.rows.append([str(d["date"]), at, day_peak])
@@ -731,10 +731,11 @@ def backlog_layouts(days: pd.DataFrame, peaks: pd.DataFrame, what: str, group: s
 def print_backlog(
     days: pd.DataFrame,
     peaks: pd.DataFrame,
-    what: str,
+    count: str,
+    at: str,
     group: str,
     fmt: str = "table",
     console: Console | None = None,
 ) -> None:
     """The daily backlog of a run (csv and json: the daily rows)."""
-    emit(days, backlog_layouts(days, peaks, what, group), fmt, console)
+    emit(days, backlog_layouts(days, peaks, count, at, group), fmt, console)
