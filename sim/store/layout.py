@@ -8,6 +8,8 @@
     <root>/<scenario>/optimise-<label or timestamp>/ an optimisation, points/point-NNNN/ as a sweep
     <root>/<scenario>/sensitivity-<label or ...>/    a sensitivity study, likewise
     <root>/<scenario>/calibrate-<timestamp>/         a fit of free parameters to reported figures
+    <root>/<scenario>/uncertainty-<label or ...>/    input sets drawn over the scenario's uncertain ranges
+    <root>/<scenario>/forecast-<label or ...>/       a forecast from an observed starting state
     <root>/compare-<names>/                          a comparison
     <root>/history-<scenario>/                       a check against reported history
 
@@ -36,6 +38,56 @@ COMPARISON = "comparison.csv"
 SWEEP_TABLE = "sweep.csv"
 SWEEP_PARQUET = "sweep.parquet"
 FIGURE_DIRS = ("plots", "report")  # drawn from a folder's tables by `plot` and `report`
+
+# The files of study folders, by the names studies ask the store for (sim.store.outputs.StudyFolder).
+HISTORY_TABLE = "history.csv"
+HISTORY_MARKDOWN = "history.md"
+OBSERVED_TABLE = "observed.csv"
+OBSERVED_MARKDOWN = "observed.md"
+FIT_TABLE = "fit.csv"
+FIT_MARKDOWN = "fit.md"
+EVALUATIONS = "evaluations.csv"
+JACOBIAN = "jacobian.csv"
+SENSITIVITY_TABLE = "sensitivity.csv"
+SWEEP_SUMMARY = "sweep_summary.csv"
+COMPARISON_MARKDOWN = "comparison.md"
+UNCERTAINTY_SAMPLES = "samples.csv"
+UNCERTAINTY_BANDS = "bands.csv"
+UNCERTAINTY_SERIES = "bands_daily.csv"
+UNCERTAINTY_DRIVERS = "drivers.csv"
+FORECAST_TABLE = "forecast.csv"
+FORECAST_DAILY = "forecast_daily.csv"
+STATE_FILE = "state.csv"
+TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
+STUDY_FILES = frozenset(
+    {
+        SUMMARY,
+        COMPARISON,
+        SWEEP_TABLE,
+        SWEEP_PARQUET,
+        SCENARIO_FILE,
+        HISTORY_TABLE,
+        HISTORY_MARKDOWN,
+        OBSERVED_TABLE,
+        OBSERVED_MARKDOWN,
+        FIT_TABLE,
+        FIT_MARKDOWN,
+        EVALUATIONS,
+        JACOBIAN,
+        SENSITIVITY_TABLE,
+        SWEEP_SUMMARY,
+        COMPARISON_MARKDOWN,
+        UNCERTAINTY_SAMPLES,
+        UNCERTAINTY_BANDS,
+        UNCERTAINTY_SERIES,
+        UNCERTAINTY_DRIVERS,
+        FORECAST_TABLE,
+        FORECAST_DAILY,
+        STATE_FILE,
+        f"{TORNADO}.png",
+        f"{TORNADO}.svg",
+    }
+)
 
 
 def timestamp() -> str:
@@ -93,8 +145,10 @@ def sweep_point_folder(sweep: Path, point: int) -> Path:
 
 def study_folder(root: Path, scenario: str, kind: str, label: str | None = None) -> Path:
     """The folder of an optimisation or sensitivity study of ``scenario`` (``<kind>-<label or time>``),
-    with its evaluated points under ``points/point-NNNN`` like a sweep's."""
-    return Path(root) / scenario / f"{kind}-{label or timestamp()}"
+    with its evaluated points under ``points/point-NNNN`` like a sweep's. The label is checked like a
+    run's, so no study folder leaves the root."""
+    label = _part(label, "--label") if label else timestamp()
+    return _inside(root, _part(scenario, "name"), _part(f"{kind}-{label}", "--label"))
 
 
 def history_folder(root: Path, scenario: str) -> Path:
