@@ -1,6 +1,7 @@
 """The heapq kernel gives the very same tables as the SimPy kernel (the reference), for every committed
 scenario and for every rule of ``tests/data/rules.yaml`` (hours, closures, bans, caps, priorities on a
-shared pool, green lanes, return trips, reneging with diversion, pure delays), same seed.
+shared pool, green lanes, return trips, reneging with diversion, pure delays, a yard per direction,
+patience as a hazard), same seed.
 
 Both kernels order events by (time, insertion order) and the model schedules every event at SimPy's
 NORMAL priority, so identity is expected by construction; this test is what makes it a fact."""
@@ -40,6 +41,19 @@ RULE_VARIANTS = {
         "gates.a.resources.drivers.servers=2",
     ],
     "tight_yard_and_cap": ["gates.a.yard.capacity=5", "gates.a.export.stages.china.daily_cap=10"],
+    "yard_per_direction": [
+        "gates.a.import={enters_yard_at: handover, yard: {capacity: 3}, stages: {china: {servers: 1,"
+        " service: {dist: exponential, mean: 0.3}}, handover: {resource: drivers,"
+        " service: {dist: uniform, low: 0.3, high: 0.7}}}}",
+        "arrivals.a_import={gate: a, direction: import, truck_class: goods, rate: 30, per: day}",
+        "gates.a.yard.capacity=5",
+        "gates.a.export.stages.china.daily_cap=10",
+    ],
+    "patience_hazard": [
+        "gates.a.export.reneging.patience_h=null",
+        "gates.a.export.reneging.hazard={per_day: 0.3, past_shelf_life_per_day: 4}",
+        "gates.a.export.stages.china.daily_cap=15",
+    ],
     "dated_changes": [
         "gates.a.export.stages.customs.changes=[{from: 2021-03-06, servers: 1, hours: '06:00-20:00',"
         " service: {dist: exponential, mean: 0.6}}, {from: 2021-03-10, daily_cap: 20}]",

@@ -106,7 +106,9 @@ def not_modelled(scenario: Scenario) -> set[str]:
         out |= {"trucks_turned_back", "trucks_diverted"}
     elif not any(f.reneging.divert_to and f.reneging.divert_share > 0 for f in flows if f.reneging):
         out.add("trucks_diverted")
-    if all(gate.yard.capacity is None for gate in scenario.gates.values()):
+    if all(
+        gate.yard_for(d).capacity is None for gate in scenario.gates.values() for d in ("export", "import")
+    ):
         out.add("peak_backlog")
     return out
 

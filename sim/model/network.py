@@ -28,9 +28,20 @@ from sim.model.resources import Pool, make_pool
 from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
 from sim.model.trucks import Cargo, Context, Truck
 from sim.scenario.demand import all_arrivals
-from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage, StageChange
+from sim.scenario.schema import (
+    DIRECTIONS,
+    Arrival,
+    Exponential,
+    Flow,
+    Gate,
+    Hours,
+    Scenario,
+    Stage,
+    StageChange,
+)
 
 Progress = Callable[[float], None]
+UNIT_EXPONENTIAL = Exponential(dist="exponential", mean=1.0)
 Cut = tuple[float, float, list[str] | None]  # a closure of some pools: start, end, stage names (None: all)
 ClosureLog = list[tuple[str, str, float, float, str]]
 
@@ -58,7 +69,8 @@ class Model:
         self.kernel: Kernel = make_kernel(kernel or run.kernel)
         self._midnights = midnights(self.cal, self.horizon)
         self.flows: dict[tuple[str, str], FlowRuntime] = {}
-        self.yards: list[Pool | None] = []
+        self.yards: list[Pool | None] = []  # each gate's shared yard
+        self.gate_yards: list[list[Pool]] = []  # each gate's yards: shared and its flows' own
         self.pools: list[Pool] = []  # in the order of resource_keys (monitoring)
         self._stage_keys: list[tuple[str, str, str]] = []
         self._resource_keys: list[tuple[str, str]] = []
@@ -109,9 +121,17 @@ class Model:
         wakeups = sorted({closure_span(c, self.cal)[1] for c in gate.closures if c.when is not None})
         return _GateBuild(index, name, gate, cuts, wakeups)
 
+    def _yard(self, capacity: int | None) -> Pool | None:
+        """A yard as a pool of places (None: unlimited), counted in its gate's trucks outside."""
+        if capacity is None:
+            return None
+        yard = make_pool(self.kernel, capacity, None, False)
+        self.gate_yards[-1].append(yard)
+        return yard
+
     def _build_gate(self, gate: _GateBuild) -> None:
-        capacity = gate.spec.yard.capacity
-        self.yards.append(make_pool(self.kernel, capacity, None, False) if capacity is not None else None)
+        self.gate_yards.append([])
+        self.yards.append(self._yard(gate.spec.yard.capacity))  # shared by flows without their own
         shared = {
             name: self._pool(
                 gate,
@@ -134,15 +154,16 @@ class Model:
             self._build_stage(gate, direction, name, stage, shared) for name, stage in flow.stages.items()
         ]
         yard_at = list(flow.stages).index(flow.enters_yard_at) if flow.enters_yard_at else 0
-        runtime = FlowRuntime(
-            len(self.flows), gate.index, direction, flow, stages, self.yards[gate.index], yard_at
-        )
+        yard = self.yards[gate.index] if flow.yard is None else self._yard(flow.yard.capacity)
+        runtime = FlowRuntime(len(self.flows), gate.index, direction, flow, stages, yard, yard_at)
         rule = flow.reneging
         if rule is not None:
             seed, key = self.seed, (gate.name, direction)
+            # with a hazard, the patience streams give the unit exponential it is read from
+            patience = rule.patience_h or UNIT_EXPONENTIAL
             runtime.reneging = Reneging(
-                patience=sampler(rule.patience_h, stream(seed, "patience", *key)),
-                diverted_patience=sampler(rule.patience_h, stream(seed, "patience-diverted", *key)),
+                patience=sampler(patience, stream(seed, "patience", *key)),
+                diverted_patience=sampler(patience, stream(seed, "patience-diverted", *key)),
                 divert_u=uniforms(stream(seed, "divert", *key)),
                 travel=sampler(rule.travel_h, stream(seed, "travel", *key)),
             )
@@ -244,7 +265,7 @@ class Model:
     # ----------------------------------------------------------------------------------------------
     def _snapshot(self) -> None:
         """Record the state of every gate and pool at the current time."""
-        outside = [yard.waiting() if yard is not None else 0 for yard in self.yards]
+        outside = [sum(yard.waiting() for yard in yards) for yards in self.gate_yards]
         self.recorder.snapshot(self.kernel.now, outside, self.pools)
 
     def _monitor(self, _event: object) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.model.dated import period_at
+from sim.model.patience import hazard_patience_h
 from sim.model.routes import Attrs, FlowRuntime
 
 if TYPE_CHECKING:
@@ -134,7 +135,11 @@ class Truck:
         u = reneging.divert_u()
         trip = reneging.travel()
         shelf = self.cargo.shelf_left_h
-        if not math.isinf(shelf):
+        hazard = rule.hazard  # type: ignore[union-attr]
+        if hazard is not None:  # the draw is a unit exponential (sim/model/patience.py)
+            keeps = rule.shelf_life_fraction * shelf  # type: ignore[union-attr]
+            patience_h = hazard_patience_h(patience_h, hazard.per_day, hazard.past_shelf_life_per_day, keeps)
+        elif not math.isinf(shelf):
             patience_h = min(patience_h, max(0.0, rule.shelf_life_fraction * shelf))  # type: ignore[union-attr]
         self.deadline = now + self.ctx.to_units(patience_h)
         self.divert = (not diverted) and rule.divert_to is not None and u < rule.divert_share  # type: ignore[union-attr]

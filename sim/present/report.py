@@ -207,6 +207,13 @@ def key_parameters(run: RunData, files: list[Path]) -> Table:
         cap = spec.yard.capacity
         yard = f"{cap} trucks" if cap else "unlimited"
         rows.append([label, "", "yard", yard, "", "", "", _src(files, "gates", g, "yard", "capacity")])
+        for d in DIRECTIONS:  # a direction's own yard or zone (not shared)
+            own = spec.flow(d).yard if spec.flow(d) is not None else None  # type: ignore[union-attr]
+            if own is not None:
+                text = f"{own.capacity} trucks" if own.capacity else "unlimited"
+                rows.append(
+                    [label, d, "own yard", text, "", "", "", _src(files, "gates", g, d, "yard", "capacity")]
+                )
         for rname, pool in spec.resources.items():
             rows.append(
                 [

@@ -508,35 +508,65 @@ class Stage(Strict):
         return self.servers == "unlimited"
 
 
+class PatienceHazard(Strict):
+    """Giving up as a daily hazard that rises once the cargo's shelf life is spent (facts 2.4).
+
+    A truck gives up at rate ``per_day`` while its wait (from its arrival at the gate) is shorter than
+    ``shelf_life_fraction`` of the shelf life its cargo had left on arrival, and at
+    ``past_shelf_life_per_day`` after that; a cargo that does not perish keeps ``per_day``. So a reefer
+    truck (weeks of shelf life) and an ambient one (days) of the same flow have different hazards through
+    their classes' shelf lives, and the survival function of its wait w is
+    ``exp(-per_day * min(w, s) - past_shelf_life_per_day * max(0, w - s))`` (w, s in days)."""
+
+    per_day: NonNegativeFloat
+    past_shelf_life_per_day: PositiveFloat
+
+
 class Reneging(Strict):
     """Trucks that wait too long give up: they turn back, or divert to another gate of the province.
 
-    Each truck draws a patience (hours of waiting it will accept, counted from its arrival); a perishable
-    cargo's patience is capped at ``shelf_life_fraction`` of its remaining shelf life. A truck gives up
-    only while it is queued (outside the yard or at a stage), never in service; one that gives up inside
-    the yard frees its place.
+    Each truck draws a patience (hours of waiting it will accept, counted from its arrival): from
+    ``patience_h``, where a perishable cargo's patience is capped at ``shelf_life_fraction`` of its
+    remaining shelf life, or from ``hazard`` (a daily hazard that rises past that point; give one of the
+    two). A truck gives up only while it is queued (outside the yard or at a stage), never in service;
+    one that gives up inside the yard frees its place.
     """
 
-    patience_h: Distribution
+    patience_h: Distribution | None = None
+    hazard: PatienceHazard | None = None
     shelf_life_fraction: Annotated[float, Field(gt=0)] = 1.0
     divert_to: str | None = None
     divert_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     travel_h: Distribution = Deterministic(dist="deterministic", value=0.0)
 
+    @model_validator(mode="after")
+    def _one_patience(self) -> Reneging:
+        if (self.patience_h is None) == (self.hazard is None):
+            raise ValueError("give exactly one of 'patience_h' (a distribution) or 'hazard' (daily rates)")
+        return self
+
+
+class Yard(Strict):
+    """A parking yard. A truck holds a place from ``enters_yard_at`` until it crosses; a truck that
+    finds it full waits outside (the backlog), first come first served.
+
+    A gate's ``yard`` is shared by its directions; a flow's own ``yard`` (a zone kept for one direction,
+    e.g. Huu Nghi's transshipment zone, facts #29, #33) replaces it for that direction, so that trucks of
+    the other direction held at the border cannot fill it."""
+
+    capacity: Annotated[int, Field(ge=1)] | None = None
+
 
 class Flow(Strict):
-    """The ordered stages of one direction at one gate (YAML mappings keep their order)."""
+    """The ordered stages of one direction at one gate (YAML mappings keep their order).
+
+    ``yard``: this direction's own yard or zone; without it the direction uses the gate's yard, shared
+    with the other direction."""
 
     stages: Annotated[dict[str, Stage], Field(min_length=1)]
     enters_yard_at: str | None = None
     reneging: Reneging | None = None
-
-
-class Yard(Strict):
-    """The gate's parking yard. A truck holds a place from ``enters_yard_at`` until it crosses;
-    a truck that finds it full waits outside (the backlog), first come first served."""
-
-    capacity: Annotated[int, Field(ge=1)] | None = None
+    yard: Yard | None = None
 
 
 class GateClosure(Closure):
@@ -572,6 +602,18 @@ class Gate(Strict):
     def flow(self, direction: str) -> Flow | None:
         """The gate's flow in a direction ('export' or 'import'), or None if it has none."""
         return self.export if direction == "export" else self.import_
+
+    def yard_for(self, direction: str) -> Yard:
+        """The yard a direction's trucks use: the flow's own, else the gate's (shared)."""
+        flow = self.flow(direction)
+        return flow.yard if flow is not None and flow.yard is not None else self.yard
+
+    def yard_capacity(self, direction: str | None = None) -> int | None:
+        """Places in the yards of a direction (None: both), each yard counted once; None if unlimited."""
+        directions = [direction] if direction in DIRECTIONS else list(DIRECTIONS)
+        yards = {id(y): y for d in directions if self.flow(d) is not None for y in [self.yard_for(d)]}
+        caps = [y.capacity for y in yards.values()] or [self.yard.capacity]
+        return None if any(c is None for c in caps) else sum(caps)  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -77,9 +77,10 @@ class RunData:
         """(gate, direction) pairs the scenario has, in the scenario's order."""
         return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if spec.flow(d) is not None]
 
-    def yard_capacity(self, gate: str) -> int | None:
-        """The gate's yard capacity in trucks (None: unlimited or unknown gate)."""
-        return self.gates[gate].yard.capacity if gate in self.gates else None
+    def yard_capacity(self, gate: str, direction: str = "all") -> int | None:
+        """The places of the gate's yards a direction uses ("all": both, each yard once), in trucks
+        (None: unlimited or unknown gate)."""
+        return self.gates[gate].yard_capacity(direction) if gate in self.gates else None
 
     def daily_caps(self, gate: str, direction: str) -> list[tuple[int, str]]:
         """Daily caps limiting a flow, as (trucks a day, where): its stages', lanes' and shared pools'."""

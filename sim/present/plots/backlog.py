@@ -205,7 +205,7 @@ def backlog_with_observed(
                 ax.axvline(
                     study.base.to_calendar(np.array([study.base.warmup]))[0], color="#555555", ls=":", lw=1
                 )
-            cap = study.base.yard_capacity(gate) if gate != ALL else None
+            cap = study.base.yard_capacity(gate, direction) if gate != ALL else None
             if column == "in_yard" and cap:
                 style.level_line(ax, cap, f"yard capacity {cap}")
             if column == "waiting":
