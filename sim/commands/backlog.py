@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.commands.options import Parents
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.store.reader import RunData
 
 COLUMNS = ("waiting", "outside", "in_yard", "before_yard")
 
@@ -36,6 +40,11 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "queue outside the yard), in_yard or before_yard",
     )
     cmd.add_argument("--at", default="12:00", metavar="HH:MM", help="the time of day read (default 12:00)")
+    cmd.add_argument(
+        "--oldest",
+        action="store_true",
+        help="instead of a count: the age (days since it reached the province) of the oldest truck waiting",
+    )
     cmd.set_defaults(handler=cmd_backlog)
 
 
@@ -52,10 +61,30 @@ def cmd_backlog(args: argparse.Namespace) -> int:
         raise UserError.single(
             None, "--gate", f"{args.gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
         )
+    if args.oldest:
+        return _print_oldest(args, run, at_hour)
     series = run.table("backlog_series")
     group = {"gate": args.gate, "direction": args.direction, "column": args.count}
     days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
     peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
     group_text = terminal.group_label(args.gate, args.direction)
     terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
+    return 0
+
+
+def _print_oldest(args: argparse.Namespace, run: RunData, at_hour: float) -> int:
+    """``--oldest``: the age of the oldest truck waiting each day, from the saved trucks table."""
+    from sim.analysis.backlog import oldest_interval
+    from sim.analysis.observed import hour_text
+    from sim.present import terminal
+    from sim.present.oldest_text import print_oldest
+
+    if args.count != "waiting":
+        raise UserError.single(None, "--oldest", "reads the trucks waiting: leave out --count")
+    columns = ["gate", "direction", "arrival", "origin_arrival", "exit"]
+    trucks = run.table("trucks", columns)
+    days = oldest_interval(
+        trucks, run.start, run.unit_hours, run.horizon, args.gate, args.direction, at_hour=at_hour
+    )
+    print_oldest(days, hour_text(at_hour), terminal.group_label(args.gate, args.direction), args.fmt)
     return 0
