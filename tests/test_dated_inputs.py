@@ -148,3 +148,14 @@ def test_bad_dated_changes_are_refused(change: str, message: str) -> None:
 def test_calendar_of_scenario_is_used_for_dates() -> None:
     s = one_stage()
     assert Calendar(s.run.start, s.run.unit_hours).from_datetime(s.run.start) == 0.0
+
+
+def test_random_stoppages_start_on_their_date() -> None:
+    """``random_closures.from``: no stoppage before the date, and the Poisson count after it is the rate's
+    (200 days at 0.5 a day: 100 expected, sd 10)."""
+    stoppages = "{rate_per_day: 0.5, duration_h: {dist: deterministic, value: 2}, from: 2022-01-11}"
+    s = one_stage(f"gates.gate.random_closures={stoppages}", horizon=210 * DAY)
+    closures = run(s, 3).closures
+    random = closures[closures["kind"] == "random"]
+    assert (random["start"] >= 10 * DAY).all() and random["start"].min() < 14 * DAY
+    assert abs(len(random) - 100) < 4.5 * 10

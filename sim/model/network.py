@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -110,6 +111,9 @@ class Model:
             gen = stream(self.seed, "random-closures", name)
             rate = random_closures.rate_per_day / self.cal.from_hours(24.0)
             t = 0.0
+            if random_closures.from_ is not None:  # the stoppages start on a date (an onset)
+                day = random_closures.from_
+                t = max(0.0, self.cal.from_datetime(datetime(day.year, day.month, day.day)))
             while True:
                 t += float(gen.exponential(1.0 / rate))
                 if t >= self.horizon:

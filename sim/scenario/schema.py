@@ -581,11 +581,17 @@ class GateClosure(Closure):
 
 
 class RandomClosures(Strict):
-    """Unannounced stoppages (e.g. after a positive sample): a Poisson process with random durations."""
+    """Unannounced stoppages (e.g. after a positive sample): a Poisson process with random durations.
+
+    ``from``: the date (local midnight) the stoppages start, e.g. the onset of a regime of controls;
+    without it they run from the start of the run."""
 
     rate_per_day: PositiveFloat
     duration_h: Distribution
     stages: list[str] | None = None
+    from_: date | None = Field(default=None, alias="from")
+
+    _date_only = field_validator("from_", mode="before")(DatedChange._date_only.__func__)  # type: ignore[attr-defined]
 
 
 class Gate(Strict):
