@@ -456,10 +456,10 @@ def test_history_rows_outside_the_run_are_marked() -> None:
 
     winter = load_scenario(
         SCENARIOS / "lang_son" / "winter_2021_22.yaml"
-    ).scenario  # 1 Dec 2021 - 31 Mar 2022
+    ).scenario  # 1 Nov 2021 - 31 Mar 2022
     assert outside_reason(winter, {"kind": "cleared_value_musd", "months": [3, 4]}) == OUTSIDE
     assert outside_reason(winter, {"kind": "cleared_value_musd", "months": [1, 2]}) is None
-    assert outside_reason(winter, {"kind": "cleared_per_day", "start": date(2021, 11, 1)}) == OUTSIDE
+    assert outside_reason(winter, {"kind": "cleared_per_day", "start": date(2021, 10, 1)}) == OUTSIDE
     assert (
         outside_reason(winter, {"kind": "waiting_on", "date": date(2022, 1, 15), "gate": "huu_nghi"}) is None
     )

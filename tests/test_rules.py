@@ -14,6 +14,7 @@ from sim.model.calendar import Calendar
 from sim.model.random_streams import replication_seed
 from sim.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
+from tests.golden.tables import short_run
 
 RULES = ROOT / "tests" / "data" / "rules.yaml"
 
@@ -193,7 +194,7 @@ def test_waiting_cost_is_waiting_days_times_the_class_rate() -> None:
 
 @pytest.mark.parametrize("rel", sorted(p.name for p in (SCENARIOS / "lang_son").glob("*.yaml")))
 def test_every_lang_son_scenario_runs_a_week(rel: str) -> None:
-    s = load_scenario(SCENARIOS / "lang_son" / rel, ["run.horizon=168"]).scenario
+    s = load_scenario(SCENARIOS / "lang_son" / rel, short_run(SCENARIOS / "lang_son" / rel, 168)).scenario
     t = run_replication(s, replication_seed(1, 0))
     assert len(t.trucks) > 1000 and (t.trucks["status"] == "cleared").sum() > 100
 

@@ -7,10 +7,10 @@ Three kinds of check, all fast:
   the facts file has;
 - the arithmetic of its arrivals: the province's export flow on each dated step is the count the header
   derives (rerouting between gates moves trucks, it never makes or loses any);
-- its dated changes on short windows of the real file: arrivals at a gate stop on the day its gate
-  closes, the fresh-fruit stop takes effect on 17 Jan, the Chinese cap at Huu Nghi binds from 16 Dec,
-  Tan Thanh's crossings stop on 18 Dec, the hours-long screening starts on 13 Feb and the digital
-  declaration on 21 Feb.
+- its dated changes on short windows of the real file: the onset of the Chinese caps changes the
+  clearance on its date (24 Nov), arrivals at a gate stop on the day its gate closes, the fresh-fruit stop
+  takes effect on 17 Jan and ends at Tet, Tan Thanh's crossings stop on 18 Dec, the hours-long screening
+  starts on 13 Feb and the digital declaration on 21 Feb.
 
 The mechanism of dated inputs is tested on its own in tests/test_dated_inputs.py; here it is the replay's
 dates and numbers. Random stoppages are switched off in the windows so that a day's count depends on the
@@ -20,7 +20,7 @@ dated inputs only.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -40,6 +40,7 @@ FACTS = ROOT / "data" / "lang_son_facts.md"
 DAY = 24.0
 NUMBERS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
 CITES = re.compile(r"facts (#\d+|\d\.\d)|assumption", re.IGNORECASE)
+ONSET = date(2021, 11, 24)  # the onset of China's controls in the replay (an assumption with a range)
 NO_STOPPAGES = [f"gates.{g}.random_closures=null" for g in ("huu_nghi", "tan_thanh", "chi_ma")]
 
 
@@ -97,8 +98,10 @@ def test_the_replay_cites_only_rows_the_facts_file_has() -> None:
 
 def test_the_replay_loads_and_says_its_backlog_is_an_output() -> None:
     s = replay()
-    assert s.run.start == datetime(2021, 12, 1)
-    assert Calendar(s.run.start, s.run.unit_hours).from_datetime(datetime(2022, 4, 1)) == s.run.horizon
+    cal = Calendar(s.run.start, s.run.unit_hours)
+    assert s.run.start == datetime(2021, 11, 1)  # November's normal flow: the queue on 1 Dec is an output
+    assert cal.from_datetime(datetime(2021, 12, 1)) == s.run.warmup
+    assert cal.from_datetime(datetime(2022, 4, 1)) == s.run.horizon
     assert s.demand is None and all(a.schedule for a in s.arrivals.values())
     header = " ".join(header_comment(REPLAY).split())
     assert "DATED INPUTS ONLY" in header and "held out for validation" in header
@@ -131,22 +134,59 @@ def flow_on(day: date, direction: str, fruit: bool | None = None) -> float:
 @pytest.mark.parametrize(
     "day, exports, fruit_share",
     [
-        (date(2021, 12, 1), 442.5, 0.75),  # the December flow: 295 x 1.5 ...
-        (date(2021, 12, 15), 442.5, 0.75),  # ... rerouted as Chi Ma,
-        (date(2021, 12, 16), 442.5, 0.75),  # Coc Nam
-        (date(2021, 12, 18), 442.5, 0.75),  # and Tan Thanh stop clearing exports
-        (date(2021, 12, 27), 442.5, 0.75),  # Chi Ma again
-        (date(2022, 1, 5), 113.0, 0.75),  # facts #27
-        (date(2022, 1, 17), 113.0 * 0.25, 0.0),  # fresh fruit not received
+        (date(2021, 11, 1), 295.0, 0.75),  # the normal 2021 flow (facts 2.3) ...
+        (ONSET, 295.0, 0.75),  # ... rerouted from Coc Nam at the onset,
+        (date(2021, 12, 15), 295.0, 0.75),  # and from Chi Ma
+        (date(2021, 12, 18), 150.0, 0.75),  # the crisis flow once Tan Thanh closes (facts 2.3: 100-200)
+        (date(2021, 12, 27), 150.0, 0.75),  # Chi Ma again
+        (date(2022, 1, 5), 113.0, 0.75),  # the province's curb (facts #27)
+        (date(2022, 1, 17), 113.0 * 0.25, 0.0),  # fresh fruit not received until Tet
         (date(2022, 1, 25), 113.0 * 0.25, 0.0),  # Tan Thanh reopens
-        (date(2022, 2, 7), 170.0, 0.75),  # facts #30, fruit again
+        (date(2022, 2, 1), 170.0, 0.75),  # Tet: fruit again (facts #27, #30)
         (date(2022, 2, 16), 170.0 * 0.25, 0.0),  # fresh-fruit ban
+        (date(2022, 3, 1), 170.0 * 0.25, 0.0),  # Huu Nghi closed: all to Tan Thanh
         (date(2022, 3, 16), 170.0, 0.75),  # ban over
     ],
 )
 def test_export_arrivals_on_each_dated_step(day: date, exports: float, fruit_share: float) -> None:
     assert flow_on(day, "export") == pytest.approx(exports, abs=0.05)
     assert flow_on(day, "export", fruit=True) == pytest.approx(exports * fruit_share, abs=0.05)
+
+
+def test_crisis_export_arrivals_stay_inside_the_facts_range_once_the_gates_close() -> None:
+    """Facts 2.3: 100-200 export trucks a day from December to February once Tan Thanh closed, routed to
+    whichever gate is open (the pre-crisis split is not the crisis rate)."""
+    day = date(2021, 12, 18)
+    while day < date(2022, 3, 1):
+        fruit_stop = date(2022, 1, 17) <= day < date(2022, 2, 1) or day >= date(2022, 2, 16)
+        total = flow_on(day, "export")
+        assert 100 <= total <= 200 or (fruit_stop and total == pytest.approx(flow_on(day, "export", False)))
+        day += timedelta(days=1)
+
+
+def test_the_onset_is_one_dated_input() -> None:
+    """Every input the onset moves (the Chinese caps, the random stoppages, Coc Nam's arrivals) starts on
+    the same date, a week before the trade figures of facts #40 show the slowdown in force."""
+    s = replay()
+    caps = [
+        c.from_
+        for g in ("huu_nghi", "tan_thanh", "chi_ma")
+        for c in s.gates[g].export.stages["china_side"].changes  # type: ignore[union-attr]
+        if c.daily_cap is not None
+    ]
+    assert min(caps) == ONSET
+    assert {s.gates[g].random_closures.from_ for g in ("huu_nghi", "tan_thanh", "chi_ma")} == {ONSET}  # type: ignore[union-attr]
+    assert flow_on(ONSET - timedelta(days=1), "export") == flow_on(ONSET, "export")
+    assert all(a.schedule[1].from_ == ONSET for n, a in s.arrivals.items() if n.startswith("coc_nam_fruit"))
+
+
+def test_huu_nghi_keeps_a_zone_for_each_direction_and_turn_backs_are_a_hazard() -> None:
+    s = replay()
+    hn = s.gates["huu_nghi"]
+    assert hn.export.yard is not None and hn.import_.yard is not None  # type: ignore[union-attr]
+    for g in s.gates.values():
+        rule = g.export.reneging  # type: ignore[union-attr]
+        assert rule.patience_h is None and rule.hazard.per_day < rule.hazard.past_shelf_life_per_day
 
 
 def test_import_arrivals_stop_over_tet() -> None:
@@ -160,6 +200,7 @@ def window(start: str, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         "lang_son/winter_2021_22.yaml",
         f"run.start={start}T00:00:00",
         f"run.horizon={days * DAY}",
+        "run.warmup=0",
         *NO_STOPPAGES,
     )
     tables = run(s, 2122)
@@ -170,27 +211,44 @@ def per_day(times: pd.Series, days: int) -> np.ndarray:
     return np.bincount((times.dropna().to_numpy() // DAY).astype(int), minlength=days)[:days]
 
 
-def test_mid_december_rerouting_caps_and_closures_take_effect_on_their_dates() -> None:
-    trucks, _ = window("2021-12-14", 5)  # 14-18 December
+def exports_of(trucks: pd.DataFrame, days: int):
+    """Per-gate daily arrivals (first rows only) and crossings of the exports of a window."""
     exports = trucks[trucks["direction"] == "export"]
     first = exports[exports["diverted_from"] < 0]  # a diverted truck's second row is not an arrival
 
     def arrived(gate: str) -> np.ndarray:
-        return per_day(first.loc[first["gate"] == gate, "arrival"], 5)
+        return per_day(first.loc[first["gate"] == gate, "arrival"], days)
 
     def crossed(gate: str) -> np.ndarray:
-        return per_day(
-            exports.loc[(exports["gate"] == gate) & (exports["status"] == "cleared"), "cleared"], 5
-        )
+        done = exports[(exports["gate"] == gate) & (exports["status"] == "cleared")]
+        return per_day(done["cleared"], days)
 
+    return arrived, crossed
+
+
+def test_the_onset_changes_clearance_on_its_date() -> None:
+    """The dated onset (24 Nov): Huu Nghi's lanes clear what arrives (~140 a day) before it, exactly the
+    cap of 65 from it; Tan Thanh is held to 35 and Coc Nam receives no more exports from the same day."""
+    trucks, _ = window("2021-11-22", 4)  # 22-25 November
+    arrived, crossed = exports_of(trucks, 4)
+    assert crossed("huu_nghi")[1] > 100 and crossed("huu_nghi")[2:].tolist() == [65, 65]
+    assert crossed("tan_thanh")[1] > 35 and crossed("tan_thanh")[2:].tolist() == [35, 35]
+    assert (crossed("chi_ma")[2:] <= 25).all()
+    assert (arrived("coc_nam")[:2] > 0).all() and (arrived("coc_nam")[2:] == 0).all()
+
+
+def test_mid_december_rerouting_caps_and_closures_take_effect_on_their_dates() -> None:
+    trucks, _ = window("2021-12-14", 5)  # 14-18 December
+    arrived, crossed = exports_of(trucks, 5)
     assert arrived("chi_ma")[0] > 0 and (arrived("chi_ma")[1:] == 0).all()  # blocked from 15 Dec
-    assert (arrived("coc_nam")[:2] > 0).all() and (arrived("coc_nam")[2:] == 0).all()  # from 16 Dec
+    assert (arrived("coc_nam") == 0).all()  # none sent since the onset
     assert (arrived("tan_thanh")[:4] > 0).all() and arrived("tan_thanh")[4] == 0  # closed from 18 Dec
-    # Huu Nghi takes the rerouted trucks: 210 a day on the 14th, 442.5 on the 18th (Poisson counts)
+    # Huu Nghi takes the rerouted trucks: 155 a day on the 14th, 185 on the 15th-17th, then the crisis
+    # flow of 150 on the 18th (Poisson counts)
     hn = arrived("huu_nghi")
-    assert abs(hn[0] - 210) < 4.5 * np.sqrt(210) and abs(hn[4] - 442.5) < 4.5 * np.sqrt(442.5)
-    # the Chinese cap of 65 a day at Huu Nghi from 16 Dec (before it, the lanes clear ~200 a day)
-    assert crossed("huu_nghi")[1] > 100 and crossed("huu_nghi")[2:].tolist() == [65, 65, 65]
+    for day, rate in [(0, 155), (1, 185), (2, 185), (3, 185), (4, 150)]:
+        assert abs(hn[day] - rate) < 4.5 * np.sqrt(rate), (day, hn[day], rate)
+    assert crossed("huu_nghi")[1:].tolist() == [65] * 4  # the cap binds
     assert crossed("tan_thanh")[3] > 0 and crossed("tan_thanh")[4] == 0  # Pu Zhai closed on 18 Dec
 
 
@@ -204,6 +262,13 @@ def test_the_fresh_fruit_stop_and_chi_ma_closure_of_17_january() -> None:
     cm = trucks[trucks["gate"] == "chi_ma"]
     assert per_day(cm["arrival"], 4)[0] > 0 and (per_day(cm["arrival"], 4)[2:] == 0).all()
     assert (per_day(cm.loc[cm["status"] == "cleared", "cleared"], 4)[2:] == 0).all()
+
+
+def test_fresh_fruit_is_received_again_from_tet() -> None:
+    trucks, _ = window("2022-01-30", 3)  # 30 Jan - 1 Feb (Tet: facts #27 "until Tet")
+    exports = trucks[(trucks["direction"] == "export") & (trucks["diverted_from"] < 0)]
+    fruit = per_day(exports.loc[exports["commodity"] == "fresh_fruit", "arrival"], 3)
+    assert fruit[:2].tolist() == [0, 0] and abs(fruit[2] - 127.5) < 4.5 * np.sqrt(127.5)  # 170 x 0.75
 
 
 def test_slow_chinese_screening_from_13_february_and_digital_declaration_from_21_february() -> None:
