@@ -11,9 +11,8 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents
-from sim.errors import UserError
 
-COLUMNS = ("waiting", "outside", "in_yard", "before_yard")
+COLUMNS = ("waiting", "outside", "in_yard", "before_yard")  # sim.studies.backlog.COUNTS
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -41,21 +40,10 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
-    from sim.analysis.backlog import daily_interval, peak_by_replication
-    from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
-    from sim.store.reader import load_run
+    from sim.studies.backlog import read_backlog
 
-    at_hour = parse_hour(args.at)
-    run = load_run(args.folder)
-    if args.gate != "all" and args.gate not in run.gates:
-        raise UserError.single(
-            None, "--gate", f"{args.gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
-        )
-    series = run.table("backlog_series")
-    group = {"gate": args.gate, "direction": args.direction, "column": args.count}
-    days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
-    peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
+    result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
     group_text = terminal.group_label(args.gate, args.direction)
-    terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
+    terminal.print_backlog(result.days, result.peaks, args.count, result.at_text, group_text, args.fmt)
     return 0
