@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sim.commands.options import Parents
-from sim.errors import UserError
 
-if TYPE_CHECKING:
-    from sim.store.reader import RunData
-
-COLUMNS = ("waiting", "outside", "in_yard", "before_yard")
+COLUMNS = ("waiting", "outside", "in_yard", "before_yard")  # sim.studies.backlog.COUNTS
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -50,41 +45,26 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
-    from sim.analysis.backlog import daily_interval, peak_by_replication
-    from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
-    from sim.store.reader import load_run
+    from sim.studies.backlog import read_backlog
 
-    at_hour = parse_hour(args.at)
-    run = load_run(args.folder)
-    if args.gate != "all" and args.gate not in run.gates:
-        raise UserError.single(
-            None, "--gate", f"{args.gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
-        )
     if args.oldest:
-        return _print_oldest(args, run, at_hour)
-    series = run.table("backlog_series")
-    group = {"gate": args.gate, "direction": args.direction, "column": args.count}
-    days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
-    peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
+        return _print_oldest(args)
+    result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
     group_text = terminal.group_label(args.gate, args.direction)
-    terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
+    terminal.print_backlog(result.days, result.peaks, args.count, result.at_text, group_text, args.fmt)
     return 0
 
 
-def _print_oldest(args: argparse.Namespace, run: RunData, at_hour: float) -> int:
+def _print_oldest(args: argparse.Namespace) -> int:
     """``--oldest``: the age of the oldest truck waiting each day, from the saved trucks table."""
-    from sim.analysis.backlog import oldest_interval
-    from sim.analysis.observed import hour_text
+    from sim.errors import UserError
     from sim.present import terminal
     from sim.present.oldest_text import print_oldest
+    from sim.studies.oldest import read_oldest
 
     if args.count != "waiting":
         raise UserError.single(None, "--oldest", "reads the trucks waiting: leave out --count")
-    columns = ["gate", "direction", "arrival", "origin_arrival", "exit"]
-    trucks = run.table("trucks", columns)
-    days = oldest_interval(
-        trucks, run.start, run.unit_hours, run.horizon, args.gate, args.direction, at_hour=at_hour
-    )
-    print_oldest(days, hour_text(at_hour), terminal.group_label(args.gate, args.direction), args.fmt)
+    result = read_oldest(args.folder, gate=args.gate, direction=args.direction, at=args.at)
+    print_oldest(result.days, result.at_text, terminal.group_label(args.gate, args.direction), args.fmt)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line, size_option
+from sim.commands.options import Parents, size_option, study_options
 
 EXIT_FAILED = 1
 
@@ -105,20 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.studies.run import run_scenario
 
     with terminal.ProgressBars() as bars:
-        result = run_scenario(
-            args.scenario,
-            overrides=args.overrides,
-            seed=args.seed,
-            replications=args.replications,
-            out=args.out,
-            label=args.label,
-            resume=args.resume,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
-        )
+        result = run_scenario(args.scenario, study_options(args, bars))
     if result.failures:
         terminal.report_failures(result.failures, [result.experiment], result.resume_hint)
         return EXIT_FAILED
@@ -176,15 +163,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result = compare_policies(
             args.base,
             args.policies,
-            overrides=args.overrides,
-            replications=args.replications,
-            seed=args.seed,
-            out=args.out,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
+            study_options(args, bars),
             objective=args.objective,
             min_effect=args.min_effect,
             precision=args.precision,
@@ -228,22 +207,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.studies.sweep import run_sweep
 
     with terminal.ProgressBars() as bars:
-        result = run_sweep(
-            args.scenario,
-            args.grid,
-            overrides=args.overrides,
-            replications=args.replications,
-            seed=args.seed,
-            out=args.out,
-            label=args.label,
-            resume=args.resume,
-            keep_tables=args.tables,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
-        )
+        result = run_sweep(args.scenario, args.grid, study_options(args, bars), keep_tables=args.tables)
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED

@@ -3,6 +3,7 @@ the comparison table). The terminal's other tables live in :mod:`sim.present.ter
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -72,7 +73,7 @@ def print_optimise(result: OptimiseResult) -> None:
     )
 
 
-def print_sensitivity(result: SensitivityResult) -> None:
+def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> None:
     """The assumptions ranked by how much they move the metric, and where the tornado chart is."""
     info = metric_info(result.metric.metric)
     table = Table(
@@ -85,6 +86,6 @@ def print_sensitivity(result: SensitivityResult) -> None:
     for row in result.rows:
         table.add_row(*row)
     out_console.print(table)
-    if result.chart is not None:
-        say(f"tornado chart: {result.chart}")
+    if chart is not None:
+        say(f"tornado chart: {chart}")
     say(f"every evaluated point: {result.folder / 'points'}; table: {result.folder / 'sensitivity.csv'}")

@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sim.scenario.loader import set_dotted
 from sim.scenario.schema import Scenario
 
 Path_ = tuple[str | int, ...]
@@ -90,7 +91,7 @@ def _get(doc: Any, path: Path_) -> Any:
 
 
 def _set(doc: Any, path: Path_, value: float) -> None:
-    _get(doc, path[:-1])[path[-1]] = value
+    set_dotted(doc, list(path), value)
 
 
 def current_value(doc: Mapping[str, Any], key: str) -> float:

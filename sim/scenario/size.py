@@ -119,3 +119,30 @@ def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None)
             f"about {size.closures:,.0f} random closures per replication: too many; {raise_it}",
         )
     return size
+
+
+MAX_REPLICATIONS = 100_000  # far beyond any study's need (a 95% interval narrows as 1/sqrt(R))
+
+
+def check_replications(
+    s: S.Scenario, replications: int, limit: int | None = None, file: str | None = None
+) -> None:
+    """Refuse a replication count that could not finish: above :data:`MAX_REPLICATIONS`, or whose trucks
+    over all replications pass 1,000 times the per-replication limit (the work, not one process's memory,
+    is what runs away: ``--replications 1000000000`` of a day's run would run for years)."""
+    limit = max_trucks_setting() if limit is None else limit
+    if replications > MAX_REPLICATIONS:
+        raise UserError.single(
+            None,
+            "--replications",
+            f"{replications:,} replications is more than this tool runs ({MAX_REPLICATIONS:,}); a 95% "
+            "interval narrows as 1/sqrt(R): 10 to 100 replications are usual",
+        )
+    total = estimate(s).trucks * replications
+    if total > 1000 * limit:
+        raise UserError.single(
+            file,
+            "--replications",
+            f"about {total:,.0f} trucks over {replications:,} replications are expected: too much work; "
+            f"use fewer replications, or raise --max-trucks ({limit:,} a replication) if you mean it",
+        )

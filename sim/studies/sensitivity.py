@@ -30,15 +30,13 @@ from sim.analysis.decision import MetricRef, parse_metric_ref
 from sim.analysis.metrics import metric_info
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import Failure
-from sim.runner.progress import Monitor
-from sim.scenario import load_scenario
 from sim.scenario.sources import Assumption, assumptions
-from sim.store.atomic import write_csv_atomic
-from sim.store.layout import DEFAULT_ROOT, study_folder
+from sim.store.layout import SENSITIVITY_TABLE
 from sim.store.manifest import now, scenario_entry, versions, write_manifest
-from sim.studies.common import backend_or_default, check_counts
+from sim.store.outputs import StudyFolder
+from sim.studies.common import refuse_other_study
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
 METHODS = ("oat", "morris")
@@ -119,40 +117,33 @@ class SensitivityResult:
     rows: list[list[str]] = field(default_factory=list)
     caption: str = ""
     base_mean: float = math.nan
-    chart: Path | None = None
     failures: list[Failure] = field(default_factory=list)
     resume_hint: str = "Run the same command again: finished points and replications are reused."
 
 
 def sensitivity(
-    scenario: str | Path,
-    metric: str = "mean_clearance_h",
+    source: ScenarioSource,
+    options: StudyOptions = DEFAULTS,
     *,
+    metric: str = "mean_clearance_h",
     method: str = "oat",
     spread: float = 0.25,
     only: Sequence[str] = (),
-    overrides: Sequence[str] = (),
-    replications: int = 3,
     trajectories: int = 4,
-    seed: int | None = None,
-    label: str | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
 ) -> SensitivityResult:
-    """Rank the scenario's assumptions by their effect on ``metric`` (see the module docstring)."""
+    """Rank the scenario's assumptions by their effect on ``metric`` (see the module docstring);
+    ``options.replications`` is per point (default 3)."""
     ref = parse_metric_ref(metric, "--metric")
-    check_counts(replications, seed)
+    options.check_replications()
+    replications = options.replications or 3
     if method not in METHODS:
         raise UserError.single(None, "--method", f"choose from {', '.join(METHODS)}")
     if not (0 < spread < 1):
         raise UserError.single(None, "--spread", f"must be between 0 and 1 (got {spread})")
     if method == "morris" and trajectories < 2:
         raise UserError.single(None, "--trajectories", "Morris needs at least 2")
-    base = load_scenario(scenario, overrides)
+    base = load_source(source, options.overrides)
+    overrides, argv = base.overrides, options.argv
     found = factors(base.files, spread, only)
     if not found:
         raise UserError.single(
@@ -160,13 +151,15 @@ def sensitivity(
             "",
             "no '# assumption' number to vary" + (f" matching {list(only)}" if only else ""),
         )
-    root_seed = base.scenario.run.seed if seed is None else seed
-    folder = out or study_folder(root, base.scenario.name, "sensitivity", label)
+    root_seed = options.root_seed(base.scenario)
+    outputs = StudyFolder.for_study(
+        options.root, base.scenario.name, "sensitivity", label=options.label, out=options.out
+    )
+    folder = outputs.folder
+    refuse_other_study(folder, "sensitivity", {"metric": str(ref), "method": method, "only": list(only)})
     result = SensitivityResult(folder, base.scenario.name, ref, method)
     started = now()
-    with Points(
-        Path(scenario), overrides, folder, root_seed, backend_or_default(backend), monitor, argv, max_trucks
-    ) as points:
+    with Points.for_study(base, folder, options) as points:
         for f in found:  # every setting loads (is valid) before anything runs
             points.get(f.settings(0.0))
             points.get(f.settings(1.0))
@@ -178,7 +171,7 @@ def sensitivity(
         except PointFailed as exc:
             result.failures = exc.failures
             return result
-        write_csv_atomic(folder / "sensitivity.csv", result.table)
+        outputs.write_csv(SENSITIVITY_TABLE, result.table)
         write_manifest(
             folder,
             {
