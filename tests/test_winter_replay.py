@@ -315,3 +315,35 @@ def test_daily_interval_and_peaks_across_replications() -> None:
     p = peak_by_replication(series, start, 1.0, direction="export")
     assert p["peak"].tolist() == [11, 20] and p["time"].tolist() == [30.0, 37.0]
     assert p["date"].tolist() == [date(2022, 1, 2), date(2022, 1, 2)]
+
+
+# ---- the replay's period for validate-history: December to March, after its November warm-up --------
+def test_validate_history_takes_the_replay_period_after_its_warm_up() -> None:
+    from sim.errors import UserError
+    from sim.scenario import load_scenario
+    from sim.studies.history import _check_period
+
+    _check_period(load_scenario(REPLAY), "winter_2021_22")  # 1 Dec (after the warm-up) - 31 Mar
+    with pytest.raises(UserError, match="after any warm-up"):
+        _check_period(load_scenario(REPLAY, ["run.warmup=0"]), "winter_2021_22")
+
+
+def test_history_figures_leave_out_the_warm_up() -> None:
+    """A figure over the run's period counts only what happened after the warm-up: the crossings a day,
+    the cleared value and the peak, each recomputed here from the tables."""
+    from sim.analysis.backlog import group_steps, peak
+    from sim.analysis.history import OUTSIDE, history_values, outside_reason
+
+    s = scenario("examples/mmc.yaml", "run.horizon=200", "run.warmup=50")
+    tables = run(s, 5)
+    cleared = tables.trucks[(tables.trucks["status"] == "cleared") & (tables.trucks["exit"] >= 50)]
+    per_day, value, top = history_values(
+        tables,
+        s,
+        [{"kind": "cleared_per_day"}, {"kind": "cleared_value_musd"}, {"kind": "peak_waiting"}],
+    )
+    assert per_day == pytest.approx(len(cleared) / (150 * s.run.unit_hours / 24))
+    assert value == pytest.approx(cleared["value_usd"].sum() / 1e6)
+    assert top == peak(group_steps(tables.backlog_series), "waiting", 50.0)
+    before = s.run.start + pd.Timedelta(hours=10 * s.run.unit_hours)
+    assert outside_reason(s, {"kind": "waiting_on", "date": before.date()}) == OUTSIDE

@@ -37,9 +37,19 @@ def _time_of(s: Scenario, when: date | datetime) -> float:
 
 
 def _window(s: Scenario, m: dict[str, Any]) -> tuple[float, float]:
-    start = _time_of(s, m["start"]) if "start" in m else 0.0
+    start = _time_of(s, m["start"]) if "start" in m else s.run.warmup
     end = _time_of(s, m["end"] + timedelta(days=1)) if "end" in m else s.run.horizon
     return max(start, 0.0), min(end, s.run.horizon)
+
+
+def _in_period(s: Scenario, tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trucks a figure of the run's period speaks of, and those of them cleared: a warm-up (a run
+    started before the period, e.g. the winter's November) is left out. A truck counts if it left (cleared,
+    turned back, diverted) after the warm-up or is still inside."""
+    trucks = tables.trucks
+    if s.run.warmup > 0:
+        trucks = trucks[~(trucks["exit"] < s.run.warmup)]
+    return trucks, trucks[trucks["status"] == "cleared"]
 
 
 def _select(trucks: pd.DataFrame, m: dict[str, Any]) -> pd.DataFrame:
@@ -50,9 +60,8 @@ def _select(trucks: pd.DataFrame, m: dict[str, Any]) -> pd.DataFrame:
 
 
 def metric_value(s: Scenario, tables: Tables, m: dict[str, Any]) -> float:
-    """One replication's value of one metric."""
-    trucks = tables.trucks
-    cleared = trucks[trucks["status"] == "cleared"]
+    """One replication's value of one metric, over the run's period (after its warm-up)."""
+    trucks, cleared = _in_period(s, tables)
     days = s.run.unit_hours / 24.0
     kind = m["kind"]
     if kind == "cleared_value_musd":
@@ -69,12 +78,12 @@ def metric_value(s: Scenario, tables: Tables, m: dict[str, Any]) -> float:
         if kind == "cleared_per_day":
             return len(inside) / ((t1 - t0) * days)
         window_rate = inside["value_usd"].sum() / (t1 - t0)
-        return window_rate / (c["value_usd"].sum() / s.run.horizon)
+        return window_rate / (c["value_usd"].sum() / (s.run.horizon - s.run.warmup))
     if kind == "share":
         return float((cleared[m["by"]] == m["value"]).mean())
     if kind in ("peak_outside_queue", "peak_waiting"):
         steps = group_steps(tables.backlog_series, m.get("gate", ALL), m.get("direction", ALL))
-        return peak(steps, "outside" if kind == "peak_outside_queue" else "waiting")
+        return peak(steps, "outside" if kind == "peak_outside_queue" else "waiting", s.run.warmup)
     if kind == "waiting_on":  # trucks waiting (exact) at noon of that day
         steps = group_steps(tables.backlog_series, m.get("gate", ALL), m.get("direction", ALL))
         return float(value_at(steps, np.array([_time_of(s, m["date"]) + 12.0 / s.run.unit_hours]))[0])
@@ -96,9 +105,10 @@ def outside_reason(s: Scenario, m: dict[str, Any]) -> str | None:
     """Why the scenario cannot give this figure (its period, or a gate it lacks), or None if it can.
 
     A figure of dates the run does not wholly cover would be computed over part of its window or none
-    of it ("0 +- 0, ratio 0.00"): it is marked instead of compared."""
-    first = s.run.start
-    last = first + timedelta(hours=s.run.horizon * s.run.unit_hours)
+    of it ("0 +- 0, ratio 0.00"): it is marked instead of compared. The run's period starts after its
+    warm-up."""
+    first = s.run.start + timedelta(hours=s.run.warmup * s.run.unit_hours)
+    last = s.run.start + timedelta(hours=s.run.horizon * s.run.unit_hours)
     try:
         if "start" in m or "end" in m:
             lo = _as_datetime(m["start"]) if "start" in m else first

@@ -94,11 +94,12 @@ def _check_period(loaded: LoadedScenario, section: str) -> None:
     first, last = PERIODS[section]
     run = loaded.scenario.run
     end = run.start + timedelta(hours=run.horizon * run.unit_hours)
-    if abs(run.start - first) >= timedelta(hours=1) or abs(end - last) > timedelta(days=1):
+    begin = run.start + timedelta(hours=run.warmup * run.unit_hours)  # a warm-up before the period
+    if abs(begin - first) >= timedelta(hours=1) or abs(end - last) > timedelta(days=1):
         raise UserError.single(
             str(loaded.path),
             "run",
-            f"runs from {run.start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M}, but the reported figures "
+            f"runs from {begin:%d %b %Y %H:%M} (after any warm-up) to {end:%d %b %Y %H:%M}, but the figures "
             f"'{section}' are of {first:%d %b %Y} to {last - timedelta(days=1):%d %b %Y}: validate-history "
             "compares a run of exactly that period (the 2021 year; with --winter, the winter 2021-22)",
         )
