@@ -11,6 +11,7 @@ from rich.table import Table
 from sim.analysis.decision import Decision, Effect, amount, ranking_rows
 from sim.analysis.metrics import metric_info
 from sim.present.terminal import note, out_console, say
+from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
 
 if TYPE_CHECKING:
     from sim.studies.optimise import OptimiseResult
@@ -68,7 +69,7 @@ def print_optimise(result: OptimiseResult) -> None:
         f"common random numbers); {evaluated} points evaluated"
     )
     say(
-        f"every evaluated point: {result.folder / 'evaluations.csv'}; "
+        f"every evaluated point: {result.folder / EVALUATIONS}; "
         f"manifest: {result.folder / 'manifest.json'}"
     )
 
@@ -88,4 +89,4 @@ def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> N
     out_console.print(table)
     if chart is not None:
         say(f"tornado chart: {chart}")
-    say(f"every evaluated point: {result.folder / 'points'}; table: {result.folder / 'sensitivity.csv'}")
+    say(f"every evaluated point: {result.folder / 'points'}; table: {result.folder / SENSITIVITY_TABLE}")
