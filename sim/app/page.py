@@ -108,11 +108,11 @@ def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
 
 
 def group_label(group: tuple[str, str]) -> str:
-    """The name a results group (gate and direction, or the province) shows under in the picker."""
-    from sim.analysis.metrics import ALL
+    """The name a results group (gate and direction, or the province) shows under in the picker: the
+    terminal's words, with the gate written as a name."""
+    from sim.present.cells import group_label as label
 
-    gate = "all gates" if group[0] == ALL else group[0].replace("_", " ").title()
-    return f"{gate}, {'both directions' if group[1] == ALL else group[1]}"
+    return label(*group, readable=True)
 
 
 def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
