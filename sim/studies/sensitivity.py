@@ -32,7 +32,6 @@ from sim.errors import UserError
 from sim.runner.experiment import Failure
 from sim.scenario.sources import Assumption, assumptions
 from sim.store.layout import SENSITIVITY_TABLE
-from sim.store.manifest import now, scenario_entry, versions, write_manifest
 from sim.store.outputs import StudyFolder
 from sim.studies.common import refuse_other_study
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
@@ -157,7 +156,6 @@ def sensitivity(
     folder = outputs.folder
     refuse_other_study(folder, "sensitivity", {"metric": str(ref), "method": method, "only": list(only)})
     result = SensitivityResult(folder, base.scenario.name, ref, method, replications=replications)
-    started = now()
     with Points.for_study(base, folder, options) as points:
         for f in found:  # every setting loads (is valid) before anything runs
             points.get(f.settings(0.0))
@@ -171,26 +169,19 @@ def sensitivity(
             result.failures = exc.failures
             return result
         outputs.write_csv(SENSITIVITY_TABLE, result.table)
-        write_manifest(
-            folder,
-            {
-                "kind": "sensitivity",
-                "scenario": scenario_entry(base),
-                "overrides": list(overrides),
-                "metric": str(ref),
-                "method": method,
-                "spread": spread,
-                "only": list(only),
-                "replications": replications,
-                "trajectories": trajectories if method == "morris" else None,
-                "root_seed": root_seed,
-                "points": len(points.points),
-                "ranking": result.table["assumption"].tolist(),
-                "command": list(argv),
-                "started": started,
-                "finished": now(),
-                "versions": versions(),
-            },
+        outputs.write_manifest(
+            base,
+            argv=argv,
+            overrides=list(overrides),
+            metric=str(ref),
+            method=method,
+            spread=spread,
+            only=list(only),
+            replications=replications,
+            trajectories=trajectories if method == "morris" else None,
+            root_seed=root_seed,
+            points=len(points.points),
+            ranking=result.table["assumption"].tolist(),
         )
     return result
 
