@@ -108,7 +108,7 @@ def outside_reason(s: Scenario, m: dict[str, Any]) -> str | None:
     of it ("0 +- 0, ratio 0.00"): it is marked instead of compared. The run's period starts after its
     warm-up."""
     first = s.run.start + timedelta(hours=s.run.warmup * s.run.unit_hours)
-    last = s.run.start + timedelta(hours=s.run.horizon * s.run.unit_hours)
+    last = s.run.end
     try:
         if "start" in m or "end" in m:
             lo = _as_datetime(m["start"]) if "start" in m else first

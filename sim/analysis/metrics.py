@@ -66,6 +66,8 @@ METRICS: dict[str, Metric] = {
         Metric("arrived", "arrived", "trucks", 0),
         Metric("cleared", "cleared", "trucks", 0),
         Metric("still_inside", "still inside at the end", "trucks", 0),
+        Metric("trucks_cancelled", "cancelled upstream", "trucks", 0),  # statuses of upstream holding
+        Metric("trucks_held_upstream", "still held upstream at the end", "trucks", 0),
         Metric("mean_clearance_h", "mean clearance time", "h", 2),
         Metric("p50_clearance_h", "median clearance time", "h", 2),
         Metric("p90_clearance_h", "p90 clearance time", "h", 2),

@@ -153,6 +153,7 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
     """Run the 2021 scenario (and the winter) and print reported against simulated figures; with
     ``--observed``, run the scenario and print simulated against the observed trucks waiting."""
     from sim.present import terminal
+    from sim.store.layout import HISTORY_MARKDOWN, HISTORY_TABLE
     from sim.studies.history import DEFAULT_REPORTED, validate_history
 
     if args.observed is not None:
@@ -169,7 +170,7 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
     for scenario, reps, df in result.tables if args.fmt not in ("csv", "json") else []:
         title = f"{scenario.name}: reported vs simulated ({reps} replications, 95% CI)"
         terminal.print_history(df, title, args.fmt)
-    terminal.say(f"wrote {result.folder / 'history.csv'} and history.md", err=True)
+    terminal.say(f"wrote {result.folder / HISTORY_TABLE} and {HISTORY_MARKDOWN}", err=True)
     return 0
 
 

@@ -157,6 +157,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies with a base, print the paired differences and say what to do next."""
     from sim.present import terminal
     from sim.present.decision_text import print_decision
+    from sim.store.layout import COMPARISON, COMPARISON_MARKDOWN
     from sim.studies.compare import compare_policies
 
     with terminal.ProgressBars() as bars:
@@ -188,7 +189,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print_decision(result.decision)
     terminal.print_comparison(result.table, result.names, result.replications, result.root_seed, args.fmt)
     terminal.say(
-        f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}",
+        f"per gate and direction: {result.folder / COMPARISON_MARKDOWN} and {result.folder / COMPARISON}",
         err=True,
     )
     terminal.hint(
@@ -204,6 +205,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of overrides and print one row per point."""
     from sim.present import terminal
+    from sim.store.layout import SWEEP_PARQUET, SWEEP_SUMMARY
     from sim.studies.sweep import run_sweep
 
     with terminal.ProgressBars() as bars:
@@ -214,8 +216,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     keys = [a.key for a in result.axes]
     terminal.print_sweep(result.summary, keys, result.scenario, result.replications, args.fmt)
     terminal.say(
-        f"tidy table: {result.folder / 'sweep.parquet'} (and .csv); "
-        f"summary: {result.folder / 'sweep_summary.csv'}",
+        f"tidy table: {result.folder / SWEEP_PARQUET} (and .csv); "
+        f"summary: {result.folder / SWEEP_SUMMARY}",
         err=True,
     )
     return 0

@@ -232,10 +232,6 @@ class Recorder:
             self.r_queue.append(pool.waiting())
             self.r_busy.append(pool.busy)
 
-    def bytes_used(self) -> int:
-        """Bytes held by the column buffers so far (what a replication's records cost in memory)."""
-        return sum(a.itemsize * len(a) for a in vars(self).values() if isinstance(a, array))
-
     def tables(self, horizon: float, unit_hours: float = 1.0) -> Tables:
         """The buffers as DataFrames: names as categoricals, derived columns (waiting, costs) computed."""
         flows = np.frombuffer(self.t_flow, dtype=np.int32) if len(self.t_flow) else np.zeros(0, np.int32)

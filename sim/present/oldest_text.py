@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from rich.console import Console
 
-from sim.present.terminal import Block, Layout, ci_text, emit, interval_note
+from sim.present.cells import ci_text, interval_note
+from sim.present.layout import Block, Layout, emit
 
 
 def oldest_layouts(days: pd.DataFrame, at: str, group: str) -> list[Layout]:

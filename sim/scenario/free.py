@@ -141,11 +141,6 @@ class FreeParameters:
         """The values the scenario has now, one per key."""
         return [current_value(self.doc, k) for k in self.keys]
 
-    def group_sum(self, group: Path_, values: Mapping[str, float]) -> float:
-        """The total of a group's free members at these values."""
-        by_path = {p: values[k] for k, ps in self.paths.items() for p in ps}
-        return sum(by_path[p] for p in self.groups[group])
-
     def applied_document(self, values: list[float]) -> dict[str, Any]:
         """The scenario document with the keys at ``values`` and each share group refilled to 1."""
         doc = copy.deepcopy(self.doc)

@@ -683,6 +683,9 @@ class Arrival(Strict):
         return self
 
 
+CALENDAR_LOOKAHEAD_DAYS = 2  # the model's calendar builds its tables two days past the horizon
+
+
 class Run(Strict):
     """How a scenario is run: time unit, calendar start, horizon, warm-up, seed, replications, how often
     the queues are sampled, and the engine's clock."""
@@ -701,21 +704,20 @@ class Run(Strict):
     def _warmup(self) -> Run:
         if self.warmup >= self.horizon:
             raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
-        if self.end is None:
+        try:
+            self.end + timedelta(days=CALENDAR_LOOKAHEAD_DAYS)
+        except OverflowError:
             raise ValueError(
                 f"start {self.start.isoformat()} plus the horizon ({self.horizon:g} {self.time_unit}) ends "
                 "after the last date the calendar holds (the year 9999): shorten the horizon or start earlier"
-            )
+            ) from None
         return self
 
     @property
-    def end(self) -> datetime | None:
-        """The local time at the horizon (with two days to spare, as the calendar reads ahead), or None
-        if it is past the last date Python's calendar holds."""
-        try:
-            return self.start + timedelta(hours=self.horizon * self.unit_hours) + timedelta(days=2)
-        except OverflowError:
-            return None
+    def end(self) -> datetime:
+        """The local time at the horizon: the run's true end (the calendar reads two days past it; the
+        validation above makes sure both exist)."""
+        return self.start + timedelta(hours=self.horizon * self.unit_hours)
 
     @property
     def unit_hours(self) -> float:

@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
+from sim.model.size import check_size
 from sim.scenario import LoadedScenario
-from sim.scenario.size import check_size
 from sim.store.atomic import write_text_atomic
 from sim.store.outputs import refuse_existing
 from sim.studies.calibrate import SCALE_LIMITS, Calibration, Evaluation, calibrate, calibrated_yaml, scaled

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import Interrupted, UserError
+from sim.model.size import check_replications, check_size
 from sim.runner.backends import Backend
 from sim.runner.experiment import Experiment, Failure, run_experiments
 from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario
-from sim.scenario.size import check_replications, check_size
 from sim.store.manifest import read_manifest
 from sim.studies.options import StudyOptions
 
@@ -21,7 +21,7 @@ def check_sizes(
     loaded: Sequence[LoadedScenario], max_trucks: int | None = None, replications: int | None = None
 ) -> None:
     """Refuse scenarios whose replications would be too large to run, or too many replications of them
-    (see sim.scenario.size), before anything is written or started."""
+    (see sim.model.size), before anything is written or started."""
     for ld in loaded:
         check_size(ld.scenario, max_trucks, str(ld.path))
         reps = ld.scenario.run.replications if replications is None else replications

@@ -93,7 +93,7 @@ def _check_period(loaded: LoadedScenario, section: str) -> None:
         return
     first, last = PERIODS[section]
     run = loaded.scenario.run
-    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    end = run.end
     begin = run.start + timedelta(hours=run.warmup * run.unit_hours)  # a warm-up before the period
     if abs(begin - first) >= timedelta(hours=1) or abs(end - last) > timedelta(days=1):
         raise UserError.single(

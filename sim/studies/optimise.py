@@ -39,7 +39,6 @@ from sim.analysis.stats import t_half_width
 from sim.errors import UserError
 from sim.runner.experiment import Failure
 from sim.store.layout import EVALUATIONS
-from sim.store.manifest import now, scenario_entry, versions, write_manifest
 from sim.store.outputs import StudyFolder
 from sim.studies.common import refuse_other_study
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
@@ -225,7 +224,6 @@ def optimise(
     folder = outputs.folder
     refuse_other_study(folder, "optimise", {"target": str(target), "variables": _variables_record(variables)})
     result = OptimiseResult(folder, base.scenario.name, list(variables), target)
-    started = now()
     with Points.for_study(base, folder, options) as points:
         lows = {v.key: v.low for v in variables}
         points.get(lows)  # every setting is checked (loads) before anything runs
@@ -238,7 +236,7 @@ def optimise(
         if result.evaluations is not None:
             outputs.write_csv(EVALUATIONS, result.evaluations)
         if folder.exists():
-            write_manifest(folder, _manifest(base, result, overrides, root_seed, started, argv))
+            outputs.write_manifest(base, argv=argv, **_manifest_fields(result, overrides, root_seed))
     return result
 
 
@@ -375,10 +373,9 @@ def _variables_record(variables: Sequence[Variable]) -> list[dict[str, Any]]:
     return [{"key": v.key, "low": v.low, "high": v.high, "step": v.step, "cost": v.cost} for v in variables]
 
 
-def _manifest(base, result: OptimiseResult, overrides, root_seed: int, started: str, argv) -> dict[str, Any]:
+def _manifest_fields(result: OptimiseResult, overrides, root_seed: int) -> dict[str, Any]:
+    """The optimisation's own manifest fields (the store adds the common frame and ``kind``)."""
     return {
-        "kind": "optimise",
-        "scenario": scenario_entry(base),
         "overrides": list(overrides),
         "root_seed": root_seed,
         "variables": _variables_record(result.variables),
@@ -393,8 +390,4 @@ def _manifest(base, result: OptimiseResult, overrides, root_seed: int, started: 
         "feasible": result.feasible,
         "steps": result.steps,
         "evaluations": EVALUATIONS,
-        "command": list(argv),
-        "started": started,
-        "finished": now(),
-        "versions": versions(),
     }

@@ -27,13 +27,11 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision import MetricRef, parse_metric_ref
-from sim.analysis.metrics import metric_info
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
 from sim.runner.experiment import Failure
 from sim.scenario.sources import Assumption, assumptions
 from sim.store.layout import SENSITIVITY_TABLE
-from sim.store.manifest import now, scenario_entry, versions, write_manifest
 from sim.store.outputs import StudyFolder
 from sim.studies.common import refuse_other_study
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
@@ -113,9 +111,9 @@ class SensitivityResult:
     metric: MetricRef
     method: str
     table: pd.DataFrame | None = None
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    caption: str = ""
+    replications: int = 0
+    trajectories: int = 0  # Morris only
+    points: int = 0  # Morris only: points per trajectory
     base_mean: float = math.nan
     failures: list[Failure] = field(default_factory=list)
     resume_hint: str = "Run the same command again: finished points and replications are reused."
@@ -157,8 +155,7 @@ def sensitivity(
     )
     folder = outputs.folder
     refuse_other_study(folder, "sensitivity", {"metric": str(ref), "method": method, "only": list(only)})
-    result = SensitivityResult(folder, base.scenario.name, ref, method)
-    started = now()
+    result = SensitivityResult(folder, base.scenario.name, ref, method, replications=replications)
     with Points.for_study(base, folder, options) as points:
         for f in found:  # every setting loads (is valid) before anything runs
             points.get(f.settings(0.0))
@@ -172,26 +169,19 @@ def sensitivity(
             result.failures = exc.failures
             return result
         outputs.write_csv(SENSITIVITY_TABLE, result.table)
-        write_manifest(
-            folder,
-            {
-                "kind": "sensitivity",
-                "scenario": scenario_entry(base),
-                "overrides": list(overrides),
-                "metric": str(ref),
-                "method": method,
-                "spread": spread,
-                "only": list(only),
-                "replications": replications,
-                "trajectories": trajectories if method == "morris" else None,
-                "root_seed": root_seed,
-                "points": len(points.points),
-                "ranking": result.table["assumption"].tolist(),
-                "command": list(argv),
-                "started": started,
-                "finished": now(),
-                "versions": versions(),
-            },
+        outputs.write_manifest(
+            base,
+            argv=argv,
+            overrides=list(overrides),
+            metric=str(ref),
+            method=method,
+            spread=spread,
+            only=list(only),
+            replications=replications,
+            trajectories=trajectories if method == "morris" else None,
+            root_seed=root_seed,
+            points=len(points.points),
+            ranking=result.table["assumption"].tolist(),
         )
     return result
 
@@ -227,26 +217,6 @@ def _one_at_a_time(
     table = pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     result.table = table
-    info = metric_info(ref.metric)
-    result.headers = ["rank", "assumption", "where", "range", "Δ at low", "Δ at high", "swing"]
-    fmt = info.format
-    result.rows = [
-        [
-            str(r["rank"]),
-            r["assumption"],
-            r["file"],
-            r["range"],
-            _pm(r["low_diff"], r["low_half_width"], fmt),
-            _pm(r["high_diff"], r["high_half_width"], fmt),
-            _pm(r["swing"], r["swing_half_width"], fmt),
-        ]
-        for _, r in table.iterrows()
-    ]
-    result.caption = (
-        f"Δ = change of {info.label} ({info.unit}) from the base ({fmt(result.base_mean)}), paired by "
-        f"replication over {reps} replications (common random numbers), ± 95% half-width; "
-        "swing = |high - low|"
-    )
 
 
 def _morris(
@@ -290,27 +260,8 @@ def _morris(
     table = table.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     result.table = table
-    info = metric_info(ref.metric)
-    fmt = info.format
-    result.headers = ["rank", "assumption", "where", "range", "mu*", "mu", "sigma"]
-    result.rows = [
-        [
-            str(r["rank"]),
-            r["assumption"],
-            r["file"],
-            r["range"],
-            _pm(r["mu_star"], r["mu_star_conf"], fmt),
-            fmt(r["mu"]),
-            fmt(r["sigma"]),
-        ]
-        for _, r in table.iterrows()
-    ]
-    result.caption = (
-        f"Morris elementary effects (SALib) of {info.label} ({info.unit}; base {fmt(result.base_mean)}) over "
-        f"{trajectories} trajectories x {len(found) + 1} points, {reps} replications each: mu* = mean "
-        "absolute effect of moving an assumption across its range (± bootstrap 95%), sigma = how much that "
-        "effect depends on the others"
-    )
+    result.trajectories = trajectories
+    result.points = len(found) + 1
 
 
 def _mean(x: np.ndarray) -> float:
@@ -321,10 +272,3 @@ def _mean(x: np.ndarray) -> float:
 def _half(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return t_half_width(x) if len(x) else math.nan
-
-
-def _pm(mean: float, half: float, fmt) -> str:
-    if not math.isfinite(mean):
-        return "-"
-    text = fmt(mean) if mean < 0 or not math.isfinite(mean) else ("+" + fmt(mean) if mean > 0 else fmt(mean))
-    return text + (f" ± {fmt(half)}" if math.isfinite(half) else "")

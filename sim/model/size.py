@@ -1,4 +1,7 @@
-"""How big a run is, before it runs: expected trucks, monitor samples and random closures.
+"""How big a run is, before it runs: expected trucks, truck-stages, monitor samples and random closures.
+
+The one estimate of a run's size: the limits (``check_size``, ``check_replications``) and the memory
+warning (:mod:`sim.model.memory`) read the same numbers.
 
 A finite scenario can still be too large to run (a horizon of a million years, a monitor sample every
 second, a thousand closures a day): memory grows until the machine gives up. The run's size is estimated
@@ -12,7 +15,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.errors import UserError
+from sim.model.arrivals import RateProfile, rate_per_time_unit
+from sim.model.calendar import Calendar
 from sim.scenario import schema as S
 
 DEFAULT_MAX_TRUCKS = 5_000_000  # per replication; the calibrated 2021 year expects about 300,000
@@ -23,9 +30,10 @@ MAX_TRUCKS_ENV = "BORDERSIM_MAX_TRUCKS"
 class RunSize:
     """Expected counts in one replication."""
 
-    trucks: float  # arrivals, from the rates and their mean month/weekday/hour factors
+    trucks: float  # arrivals, from the rates and their month/weekday/hour factors and schedules
     samples: float  # rows of the monitor's time series (one per gate per sample)
     closures: float  # unannounced stoppages
+    truck_stages: float = 0.0  # trucks times the stages of their flow (an upper bound of stage records)
 
 
 def _mean(factors: list[float] | None) -> float:
@@ -51,6 +59,34 @@ def _schedule_peak(arr: S.Arrival) -> float:
     return max(levels)
 
 
+EXACT_MEAN_HOURS = 20 * 8766  # up to twenty years the rate profile is averaged hour by hour
+
+
+def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
+    """Trucks one stream is expected to send over the horizon.
+
+    Up to :data:`EXACT_MEAN_HOURS` the exact mean of its rate profile over the run's hours (month,
+    weekday and hour factors on the run's own dates, dated schedules applied); beyond that (a horizon
+    nobody means to run, but the check must answer at once) the product of the factors' means at the
+    schedule's peak rate, an upper bound."""
+    run = s.run
+    hours = run.horizon * run.unit_hours
+    if hours <= EXACT_MEAN_HOURS:
+        cal = Calendar(run.start, run.unit_hours)
+        profile = RateProfile(arr, cal, run.horizon)
+        grid = np.arange(0.0, run.horizon, cal.from_hours(1.0))
+        mean = 1.0 if profile.constant or not len(grid) else float(np.mean(profile(grid)))
+        return rate_per_time_unit(arr, cal) * run.horizon * mean
+    return (
+        _per_time_unit(arr, run.unit_hours)
+        * _mean(arr.month_factors)
+        * _mean(arr.weekday_factors)
+        * _mean(arr.hour_factors)
+        * _schedule_peak(arr)
+        * run.horizon
+    )
+
+
 def estimate(s: S.Scenario) -> RunSize:
     """The expected size of one replication of ``s``."""
     from sim.scenario.demand import all_arrivals
@@ -60,20 +96,18 @@ def estimate(s: S.Scenario) -> RunSize:
         arrivals = all_arrivals(s)
     except ValueError:  # a clash the loader reports with the field named
         arrivals = dict(s.arrivals)
-    trucks = sum(
-        _per_time_unit(a, run.unit_hours)
-        * _mean(a.month_factors)
-        * _mean(a.weekday_factors)
-        * _mean(a.hour_factors)
-        * _schedule_peak(a)
-        * run.horizon
-        for a in arrivals.values()
-    )
+    trucks = stages = 0.0
+    for a in arrivals.values():
+        expected = _expected_arrivals(s, a)
+        gate = s.gates.get(a.gate)
+        flow = gate.flow(a.direction) if gate is not None else None
+        trucks += expected
+        stages += expected * (len(flow.stages) if flow is not None else 0)
     interval = run.monitor_interval or 1.0 / run.unit_hours  # the model samples hourly by default
     samples = (run.horizon / interval + 1) * len(s.gates)
     days = run.horizon * run.unit_hours / 24.0
     closures = sum(g.random_closures.rate_per_day * days for g in s.gates.values() if g.random_closures)
-    return RunSize(trucks, samples, closures)
+    return RunSize(trucks, samples, closures, stages)
 
 
 def max_trucks_setting() -> int:
