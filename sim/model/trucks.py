@@ -138,6 +138,8 @@ class Truck:
         hazard = rule.hazard  # type: ignore[union-attr]
         if hazard is not None:  # the draw is a unit exponential (sim/model/patience.py)
             keeps = rule.shelf_life_fraction * shelf  # type: ignore[union-attr]
+            if diverted:  # the cargo aged at the first gate and on the road: less of its life is left
+                keeps -= (now - self.cargo.origin) / self.ctx.to_units(1.0)
             patience_h = hazard_patience_h(patience_h, hazard.per_day, hazard.past_shelf_life_per_day, keeps)
         elif not math.isinf(shelf):
             patience_h = min(patience_h, max(0.0, rule.shelf_life_fraction * shelf))  # type: ignore[union-attr]

@@ -516,7 +516,9 @@ class PatienceHazard(Strict):
     ``past_shelf_life_per_day`` after that; a cargo that does not perish keeps ``per_day``. So a reefer
     truck (weeks of shelf life) and an ambient one (days) of the same flow have different hazards through
     their classes' shelf lives, and the survival function of its wait w is
-    ``exp(-per_day * min(w, s) - past_shelf_life_per_day * max(0, w - s))`` (w, s in days)."""
+    ``exp(-per_day * min(w, s) - past_shelf_life_per_day * max(0, w - s))`` (w, s in days). A truck
+    that diverts starts again at the other gate with s less the time it has spent since reaching the
+    province."""
 
     per_day: NonNegativeFloat
     past_shelf_life_per_day: PositiveFloat
