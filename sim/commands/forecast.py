@@ -55,6 +55,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     """Run the forecast, print it, say where it is."""
     from sim.present import terminal
     from sim.present.forecast_text import print_forecast
+    from sim.present.plots.forecast import plot_forecast
     from sim.studies.forecast import forecast
     from sim.studies.options import StudyOptions
 
@@ -65,7 +66,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             terminal.error(str(f))
         return 1
     print_forecast(result, args.fmt)
-    terminal.hint([f"forecast written to {result.folder} (forecast.csv, forecast_daily.csv, state.csv)"])
+    figures = plot_forecast(result.folder, result.direction)
+    terminal.hint(
+        [
+            f"forecast written to {result.folder} (forecast.csv, forecast_daily.csv, state.csv)",
+            f"the fan: {figures[0]}",
+        ]
+    )
     return 0
 
 
