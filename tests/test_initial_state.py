@@ -280,3 +280,66 @@ def test_forecast_command_refuses_a_bad_state_before_running(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert code == 2 and "bad.csv" in err and "line 2" in err and "count" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_backlog_state_at_writes_the_runs_state_as_a_state_file(tmp_path: Path, capsys) -> None:
+    """The state written from a saved run holds exactly the trucks waiting then (the backlog series'
+    count), by place; read back as run.initial_state it places them all."""
+    root = tmp_path / "results"
+    code = main(
+        [
+            "run",
+            str(MINIMAL),
+            "--set",
+            "run.horizon=72",
+            "--set",
+            "run.warmup=0",
+            "--replications",
+            "2",
+            "--jobs",
+            "1",
+            "--results-root",
+            str(root),
+            "--label",
+            "r",
+        ]
+    )
+    assert code == 0
+    folder = root / "lang_son_minimal" / "r"
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "backlog",
+                str(folder),
+                "--state-at",
+                "2021-06-02T12:00",
+                "--replication",
+                "1",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    path = _csv(tmp_path / "state.csv", text)
+    rows = pd.read_csv(path)
+    from sim.store.reader import load_run
+
+    series = load_run(folder).table("backlog_series", replication=1)
+    waiting = value_at(group_steps(series), np.array([36.0]))[0]
+    assert rows["count"].sum() == waiting > 0
+    s = load_scenario(
+        MINIMAL,
+        ["run.start=2021-06-02T12:00:00", "run.horizon=24", "run.warmup=0", f"run.initial_state={path}"],
+    ).scenario
+    t = run_replication(s, replication_seed(1, 0))
+    assert (t.trucks["arrival"] <= 0).sum() == waiting  # every one placed (arrivals come after time 0)
+    for args, option in (
+        (["--state-at", "2021-07-01T00:00"], "--state-at"),
+        (["--state-at", "noon"], "--state-at"),
+        (["--state-at", "2021-06-02T12:00", "--replication", "5"], "--replication"),
+    ):
+        assert main(["backlog", str(folder), *args]) == 2
+        assert option in capsys.readouterr().err

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sim.analysis.metrics import metric_info
 from sim.present.decision_text import print_decision
-from sim.present.terminal import note, out_console, say
+from sim.present.terminal import out_console, say
 
 LABELS = {
     "cleared": "crossed",
@@ -72,8 +72,6 @@ def print_forecast(result, fmt: str = "table", gates: bool = True) -> None:  # r
         say("")
         say(f"Policy {name} against {base} (paired over the same replications: common random numbers)")
         print_decision(decision)
-    if result.impatient:
-        note(f"{result.impatient} starting trucks had waited longer than any drawn patience")
 
 
 def _daily(result, base: str, gates: bool) -> None:

@@ -103,7 +103,6 @@ class ForecastResult:
     summary: pd.DataFrame  # forecast.csv
     daily: pd.DataFrame  # forecast_daily.csv
     decisions: dict[str, Decision] = field(default_factory=dict)
-    impatient: int = 0
     failures: list[Failure] = field(default_factory=list)
 
     @property
