@@ -60,7 +60,30 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from sim.studies.options import StudyOptions
 
     with terminal.ProgressBars() as bars:
-        result = _run(args, bars, StudyOptions, forecast)
+        options = StudyOptions(
+            seed=args.seed,
+            replications=args.replications,
+            jobs=args.jobs,
+            dask=args.dask,
+            out=args.out,
+            label=args.label,
+            root=args.results_root,
+            overrides=tuple(args.overrides),
+            max_trucks=args.max_trucks,
+            monitor=bars,
+            argv=tuple(command_line()),
+        )
+        result = forecast(
+            args.scenario,
+            options,
+            state=args.state,
+            start=args.start,
+            days=args.days,
+            policies=args.policies,
+            until_below=args.until_below,
+            direction=args.direction,
+            objective=args.objective,
+        )
     if result.failures:
         for f in result.failures:
             terminal.error(str(f))
@@ -74,30 +97,3 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         ]
     )
     return 0
-
-
-def _run(args: argparse.Namespace, bars, options_type, forecast):
-    options = options_type(
-        seed=args.seed,
-        replications=args.replications,
-        jobs=args.jobs,
-        dask=args.dask,
-        out=args.out,
-        label=args.label,
-        root=args.results_root,
-        overrides=tuple(args.overrides),
-        max_trucks=args.max_trucks,
-        monitor=bars,
-        argv=tuple(command_line()),
-    )
-    return forecast(
-        args.scenario,
-        options,
-        state=args.state,
-        start=args.start,
-        days=args.days,
-        policies=args.policies,
-        until_below=args.until_below,
-        direction=args.direction,
-        objective=args.objective,
-    )

@@ -28,6 +28,11 @@ the yard starts its route again from the first stage; a truck ``in_yard`` starts
 after yard entry. A truck at a named stage queues for the first stage of its route at or after it (a
 stage that does not apply to its class is skipped), holding a yard place if that stage comes after
 yard entry: a saved run's state (``bordersim backlog --state-at``) names every truck's stage.
+
+**What a state does not say** (and the model therefore starts afresh): how far a truck in service is
+through it (it starts that service again, with a fresh draw), and how much of the day's quota a capped
+pool has used (a daily cap starts the state's day with its full quota, so at most one day's cap more
+can cross on the first day than if the run had gone on from midnight).
 """
 
 from __future__ import annotations
