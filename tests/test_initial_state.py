@@ -343,3 +343,23 @@ def test_backlog_state_at_writes_the_runs_state_as_a_state_file(tmp_path: Path, 
     ):
         assert main(["backlog", str(folder), *args]) == 2
         assert option in capsys.readouterr().err
+
+
+def test_a_starting_truck_keeps_the_patience_it_has_left(tmp_path: Path) -> None:
+    """Trucks that have already waited 30 h with exponential patience (mean 10 h) are still there, so
+    their patience exceeds 30 h; memorylessness makes what is left of it exponential with mean 10 h. With
+    one server busy for 1000 h, every other truck gives up when its patience ends: the mean of those
+    times is 10 h within a 99% interval (drawing patience without the condition would have them all give
+    up at once, at time 0)."""
+    path = _tiny(tmp_path, 1, "gate,direction,count,class,waited_h\ng,export,400,truck,30\n")
+    data = yaml.safe_load(path.read_text())
+    data["gates"]["g"]["export"]["stages"]["s"]["service"] = {"dist": "deterministic", "value": 1000}
+    data["gates"]["g"]["export"]["reneging"] = {"patience_h": {"dist": "exponential", "mean": 10}}
+    path.write_text(yaml.safe_dump(data))
+    s = load_scenario(path).scenario
+    t = run_replication(s, replication_seed(4, 0)).trucks
+    gone = t[(t["gate"] == "g") & (t["status"] == "turned_back")]
+    assert len(gone) == 399  # all but the one in service
+    left = gone["exit"].to_numpy()
+    half = stats.t.ppf(0.995, len(left) - 1) * left.std(ddof=1) / np.sqrt(len(left))
+    assert abs(left.mean() - 10.0) < half and left.min() > 0.0
