@@ -35,6 +35,19 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "queue outside the yard), in_yard or before_yard",
     )
     cmd.add_argument("--at", default="12:00", metavar="HH:MM", help="the time of day read (default 12:00)")
+    cmd.add_argument(
+        "--state-at",
+        metavar="DATETIME",
+        help="instead, the trucks waiting at this local time (e.g. 2021-12-20T12:00) as a state file for "
+        "run.initial_state and bordersim forecast (--format csv writes its rows)",
+    )
+    cmd.add_argument(
+        "--replication",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --state-at: the replication whose state is written (default 0, the first)",
+    )
     cmd.set_defaults(handler=cmd_backlog)
 
 
@@ -43,7 +56,19 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.studies.backlog import read_backlog
 
+    if args.state_at is not None:
+        return _state(args)
     result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
     group_text = terminal.group_label(args.gate, args.direction)
     terminal.print_backlog(result.days, result.peaks, args.count, result.at_text, group_text, args.fmt)
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    """Print (or write, with --format csv) the state of one replication at ``--state-at``."""
+    from sim.present.forecast_text import print_state
+    from sim.studies.backlog import read_state
+
+    table, when = read_state(args.folder, args.state_at, args.replication)
+    print_state(table, when, args.replication, args.fmt)
     return 0
