@@ -20,6 +20,7 @@ API = (
     "optimise",
     "sensitivity",
     "backlog",
+    "forecast",
     "StudyOptions",
     "Run",
     "Comparison",

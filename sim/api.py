@@ -36,6 +36,7 @@ __all__ = [
     "Backlog",
     "Calibration",
     "Comparison",
+    "Forecast",
     "History",
     "Optimisation",
     "ReplicationsFailed",
@@ -46,6 +47,7 @@ __all__ = [
     "backlog",
     "calibrate",
     "compare",
+    "forecast",
     "optimise",
     "run",
     "sensitivity",
@@ -501,3 +503,50 @@ def backlog(
     r = read_backlog(run_folder, gate=gate, direction=direction, count=count, at=at)
     title = f"trucks {count} at {r.at_text}, {gate} / {direction} ({len(r.run.replications)} replications)"
     return Backlog(title, r.folder, r.days, r.peaks)
+
+
+@dataclass
+class Forecast(StudyView):
+    """A forecast from an observed state: the outcomes per variant (``summary``), the daily fan
+    (``daily``), and each policy's decision summary."""
+
+    daily: pd.DataFrame | None = None
+    result: Any = None  # sim.studies.forecast.ForecastResult
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The forecast fan, with the state as its first point."""
+        from sim.present.plots.forecast import plot_forecast
+
+        assert self.folder is not None
+        return plot_forecast(self.folder, self.result.direction, out)
+
+
+def forecast(
+    scenario: ScenarioSource,
+    *policies: ScenarioSource,
+    state: str | Path,
+    start: str,
+    days: float,
+    until_below: int | None = None,
+    direction: str = "all",
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Forecast:
+    """Forecast ``days`` days from ``start`` with the trucks of the ``state`` file waiting, for the
+    scenario and each policy started that day (common random numbers)."""
+    from sim.studies.forecast import forecast as run_forecast
+
+    result = run_forecast(
+        scenario,
+        _options(options, option),
+        state=state,
+        start=start,
+        days=days,
+        policies=list(policies),
+        until_below=until_below,
+        direction=direction,
+    )
+    if result.failures:
+        raise ReplicationsFailed(result.failures, result.folder, "Run it again to run only the rest.")
+    title = f"{result.scenario}: forecast from {result.start:%d %b %Y %H:%M} over {result.days:g} days"
+    return Forecast(title, result.folder, result.summary, result.daily, result)

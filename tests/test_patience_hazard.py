@@ -12,6 +12,7 @@ two rates swapped, or the shelf life ignored moves a checkpoint by tens of stand
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,31 @@ def test_a_diverted_truck_keeps_only_the_shelf_life_it_has_left() -> None:
     assert stats.kstest(e, "expon").pvalue > 1e-3
     restarted = [-math.log(hazard_survival(w, 0.5, 2.0, 48.0)) for w in wait]
     assert stats.kstest(restarted, "expon").pvalue < 1e-6
+
+
+def test_a_starting_truck_keeps_the_hazard_it_has_left(tmp_path: Path) -> None:
+    """Trucks of a starting state have already waited w: their patience is drawn given that they are
+    still there, so the further wait until they give up has survival S(w + x) / S(w). For a cargo that
+    does not perish that is the hazard's exponential, whatever w (memoryless); for a cargo with 48 h of
+    shelf life left on arrival and a 12 h wait, the hazard rises 36 h into the run. Both checked by KS
+    (drawing the patience without the condition, or reading the draw in hours, fails them)."""
+    from sim.scenario import load_scenario
+
+    (tmp_path / "state.csv").write_text(
+        "gate,direction,count,class,waited_h\ng,export,600,goods,48\ng,export,600,ambient,12\n"
+    )
+    text = TEXT.replace("seed: 1}", f"seed: 1, initial_state: {tmp_path / 'state.csv'}}}")
+    text = text[: text.index("arrivals:")] + "arrivals:\n"
+    text += "  goods: {gate: g, direction: export, truck_class: goods, rate: 1e-9, per: day}\n"
+    (tmp_path / "s.yaml").write_text(text)
+    trucks = run(load_scenario(tmp_path / "s.yaml").scenario, 2).trucks
+    start = trucks[trucks["arrival"] < 0]
+    assert len(start) == 1200 and (start["status"] == "turned_back").mean() > 0.99
+    for name, waited in (("goods", 48.0), ("ambient", 12.0)):
+        shelf = SHELF_H[name]
+        x = start.loc[start["truck_class"] == name, "exit"].dropna().to_numpy()  # hours after the start
+        s_w = hazard_survival(waited, PER_DAY, PAST, shelf)
+        cdf = np.vectorize(
+            lambda v, w=waited, s=shelf, sw=s_w: 1.0 - hazard_survival(w + v, PER_DAY, PAST, s) / sw
+        )
+        assert stats.kstest(x, cdf).pvalue > 1e-3, name

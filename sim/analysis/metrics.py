@@ -212,7 +212,9 @@ def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
     for column, metric in optional.items():
         if column in trucks:
             per_truck[metric] = trucks[column].astype(float).to_numpy()
-    observed = _expand(per_truck[per_truck["arrival"] >= run.warmup].drop(columns="arrival"))
+    # without a warm-up every truck counts, the starting state's too (they arrived before time 0)
+    kept = per_truck if run.warmup <= 0 else per_truck[per_truck["arrival"] >= run.warmup]
+    observed = _expand(kept.drop(columns="arrival"))
     observed["arrived"] = (observed["gate"] != ALL) | observed["first_row"]
     g = observed.groupby(KEYS, sort=False)
     out = pd.DataFrame(

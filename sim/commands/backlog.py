@@ -40,6 +40,19 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         action="store_true",
         help="instead of a count: the age (days since it reached the province) of the oldest truck waiting",
     )
+    cmd.add_argument(
+        "--state-at",
+        metavar="DATETIME",
+        help="instead, the trucks waiting at this local time (e.g. 2021-12-20T12:00) as a state file for "
+        "run.initial_state and bordersim forecast (--format csv writes its rows)",
+    )
+    cmd.add_argument(
+        "--replication",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --state-at: the replication whose state is written (default 0, the first)",
+    )
     cmd.set_defaults(handler=cmd_backlog)
 
 
@@ -48,6 +61,8 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.studies.backlog import read_backlog
 
+    if args.state_at is not None:
+        return _state(args)
     if args.oldest:
         return _print_oldest(args)
     result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
@@ -67,4 +82,14 @@ def _print_oldest(args: argparse.Namespace) -> int:
         raise UserError.single(None, "--oldest", "reads the trucks waiting: leave out --count")
     result = read_oldest(args.folder, gate=args.gate, direction=args.direction, at=args.at)
     print_oldest(result.days, result.at_text, terminal.group_label(args.gate, args.direction), args.fmt)
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    """Print (or write, with --format csv) the state of one replication at ``--state-at``."""
+    from sim.present.forecast_text import print_state
+    from sim.studies.backlog import read_state
+
+    table, when = read_state(args.folder, args.state_at, args.replication)
+    print_state(table, when, args.replication, args.fmt)
     return 0

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 
+from sim.scenario.schema import Exponential
+
 HOURS_A_DAY = 24.0
+UNIT_EXPONENTIAL = Exponential(dist="exponential", mean=1.0)  # the draw a hazard's patience is read from
 
 
 def hazard_patience_h(e: float, per_day: float, past_shelf_life_per_day: float, shelf_h: float) -> float:

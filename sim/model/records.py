@@ -163,7 +163,8 @@ class Recorder:
         self.t_where.append(BEFORE_YARD)
         counts = self.b_counts[flow]
         counts[BEFORE_YARD] += 1
-        self._backlog_row(arrival, flow, counts)
+        # a truck of the starting state arrived before the run: it is counted from time 0
+        self._backlog_row(arrival if arrival > 0.0 else 0.0, flow, counts)
         return tid
 
     def _backlog_row(self, now: float, flow: int, counts: list[int]) -> None:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DISTRIBUTION_FIELDS, DISTRIBUTION_TAGS, Scenario, reference_problems
+from sim.scenario.state import resolve_state, state_problems
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     for assignment in overrides:
         apply_override(data, assignment)
     data.setdefault("name", default_name(path))
+    resolve_state(data, files, overrides)  # run.initial_state: FILE becomes its checked rows
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -349,6 +351,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
             file, line = _locate(files, dotted.split("."))
             problems.append(Problem(file, dotted, message, line))
         raise UserError(problems)
+    state = state_problems(scenario)
+    if state:
+        raise UserError(state)
     return LoadedScenario(scenario, files, tuple(overrides))
 
 

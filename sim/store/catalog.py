@@ -19,6 +19,7 @@ from sim.store.layout import (
     COMPARISON,
     EVALUATIONS,
     FIT_TABLE,
+    FORECAST_TABLE,
     HISTORY_MARKDOWN,
     HISTORY_TABLE,
     OBSERVED_TABLE,
@@ -30,7 +31,11 @@ from sim.store.layout import (
 from sim.store.manifest import read_manifest
 
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
-STUDY_TABLES = {"optimise": EVALUATIONS, "sensitivity": SENSITIVITY_TABLE}  # kind -> its table
+STUDY_TABLES = {
+    "optimise": EVALUATIONS,
+    "sensitivity": SENSITIVITY_TABLE,
+    "forecast": FORECAST_TABLE,
+}  # kind -> its table
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ each replication's exact peak with its time. ``bordersim backlog`` prints it; ``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -63,3 +64,30 @@ def read_backlog(
     days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
     peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
     return BacklogResult(Path(folder), run, gate, direction, count, at_hour, days, peaks)
+
+
+def read_state(folder: str | Path, state_at: str, replication: int = 0) -> tuple[pd.DataFrame, datetime]:
+    """The trucks present in replication ``replication`` of a saved run at ``state_at`` (a local date and
+    time inside the run), as the rows of a state file (see sim/analysis/state_at.py), and that time."""
+    from sim.analysis.state_at import sim_time
+    from sim.analysis.state_at import state_at as state_table
+    from sim.studies.forecast import parse_datetime
+
+    run = load_run(folder)
+    when = parse_datetime(state_at, "--state-at")
+    at = sim_time(run.scenario, when)
+    if not 0.0 <= at <= run.horizon:
+        where = f"{when.isoformat()} is outside the run ({run.window_text()})"
+        raise UserError.single(None, "--state-at", where)
+    if replication not in run.replications:
+        shown = ", ".join(map(str, run.replications)) or "none"
+        raise UserError.single(
+            None, "--replication", f"replication {replication} is not in this run (it has {shown})"
+        )
+    trucks = run.table(
+        "trucks",
+        ["truck", "gate", "direction", "truck_class", "arrival", "origin_arrival", "yard_entry", "exit"],
+        replication=replication,
+    )
+    stages = run.table("stages", ["truck", "stage_order", "end"], replication=replication)
+    return state_table(trucks, stages, run.scenario, at), when
