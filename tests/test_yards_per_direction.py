@@ -89,3 +89,24 @@ def test_a_yard_capacity_counts_each_yard_once() -> None:
     assert shared.yard_capacity() == 30 and shared.yard_capacity("import") == 30
     assert zones.yard_capacity() == 60 and zones.yard_capacity("export") == 30
     assert zones.yard_for("import") is zones.import_.yard  # type: ignore[union-attr]
+
+
+def test_a_starting_state_fills_each_yard_up_to_its_own_size() -> None:
+    """A state's trucks in the yard are checked against the yard they use: 30 exports and 30 imports
+    fit two zones of 30 but not one shared yard of 30, and 31 exports overfill the export zone."""
+    from sim.scenario.schema import InitialState, StateGroup
+    from sim.scenario.state import state_problems
+
+    def with_state(s: Scenario, exports: int, imports: int) -> Scenario:
+        groups = [
+            StateGroup(gate="g", direction="export", count=exports, where="in_yard"),
+            StateGroup(gate="g", direction="import", count=imports, where="in_yard"),
+        ]
+        run_ = s.run.model_copy(update={"initial_state": InitialState(groups=groups)})
+        return s.model_copy(update={"run": run_})
+
+    assert state_problems(with_state(two_way(True), 30, 30)) == []
+    (shared,) = state_problems(with_state(two_way(False), 30, 30))
+    assert "60 trucks in the yard of g, which holds 30" in shared.message
+    (export,) = state_problems(with_state(two_way(True), 31, 30))
+    assert "31 trucks in the export yard of g, which holds 30" in export.message

@@ -220,7 +220,7 @@ def state_problems(s: Scenario) -> list[Problem]:
 
     where = state.file or "run.initial_state"
     streams = {(a.gate, a.direction) for a in all_arrivals(s).values()}
-    in_yard: dict[str, int] = {}
+    in_yard: dict[tuple[str, str], int] = {}  # (gate, direction with its own yard, or "" for the shared)
     problems: list[Problem] = []
     for g in state.groups:
         key = gate_key(s, g.gate)
@@ -275,12 +275,15 @@ def state_problems(s: Scenario) -> list[Problem]:
                 )
             )
         elif g.where == "in_yard" or (g.where in stages and stages.index(g.where) >= yard_position(flow)):  # type: ignore[arg-type]
-            in_yard[key] = in_yard.get(key, 0) + g.count
-    for key, count in in_yard.items():
-        capacity = s.gates[key].yard.capacity
+            own = flow.yard is not None  # type: ignore[union-attr]  # a direction's own yard or the shared one
+            yard = (key, g.direction if own else "")
+            in_yard[yard] = in_yard.get(yard, 0) + g.count
+    for (key, direction), count in in_yard.items():
+        capacity = (s.gates[key].yard_for(direction) if direction else s.gates[key].yard).capacity
         if capacity is not None and count > capacity:
+            name = f"{direction} yard of {key}" if direction else f"yard of {key}"
             problems.append(
-                Problem(where, "where", f"{count} trucks in the yard of {key}, which holds {capacity}", None)
+                Problem(where, "where", f"{count} trucks in the {name}, which holds {capacity}", None)
             )
     return _cut(problems)
 
