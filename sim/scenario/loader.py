@@ -229,18 +229,34 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     value = parse_yaml(raw, None, key.strip())
     node: Any = data
     for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(nxt, dict):
+        index = _index(node, part)
+        nxt = node.get(part) if isinstance(node, dict) else node[index] if index is not None else None
+        if not isinstance(nxt, dict | list):
             where = ".".join(parts[: i + 1])
             message = f"'{shorten(where)}' is not a section of this scenario"
             raise UserError.single(None, shorten(key), message)
-        # a YAML alias (*anchor) shares one mapping among several keys: copy it so only this key changes
-        node[part] = nxt = dict(nxt)
+        # a YAML alias (*anchor) shares one mapping or list among several keys: copy it so only this key
+        # changes
+        nxt = dict(nxt) if isinstance(nxt, dict) else list(nxt)
+        node[part if isinstance(node, dict) else index] = nxt
         node = nxt
-    if value is None:  # as in a policy file: null removes the key, so the default applies
+    if isinstance(node, list):  # an element of a list, by its index (demand.schedule.0.factor)
+        index = _index(node, parts[-1])
+        if index is None or value is None:
+            where = shorten(".".join(parts))
+            raise UserError.single(None, shorten(key), f"'{where}' is not an element of this scenario's list")
+        node[index] = value
+    elif value is None:  # as in a policy file: null removes the key, so the default applies
         node.pop(parts[-1], None)
     else:
         node[parts[-1]] = value
+
+
+def _index(node: Any, part: str) -> int | None:
+    """The list index ``part`` names in ``node``, or None (not a list, or no such element)."""
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return int(part)
+    return None
 
 
 def _yaml_line(path: Path, loc: Sequence[str | int]) -> int | None:
@@ -333,6 +349,13 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
             file, line = _locate(files, dotted.split("."))
             problems.append(Problem(file, dotted, message, line))
         raise UserError(problems)
+    if scenario.uncertain:
+        from sim.scenario.uncertain import problems as uncertain_problems
+
+        found = uncertain_problems(scenario)
+        if found:  # the key is one mapping key of 'uncertain', dots and all
+            located = [(name, message, _locate(files, ["uncertain", name])) for name, message in found]
+            raise UserError([Problem(f, f"uncertain.{n}", m, line) for n, m, (f, line) in located])
     return LoadedScenario(scenario, files, tuple(overrides))
 
 
