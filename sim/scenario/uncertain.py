@@ -119,6 +119,14 @@ class Input:
             return float(np.clip(stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd), low, high))
         return low + u * (high - low)
 
+    def shown(self, u: float) -> float | int | date:
+        """The value as set, for tables: a whole number where every field it sets is one (and it is not
+        a multiple), else the drawn value (a multiple when ``scale``)."""
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for _, v in self.targets)
+        if whole and not self.spec.scale and not self.dated:
+            return self._whole(u, 1)
+        return self.value(u)
+
     def assignments(self, u: float) -> dict[str, Any]:
         """The ``key: value`` of every value this input sets, at probability ``u`` of its range."""
         drawn = self.value(u)
@@ -201,9 +209,9 @@ class Inputs:
         """The inputs' names (their keys)."""
         return [i.name for i in self.items]
 
-    def values(self, u: np.ndarray) -> list[float | date]:
-        """Each input's value at one point ``u`` of the unit cube (a multiple for ``scale``)."""
-        return [i.value(x) for i, x in zip(self.items, u, strict=True)]
+    def values(self, u: np.ndarray) -> list[float | int | date]:
+        """Each input's value at one point ``u`` of the unit cube, as set (a multiple for ``scale``)."""
+        return [i.shown(float(x)) for i, x in zip(self.items, u, strict=True)]
 
     def settings(self, u: np.ndarray) -> dict[str, Any]:
         """The ``key: value`` assignments of one point of the unit cube (what ``--set`` would say)."""
