@@ -23,7 +23,13 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         parents=[p.output],
         help="print a run's exact daily series of trucks waiting (a gate or all, a direction or both)",
     )
-    cmd.add_argument("folder", type=Path, metavar="RUN_DIR", help="a run folder (results/<scenario>/<time>)")
+    cmd.add_argument(
+        "folder",
+        type=Path,
+        metavar="RUN_DIR",
+        help="a run folder (results/<scenario>/<time>), or an uncertainty folder: then the 5/50/95%% band "
+        "over its input sets",
+    )
     cmd.add_argument("--gate", default="all", help="a gate of the scenario, or all (default)")
     cmd.add_argument(
         "--direction", default="all", choices=("export", "import", "all"), help="default: both (all)"
@@ -45,8 +51,11 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
     from sim.store.reader import load_run
+    from sim.studies.uncertainty import is_uncertainty_folder
 
     at_hour = parse_hour(args.at)
+    if is_uncertainty_folder(args.folder):
+        return _uncertainty_band(args, hour_text(at_hour))
     run = load_run(args.folder)
     if args.gate != "all" and args.gate not in run.gates:
         raise UserError.single(
@@ -58,4 +67,30 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
     group_text = terminal.group_label(args.gate, args.direction)
     terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
+    return 0
+
+
+def _uncertainty_band(args: argparse.Namespace, at: str) -> int:
+    """An uncertainty folder: the daily band over its input sets, read at the study's own time of day."""
+    from sim.present import terminal
+    from sim.present.uncertainty_text import print_daily_band
+    from sim.studies.uncertainty import read_daily_bands, reading_time
+
+    if args.count != "waiting":
+        raise UserError.single(None, "--count", "an uncertainty folder holds the band of trucks waiting only")
+    saved_at = reading_time(args.folder)
+    if at != saved_at:
+        raise UserError.single(
+            None, "--at", f"this uncertainty study read the series at {saved_at}: give --at {saved_at}"
+        )
+    bands = read_daily_bands(args.folder)
+    if args.gate != "all" and args.gate not in set(bands["gate"]):
+        gates = sorted(set(bands["gate"]) - {"all"})
+        raise UserError.single(
+            None, "--gate", f"{args.gate!r} is not a gate of this study; choose all or {', '.join(gates)}"
+        )
+    days = bands[(bands["gate"] == args.gate) & (bands["direction"] == args.direction)].reset_index(drop=True)
+    if days.empty:
+        raise UserError.single(None, "--direction", f"no {args.direction} flow at {args.gate}")
+    print_daily_band(days, terminal.group_label(args.gate, args.direction), at, args.fmt)
     return 0

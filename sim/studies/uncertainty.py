@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import ALL, FlowChanges, daily
+from sim.analysis.backlog import ALL, FlowChanges, daily_at
 from sim.analysis.metrics import not_modelled
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
@@ -50,7 +50,14 @@ from sim.studies.points import Point, PointFailed, Points
 KIND = "uncertainty"
 METHODS = ("lhs", "sobol")
 QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
-HEADLINE = ("mean_clearance_h", "p95_clearance_h", "peak_waiting", "cleared", "trucks_turned_back")
+HEADLINE = (
+    "mean_clearance_h",
+    "p95_clearance_h",
+    "mean_wait_h",
+    "peak_waiting",
+    "cleared",
+    "trucks_turned_back",
+)
 FIGURES: list[Callable[[Path, Path, str], list[Any]]] = []  # drawers the presentation layer registers
 SEED_SALT = 0x5EED  # the draws' stream differs from every replication's, though both come from the seed
 
@@ -252,7 +259,7 @@ def _sample_daily(chosen: Sequence[Point], reps: int, s: Scenario, at_hour: floa
         for _, rows in series.groupby("replication", sort=True):
             changes = FlowChanges.of(rows.reset_index(drop=True))
             for gate, direction in groups(s):
-                days = daily(
+                days = daily_at(
                     changes.steps(gate, direction), run.start, run.unit_hours, run.horizon, at_hour=at_hour
                 )
                 per_rep.append(
@@ -345,3 +352,10 @@ def read_daily_bands(folder: Path) -> pd.DataFrame:
     table = pd.read_csv(StudyFolder(KIND, Path(folder)).path(layout.UNCERTAINTY_SERIES))
     table["date"] = pd.to_datetime(table["date"]).dt.date
     return table
+
+
+def reading_time(folder: Path) -> str:
+    """The time of day (HH:MM) an uncertainty folder's daily series was read at."""
+    from sim.store.manifest import read_manifest
+
+    return str((read_manifest(Path(folder)) or {}).get("series_at", "12:00"))

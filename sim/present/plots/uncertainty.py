@@ -94,7 +94,8 @@ def drivers_figure(drivers: pd.DataFrame, out: Path, source: str) -> style.Writt
         image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
         for (r, c), value in np.ndenumerate(grid.to_numpy(dtype=float)):
             if np.isfinite(value):
-                ax.text(c, r, f"{value:+.2f}", ha="center", va="center", fontsize=8)
+                ink = "white" if abs(value) > 0.6 else "black"  # readable on the dark ends of the scale
+                ax.text(c, r, f"{value:+.2f}", ha="center", va="center", fontsize=8, color=ink)
         ax.set_xticks(range(len(labels)), labels, fontsize=8)
         ax.set_yticks(range(len(grid)), list(grid.index), fontsize=8)
         ax.grid(False)
@@ -113,17 +114,10 @@ def uncertainty_figures(folder: Path, out: Path, source: str) -> list[style.Writ
     """Both figures of an uncertainty folder, into ``out``."""
     daily = _read(folder, layout.UNCERTAINTY_SERIES)
     samples = int(daily["samples"].max()) if len(daily) else 0
-    manifest_at = _reading_time(folder)
+    manifest_at = study.reading_time(folder)
     written = [band_figure(daily, Path(out), source, manifest_at, samples)]
     drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source)
     return written + ([drivers] if drivers is not None else [])
-
-
-def _reading_time(folder: Path) -> str:
-    from sim.store.manifest import read_manifest
-
-    manifest = read_manifest(Path(folder)) or {}
-    return str(manifest.get("series_at", "12:00"))
 
 
 study.FIGURES.append(uncertainty_figures)  # so that a study's result can draw itself
