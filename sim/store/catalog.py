@@ -23,7 +23,11 @@ HISTORY_TABLE = "history.csv"
 OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
 FIT_TABLE = "fit.csv"  # a calibration's fit table (bordersim calibrate with free parameters)
 SWEEP_SUMMARY = "sweep_summary.csv"
-STUDY_TABLES = {"optimise": "evaluations.csv", "sensitivity": "sensitivity.csv"}  # kind -> its table
+STUDY_TABLES = {  # kind -> its table
+    "optimise": "evaluations.csv",
+    "sensitivity": "sensitivity.csv",
+    "uncertainty": "bands.csv",
+}
 
 
 @dataclass(frozen=True)
