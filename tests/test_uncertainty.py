@@ -250,3 +250,16 @@ def test_daily_at_reads_the_same_values_as_daily() -> None:
     for start in (datetime(2021, 1, 1), datetime(2021, 1, 1, 7, 30)):
         full = daily(steps, start, 1.0, 500.0, at_hour=17.5)
         pd.testing.assert_frame_equal(full[["date", "at"]], daily_at(steps, start, 1.0, 500.0, at_hour=17.5))
+
+
+def test_a_pattern_names_the_keys_it_matches() -> None:
+    from sim.scenario.uncertain import document, expand
+
+    doc = document(load_scenario(SCENARIOS / "lang_son" / "winter_2021_22.yaml").scenario)
+    found = [
+        ".".join(map(str, p)) for p, _ in expand(doc, "arrivals.huu_nghi_[!i]*.schedule.[0-1].factor", False)
+    ]
+    streams = ("fruit_reefer", "fruit_ambient", "farm_produce", "manufactured_export")
+    assert sorted(found) == sorted(
+        f"arrivals.huu_nghi_{s}.schedule.{i}.factor" for s in streams for i in (0, 1)
+    )

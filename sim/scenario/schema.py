@@ -738,14 +738,15 @@ class UncertainInput(Strict):
     uncertainty`` draws input sets over these ranges; a scenario runs the same with or without them).
 
     The mapping key of ``uncertain`` is a dotted key (as ``--set``; a list element is its index, ``*``
-    every key or element at its level); ``also`` names more keys set to the same draw (an anchor used by
-    several streams is one input). ``low``/``high`` bound the value: a number, or a date for a date field.
-    ``dist``: ``uniform`` (default), ``triangular`` (``mode``) or ``normal`` (``mean``, default the
-    middle, and ``sd``) truncated to the bounds. ``scale: true`` makes the bounds (and mode and mean)
-    multiples of each value named, so one input can move several numbers in proportion. A whole-number
-    field (servers, caps) gets whole numbers. ``source``/``why`` say where the range comes from: at least
-    one is required, as a range no one can explain cannot be checked. Keys are checked when the scenario
-    loads: each must name a value, and the scenario must load with every input at each end."""
+    every key or element at its level, a shell pattern such as ``huu_nghi_[!i]*`` the ones it matches);
+    ``also`` names more keys set to the same draw (an anchor used by several streams is one input).
+    ``low``/``high`` bound the value: a number, or a date for a date field. ``dist``: ``uniform``
+    (default), ``triangular`` (``mode``) or ``normal`` (``mean``, default the middle, and ``sd``)
+    truncated to the bounds. ``scale: true`` makes the bounds (and mode and mean) multiples of each value
+    named, so one input can move several numbers in proportion. A whole-number field (servers, caps) gets
+    whole numbers. ``source``/``why`` say where the range comes from: at least one is required, as a
+    range no one can explain cannot be checked. Keys are checked when the scenario loads: each must name
+    a value, and the scenario must load with every input at each end."""
 
     low: float | date
     high: float | date

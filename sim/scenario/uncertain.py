@@ -2,8 +2,9 @@
 ``--set`` values.
 
 Each entry names one or more values of the scenario by dotted keys (``*`` for every key or element at a
-level) and the range the input may take (:class:`~sim.scenario.schema.UncertainInput`). An input set is a
-point of the unit cube, one coordinate a input: :meth:`Inputs.values` turns the coordinates into values
+level, or a shell pattern such as ``huu_nghi_[!i]*`` for the keys it matches) and the range the input
+may take (:class:`~sim.scenario.schema.UncertainInput`). An input set is a point of the unit cube, one
+coordinate an input: :meth:`Inputs.values` turns the coordinates into values
 through each range's inverse distribution function (uniform, triangular, normal truncated to the bounds;
 dates by whole days; whole-number fields as whole numbers), and :meth:`Inputs.settings` into the
 ``key=value`` assignments the loader applies with :func:`~sim.scenario.loader.apply_override`, the one
@@ -17,6 +18,7 @@ impossible scenario is refused before anything runs, naming the key).
 from __future__ import annotations
 
 import copy
+import fnmatch
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ def _children(node: Any) -> Iterator[tuple[str | int, Any]]:
 def _step(node: Any, part: str) -> Iterator[tuple[str | int, Any]]:
     if part == "*":
         yield from _children(node)
+    elif any(c in part for c in "*?["):  # a pattern: huu_nghi_[!i]* (Huu Nghi's streams but imports)
+        yield from ((k, v) for k, v in _children(node) if fnmatch.fnmatchcase(str(k), part))
     elif isinstance(node, dict) and part in node:
         yield part, node[part]
     elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
