@@ -231,15 +231,36 @@ def override(key: str, value: Any) -> str:
     return f"{key}={text}"
 
 
-def problems(scenario: Scenario) -> list[tuple[str, str]]:
-    """What is wrong with the scenario's ``uncertain:`` section, as (input name, message) pairs: a key
-    naming no value, or ends at which the scenario does not load."""
+def _loads(doc: dict[str, Any], assignments: dict[str, Any]) -> tuple[str, str] | None:
+    """None if the scenario document loads with these assignments, else (where, what) of the first
+    problem."""
     from pydantic import ValidationError
 
     from sim.errors import UserError
     from sim.scenario.loader import apply_override
     from sim.scenario.schema import reference_problems
 
+    data = copy.deepcopy(doc)
+    data.pop("uncertain", None)
+    try:
+        for key, value in assignments.items():
+            apply_override(data, override(key, value))
+        refs = reference_problems(Scenario.model_validate(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        refs = [(".".join(map(str, first["loc"])), first["msg"])]
+    except UserError as exc:
+        refs = [(exc.problems[0].path, exc.problems[0].message)]
+    return refs[0] if refs else None
+
+
+def problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """What is wrong with the scenario's ``uncertain:`` section, as (input name, message) pairs: a key
+    naming no value, or ends at which the scenario does not load.
+
+    Every input at its low end together, then at its high end together: two loads, however many inputs
+    (a scenario with this section loads often). Only when one fails is each input tried alone, to name
+    the one at fault; if none fails alone, the combination is reported under the first input."""
     if not scenario.uncertain:
         return []
     try:
@@ -247,27 +268,24 @@ def problems(scenario: Scenario) -> list[tuple[str, str]]:
     except UncertainKeyError as exc:
         return [(str(exc.args[0]), str(exc.args[1]))]
     doc = document(scenario)
-    found = []
-    for item in inputs.items:
-        for end, u in (("low", 0.0), ("high", 1.0)):
-            data = copy.deepcopy(doc)
-            data.pop("uncertain", None)
-            assignments = item.assignments(u)
-            try:
-                for key, value in assignments.items():
-                    apply_override(data, override(key, value))
-                moved = Scenario.model_validate(data)
-                refs = reference_problems(moved)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                refs = [(".".join(map(str, first["loc"])), first["msg"])]
-            except UserError as exc:
-                refs = [(exc.problems[0].path, exc.problems[0].message)]
-            if refs:
-                where, message = refs[0]
-                at = ", ".join(f"{k}={v}" for k, v in list(assignments.items())[:2])
-                found.append(
-                    (item.name, f"at its {end} end ({at}) the scenario does not load: {where}: {message}")
-                )
-                break
-    return found
+    for end, u in (("low", 0.0), ("high", 1.0)):
+        together = {k: v for item in inputs.items for k, v in item.assignments(u).items()}
+        failed = _loads(doc, together)
+        if failed is None:
+            continue
+        found = []
+        for item in inputs.items:
+            alone = item.assignments(u)
+            problem = _loads(doc, alone)
+            if problem is not None:
+                at = ", ".join(f"{k}={v}" for k, v in list(alone.items())[:2])
+                message = f"at its {end} end ({at}) the scenario does not load: {problem[0]}: {problem[1]}"
+                found.append((item.name, message))
+        if not found:
+            message = (
+                f"with every uncertain input at its {end} end together the scenario does not load: "
+                f"{failed[0]}: {failed[1]}"
+            )
+            found.append((inputs.items[0].name, message))
+        return found
+    return []
