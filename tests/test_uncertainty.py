@@ -241,6 +241,19 @@ def test_command_prints_the_band_and_backlog_reads_the_folder(tmp_path: Path, ca
     saved = pd.read_csv(out / "bands_daily.csv").query("gate == 'all' and direction == 'export'")
     np.testing.assert_allclose(shown["p50"], saved["p50"])
     assert main(["backlog", str(out), "--count", "outside"]) == 2
+    # validate-history --observed on the folder: inside the 90% band exactly when p5 <= value <= p95
+    days = saved.iloc[[2, 3, 5]]
+    values = [days["p5"].iloc[0], days["p95"].iloc[1] + 1, days["p50"].iloc[2]]
+    lines = [f"{d},all,export,{v}" for d, v in zip(days["date"], values, strict=True)]
+    (tmp_path / "obs.csv").write_text("date,gate,direction,value\n" + "\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert (
+        main(["validate-history", str(out), "--observed", str(tmp_path / "obs.csv"), "--format", "csv"]) == 0
+    )
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert table["inside_band"].tolist() == [True, False, True]
+    np.testing.assert_allclose(table["p50"], days["p50"])
+    assert main(["validate-history", str(out), "--observed", str(tmp_path / "obs.csv"), "--at", "13:00"]) == 2
 
 
 def test_daily_at_reads_the_same_values_as_daily() -> None:

@@ -68,3 +68,23 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     drawn = result.plot(result.folder / PLOTS_DIR)
     terminal.detail(f"figures: {', '.join(str(p) for p in drawn)}")
     return 0
+
+
+def validate_band(args: argparse.Namespace) -> int:
+    """``validate-history UNCERTAINTY_DIR --observed FILE``: each observation beside the band's median
+    and 5-95% points, how many fall inside the band and the log ratio of the median."""
+    from sim.analysis.observed import parse_hour
+    from sim.errors import UserError
+    from sim.present import terminal
+    from sim.present.uncertainty_text import print_observed_band
+    from sim.studies.uncertainty import is_uncertainty_folder, observed_band
+
+    if not is_uncertainty_folder(args.scenario):
+        raise UserError.single(str(args.scenario), "", "a folder, but not a finished uncertainty study")
+    for option, value in (("--winter", args.winter), ("--reported", args.reported)):
+        if value is not None:
+            raise UserError.single(None, option, "an uncertainty folder is compared with --observed only")
+    result = observed_band(args.scenario, args.observed, parse_hour(args.at))
+    print_observed_band(result, args.fmt)
+    terminal.say(f"wrote {result.folder / 'observed.csv'}", err=True)
+    return 0

@@ -13,7 +13,7 @@ from sim.analysis.metrics import metric_info
 from sim.present.terminal import Block, Layout, emit, group_label, note, say
 
 if TYPE_CHECKING:
-    from sim.studies.uncertainty import UncertaintyResult
+    from sim.studies.uncertainty import ObservedBand, UncertaintyResult
 
 BAND_METRICS = (
     "arrived",
@@ -109,14 +109,57 @@ def daily_band_layouts(days: pd.DataFrame, group: str, at: str) -> list[Layout]:
         caption=band_note(samples, reps),
     )
     for r in days.itertuples():
-        block.rows.append([str(r.date), f"{r.p5:,.0f}", f"{r.p50:,.0f}", f"{r.p95:,.0f}"])
+        block.rows.append([str(r.date), _count(r.p5), _count(r.p50), _count(r.p95)])
     if len(days):
         top = days.loc[days["p50"].idxmax()]
-        band = f"5-95%: {top['p5']:,.0f} - {top['p95']:,.0f}"
-        block.caption += f". Highest median: {top['p50']:,.0f} on {top['date']} ({band})"
+        band = f"5-95%: {_count(top['p5'])} - {_count(top['p95'])}"
+        block.caption += f". Highest median: {_count(top['p50'])} on {top['date']} ({band})"
     return [[block]]
 
 
 def print_daily_band(days: pd.DataFrame, group: str, at: str, fmt: str = "table") -> None:
     """The daily band of an uncertainty folder (csv and json: the daily rows)."""
     emit(days, daily_band_layouts(days, group, at), fmt)
+
+
+def observed_band_layouts(result: ObservedBand) -> list[Layout]:
+    """Each observation beside the band's median and 5-95% points, then the summary."""
+    e = result.error
+    block = Block(
+        f"{result.scenario}: trucks waiting at {result.at}, observed vs the uncertainty band",
+        ["date", "gate", "dir.", "observed", "median (5% - 95%)", "median / observed", "inside"],
+        text={0, 1, 2, 6},
+    )
+    for r in result.table.itertuples():
+        ratio = "-" if not math.isfinite(r.ratio) else f"{r.ratio:.2f}"
+        inside = "yes" if r.inside_band else "no"
+        block.rows.append(
+            [
+                str(r.date),
+                str(r.gate),
+                str(r.direction),
+                _count(r.observed),
+                band_cell(r.p5, r.p50, r.p95, _count),
+                ratio,
+                inside,
+            ]
+        )
+    block.caption = (
+        f"{e['inside_band']} of {e['observations']} observations inside the 90% band (5% - 95% over the "
+        f"input sets); RMS of ln(median / observed) {e['rms_log_ratio']:.3f} over {e['compared']} "
+        f"observations (geometric mean ratio {e['geometric_mean_ratio']:.3f})"
+    )
+    return [[block]]
+
+
+def print_observed_band(result: ObservedBand, fmt: str = "table") -> None:
+    """The observations against the band (csv and json: the rows, the summary on stderr)."""
+    layouts = observed_band_layouts(result)
+    emit(result.table, layouts, fmt)
+    if fmt in ("csv", "json"):
+        say(layouts[0][0].caption, err=True)
+
+
+def _count(value: float) -> str:
+    """Trucks: whole numbers as such, a mean over replications that is not one with a decimal."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

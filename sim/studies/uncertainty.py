@@ -359,3 +359,44 @@ def reading_time(folder: Path) -> str:
     from sim.store.manifest import read_manifest
 
     return str((read_manifest(Path(folder)) or {}).get("series_at", "12:00"))
+
+
+@dataclass
+class ObservedBand:
+    """Observations set against an uncertainty study's daily band (``observed.csv`` in its folder)."""
+
+    folder: Path
+    scenario: str
+    at: str
+    table: pd.DataFrame
+    error: dict[str, float | int]
+
+
+def observed_band(folder: Path, observed: Path, at_hour: float | None = None) -> ObservedBand:
+    """Set the observations of ``observed`` (date, gate, direction, value) against the daily band of the
+    uncertainty study in ``folder``: how many fall inside its 90% band, and the log ratio of its median
+    (:func:`sim.analysis.observed.compare_band`). The file is checked against the study's scenario, and
+    the reading time must be the study's (its band was read then)."""
+    from sim.analysis.observed import band_error, compare_band, read_observed
+    from sim.scenario import load_scenario
+    from sim.store.manifest import read_manifest
+
+    folder = Path(folder)
+    if not is_uncertainty_folder(folder):
+        raise UserError.single(str(folder), "", "not a finished uncertainty folder (no bands_daily.csv)")
+    saved = reading_time(folder)
+    if at_hour is not None and hour_text(at_hour) != saved:
+        raise UserError.single(
+            None, "--at", f"this uncertainty study read the series at {saved}: give --at {saved}"
+        )
+    if not (read_manifest(folder) or {}).get("points"):
+        raise UserError.single(str(folder), "", "its manifest names no input sets: run the study again")
+    s = load_scenario(
+        layout.sweep_point_folder(folder, 0) / layout.SCENARIO_FILE
+    ).scenario  # the gates and dates
+    rows = read_observed(observed, s, parse_hour(saved))
+    table = compare_band(rows, read_daily_bands(folder))
+    study = StudyFolder(KIND, folder)
+    with study.open():
+        study.write_csv(layout.OBSERVED_TABLE, table)
+    return ObservedBand(folder, s.name, saved, table, band_error(table))
