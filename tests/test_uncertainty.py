@@ -276,3 +276,11 @@ def test_a_pattern_names_the_keys_it_matches() -> None:
     assert sorted(found) == sorted(
         f"arrivals.huu_nghi_{s}.schedule.{i}.factor" for s in streams for i in (0, 1)
     )
+
+
+def test_sensitivity_does_not_vary_the_ranges_themselves(tmp_path: Path) -> None:
+    from sim.studies.sensitivity import factors
+
+    extra = "  arrivals.trucks.rate: {low: 0.3, high: 0.6, why: w}   # assumption: a range, not the world\n"
+    loaded = load_scenario(toy(tmp_path, 300, extra))
+    assert not [f for f in factors(loaded.files, 0.25) if f.assumption.paths[0][0] == "uncertain"]
