@@ -214,13 +214,26 @@ def test_inputs_set_whole_numbers_dates_and_multiples(tmp_path: Path) -> None:
     assert middle["arrivals.trucks.rate"] == pytest.approx(LAM)
 
 
+def streams(tmp_path: Path) -> Path:
+    """Two gates' streams sharing one dated schedule through a YAML anchor (as the winter replay's do)."""
+    path = tmp_path / "streams.yaml"
+    path.write_text(
+        f"extends: {SCENARIOS / 'examples' / 'mmc.yaml'}\n"
+        "arrivals:\n"
+        "  trucks: {schedule: &steps [{from: 2021-01-02, factor: 2}, {from: 2021-01-05, factor: 0.5}]}\n"
+        "  more_trucks: {gate: gate, direction: export, truck_class: truck, rate: 1, schedule: *steps}\n"
+        "  other: {gate: gate, direction: export, truck_class: truck, rate: 1}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_set_reaches_a_list_element_and_leaves_its_aliases(tmp_path: Path) -> None:
-    winter = SCENARIOS / "lang_son" / "winter_2021_22.yaml"
-    s = load_scenario(winter, ["arrivals.huu_nghi_fruit_reefer.schedule.1.factor=3"]).scenario
-    assert s.arrivals["huu_nghi_fruit_reefer"].schedule[1].factor == 3
-    assert s.arrivals["huu_nghi_fruit_ambient"].schedule[1].factor == 255  # the same anchor, untouched
+    s = load_scenario(streams(tmp_path), ["arrivals.trucks.schedule.1.factor=3"]).scenario
+    assert s.arrivals["trucks"].schedule[1].factor == 3
+    assert s.arrivals["more_trucks"].schedule[1].factor == 0.5  # the same anchor, untouched
     with pytest.raises(UserError, match="not an element"):
-        load_scenario(winter, ["arrivals.huu_nghi_fruit_reefer.schedule.99=3"])
+        load_scenario(streams(tmp_path), ["arrivals.trucks.schedule.99=3"])
 
 
 def test_command_refuses_a_scenario_without_uncertain_section(tmp_path: Path, capsys) -> None:
@@ -269,16 +282,13 @@ def test_daily_at_reads_the_same_values_as_daily() -> None:
         pd.testing.assert_frame_equal(full[["date", "at"]], daily_at(steps, start, 1.0, 500.0, at_hour=17.5))
 
 
-def test_a_pattern_names_the_keys_it_matches() -> None:
+def test_a_pattern_names_the_keys_it_matches(tmp_path: Path) -> None:
     from sim.scenario.uncertain import document, expand
 
-    doc = document(load_scenario(SCENARIOS / "lang_son" / "winter_2021_22.yaml").scenario)
-    found = [
-        ".".join(map(str, p)) for p, _ in expand(doc, "arrivals.huu_nghi_[!i]*.schedule.[0-1].factor", False)
-    ]
-    streams = ("fruit_reefer", "fruit_ambient", "farm_produce", "manufactured_export")
+    doc = document(load_scenario(streams(tmp_path)).scenario)
+    found = [".".join(map(str, p)) for p, _ in expand(doc, "arrivals.*trucks.schedule.[0-1].factor", False)]
     assert sorted(found) == sorted(
-        f"arrivals.huu_nghi_{s}.schedule.{i}.factor" for s in streams for i in (0, 1)
+        f"arrivals.{a}.schedule.{i}.factor" for a in ("trucks", "more_trucks") for i in (0, 1)
     )
 
 
