@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line, size_option
+from sim.commands.options import Parents, size_option, study_options
 
 EXIT_FAILED = 1
 
@@ -41,23 +41,12 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     """Run the study, print the band and the drivers, draw the figures into the folder's plots."""
     from sim.present import terminal
     from sim.present.plots import PLOTS_DIR
+    from sim.present.plots.uncertainty import uncertainty_figures
     from sim.present.uncertainty_text import print_uncertainty
-    from sim.studies.options import StudyOptions
     from sim.studies.uncertainty import uncertainty
 
     with terminal.ProgressBars() as bars:
-        options = StudyOptions(
-            seed=args.seed,
-            replications=args.replications,
-            backend=backend(args),
-            out=args.out,
-            label=args.label,
-            root=args.results_root,
-            overrides=tuple(args.overrides),
-            max_trucks=args.max_trucks,
-            monitor=bars,
-            argv=tuple(command_line()),
-        )
+        options = study_options(args, bars)
         result = uncertainty(
             args.scenario, options, samples=args.samples, method=args.method, series_at=args.series_at
         )
@@ -65,7 +54,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         terminal.report_failures(result.failures, [], result.resume_hint)
         return EXIT_FAILED
     print_uncertainty(result, args.fmt)
-    drawn = result.plot(result.folder / PLOTS_DIR)
+    drawn = [w.png for w in uncertainty_figures(result.folder, result.folder / PLOTS_DIR, str(result.folder))]
     terminal.detail(f"figures: {', '.join(str(p) for p in drawn)}")
     return 0
 
@@ -77,6 +66,7 @@ def validate_band(args: argparse.Namespace) -> int:
     from sim.errors import UserError
     from sim.present import terminal
     from sim.present.uncertainty_text import print_observed_band
+    from sim.store.layout import OBSERVED_TABLE
     from sim.studies.uncertainty import is_uncertainty_folder, observed_band
 
     if not is_uncertainty_folder(args.scenario):
@@ -86,5 +76,5 @@ def validate_band(args: argparse.Namespace) -> int:
             raise UserError.single(None, option, "an uncertainty folder is compared with --observed only")
     result = observed_band(args.scenario, args.observed, parse_hour(args.at))
     print_observed_band(result, args.fmt)
-    terminal.say(f"wrote {result.folder / 'observed.csv'}", err=True)
+    terminal.say(f"wrote {result.folder / OBSERVED_TABLE}", err=True)
     return 0

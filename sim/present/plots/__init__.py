@@ -29,7 +29,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from sim.present.plots import backlog, clearance, forest, stages, style, sweep, throughput
-from sim.present.plots import uncertainty as _uncertainty  # also registers the study's figures
+from sim.present.plots import uncertainty as _uncertainty
 from sim.present.plots.style import Written
 from sim.store.reader import Study, load_study
 
