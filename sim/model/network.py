@@ -88,7 +88,7 @@ class Model:
             for key, f in self.flows.items()
             if f.spec.upstream is not None
         }
-        self.choosers = [RouteChooser(self, i, c) for i, c in enumerate(scenario.route_choice)]
+        self.choosers = [RouteChooser(self, name, c) for name, c in scenario.route_choice.items()]
         for name, arrival in all_arrivals(scenario).items():
             _Source(self, name, arrival, class_names.index(arrival.truck_class)).start()
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)

@@ -59,7 +59,7 @@ class RailSender:
 
     def __init__(self, model, gate: str, direction: str, truck_class: str):
         rail: Rail = model.scenario.rail
-        self.rules = [r for r in rail.send if r.truck_class == truck_class]
+        self.rule = rail.send[truck_class]
         self.recorder = model.recorder
         self.rail_flow = model.flows[(rail.name, direction)]
         self.road_flow = model.flows[(gate, direction)]
@@ -72,16 +72,14 @@ class RailSender:
         return (
             rail is not None
             and rail.direction(direction) is not None
-            and any(r.truck_class == truck_class for r in rail.send)
+            and truck_class in rail.send
         )
 
     def by_rail(self, _cargo: Cargo) -> bool:
         """Whether this truck's cargo goes by rail (one uniform a truck, drawn whatever the answer)."""
         u = self.draw()
-        waiting = sum(self.recorder.b_counts[self.road_flow.index])
-        for rule in self.rules:
-            if rule.when_waiting_above is not None and waiting <= rule.when_waiting_above:
-                continue
-            if u < rule.share:
-                return True
-        return False
+        rule = self.rule
+        above = rule.when_waiting_above
+        if above is not None and sum(self.recorder.b_counts[self.road_flow.index]) <= above:
+            return False
+        return u < rule.share

@@ -27,7 +27,7 @@ from sim.scenario.schema import RouteChoice
 class RouteChooser:
     """One route choice: the announced waits of its gates and the drivers' choice."""
 
-    def __init__(self, model, index: int, spec: RouteChoice):
+    def __init__(self, model, name: str, spec: RouteChoice):
         self.spec = spec
         self.kernel = model.kernel
         self.context = model.context
@@ -42,7 +42,7 @@ class RouteChooser:
             if spec.classes is None
             else {list(model.scenario.truck_classes).index(c) for c in spec.classes}
         )
-        self.informed = uniforms(stream(model.seed, "route-informed", str(index)))
+        self.informed = uniforms(stream(model.seed, "route-informed", name))
         self.announced = [0.0] * len(self.flows)
         self.history: list[tuple[float, list[int]]] = []  # (time, clearances so far per gate) at updates
         self.kernel.at(0.0, self._announce)

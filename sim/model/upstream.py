@@ -74,7 +74,8 @@ class UpstreamHold:
             if spec.cancel_after_h is not None
             else None
         )
-        self.starts = [self.cal.from_datetime(p.start) for p in spec.periods]
+        self.periods = list(spec.periods.values())
+        self.starts = [self.cal.from_datetime(p.start) for p in self.periods]
         self.queue: deque[_Held] = deque()
         self.count = 0  # trucks held now (the queue also keeps cancelled entries until they reach the front)
         self.tokens = 0  # what is left of today's quota, or of this hour's slots
@@ -87,7 +88,7 @@ class UpstreamHold:
     # ------------------------------------------------------------------------------------------------
     def _period(self, now: float) -> UpstreamPeriod | None:
         i = period_at(self.starts, now)  # 0 before the first period, k within the k-th
-        return self.spec.periods[i - 1] if i > 0 else None
+        return self.periods[i - 1] if i > 0 else None
 
     def _hour_index(self, now: float) -> int:
         """Whole hours since the midnight starting the calendar's first day (the hour ``now`` is in)."""

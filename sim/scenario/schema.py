@@ -565,7 +565,7 @@ class Upstream(Strict):
     rate, and the shipper pays ``cost_usd_per_day`` a truck-day. A held truck whose shipper runs out of
     patience (``cancel_after_h``, from the time it was ready) cancels the shipment."""
 
-    periods: Annotated[list[UpstreamPeriod], Field(min_length=1)]
+    periods: Annotated[dict[str, UpstreamPeriod], Field(min_length=1)]  # named, in date order
     classes: Annotated[list[str], Field(min_length=1)] | None = None
     ageing_rate: NonNegativeFloat = 1.0
     ageing_rate_by_class: dict[str, NonNegativeFloat] = {}
@@ -574,15 +574,14 @@ class Upstream(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Upstream:
-        _increasing_dates(self.periods, "periods")  # type: ignore[arg-type]
+        _increasing_dates(list(self.periods.values()), "periods")  # type: ignore[arg-type]
         return self
 
 
 class RailSend(Strict):
-    """Which trucks' cargo goes by rail: a ``share`` of a class's trucks, or (with ``when_waiting_above``)
-    every truck of the class that finds more than that many trucks waiting at its gate."""
+    """How much of a truck class's cargo goes by rail: a ``share`` of its trucks, counted only among those
+    that find more than ``when_waiting_above`` trucks waiting at their gate when that is given."""
 
-    truck_class: str
     share: Annotated[float, Field(ge=0, le=1)] = 1.0
     when_waiting_above: Annotated[int, Field(ge=0)] | None = None
 
@@ -621,7 +620,7 @@ class Rail(Strict):
     transit: Distribution
     hours: Hours | None = None
     closures: list[Closure] = []
-    send: list[RailSend] = []
+    send: dict[str, RailSend] = {}  # truck class -> its rule
 
     _hours = field_validator("hours", mode="before", json_schema_input_type=HoursInput)(_hours_from_text)
 
@@ -875,7 +874,7 @@ class Scenario(Strict):
     demand: Demand | None = None
     calibration: CalibrationSpec | None = None
     rail: Rail | None = None  # a rail route for some trucks' cargo (issue 22)
-    route_choice: list[RouteChoice] = []  # gates chosen on announced waits (issue 22)
+    route_choice: dict[str, RouteChoice] = {}  # gates chosen on announced waits (issue 22), by name
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> Scenario:
@@ -1026,18 +1025,13 @@ def _lever_problems(s: Scenario) -> list[tuple[str, str]]:
         if rail.name in s.gates:
             problems.append(("rail.name", f"'{rail.name}' is already a road gate: name the rail route apart"))
         unknown_classes("rail.classes", rail.classes)
-        for i, send in enumerate(rail.send):
-            if send.truck_class not in rail.classes:
-                problems.append(
-                    (f"rail.send.{i}.truck_class", f"'{send.truck_class}' is not in rail.classes")
-                )
-        for i, send in enumerate(rail.send):
-            directions = {
-                a.direction for a in s.arrivals.values() if a.truck_class == send.truck_class
-            } or set(DIRECTIONS)
-            if not any(rail.direction(d) is not None for d in directions):
-                problems.append((f"rail.send.{i}", "the rail route runs in no direction this class travels"))
-    for i, choice in enumerate(s.route_choice):
+        for cname in rail.send:
+            if cname not in rail.classes:
+                problems.append((f"rail.send.{cname}", f"'{cname}' is not in rail.classes"))
+            travels = {a.direction for a in s.arrivals.values() if a.truck_class == cname} or set(DIRECTIONS)
+            if not any(rail.direction(d) is not None for d in travels):
+                problems.append((f"rail.send.{cname}", "the rail route runs in no direction of this class"))
+    for i, choice in s.route_choice.items():
         unknown_classes(f"route_choice.{i}.classes", choice.classes)
         for gname in choice.gates:
             gate = s.gates.get(gname)
@@ -1045,7 +1039,7 @@ def _lever_problems(s: Scenario) -> list[tuple[str, str]]:
                 problems.append(
                     (f"route_choice.{i}.gates.{gname}", f"must be a gate with a '{choice.direction}' flow")
                 )
-    pairs = [(c.direction, g) for c in s.route_choice for g in c.gates]
+    pairs = [(c.direction, g) for c in s.route_choice.values() for g in c.gates]
     for d, g in sorted({p for p in pairs if pairs.count(p) > 1}):
         problems.append(("route_choice", f"gate '{g}' ({d}) is in more than one route choice"))
     return problems
