@@ -15,6 +15,9 @@ gate.
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from sim.model.random_streams import stream, uniforms
 from sim.model.trucks import Cargo
 from sim.scenario.schema import DIRECTIONS, Flow, Gate, GateClosure, Rail, Scenario, Stage
@@ -64,6 +67,10 @@ class RailSender:
         self.rail_flow = model.flows[(rail.name, direction)]
         self.road_flow = model.flows[(gate, direction)]
         self.draw = uniforms(stream(model.seed, "rail-send", gate, direction, truck_class))
+        start = self.rule.from_
+        when = None if start is None else datetime(start.year, start.month, start.day)
+        self.start = -math.inf if when is None else model.cal.from_datetime(when)
+        self.clock = model.kernel
 
     @staticmethod
     def applies(model, direction: str, truck_class: str) -> bool:
@@ -76,9 +83,12 @@ class RailSender:
         )
 
     def by_rail(self, _cargo: Cargo) -> bool:
-        """Whether this truck's cargo goes by rail (one uniform a truck, drawn whatever the answer)."""
+        """Whether this truck's cargo goes by rail (one uniform a truck, drawn whatever the answer, so the
+        same trucks go under every share and threshold)."""
         u = self.draw()
         rule = self.rule
+        if self.clock.now < self.start:
+            return False
         above = rule.when_waiting_above
         if above is not None and sum(self.recorder.b_counts[self.road_flow.index]) <= above:
             return False

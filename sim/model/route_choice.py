@@ -3,11 +3,14 @@
 Trucks moved between Lang Son and the gates of Quang Ninh, Cao Bang and Lao Cai as each closed and opened
 (facts #20). Here the gates of a choice (Lang Son's and other provinces', each an ordinary gate of the
 scenario with its capacity, hours and closures) each have an extra travel time from the Lang Son
-approach. Every ``update_every_h`` hours the platform announces each gate's expected wait:
+approach. Every ``update_every_h`` hours the platform announces each gate's expected wait for one more
+truck:
 
-    trucks waiting at the gate (exact count) / its clearances an hour over the last ``window_h`` hours
+    (trucks waiting at the gate + 1) / ((its clearances over the last ``window_h`` hours + 1) / window_h)
 
-(infinite for a gate with trucks waiting and no clearance in the window, zero for an empty gate). A
+(the ones added keep a gate that cleared nothing in the window finite but long, whether it is closed or
+idle: one that is closed soon shows a growing queue and no clearances, one that is idle clears what it
+is sent). A
 share ``informed_share`` of drivers (one uniform a truck from its own stream) go where announced wait plus
 travel is least (their planned gate wins a tie); the others go where their arrival stream planned. A
 truck reaches its gate after that gate's travel time; its row's ``origin_arrival`` stays its arrival at
@@ -15,8 +18,6 @@ the approach.
 """
 
 from __future__ import annotations
-
-import math
 
 from sim.model.random_streams import stream, uniforms
 from sim.model.routes import FlowRuntime
@@ -59,17 +60,11 @@ class RouteChooser:
         self.history.append((now, cleared))
         since = now - self.cal.from_hours(self.spec.window_h)
         then, before = next(((t, c) for t, c in self.history if t >= since - 1e-9), self.history[0])
-        hours = self.cal.to_hours(now - then)
+        window = max(self.cal.to_hours(now - then), self.spec.update_every_h)
         for i, flow in enumerate(self.flows):
             waiting = sum(self.recorder.b_counts[flow.index])
-            rate = (cleared[i] - before[i]) / hours if hours > 0 else math.nan
-            if waiting == 0:
-                self.announced[i] = 0.0
-            elif rate > 0:
-                self.announced[i] = waiting / rate
-            elif hours > 0:
-                self.announced[i] = math.inf
-            # no window yet (the first announcement): the last value stands
+            rate = (cleared[i] - before[i] + 1) / window
+            self.announced[i] = (waiting + 1) / rate
         self.history = [(t, c) for t, c in self.history if t >= since - 1e-9]
         nxt = now + self.cal.from_hours(self.spec.update_every_h)
         if nxt < self.horizon:

@@ -14,10 +14,10 @@ first held, first released:
 - ``none``: no holding (every held truck is released when such a period starts).
 
 A released truck arrives at the gate at its release time (the trip from the origin is part of its arrival
-stream as without holding): its cargo has aged ``held hours x ageing rate`` of shelf life and holding it
-cost ``cost_usd_per_day`` a day. A held shipment whose patience runs out (``cancel_after_h`` from when it
-was ready) is cancelled. Every decision is an event of the kernel (the hourly tick, the cancel timers):
-nothing depends on wall-clock order, so the heapq kernel gives the SimPy tables (tests/test_levers.py).
+stream as without holding): its cargo has aged ``held hours x ageing rate`` of shelf life and holding
+it cost the class's ``cost_usd_per_day`` a day. A held shipment whose patience runs out
+(``cancel_after_h`` from when it was ready) is cancelled. Every decision is an event of the kernel (the
+hourly tick, the cancel timers), so the heapq kernel gives the SimPy tables (tests/test_kernel_identical).
 """
 
 from __future__ import annotations
@@ -65,9 +65,7 @@ class UpstreamHold:
         self.spec = spec
         self.covered = None if spec.classes is None else {class_names.index(c) for c in spec.classes}
         self.rates = [spec.ageing_rate_by_class.get(c, spec.ageing_rate) for c in class_names]
-        self.costs = [
-            model.scenario.truck_classes[c].waiting_cost_usd_per_day for c in class_names
-        ]  # the border's cost a day, kept on the row for a cancelled truck
+        self.costs = [spec.cost_usd_per_day_by_class.get(c, spec.cost_usd_per_day) for c in class_names]
         self.complies = uniforms(stream(model.seed, "upstream-comply", gate, direction))
         self.patience = (
             sampler(spec.cancel_after_h, stream(model.seed, "upstream-cancel", gate, direction))
@@ -154,7 +152,7 @@ class UpstreamHold:
                 origin=now,
                 shelf_left_h=cargo.shelf_left_h - held_h * self.rates[cargo.truck_class],
                 held_h=held_h,
-                upstream_cost_usd=held_h / 24.0 * self.spec.cost_usd_per_day,
+                upstream_cost_usd=held_h / 24.0 * self.costs[cargo.truck_class],
             )
         )
 
@@ -180,7 +178,7 @@ class UpstreamHold:
             shelf_left_h=cargo.shelf_left_h - held_h * self.rates[cargo.truck_class],
             cost_per_day=cargo.cost_per_day,
             held_h=held_h,
-            upstream_cost=held_h / 24.0 * self.spec.cost_usd_per_day,
+            upstream_cost=held_h / 24.0 * self.costs[cargo.truck_class],
             cancelled=cancelled,
         )
 

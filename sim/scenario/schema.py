@@ -562,7 +562,8 @@ class Upstream(Strict):
     ``classes`` (default: every class) are the truck classes the scheme covers. While held, perishable
     cargo uses ``ageing_rate`` hours of its shelf life per hour (1: as fast as in the truck, e.g. a cold
     store at the reefer's temperature; more: in the field), a class in ``ageing_rate_by_class`` at its own
-    rate, and the shipper pays ``cost_usd_per_day`` a truck-day. A held truck whose shipper runs out of
+    rate, and the shipper pays ``cost_usd_per_day`` a truck-day (a class in ``cost_usd_per_day_by_class``
+    its own: a cold store for fruit, a depot for the rest). A held truck whose shipper runs out of
     patience (``cancel_after_h``, from the time it was ready) cancels the shipment."""
 
     periods: Annotated[dict[str, UpstreamPeriod], Field(min_length=1)]  # named, in date order
@@ -570,6 +571,7 @@ class Upstream(Strict):
     ageing_rate: NonNegativeFloat = 1.0
     ageing_rate_by_class: dict[str, NonNegativeFloat] = {}
     cost_usd_per_day: NonNegativeFloat = 0.0
+    cost_usd_per_day_by_class: dict[str, NonNegativeFloat] = {}
     cancel_after_h: Distribution | None = None
 
     @model_validator(mode="after")
@@ -580,8 +582,10 @@ class Upstream(Strict):
 
 class RailSend(Strict):
     """How much of a truck class's cargo goes by rail: a ``share`` of its trucks, counted only among those
-    that find more than ``when_waiting_above`` trucks waiting at their gate when that is given."""
+    that find more than ``when_waiting_above`` trucks waiting at their gate when that is given, from the
+    date ``from`` (default: from the start)."""
 
+    from_: date | None = Field(default=None, alias="from")
     share: Annotated[float, Field(ge=0, le=1)] = 1.0
     when_waiting_above: Annotated[int, Field(ge=0)] | None = None
 
@@ -1017,9 +1021,9 @@ def _lever_problems(s: Scenario) -> list[tuple[str, str]]:
             if flow is not None and flow.upstream is not None:
                 up = flow.upstream
                 unknown_classes(f"gates.{gname}.{direction}.upstream.classes", up.classes)
-                unknown_classes(
-                    f"gates.{gname}.{direction}.upstream.ageing_rate_by_class", list(up.ageing_rate_by_class)
-                )
+                for by_class in ("ageing_rate_by_class", "cost_usd_per_day_by_class"):
+                    path = f"gates.{gname}.{direction}.upstream.{by_class}"
+                    unknown_classes(path, list(getattr(up, by_class)))
     if s.rail is not None:
         rail = s.rail
         if rail.name in s.gates:
