@@ -89,7 +89,11 @@ class RailSender:
         rule = self.rule
         if self.clock.now < self.start:
             return False
+        counts = self.recorder.b_counts
         above = rule.when_waiting_above
-        if above is not None and sum(self.recorder.b_counts[self.road_flow.index]) <= above:
+        if above is not None and sum(counts[self.road_flow.index]) <= above:
+            return False
+        below = rule.rail_waiting_below
+        if below is not None and sum(counts[self.rail_flow.index]) >= below:
             return False
         return u < rule.share

@@ -16,7 +16,8 @@ first held, first released:
 A released truck arrives at the gate at its release time (the trip from the origin is part of its arrival
 stream as without holding): its cargo has aged ``held hours x ageing rate`` of shelf life and holding
 it cost the class's ``cost_usd_per_day`` a day. A held shipment whose patience runs out
-(``cancel_after_h`` from when it was ready) is cancelled. Every decision is an event of the kernel (the
+(``cancel_after_h`` from when it was ready, at the latest when a perishable cargo has used
+``shelf_life_fraction`` of its shelf life) is cancelled. Every decision is an event of the kernel (the
 hourly tick, the cancel timers), so the heapq kernel gives the SimPy tables (tests/test_kernel_identical).
 """
 
@@ -138,7 +139,12 @@ class UpstreamHold:
         self.count += 1
         self.recorder.held(self.flow, now, +1)
         if self.patience is not None:
-            self.kernel.at(now + self.cal.from_hours(self.patience()), lambda _e: self._cancel(entry))
+            patience_h = self.patience()
+            rate = self.rates[cargo.truck_class]
+            if not math.isinf(cargo.shelf_left_h) and rate > 0:  # sold elsewhere before it rots
+                keeps_h = max(0.0, self.spec.shelf_life_fraction * cargo.shelf_left_h / rate)
+                patience_h = min(patience_h, keeps_h)
+            self.kernel.at(now + self.cal.from_hours(patience_h), lambda _e: self._cancel(entry))
 
     def _release(self, entry: _Held, now: float) -> None:
         entry.active = False

@@ -573,6 +573,7 @@ class Upstream(Strict):
     cost_usd_per_day: NonNegativeFloat = 0.0
     cost_usd_per_day_by_class: dict[str, NonNegativeFloat] = {}
     cancel_after_h: Distribution | None = None
+    shelf_life_fraction: Annotated[float, Field(gt=0)] = 1.0
 
     @model_validator(mode="after")
     def _ordered(self) -> Upstream:
@@ -583,11 +584,13 @@ class Upstream(Strict):
 class RailSend(Strict):
     """How much of a truck class's cargo goes by rail: a ``share`` of its trucks, counted only among those
     that find more than ``when_waiting_above`` trucks waiting at their gate when that is given, from the
-    date ``from`` (default: from the start)."""
+    date ``from`` (default: from the start); with ``rail_waiting_below``, only while fewer than that many
+    trucks wait at the station (the platform sees its queue: no truck is sent to wait days for a wagon)."""
 
     from_: date | None = Field(default=None, alias="from")
     share: Annotated[float, Field(ge=0, le=1)] = 1.0
     when_waiting_above: Annotated[int, Field(ge=0)] | None = None
+    rail_waiting_below: Annotated[int, Field(ge=1)] | None = None
 
 
 class RailDirection(Strict):
