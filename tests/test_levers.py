@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.backlog import FlowChanges, value_at
 from sim.analysis.metrics import all_metrics, lever_metrics, not_modelled
 from sim.analysis.stats import summarize
 from sim.errors import UserError
@@ -180,8 +181,6 @@ def _imbalance(informed: float, rep: int) -> float:
     """Time-average over the second week of |queue x - queue y| / mean queue (exact backlog series)."""
     scenario = load_scenario(TWIN, [f"route_choice.twins.informed_share={informed}"]).scenario
     tables = run_replication(scenario, replication_seed(5, rep))
-    from sim.analysis.backlog import FlowChanges, value_at
-
     changes = FlowChanges.of(tables.backlog_series)
     grid = np.arange(168.0, 336.0, 0.5)
     x = value_at(changes.steps("x", "export"), grid)
@@ -199,3 +198,20 @@ def test_identical_gates_stay_balanced_with_full_information_and_not_without() -
     assert s["ci_high"] < 0.25
     blind = [_imbalance(0.0, r) for r in range(2)]
     assert min(blind) > 1.5  # everyone goes to x as planned: y stays empty (the ratio tends to 2)
+
+
+def test_rail_rules_on_queues_hold_at_every_decision() -> None:
+    """``when_waiting_above``: every truck sent by rail found more than that waiting at its road gate;
+    ``rail_waiting_below``: the station never has more waiting than that (each decision adds one)."""
+    queues = "send: {fruit: {when_waiting_above: 20, rail_waiting_below: 6}}"
+    rule = RAIL.replace("send: {fruit: {share: 0.6}}", queues)
+    _, tables = _run([rule])
+    changes = FlowChanges.of(tables.backlog_series)
+    station = changes.steps("dong_dang_rail", "export")
+    assert station["waiting"].max() == 6  # reached (power) and never passed
+    road = changes.steps("a", "export")
+    trucks = tables.trucks
+    sent = trucks.loc[(trucks["gate"] == "dong_dang_rail"), "arrival"].to_numpy()
+    assert len(sent) > 20
+    before = np.searchsorted(road["time"].to_numpy(), sent, side="left") - 1  # the state just before
+    assert (road["waiting"].to_numpy()[before] > 20).all()
