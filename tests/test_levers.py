@@ -215,3 +215,26 @@ def test_rail_rules_on_queues_hold_at_every_decision() -> None:
     assert len(sent) > 20
     before = np.searchsorted(road["time"].to_numpy(), sent, side="left") - 1  # the state just before
     assert (road["waiting"].to_numpy()[before] > 20).all()
+
+
+@pytest.mark.parametrize(
+    ("override", "where"),
+    [
+        (  # neither gate has imports
+            "route_choice={r: {direction: import, gates: {a: 0, b: 1}, informed_share: 0.5}}",
+            r"route_choice\.r\.gates",
+        ),
+        (RAIL.replace("send: {fruit: {share: 0.6}}", "send: {goods: {share: 0.6}}"), r"rail\.send\.goods"),
+        (RAIL.replace("rail={", "rail={name: b, "), r"rail\.name"),
+    ],
+)
+def test_lever_sections_naming_what_the_scenario_lacks_are_user_errors(override: str, where: str) -> None:
+    with pytest.raises(UserError, match=where):
+        load_scenario(RULES, [override])
+
+
+def test_the_lever_metrics_have_a_good_direction() -> None:
+    from sim.analysis.decision import LOWER, good_direction
+    from sim.analysis.metrics import LEVER_METRICS
+
+    assert all(good_direction(m) == LOWER for m in LEVER_METRICS)
