@@ -238,3 +238,19 @@ def test_the_lever_metrics_have_a_good_direction() -> None:
     from sim.analysis.metrics import LEVER_METRICS
 
     assert all(good_direction(m) == LOWER for m in LEVER_METRICS)
+
+
+def test_threshold_releases_only_into_room_under_the_threshold() -> None:
+    rule = (
+        "gates.a.export.upstream={periods: {t: {from: 2021-03-02, rule: threshold, threshold: 12}},"
+        " cancel_after_h: {dist: deterministic, value: 60}}"
+    )
+    _, tables = _run([rule])
+    trucks = tables.trucks
+    released = trucks.loc[(trucks["gate"] == "a") & (trucks["held_upstream_h"] > 0), "arrival"].to_numpy()
+    assert len(released) > 50
+    road = FlowChanges.of(tables.backlog_series).steps("a", "export")
+    times, waiting = road["time"].to_numpy(), road["waiting"].to_numpy()
+    after = np.searchsorted(times, released, side="right") - 1  # the state once the instant is over
+    assert (waiting[after] <= 12).all()  # no more than the room was filled
+    assert (waiting[after] == 12).mean() > 0.5  # the rule binds: releases fill the room

@@ -94,7 +94,9 @@ class UpstreamHold:
         return math.floor(self.cal.to_hours(now) + self.cal.midnight_offset_hours + 1e-9)
 
     def _refresh_tokens(self, period: UpstreamPeriod, now: float) -> None:
-        """Refill the quota at the first look of a day (or the slots at the first look of an hour)."""
+        """Refill the quota at the first look of a day, the slots at the first look of an hour, and the
+        room under the threshold at every look (counted once: a released truck that goes by rail or
+        drives to another gate first does not show at the gate at once, and must not make room for more)."""
         hour = self._hour_index(now)
         if period is not self._last_period:  # a new period starts with its own quota or slots
             self._last_period, self.hour = period, -1
@@ -105,13 +107,13 @@ class UpstreamHold:
         elif period.rule == "slots" and hour != self.hour:
             self.tokens = (period.slots_per_hour or 0) if _open(period.hours, self.cal, hour) else 0
             self.hour = hour
+        elif period.rule == "threshold":
+            self.tokens = max(0, (period.threshold or 0) - sum(self.recorder.b_counts[self.flow]))
 
     def _may_release(self, period: UpstreamPeriod | None) -> bool:
         """Whether the rule lets one more truck go now (and takes its token)."""
         if period is None or period.rule == "none":
             return True
-        if period.rule == "threshold":
-            return sum(self.recorder.b_counts[self.flow]) < (period.threshold or 0)
         if self.tokens > 0:
             self.tokens -= 1
             return True
