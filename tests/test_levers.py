@@ -254,3 +254,12 @@ def test_threshold_releases_only_into_room_under_the_threshold() -> None:
     after = np.searchsorted(times, released, side="right") - 1  # the state once the instant is over
     assert (waiting[after] <= 12).all()  # no more than the room was filled
     assert (waiting[after] == 12).mean() > 0.5  # the rule binds: releases fill the room
+
+
+def test_a_diverted_truck_carries_its_upstream_wait_on_its_first_row_only() -> None:
+    _, tables = _run([QUOTA])
+    trucks = tables.trucks
+    second = trucks[trucks["diverted_from"] >= 0]
+    first = trucks.set_index("truck").loc[second["diverted_from"]]
+    assert (first["held_upstream_h"] > 0).any(), "some held trucks must divert for the test to mean anything"
+    assert (second["held_upstream_h"] == 0).all() and (second["upstream_cost_usd"] == 0).all()

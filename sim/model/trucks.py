@@ -111,8 +111,10 @@ class Truck:
             shelf_left_h=cargo.shelf_left_h,
             cost_per_day=cargo.cost_per_day,
             diverted_from=diverted_from,
-            held_h=cargo.held_h,  # hook: upstream holding (issue 22)
-            upstream_cost=cargo.upstream_cost_usd,
+            # hook: upstream holding (issue 22), on the truck's first row only (a diverted row is not a
+            # second wait upstream)
+            held_h=0.0 if diverted else cargo.held_h,
+            upstream_cost=0.0 if diverted else cargo.upstream_cost_usd,
         )
         route = self.route = flow.route(cargo.key, cargo.attributes)
         steps = self.steps = route.steps
