@@ -23,6 +23,7 @@ from sim.analysis.stats import summarize
 
 ALL = "all"
 COUNTS = ("before_yard", "outside", "in_yard", "waiting")
+HELD = "held_upstream"  # a fifth count in scenarios that hold trucks upstream (sim/model/upstream.py)
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,16 @@ class FlowChanges:
     direction: np.ndarray  # a code per row, into ``directions``
     gates: tuple[str, ...]
     directions: tuple[str, ...]
-    deltas: np.ndarray  # rows x COUNTS, int64
+    deltas: np.ndarray  # rows x columns, int64
+    columns: tuple[str, ...] = COUNTS  # COUNTS, and HELD when the series has it
 
     @classmethod
     def of(cls, series: pd.DataFrame) -> FlowChanges:
         """The changes of a ``backlog_series`` table (rows in event order)."""
         gate, gates = pd.factorize(series["gate"])
         direction, directions = pd.factorize(series["direction"])
-        counts = series[list(COUNTS)].to_numpy(dtype=np.int64)
+        columns = (*COUNTS, HELD) if HELD in series else COUNTS
+        counts = series[list(columns)].to_numpy(dtype=np.int64)
         flow = gate.astype(np.int64) * (len(directions) + 1) + direction
         order = np.argsort(flow, kind="stable")  # each flow's rows together, still in event order
         by_flow, sorted_counts = flow[order], counts[order]
@@ -62,6 +65,7 @@ class FlowChanges:
             tuple(map(str, gates)),
             tuple(map(str, directions)),
             deltas,
+            columns,
         )
 
     def steps(self, gate: str = ALL, direction: str = ALL) -> pd.DataFrame:
@@ -74,7 +78,7 @@ class FlowChanges:
         times = self.time[mask]
         order = np.argsort(times, kind="stable")
         running = np.cumsum(self.deltas[mask][order], axis=0)
-        out = pd.DataFrame(running, columns=list(COUNTS))
+        out = pd.DataFrame(running, columns=list(self.columns))
         out.insert(0, "time", times[order])
         return out
 
