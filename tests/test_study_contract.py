@@ -47,6 +47,14 @@ LABELLED = {
         "2",
     ],
     "sensitivity": ["sensitivity", str(MINIMAL), *SHORT, "--replications", "2", "--only", "customs"],
+    "uncertainty": [
+        "uncertainty",
+        str(ROOT / "tests" / "data" / "uncertain_mmc.yaml"),
+        "--samples",
+        "2",
+        "--replications",
+        "2",
+    ],
     "forecast": [
         "forecast",
         str(MINIMAL),

@@ -27,15 +27,17 @@ from sim.store.layout import (
     SUMMARY,
     SWEEP_SUMMARY,
     SWEEP_TABLE,
+    UNCERTAINTY_BANDS,
 )
 from sim.store.manifest import read_manifest
 
 COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
-STUDY_TABLES = {
+STUDY_TABLES = {  # kind -> its table
     "optimise": EVALUATIONS,
     "sensitivity": SENSITIVITY_TABLE,
     "forecast": FORECAST_TABLE,
-}  # kind -> its table
+    "uncertainty": UNCERTAINTY_BANDS,
+}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from sim.present.plots import backlog, clearance, forest, stages, style, sweep, throughput
+from sim.present.plots import uncertainty as _uncertainty
 from sim.present.plots.style import Written
 from sim.store.reader import Study, load_study
 
@@ -63,6 +64,12 @@ def plot_study(study: Study, out: Path, kinds: Sequence[str] = tuple(KINDS)) -> 
 def plot(
     folder: str | Path, kinds: Sequence[str] = tuple(KINDS), out: str | Path | None = None
 ) -> list[Written]:
-    """Figures of a run or comparison folder, written to ``out`` (default ``folder/plots``)."""
+    """Figures of a run or comparison folder, written to ``out`` (default ``folder/plots``); an
+    uncertainty folder gets its own figures (the band of trucks waiting and its drivers)."""
+    from sim.studies.uncertainty import is_uncertainty_folder
+
+    if is_uncertainty_folder(Path(folder)):
+        target = Path(out) if out is not None else Path(folder) / PLOTS_DIR
+        return _uncertainty.uncertainty_figures(Path(folder), target, str(folder))
     study = load_study(folder)
     return plot_study(study, Path(out) if out is not None else Path(folder) / PLOTS_DIR, kinds)
