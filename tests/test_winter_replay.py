@@ -41,12 +41,15 @@ DAY = 24.0
 NUMBERS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
 CITES = re.compile(r"facts (#\d+|\d\.\d)|assumption", re.IGNORECASE)
 ONSET = date(2021, 11, 24)  # the onset of China's controls in the replay (an assumption with a range)
-NO_STOPPAGES = [f"gates.{g}.random_closures=null" for g in ("huu_nghi", "tan_thanh", "chi_ma")]
+NO_STOPPAGES = [f"gates.{g}.random_closures=null" for g in ("huu_nghi", "tan_thanh", "chi_ma")] + [
+    "uncertain=null"  # its ranges name the stoppages' dates
+]
 
 
 # ---- the file --------------------------------------------------------------------------------------
 def uncited_numbers(text: str) -> list[tuple[int, str]]:
-    """(line, value) of every number or date of a scenario text, outside ``run``, whose line comment does
+    """(line, value) of every number or date of a scenario text, outside ``run`` and ``uncertain`` (whose
+    ranges carry their own source), whose line comment does
     not cite the facts or say ``assumption`` (nor the ``reason`` of the closure it belongs to)."""
     lines = text.splitlines()
     out: list[tuple[int, str]] = []
@@ -57,7 +60,9 @@ def uncited_numbers(text: str) -> list[tuple[int, str]]:
                 v.value for k, v in node.value if k.value == "reason" and isinstance(v, yaml.ScalarNode)
             )
             for k, v in node.value:
-                if not (top and k.value == "run"):  # how the run is looked at, not the world
+                # ``run``: how the run is looked at, not the world; ``uncertain``: each range carries its
+                # own ``source`` or ``why`` (the schema requires one)
+                if not (top and k.value in ("run", "uncertain")):
                     walk(v, f"{reason} {here}", False)
         elif isinstance(node, yaml.SequenceNode):
             for v in node.value:
