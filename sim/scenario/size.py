@@ -5,6 +5,11 @@ second, a thousand closures a day): memory grows until the machine gives up. The
 from the scenario alone (arrival rates times the horizon, the horizon over the monitor interval) and a run
 larger than a limit is refused with the estimate in the message. The limit is a setting the user can
 raise: ``--max-trucks N`` on the command line or the environment variable ``BORDERSIM_MAX_TRUCKS``.
+
+A small replication repeated a billion times is as much out of reach (the runner plans every task, and a
+manifest lists every seed): :func:`check_work` refuses more than :data:`MAX_REPLICATIONS` replications per
+scenario outright, and more than a total of ``BORDERSIM_MAX_TOTAL_TRUCKS`` trucks over all replications
+(and grid points) of a command, with the estimate and the time it would take.
 """
 
 from __future__ import annotations
@@ -17,6 +22,15 @@ from sim.scenario import schema as S
 
 DEFAULT_MAX_TRUCKS = 5_000_000  # per replication; the calibrated 2021 year expects about 300,000
 MAX_TRUCKS_ENV = "BORDERSIM_MAX_TRUCKS"
+# A hard cap, not a setting: a manifest lists every replication's seed (about 100 bytes each) and is
+# rewritten as the run goes; a confidence interval never needs anywhere near this many.
+MAX_REPLICATIONS = 100_000
+# Trucks over all replications of one command: about 11 hours of one core at the measured rate below.
+DEFAULT_MAX_TOTAL_TRUCKS = 1_000_000_000
+MAX_TOTAL_ENV = "BORDERSIM_MAX_TOTAL_TRUCKS"
+# Trucks simulated per second on one core: 16,291 trucks in 0.64 s, base_2021 over 720 h, 1 replication
+# (python -m sim run scenarios/lang_son/base_2021.yaml --set run.horizon=720 --replications 1 --jobs 1).
+TRUCKS_PER_CORE_SECOND = 25_000
 
 
 @dataclass(frozen=True)
@@ -76,18 +90,84 @@ def estimate(s: S.Scenario) -> RunSize:
     return RunSize(trucks, samples, closures)
 
 
-def max_trucks_setting() -> int:
-    """The limit from the environment (BORDERSIM_MAX_TRUCKS), else the default."""
-    raw = os.environ.get(MAX_TRUCKS_ENV, "").strip()
+def _setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_MAX_TRUCKS
+        return default
     try:
         value = int(float(raw))
     except (ValueError, OverflowError):
         value = 0
     if value < 1:
-        raise UserError.single(None, MAX_TRUCKS_ENV, f"must be a positive whole number (got {raw[:40]!r})")
+        raise UserError.single(None, name, f"must be a positive whole number (got {raw[:40]!r})")
     return value
+
+
+def max_trucks_setting() -> int:
+    """The limit from the environment (BORDERSIM_MAX_TRUCKS), else the default."""
+    return _setting(MAX_TRUCKS_ENV, DEFAULT_MAX_TRUCKS)
+
+
+def max_total_setting() -> int:
+    """The limit on trucks over all replications from the environment (BORDERSIM_MAX_TOTAL_TRUCKS), else
+    the default."""
+    return _setting(MAX_TOTAL_ENV, DEFAULT_MAX_TOTAL_TRUCKS)
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration in words: '40 minutes', '11 hours', '3,200 days'."""
+    for unit, length in (("days", 86_400.0), ("hours", 3_600.0), ("minutes", 60.0)):
+        if seconds >= 2 * length:
+            return f"{seconds / length:,.0f} {unit}"
+    return f"{seconds:,.0f} seconds"
+
+
+def check_replications(
+    replications: int, option: str = "--replications", file: str | None = None, estimate_text: str = ""
+) -> None:
+    """Refuse more than :data:`MAX_REPLICATIONS` replications of one scenario (a hard cap)."""
+    if replications > MAX_REPLICATIONS:
+        raise UserError.single(
+            file,
+            option,
+            f"{replications:,} replications of one scenario{estimate_text} are more than bordersim runs "
+            f"(at most {MAX_REPLICATIONS:,}) and far more than an interval needs: its width falls only as "
+            "one over the square root of the replications",
+        )
+
+
+def check_work(
+    s: S.Scenario,
+    replications: int,
+    *,
+    points: int = 1,
+    limit: int | None = None,
+    file: str | None = None,
+    option: str = "--replications",
+) -> float:
+    """Refuse a command whose replications (``replications`` of each of ``points`` grid points or
+    scenarios like ``s``) would simulate more than ``limit`` trucks in all (BORDERSIM_MAX_TOTAL_TRUCKS),
+    or more than :data:`MAX_REPLICATIONS` replications; returns the expected total. Call it before
+    anything is planned or written: a billion replications are refused at once, with the estimate.
+    ``option`` names what set the count (``--replications``, or ``run.replications`` in ``file``)."""
+    where_file = None if option.startswith("--") else file
+    each = estimate(s).trucks
+    total = each * replications * points
+    at_points = f" at each of {points:,} points" if points > 1 else ""
+    cost = (
+        f"about {total:,.0f} trucks in all ({replications:,} replications{at_points} of about {each:,.0f} "
+        f"trucks each), about {_duration(total / TRUCKS_PER_CORE_SECOND)} of one core's time"
+    )
+    check_replications(replications, option, where_file, f": {cost},")
+    limit = max_total_setting() if limit is None else limit
+    if total > limit:
+        raise UserError.single(
+            where_file,
+            option,
+            f"{cost}: too much to run; use fewer replications, or raise the limit ({limit:,} trucks in all) "
+            f"with {MAX_TOTAL_ENV} if you mean it",
+        )
+    return total
 
 
 def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None) -> RunSize:
@@ -118,4 +198,5 @@ def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None)
             "gates.random_closures.rate_per_day",
             f"about {size.closures:,.0f} random closures per replication: too many; {raise_it}",
         )
+    check_work(s, s.run.replications, file=file, option="run.replications")  # the scenario's own count
     return size

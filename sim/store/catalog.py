@@ -4,11 +4,13 @@ Read from the manifests and the files each kind of folder ends with (see :mod:`s
 here opens a table, so listing a store of many gigabytes takes a moment. A folder is ``complete`` when
 every replication finished (or the comparison, sweep or check wrote its table), ``failed`` when a
 replication failed and the run was not finished since, and ``partial`` otherwise (interrupted, or still
-running).
+running). A folder whose manifest is damaged is listed as ``damaged`` with the reason, and the others
+are listed as usual: one bad folder never hides the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from sim.errors import UserError
 from sim.store.layout import COMPARISON, SUMMARY, SWEEP_TABLE
 from sim.store.manifest import read_manifest
 
-COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+COMPLETE, PARTIAL, FAILED, DAMAGED = "complete", "partial", "failed", "damaged"
 HISTORY_TABLE = "history.csv"
 OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
 FIT_TABLE = "fit.csv"  # a calibration's fit table (bordersim calibrate with free parameters)
@@ -37,11 +39,13 @@ class Entry:
     replications: int | None
     date: str  # local time it last changed, 'YYYY-MM-DD HH:MM'
     sort_key: float
+    problem: str = ""  # why a damaged folder is damaged (the file and the field)
 
     def row(self) -> dict[str, Any]:
-        """The entry as a table row (without the sort key)."""
+        """The entry as a table row (without the sort key and the problem)."""
         out = asdict(self)
         out.pop("sort_key")
+        out.pop("problem")
         return out
 
 
@@ -95,51 +99,67 @@ def _sweep(folder: Path, m: dict[str, Any]) -> Entry:
     return _entry("sweep", folder, m, state, str(m.get("scenario", "?")), reps)
 
 
+def _damaged(folder: Path, exc: UserError) -> Entry:
+    try:
+        mtime = folder.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    date = datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
+    return Entry("?", str(folder), DAMAGED, "?", None, date, mtime, str(exc))
+
+
+def _top_entry(top: Path) -> Entry | None:
+    if top.name.startswith("compare-"):
+        return _comparison(top)
+    if read_manifest(top) is not None or kind_of(top) == "history":
+        return _history(top)  # (a folder holding only a committed history.md is not a run)
+    return None
+
+
+def _folder_entry(folder: Path) -> Entry | None:
+    """The entry of ``<root>/<scenario>/<folder>``, or None if it is not a results folder."""
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        return None
+    if manifest.get("kind") in STUDY_TABLES:  # optimise, sensitivity: finished when they say so
+        state = COMPLETE if manifest.get("finished") else PARTIAL
+        scenario = _scenario_name(manifest.get("scenario"))
+        return _entry(str(manifest["kind"]), folder, manifest, state, scenario, manifest.get("replications"))
+    if manifest.get("kind") == "calibration":
+        state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
+        reps = manifest.get("final_replications")
+        return _entry("calibration", folder, manifest, state, str(manifest.get("scenario")), reps)
+    if "grid" in manifest:
+        return _sweep(folder, manifest)
+    if "replications" in manifest:
+        reps = manifest.get("replications")
+        return _entry("run", folder, manifest, _run_state(manifest), str(manifest.get("scenario")), reps)
+    return None
+
+
 def catalog(root: Path) -> list[Entry]:
-    """Every results folder under ``root``, newest first."""
+    """Every results folder under ``root``, newest first; a damaged one as such, with the reason."""
     root = Path(root)
     entries: list[Entry] = []
     if not root.is_dir():
         return entries
+
+    def add(folder: Path, read: Callable[[Path], Entry | None]) -> None:
+        try:
+            entry = read(folder)
+        except UserError as exc:
+            entry = _damaged(folder, exc)
+        if entry is not None:
+            entries.append(entry)
+
     for top in root.iterdir():
         if not top.is_dir():
             continue
-        if top.name.startswith("compare-"):
-            entries.append(_comparison(top))
-            continue
-        if top.name.startswith("history-"):
-            if read_manifest(top) is not None or kind_of(top) == "history":
-                entries.append(_history(top))  # (a folder holding only a committed history.md is not a run)
+        if top.name.startswith(("compare-", "history-")):
+            add(top, _top_entry)
             continue
         for folder in top.iterdir():  # <root>/<scenario>/<run or sweep>
-            manifest = read_manifest(folder) if folder.is_dir() else None
-            if manifest is None:
-                continue
-            if manifest.get("kind") in STUDY_TABLES:  # optimise, sensitivity: finished when they say so
-                state = COMPLETE if manifest.get("finished") else PARTIAL
-                entries.append(
-                    _entry(
-                        str(manifest["kind"]),
-                        folder,
-                        manifest,
-                        state,
-                        _scenario_name(manifest.get("scenario")),
-                        manifest.get("replications"),
-                    )
-                )
-            elif manifest.get("kind") == "calibration":
-                state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
-                reps = manifest.get("final_replications")
-                entries.append(
-                    _entry("calibration", folder, manifest, state, str(manifest.get("scenario")), reps)
-                )
-            elif "grid" in manifest:
-                entries.append(_sweep(folder, manifest))
-            elif "replications" in manifest:
-                reps = manifest.get("replications")
-                entries.append(
-                    _entry("run", folder, manifest, _run_state(manifest), str(manifest.get("scenario")), reps)
-                )
+            add(folder, _folder_entry)
     return sorted(entries, key=lambda e: -e.sort_key)
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sim.errors import UserError
 from sim.store.atomic import make_folder, os_error, store_errors
+from sim.store.layout import reservation
 
 try:
     import fcntl
@@ -59,6 +60,8 @@ def folder_lock(folder: Path, *, fresh: bool = False) -> Iterator[Path]:
             raise os_error(folder, exc, "cannot create this folder") from None
     else:
         make_folder(folder)
+    with suppress(OSError):  # the folder exists now: its name needs no marker
+        reservation(folder).unlink(missing_ok=True)
     with store_errors(folder / LOCK_FILE, "cannot create the folder's lock file"):
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
