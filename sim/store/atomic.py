@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,9 +93,54 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=cmd|'/c calc'!A1, @SUM(...)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert by a leading ``'``; anything else as
+    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_START)
+        and value != "-"
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text cells and column names passed through :func:`safe_cell`; numeric columns
+    are never touched (a negative number stays a number). The same frame when nothing needs it."""
+    text = [
+        c
+        for c in df.columns
+        if pd.api.types.is_object_dtype(df[c])
+        or pd.api.types.is_string_dtype(df[c])
+        or isinstance(df[c].dtype, pd.CategoricalDtype)
+    ]
+    changed = {c: df[c].astype(object).map(safe_cell) for c in text}
+    changed = {c: v for c, v in changed.items() if not v.equals(df[c].astype(object))}
+    names = [safe_cell(c) for c in df.columns]
+    if not changed and names == list(df.columns):
+        return df
+    out = df.copy()
+    for c, v in changed.items():
+        out[c] = v
+    out.columns = names
+    return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV text (no index), safe to open in a spreadsheet (:func:`spreadsheet_safe`)."""
+    return spreadsheet_safe(df).to_csv(index=False)
+
+
 def write_csv_atomic(path: Path, df: pd.DataFrame) -> None:
-    """Write a table as CSV (no index) atomically."""
-    write_text_atomic(path, df.to_csv(index=False))
+    """Write a table as CSV (no index) atomically, safe to open in a spreadsheet."""
+    write_text_atomic(path, csv_text(df))
 
 
 def write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:

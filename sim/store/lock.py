@@ -72,8 +72,9 @@ def folder_lock(folder: Path, *, fresh: bool = False) -> Iterator[Path]:
                 raise _busy(folder) from None
             except OSError as exc:
                 raise os_error(folder / LOCK_FILE, exc, "cannot lock the folder") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for whoever looks
+        with store_errors(folder / LOCK_FILE, "cannot write the folder's lock file"):  # a full disk
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for whoever looks
         yield folder
     finally:
         os.close(fd)
