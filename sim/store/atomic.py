@@ -100,15 +100,14 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|n
 
 def safe_cell(value: Any) -> Any:
     """A text cell a spreadsheet would run as a formula, made inert by a leading ``'``; anything else as
-    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``)."""
-    if (
-        isinstance(value, str)
-        and value.startswith(FORMULA_START)
-        and value != "-"
-        and not _PLAIN_NUMBER.fullmatch(value)
-    ):
-        return "'" + value
-    return value
+    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``). A carriage return
+    inside a cell becomes a line feed: the CSV writer quotes a cell with a line feed, not one with a bare
+    carriage return, which would split the row in a spreadsheet."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and value != "-" and not _PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
