@@ -19,7 +19,7 @@ import json
 import platform
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -124,9 +124,13 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+COUNT = Field(default=None, ge=0, le=10**9)  # replications: more than any run ever had is damage
+SEED = Field(default=None, ge=0, lt=2**128)  # numpy's SeedSequence takes non-negative integers
+
+
 class _Point(_Open):
-    replications: int | None = Field(default=None, ge=0)
-    root_seed: int | None = None
+    replications: int | None = COUNT
+    root_seed: int | None = SEED
     overrides: list[str] | None = None
 
 
@@ -154,12 +158,12 @@ class ManifestFields(_Open):
     overrides: list[str] | None = None
     scenario_sha256: str | None = None
     model_sha256: str | None = None
-    root_seed: int | None = None
-    replications: int | None = Field(default=None, ge=0)
-    final_replications: int | None = Field(default=None, ge=0)
+    root_seed: int | None = SEED
+    replications: int | None = COUNT
+    final_replications: int | None = COUNT
     complete: bool | None = None
-    done: list[int] | None = None
-    missing: list[int] | None = None
+    done: list[Annotated[int, Field(ge=0, le=10**9)]] | None = None
+    missing: list[Annotated[int, Field(ge=0, le=10**9)]] | None = None
     failed: list[dict[str, Any]] | None = None
     keep_tables: bool | None = None
     tables: list[str] | None = None
