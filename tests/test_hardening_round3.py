@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -397,12 +398,27 @@ def test_text_cells_a_spreadsheet_would_run_are_neutralised_numbers_are_not() ->
             "count": [-1, 2, 3, 4, 5, 6, 7, 8, 9],
         }
     )
-    back = pd.read_csv(pd.io.common.StringIO(csv_text(table)), keep_default_na=False)
+    text = csv_text(table)
+    back = pd.read_csv(pd.io.common.StringIO(text), keep_default_na=False)
     assert back["source"].tolist()[:5] == ["'" + s for s in table["source"][:5]]
     assert back["source"][5] == "'\nx"  # a bare carriage return would split the row: a quoted line feed
     assert back["source"].tolist()[6:] == ["plain", "-", "-4.5"]  # text that is no formula stays
     pd.testing.assert_series_equal(back["value"], table["value"])  # negative numbers stay numbers
     pd.testing.assert_series_equal(back["count"], table["count"])
+    path = Path(tempfile.mkdtemp()) / "t.csv"
+    path.write_text(text)
+    from sim.store.tables import read_csv
+
+    again = read_csv(path)  # the store's reader gives back the cells as they were (a CR as a line feed)
+    assert again["source"].tolist() == [*table["source"][:5], "\nx", "plain", "-", "-4.5"]
+
+
+def test_text_that_already_starts_with_a_quote_reads_back_the_same() -> None:
+    from sim.store.atomic import safe_cell, unsafe_cell
+
+    for cell in ["'=x", "''@y", "'plain", "=z", "'", "-", "-3", "+x", "it's"]:
+        assert unsafe_cell(safe_cell(cell)) == cell
+        assert not str(safe_cell(cell)).startswith(("=", "+x", "@"))
 
 
 def test_observed_csv_is_neutralised_and_the_markdown_table_escaped(tmp_path: Path, capsys) -> None:
@@ -420,6 +436,10 @@ def test_observed_csv_is_neutralised_and_the_markdown_table_escaped(tmp_path: Pa
     written = pd.read_csv(root / "history-lang_son_minimal" / "observed.csv")
     assert written["source"].tolist() == ["'=cmd|'/c calc'!A1", "'@SUM(A1:A9)"]
     assert written["observed"].tolist() == [90, 0] and written["observed"].dtype.kind in "if"
+    from sim.store.catalog import saved_summary
+
+    saved = saved_summary(root / "history-lang_son_minimal")  # the store reads back what was given
+    assert saved.observed["source"].tolist() == ["=cmd|'/c calc'!A1", "@SUM(A1:A9)"]
     md = markdown_table(pd.DataFrame({"source": ["a|b", "two\nlines"], "value": [-1.0, 2.0]}))
     rows = md.splitlines()
     assert all(row.count("|") - row.count("\\|") == 3 for row in rows)  # every row keeps two cells
@@ -575,3 +595,19 @@ def test_the_monitor_sees_a_count_that_never_falls_in_a_real_run(tmp_path: Path)
         on_running=lambda i, x: shown.append(tally.set_running(0, x)),
     )
     assert shown == sorted(shown) and shown[-1] == 4
+
+
+# --------------------------------------------------------------------------------------------------
+# Row 12 (the sweep is the lead's): the shared check of a grid's size, before any point is built
+# --------------------------------------------------------------------------------------------------
+def test_a_huge_grid_is_refused_at_once_with_its_size() -> None:
+    from sim.scenario.size import MAX_GRID_POINTS, check_grid
+
+    t0 = time.perf_counter()
+    with pytest.raises(UserError, match=r"'--grid'.*10,000,000,000 points \(10 x 10 x 10 x 10") as caught:
+        check_grid([10] * 10)
+    assert time.perf_counter() - t0 < 0.1 and f"at most {MAX_GRID_POINTS:,}" in str(caught.value)
+    s = load_scenario(MMC).scenario
+    assert check_grid([2, 3], s, 5) == 6
+    with pytest.raises(UserError, match="at each of 10,000 points"):
+        check_grid([10_000], s, 100_000 // 2)  # allowed as points, too much work as replications

@@ -14,7 +14,9 @@ scenario outright, and more than a total of ``BORDERSIM_MAX_TOTAL_TRUCKS`` truck
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.errors import UserError
@@ -28,6 +30,7 @@ MAX_REPLICATIONS = 100_000
 # Trucks over all replications of one command: about 11 hours of one core at the measured rate below.
 DEFAULT_MAX_TOTAL_TRUCKS = 1_000_000_000
 MAX_TOTAL_ENV = "BORDERSIM_MAX_TOTAL_TRUCKS"
+MAX_GRID_POINTS = 10_000  # a sweep's points: each is a scenario loaded, planned and a folder written
 # Trucks simulated per second on one core: 16,291 trucks in 0.64 s, base_2021 over 720 h, 1 replication
 # (python -m sim run scenarios/lang_son/base_2021.yaml --set run.horizon=720 --replications 1 --jobs 1).
 TRUCKS_PER_CORE_SECOND = 25_000
@@ -200,3 +203,29 @@ def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None)
         )
     check_work(s, s.run.replications, file=file, option="run.replications")  # the scenario's own count
     return size
+
+
+def check_grid(
+    axis_sizes: Sequence[int],
+    s: S.Scenario | None = None,
+    replications: int | None = None,
+    *,
+    limit: int = MAX_GRID_POINTS,
+    option: str = "--grid",
+) -> int:
+    """Refuse a grid of more than ``limit`` points, before any point is built or loaded (a product of
+    axes grows faster than anyone expects: ten axes of ten values are ten billion points), and, given
+    the base scenario ``s`` and the replications per point, a grid whose replications together would
+    simulate too many trucks (:func:`check_work`). Returns the number of points."""
+    points = math.prod(axis_sizes)
+    if points > limit:
+        product = " x ".join(f"{n:,}" for n in axis_sizes)
+        raise UserError.single(
+            None,
+            option,
+            f"the grid has {points:,} points ({product} values): more than a sweep runs (at most "
+            f"{limit:,}); use fewer values, or several sweeps",
+        )
+    if s is not None and replications is not None:
+        check_work(s, replications, points=points)
+    return points

@@ -96,18 +96,29 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 # A spreadsheet runs a cell that starts with one of these as a formula (=cmd|'/c calc'!A1, @SUM(...)).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+# quotes, then what a spreadsheet would run (or a line feed, which a carriage return is written as)
+_QUOTED = re.compile(r"'*[=+\-@\t\r\n]")
 
 
 def safe_cell(value: Any) -> Any:
     """A text cell a spreadsheet would run as a formula, made inert by a leading ``'``; anything else as
-    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``). A carriage return
-    inside a cell becomes a line feed: the CSV writer quotes a cell with a line feed, not one with a bare
-    carriage return, which would split the row in a spreadsheet."""
+    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``). Text that already
+    starts with quotes before such a character gets one more, so :func:`unsafe_cell` gives back exactly
+    what was written. A carriage return inside a cell becomes a line feed: the CSV writer quotes a cell
+    with a line feed, not one with a bare carriage return, which would split the row in a spreadsheet."""
     if not isinstance(value, str):
         return value
-    if value.startswith(FORMULA_START) and value != "-" and not _PLAIN_NUMBER.fullmatch(value):
+    if _QUOTED.match(value) and value != "-" and not _PLAIN_NUMBER.fullmatch(value):
         value = "'" + value
     return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
+def unsafe_cell(value: Any) -> Any:
+    """The cell :func:`safe_cell` was given (for the store's readers: a scenario named ``-fast`` stays
+    ``-fast`` when its comparison is read back)."""
+    if isinstance(value, str) and value.startswith("'") and _QUOTED.match(value[1:]):
+        return value[1:]
+    return value
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -208,7 +208,7 @@ def _not_finished(folder: Path, why: str) -> UserError:
 
 def saved_summary(folder: Path) -> SavedSummary:
     """The summary of a finished run, comparison, sweep or history check, read from its files."""
-    import pandas as pd
+    from sim.store.tables import read_csv  # (not at the top: listing the store opens no table)
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -218,25 +218,25 @@ def saved_summary(folder: Path) -> SavedSummary:
     if kind == "comparison":
         names = [str(m.get("base")), *map(str, m.get("policies", []))]
         reps = int(m.get("replications") or 0)
-        return SavedSummary(kind, folder, pd.read_csv(folder / COMPARISON), names, [reps], m.get("root_seed"))
+        return SavedSummary(kind, folder, read_csv(folder / COMPARISON), names, [reps], m.get("root_seed"))
     if kind == "sweep":
         if not (folder / SWEEP_SUMMARY).is_file():
             raise _not_finished(
                 folder, "the sweep is not finished: finish it with the same command plus --resume"
             )
         reps = [int(p.get("replications") or 0) for p in m.get("points", [])] or [0]
-        table = pd.read_csv(folder / SWEEP_SUMMARY)
+        table = read_csv(folder / SWEEP_SUMMARY)
         return SavedSummary(kind, folder, table, [str(m.get("scenario"))], reps, keys=list(m.get("grid", {})))
     if kind == "history":
         reported = (folder / HISTORY_TABLE).is_file()
-        table = pd.read_csv(folder / HISTORY_TABLE) if reported else None
+        table = read_csv(folder / HISTORY_TABLE) if reported else None
         names = list(dict.fromkeys(table["scenario"].astype(str))) if reported and "scenario" in table else []
         saved = SavedSummary(
             kind, folder, table, names, [int(m.get("replications") or 0)], m.get("root_seed")
         )
         seen = m.get("observed") or {}
         if (folder / OBSERVED_TABLE).is_file() and isinstance(seen.get("error"), dict):
-            saved.observed = pd.read_csv(folder / OBSERVED_TABLE, dtype={"date": str, "source": str})
+            saved.observed = read_csv(folder / OBSERVED_TABLE, dtype={"date": str, "source": str})
             saved.observed_error = seen["error"]
             saved.observed_title = str(seen.get("title", "observed vs simulated"))
         if table is None and saved.observed is None:
@@ -265,7 +265,7 @@ def saved_summary(folder: Path) -> SavedSummary:
             )
         reps = int(m.get("replications") or 0)
         return SavedSummary(
-            kind, folder, pd.read_csv(folder / SUMMARY), [str(m.get("scenario"))], [reps], m.get("root_seed")
+            kind, folder, read_csv(folder / SUMMARY), [str(m.get("scenario"))], [reps], m.get("root_seed")
         )
     raise _not_finished(
         folder,

@@ -19,6 +19,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import UserError
 from sim.model.records import Tables
-from sim.store.atomic import write_parquet_atomic
+from sim.store.atomic import unsafe_cell, write_parquet_atomic
 
 TABLES = tuple(f.name for f in dataclasses.fields(Tables))
 METRICS = "metrics"  # per-replication metrics; its file marks a replication as done
@@ -82,6 +83,25 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
             f"cannot read this results file, it is damaged or truncated ({str(exc)[:120]}); "
             "rerun its replication (run with --out <its run folder> --resume)",
         ) from None
+
+
+def read_csv(path: Path, **options: Any) -> pd.DataFrame:
+    """One of the store's CSV tables as it was written (text cells a spreadsheet would run were written
+    with a leading ``'``: taken off again); a damaged or unreadable file is a UserError naming it."""
+    try:
+        table = pd.read_csv(path, **options)
+    except (OSError, ValueError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise UserError.single(
+            str(path),
+            "",
+            f"cannot read this table, it is damaged ({why}); run the study again into a new folder",
+        ) from None
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    for c in text:
+        table[c] = table[c].map(unsafe_cell)
+    table.columns = [unsafe_cell(c) for c in table.columns]
+    return table
 
 
 def done_replications(folder: Path) -> set[int]:
