@@ -250,6 +250,27 @@ def test_a_manifest_that_is_no_file_is_damaged_not_a_hang(tmp_path: Path, capsys
     assert "not a regular file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff\xfe binary",
+        b"",
+        b"gate,direction\nall,all\n",
+        b"gate,direction,metric,mean,half_width\nall,all,arrived,lots,1\n",
+    ],
+    ids=["binary", "empty", "missing columns", "text for a number"],
+)
+def test_summary_of_a_folder_whose_table_is_damaged_names_the_file(
+    finished_run: Path, tmp_path: Path, capsys, content: bytes
+) -> None:
+    run = copy_run(finished_run, tmp_path / "run")
+    (run / "summary.csv").write_bytes(content)
+    before = tree(run)
+    assert main(["summary", str(run)]) == 2
+    one_error(capsys.readouterr().err, str(run / "summary.csv"), "damaged")
+    assert tree(run) == before
+
+
 # --------------------------------------------------------------------------------------------------
 # Rows 5 and 6: the disk (full, read-only) and existing files -> exit 2 with the path and the reason
 # --------------------------------------------------------------------------------------------------

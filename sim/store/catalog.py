@@ -210,6 +210,10 @@ def saved_summary(folder: Path) -> SavedSummary:
     """The summary of a finished run, comparison, sweep or history check, read from its files."""
     from sim.store.tables import read_csv  # (not at the top: listing the store opens no table)
 
+    def summary_table(path: Path, *first: str) -> Any:
+        cells = ("gate", "direction", "metric", "mean", "half_width")
+        return read_csv(path, required=(*first, *cells), numeric=("mean", "half_width"))
+
     folder = Path(folder)
     if not folder.is_dir():
         raise _not_finished(folder, "no such results folder")
@@ -218,7 +222,9 @@ def saved_summary(folder: Path) -> SavedSummary:
     if kind == "comparison":
         names = [str(m.get("base")), *map(str, m.get("policies", []))]
         reps = int(m.get("replications") or 0)
-        return SavedSummary(kind, folder, read_csv(folder / COMPARISON), names, [reps], m.get("root_seed"))
+        return SavedSummary(
+            kind, folder, summary_table(folder / COMPARISON, "scenario"), names, [reps], m.get("root_seed")
+        )
     if kind == "sweep":
         if not (folder / SWEEP_SUMMARY).is_file():
             raise _not_finished(
@@ -265,7 +271,12 @@ def saved_summary(folder: Path) -> SavedSummary:
             )
         reps = int(m.get("replications") or 0)
         return SavedSummary(
-            kind, folder, read_csv(folder / SUMMARY), [str(m.get("scenario"))], [reps], m.get("root_seed")
+            kind,
+            folder,
+            summary_table(folder / SUMMARY),
+            [str(m.get("scenario"))],
+            [reps],
+            m.get("root_seed"),
         )
     raise _not_finished(
         folder,

@@ -85,9 +85,12 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         ) from None
 
 
-def read_csv(path: Path, **options: Any) -> pd.DataFrame:
+def read_csv(
+    path: Path, *, required: Iterable[str] = (), numeric: Iterable[str] = (), **options: Any
+) -> pd.DataFrame:
     """One of the store's CSV tables as it was written (text cells a spreadsheet would run were written
-    with a leading ``'``: taken off again); a damaged or unreadable file is a UserError naming it."""
+    with a leading ``'``: taken off again); a damaged or unreadable file, or one without the ``required``
+    columns or with text in a ``numeric`` one (edited by hand?), is a UserError naming it."""
     try:
         table = pd.read_csv(path, **options)
     except (OSError, ValueError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
@@ -97,6 +100,15 @@ def read_csv(path: Path, **options: Any) -> pd.DataFrame:
             "",
             f"cannot read this table, it is damaged ({why}); run the study again into a new folder",
         ) from None
+    missing = [c for c in required if c not in table.columns]
+    wrong = [c for c in numeric if c in table.columns and not pd.api.types.is_numeric_dtype(table[c])]
+    if missing or wrong:
+        what = (
+            f"no column {', '.join(missing)}" if missing else f"text in the number column {', '.join(wrong)}"
+        )
+        raise UserError.single(
+            str(path), (missing or wrong)[0], f"damaged table: {what}; run the study again into a new folder"
+        )
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     for c in text:
         table[c] = table[c].map(unsafe_cell)
