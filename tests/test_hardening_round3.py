@@ -632,3 +632,22 @@ def test_a_huge_grid_is_refused_at_once_with_its_size() -> None:
     assert check_grid([2, 3], s, 5) == 6
     with pytest.raises(UserError, match="at each of 10,000 points"):
         check_grid([10_000], s, 100_000 // 2)  # allowed as points, too much work as replications
+
+
+def test_schema_never_replaces_a_device_even_with_force(tmp_path: Path, capsys) -> None:
+    if not Path("/dev/null").exists():
+        pytest.skip("no /dev/null")
+    assert main(["schema", "--out", "/dev/null", "--force"]) == 2
+    one_error(capsys.readouterr().err, "/dev/null", "not a regular file")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_huge_manifest_is_damaged_not_read(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.store import manifest as manifests
+
+    folder = tmp_path / "results" / "mmc" / "big"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"replications": 2, "pad": "x" * 2000}))
+    monkeypatch.setattr(manifests, "MAX_MANIFEST_BYTES", 1000)
+    assert main(["summary", str(folder)]) == 2
+    one_error(capsys.readouterr().err, str(folder / "manifest.json"), "larger than 1,000 bytes")

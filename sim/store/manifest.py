@@ -13,6 +13,7 @@ a ``ValueError`` deep in whichever reader met it first.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -31,6 +32,7 @@ from sim.scenario import LoadedScenario, Scenario
 from sim.store.atomic import write_json_atomic
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 256 * 2**20  # 100,000 replications' seeds and timings take about 30 MB
 MODEL_SOURCES = ("model", "scenario")  # folders of sim/ whose code turns a scenario and a seed into records
 
 
@@ -245,6 +247,9 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
     if not path.is_file():
         raise _damaged(path, "", "not a regular file")
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise _damaged(path, "", f"larger than {MAX_MANIFEST_BYTES:,} bytes, more than any manifest")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
