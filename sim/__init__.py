@@ -3,14 +3,30 @@
 Data flows one way: scenario (validated) -> model -> replication records -> analysis.
 
 ``import sim`` is light (``bordersim --version`` answers without loading pandas); ``sim.run``,
-``sim.compare`` and ``sim.sweep`` (the Python API, :mod:`sim.api`) load the rest when first used.
+``sim.compare``, ``sim.sweep``, ``sim.calibrate``, ``sim.validate_history``, ``sim.optimise``,
+``sim.sensitivity`` and ``sim.backlog`` (the Python API, :mod:`sim.api`) load the rest when first used.
 """
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-API = ("run", "compare", "sweep", "Run", "Comparison", "Sweep", "ReplicationsFailed")
+API = (
+    "run",
+    "compare",
+    "sweep",
+    "calibrate",
+    "validate_history",
+    "optimise",
+    "sensitivity",
+    "backlog",
+    "forecast",
+    "StudyOptions",
+    "Run",
+    "Comparison",
+    "Sweep",
+    "ReplicationsFailed",
+)
 
 try:
     __version__ = version("lang-son-bordersim")

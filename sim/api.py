@@ -27,13 +27,33 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.metrics import ALL
-from sim.runner.backends import Backend, check_backend
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario
-from sim.store.layout import DEFAULT_ROOT
 from sim.store.reader import RunData, load_run
+from sim.studies.options import ScenarioSource, StudyOptions
 
-__all__ = ["Comparison", "ReplicationsFailed", "Run", "Sweep", "compare", "run", "sweep"]
+__all__ = [
+    "Backlog",
+    "Calibration",
+    "Comparison",
+    "History",
+    "Optimisation",
+    "ReplicationsFailed",
+    "Run",
+    "Sensitivity",
+    "StudyOptions",
+    "Sweep",
+    "Forecast",
+    "backlog",
+    "calibrate",
+    "forecast",
+    "compare",
+    "optimise",
+    "run",
+    "sensitivity",
+    "sweep",
+    "validate_history",
+]
 
 
 class ReplicationsFailed(RuntimeError):
@@ -46,8 +66,15 @@ class ReplicationsFailed(RuntimeError):
         super().__init__("\n".join([*lines, hint]))
 
 
-def _backend(jobs: int | None, dask: str | None) -> Backend:
-    return check_backend(jobs, dask)
+def _options(options: StudyOptions | None, given: dict[str, Any]) -> StudyOptions:
+    """The study options: ``options`` as given, with any keyword options laid over it (``root`` may be a
+    string; ``overrides`` any sequence). The one place the API turns keywords into options."""
+    base = options if options is not None else StudyOptions()
+    given = {k: v for k, v in given.items() if v is not None}
+    unknown = set(given) - set(StudyOptions.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    return base.replace(**given) if given else base
 
 
 def _province(table: pd.DataFrame) -> pd.DataFrame:
@@ -176,68 +203,36 @@ def _html(title: str, headers: list[str], rows: list[list[str]], caption: str) -
     return f"<p><b>{escape(title)}</b></p>{body}<p><small>{escape(caption)}</small></p>"
 
 
-def run(
-    scenario: str | Path,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    overrides: Sequence[str] = (),
-    out: str | Path | None = None,
-    label: str | None = None,
-    resume: bool = False,
-    jobs: int | None = None,
-    dask: str | None = None,
-    root: str | Path = DEFAULT_ROOT,
-) -> Run:
-    """Run replications of a scenario file into a results folder and return its summary.
+def run(scenario: ScenarioSource, *, options: StudyOptions | None = None, **option: Any) -> Run:
+    """Run replications of a scenario into a results folder and return its summary.
 
-    ``overrides`` are ``--set`` strings (``"run.horizon=168"``); the folder is ``<root>/<scenario>/<label
-    or time>`` unless ``out`` says; ``resume`` finishes a run cut short.
+    Options are :class:`~sim.studies.options.StudyOptions` fields, as an object or keywords
+    (``replications=4, overrides=["run.horizon=168"], jobs=2``); the folder is
+    ``<root>/<scenario>/<label or time>`` unless ``out`` says; ``resume=True`` finishes a run cut short.
     """
     from sim.studies.run import run_scenario
 
-    result = run_scenario(
-        scenario,
-        overrides=overrides,
-        seed=seed,
-        replications=replications,
-        out=None if out is None else Path(out),
-        label=label,
-        resume=resume,
-        backend=_backend(jobs, dask),
-        root=Path(root),
-    )
+    result = run_scenario(scenario, _options(options, option))
     if result.failures or result.summary is None:
         raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
     return Run(result.folder, result.scenario, result.replications, result.summary)
 
 
 def compare(
-    base: str | Path,
-    *policies: str | Path,
-    replications: int = 10,
-    seed: int | None = None,
-    overrides: Sequence[str] = (),
-    out: str | Path | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    root: str | Path = DEFAULT_ROOT,
+    base: ScenarioSource,
+    *policies: ScenarioSource,
+    options: StudyOptions | None = None,
+    objective: str = "mean_clearance_h",
+    min_effect: Sequence[str] = (),
+    **option: Any,
 ) -> Comparison:
-    """Compare policy files with a base scenario file under common random numbers (paired differences).
-
-    Scenarios already run with the same resolved scenario, seed and model code are reused, not rerun.
-    """
+    """Compare policy files with a base scenario file under common random numbers (paired differences;
+    10 replications unless ``replications`` says). Scenarios already run with the same resolved scenario,
+    seed and model code are reused, not rerun."""
     from sim.studies.compare import compare_policies
 
     result = compare_policies(
-        base,
-        list(policies),
-        overrides=overrides,
-        replications=replications,
-        seed=seed,
-        out=None if out is None else Path(out),
-        backend=_backend(jobs, dask),
-        root=Path(root),
+        base, list(policies), _options(options, option), objective=objective, min_effect=min_effect
     )
     if result.failures or result.table is None:
         raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
@@ -251,18 +246,12 @@ def compare(
 
 
 def sweep(
-    scenario: str | Path,
+    scenario: ScenarioSource,
     grid: Mapping[str, Sequence[Any]] | Sequence[str],
     *,
-    replications: int | None = None,
-    seed: int | None = None,
-    overrides: Sequence[str] = (),
-    out: str | Path | None = None,
-    label: str | None = None,
     keep_tables: bool = False,
-    jobs: int | None = None,
-    dask: str | None = None,
-    root: str | Path = DEFAULT_ROOT,
+    options: StudyOptions | None = None,
+    **option: Any,
 ) -> Sweep:
     """Run every combination of the grid's values (``{"run.warmup": [24, 48]}`` or ``"KEY=V1,V2"``
     strings) for R replications each, with common random numbers across points."""
@@ -275,18 +264,7 @@ def sweep(
         if isinstance(grid, Mapping)
         else list(grid)
     )
-    result = run_sweep(
-        scenario,
-        specs,
-        overrides=overrides,
-        replications=replications,
-        seed=seed,
-        out=None if out is None else Path(out),
-        label=label,
-        keep_tables=keep_tables,
-        backend=_backend(jobs, dask),
-        root=Path(root),
-    )
+    result = run_sweep(scenario, specs, _options(options, option), keep_tables=keep_tables)
     if result.failures or result.summary is None or result.table is None:
         raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
     return Sweep(
@@ -298,3 +276,277 @@ def sweep(
         result.table,
         [e.folder for e in result.experiments],
     )
+
+
+class SavedTables(Mapping[str, pd.DataFrame]):
+    """A study folder's CSV tables by file stem (``tables["evaluations"]``), each read when asked for."""
+
+    def __init__(self, folder: Path | None) -> None:
+        found = sorted(Path(folder).glob("*.csv")) if folder and Path(folder).is_dir() else []
+        self._files = {f.stem: f for f in found}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self._files[name])
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+@dataclass
+class StudyView:
+    """What every study returns: where it wrote, its summary table, its saved tables and figures."""
+
+    title: str
+    folder: Path | None
+    summary: pd.DataFrame
+
+    @cached_property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """The study's saved tables, read when asked for."""
+        return SavedTables(self.folder)
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """Draw the study's figures from what it saved; the files written (none for a table-only study)."""
+        return []
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = self.summary.to_html(index=False, escape=True, border=0, max_rows=60)
+        where = f"<p><small>{escape(str(self.folder))}</small></p>" if self.folder else ""
+        return f"<p><b>{escape(self.title)}</b></p>{body}{where}"
+
+
+@dataclass
+class Calibration(StudyView):
+    """A calibration: the calibrated file written and the fit table (or the scale's evaluations)."""
+
+    file: Path | None = None
+    method: str = ""
+    result: Any = None  # sim.studies.calibration.CalibrationResult
+
+
+@dataclass
+class History(StudyView):
+    """A check against reported figures (or, with observations, against the user's counts)."""
+
+    result: Any = None  # HistoryResult or ObservedResult
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The backlog figure with the observed points (a check against observations only)."""
+        r = self.result
+        if getattr(r, "run", None) is None or getattr(r, "observed", None) is None:
+            return []
+        from sim.present.plots.study_figures import observed_figures
+
+        drawn = observed_figures(Path(out) if out else r.folder, r.run, r.observed, r.at_hour)
+        return [f for w in drawn for f in w.files]
+
+
+@dataclass
+class Optimisation(StudyView):
+    """The cheapest configuration meeting a target, and every evaluated point."""
+
+    result: Any = None  # sim.studies.optimise.OptimiseResult
+
+
+@dataclass
+class Sensitivity(StudyView):
+    """The assumptions ranked by how much they move a metric; ``plot()`` draws the tornado chart."""
+
+    result: Any = None  # sim.studies.sensitivity.SensitivityResult
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The tornado chart (in the study folder)."""
+        from sim.present.plots.study_figures import sensitivity_figures
+
+        assert self.folder is not None
+        return [f for w in sensitivity_figures(self.folder) for f in w.files]
+
+
+@dataclass
+class Backlog(StudyView):
+    """A saved run's exact count of trucks day by day (``summary``) and each replication's peak."""
+
+    peaks: pd.DataFrame | None = None
+
+    @cached_property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """The daily counts and the peaks."""
+        return {"days": self.summary, "peaks": self.peaks if self.peaks is not None else pd.DataFrame()}
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The run's backlog figure."""
+        assert self.folder is not None
+        return _plot(self.folder, "backlog", out)
+
+
+def calibrate(
+    scenario: ScenarioSource,
+    *,
+    target_usd: float | None = None,
+    tolerance: float = 0.01,
+    free: Mapping[str, tuple[float, float]] | Sequence[str] = (),
+    reported: str | Path | None = None,
+    max_evaluations: int = 40,
+    final_replications: int = 4,
+    scale_only: bool = False,
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Calibration:
+    """Calibrate a scenario (its free parameters to the reported figures, or the arrival scale to
+    ``target_usd``) and write ``<scenario>_calibrated.yaml`` beside it (``out`` names another file;
+    ``force=True`` replaces an existing one)."""
+    from sim.studies.calibration import calibrate_scenario
+
+    result = calibrate_scenario(
+        scenario,
+        _options(options, option),
+        target_usd=target_usd,
+        tolerance=tolerance,
+        free=free if isinstance(free, Mapping) else list(free),
+        reported=None if reported is None else Path(reported),
+        max_evaluations=max_evaluations,
+        final_replications=final_replications,
+        scale_only=scale_only,
+    )
+    title = f"{result.scenario}: calibrated ({result.method}) into {result.file}"
+    return Calibration(title, result.folder, result.summary, result.file, result.method, result)
+
+
+def validate_history(
+    scenario: ScenarioSource,
+    *,
+    winter: ScenarioSource | None = None,
+    observed: str | Path | None = None,
+    at: str = "12:00",
+    reported: str | Path | None = None,
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> History:
+    """Compare runs with the reported figures (``data/reported_2021.yaml``), or, with ``observed`` (a
+    CSV of date, gate, direction, value), with your own counts of trucks waiting read at ``at``."""
+    from sim.analysis.observed import parse_hour
+    from sim.studies.history import DEFAULT_REPORTED, validate_observed
+    from sim.studies.history import validate_history as check
+
+    opts = _options(options, option)
+    if observed is not None:
+        result = validate_observed(scenario, observed, opts, at_hour=parse_hour(at))
+        if result.failures or result.table is None:
+            raise ReplicationsFailed(result.failures, result.folder, "Run it again to run only the rest.")
+        return History(result.title, result.folder, result.table, result)
+    done = check(scenario, opts, winter=winter, reported=Path(reported) if reported else DEFAULT_REPORTED)
+    return History("reported vs simulated (95% CI)", done.folder, done.table, done)
+
+
+def optimise(
+    scenario: ScenarioSource,
+    variables: Sequence[str],
+    target: str,
+    *,
+    costs: Sequence[str] = (),
+    final_replications: int = 20,
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Optimisation:
+    """The cheapest integer configuration of ``variables`` (``"KEY=LOW..HIGH[:STEP]"``, costs
+    ``"KEY=C"``) that meets ``target`` (``"p95_clearance_h@huu_nghi/export<=24"``)."""
+    from sim.studies.optimise import optimise as search
+
+    result = search(
+        scenario, list(variables), target, _options(options, option), costs=costs,
+        final_replications=final_replications,
+    )  # fmt: skip
+    if result.failures:
+        raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
+    met = "met" if result.met else "NOT met"
+    title = f"{result.scenario}: cheapest configuration for {result.target} ({met}): {result.chosen}"
+    table = result.evaluations if result.evaluations is not None else pd.DataFrame()
+    return Optimisation(title, result.folder, table, result)
+
+
+def sensitivity(
+    scenario: ScenarioSource,
+    *,
+    metric: str = "mean_clearance_h",
+    method: str = "oat",
+    only: Sequence[str] = (),
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Sensitivity:
+    """Rank the scenario's ``# assumption:`` numbers by how much they move ``metric``."""
+    from sim.studies.sensitivity import sensitivity as rank
+
+    result = rank(scenario, _options(options, option), metric=metric, method=method, only=only)
+    if result.failures or result.table is None:
+        raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
+    title = f"{result.scenario}: assumptions ranked by their effect on {result.metric} ({method})"
+    return Sensitivity(title, result.folder, result.table, result)
+
+
+def backlog(
+    run_folder: str | Path,
+    *,
+    gate: str = "all",
+    direction: str = "all",
+    count: str = "waiting",
+    at: str = "12:00",
+) -> Backlog:
+    """A saved run's exact count of trucks (waiting, outside, in_yard or before_yard) day by day at
+    ``at``, with 95% intervals over the replications, and each replication's exact peak."""
+    from sim.studies.backlog import read_backlog
+
+    r = read_backlog(run_folder, gate=gate, direction=direction, count=count, at=at)
+    title = f"trucks {count} at {r.at_text}, {gate} / {direction} ({len(r.run.replications)} replications)"
+    return Backlog(title, r.folder, r.days, r.peaks)
+
+
+@dataclass
+class Forecast(StudyView):
+    """A forecast from an observed state: the outcomes per variant (``summary``), the daily fan
+    (``daily``), and each policy's decision summary."""
+
+    daily: pd.DataFrame | None = None
+    result: Any = None  # sim.studies.forecast.ForecastResult
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The forecast fan, with the state as its first point."""
+        from sim.present.plots.forecast import plot_forecast
+
+        assert self.folder is not None
+        return plot_forecast(self.folder, self.result.direction, out)
+
+
+def forecast(
+    scenario: ScenarioSource,
+    *policies: ScenarioSource,
+    state: str | Path,
+    start: str,
+    days: float,
+    until_below: int | None = None,
+    direction: str = "all",
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Forecast:
+    """Forecast ``days`` days from ``start`` with the trucks of the ``state`` file waiting, for the
+    scenario and each policy started that day (common random numbers)."""
+    from sim.studies.forecast import forecast as run_forecast
+
+    result = run_forecast(
+        scenario,
+        _options(options, option),
+        state=state,
+        start=start,
+        days=days,
+        policies=list(policies),
+        until_below=until_below,
+        direction=direction,
+    )
+    if result.failures:
+        raise ReplicationsFailed(result.failures, result.folder, "Run it again to run only the rest.")
+    title = f"{result.scenario}: forecast from {result.start:%d %b %Y %H:%M} over {result.days:g} days"
+    return Forecast(title, result.folder, result.summary, result.daily, result)

@@ -20,6 +20,7 @@ from sim.commands import (
     calibration,
     decision,
     experiments,
+    forecast,
     listing,
     options,
     results,
@@ -29,7 +30,7 @@ from sim.errors import Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, listing, decision, app)
+COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, forecast, listing, decision, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from sim.analysis.metrics import not_modelled, replication_metrics, summary_of
 from sim.cli import main
 from sim.errors import UserError
 from sim.studies.compare import compare_policies, relative_half_widths
+from sim.studies.options import StudyOptions
 from tests.conftest import SCENARIOS, run, scenario
 
 REPS = 10
@@ -179,9 +180,7 @@ def test_precision_adds_replications_until_the_half_width_target_is_met(tmp_path
     result = compare_policies(
         SCENARIOS / "examples/mmc.yaml",
         [_policy(tmp_path, 4)],
-        overrides=["run.horizon=600", "run.warmup=50"],
-        replications=2,
-        root=tmp_path / "results",
+        StudyOptions(overrides=("run.horizon=600", "run.warmup=50"), replications=2, root=tmp_path / "r"),
         objective="mean_wait_h",
         precision=target,
         max_replications=60,

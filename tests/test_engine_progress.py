@@ -12,6 +12,7 @@ from sim.model.random_streams import replication_seed
 from sim.present.terminal import ProgressBars
 from sim.runner.backends import Backend
 from sim.runner.progress import Bar
+from sim.studies.options import StudyOptions
 from sim.studies.run import run_scenario
 from tests.conftest import SCENARIOS, scenario
 
@@ -53,11 +54,13 @@ def test_workers_report_progress_within_a_replication(tmp_path) -> None:
     # one replication of about two seconds on one worker: the parent looks every half second
     run_scenario(
         SCENARIOS / "lang_son_minimal.yaml",
-        overrides=["run.horizon=6000"],
-        replications=1,
-        backend=Backend(jobs=1),
-        out=tmp_path / "run",
-        monitor=monitor,
+        StudyOptions(
+            overrides=("run.horizon=6000",),
+            replications=1,
+            backend=Backend(jobs=1),
+            out=tmp_path / "run",
+            monitor=monitor,
+        ),
     )
     partial = [x for kind, _, x in monitor.calls if kind == "running" and 0.0 < x < 1.0]
     assert partial, monitor.calls  # the bar moved before the replication ended

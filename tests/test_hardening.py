@@ -177,7 +177,7 @@ def test_infinite_and_nan_values_are_refused_with_the_field(capsys, override: st
 
 
 def test_a_huge_run_is_refused_with_its_estimate_and_the_limit_can_be_raised(in_tmp: Path, capsys) -> None:
-    from sim.scenario.size import check_size
+    from sim.model.size import check_size
 
     code = main(["run", MMC, "--set", "run.horizon=1e7", "--replications", "1", "--jobs", "1"])
     err = capsys.readouterr().err
@@ -191,7 +191,7 @@ def test_a_huge_run_is_refused_with_its_estimate_and_the_limit_can_be_raised(in_
 
 
 def test_the_size_limit_is_a_setting(monkeypatch, capsys) -> None:
-    from sim.scenario.size import DEFAULT_MAX_TRUCKS, check_size
+    from sim.model.size import DEFAULT_MAX_TRUCKS, check_size
 
     s = load_scenario(MMC).scenario  # 51,000 trucks expected
     monkeypatch.setenv("BORDERSIM_MAX_TRUCKS", "1000")
@@ -559,7 +559,7 @@ def test_sweep_parquet_is_written_atomically(tmp_path: Path, monkeypatch) -> Non
 def test_every_command_that_runs_replications_takes_max_trucks(in_tmp: Path, capsys, command) -> None:
     """--max-trucks lowers the limit on every command that runs the model: a scenario expected to hold
     more than 1,000 trucks is refused under that limit, before anything is written."""
-    from sim.scenario.size import estimate
+    from sim.model.size import estimate
 
     path = next(arg for arg in command[1:] if arg.endswith(".yaml"))
     assert estimate(load_scenario(path).scenario).trucks > 1000  # refused because of the limit given

@@ -90,41 +90,34 @@ def copy_run(finished_run: Path, to: Path) -> Path:
 # --------------------------------------------------------------------------------------------------
 # Row 1: a billion replications -> refused at once with the estimate
 # --------------------------------------------------------------------------------------------------
-def test_a_billion_replications_are_refused_with_the_estimate() -> None:
-    from sim.scenario.size import MAX_REPLICATIONS, check_work, estimate
-
-    s = load_scenario(MMC, ["run.horizon=24", "run.warmup=1"]).scenario
+def test_a_billion_replications_are_refused_at_once(in_tmp: Path, capsys) -> None:
     t0 = time.perf_counter()
-    with pytest.raises(UserError) as caught:
-        check_work(s, 1_000_000_000)
-    assert time.perf_counter() - t0 < 1.0
-    text = str(caught.value)
-    total = estimate(s).trucks * 1_000_000_000  # the scenario's own estimate, times the count asked
-    assert "'--replications'" in text and f"about {total:,.0f} trucks in all" in text
-    assert f"at most {MAX_REPLICATIONS:,}" in text
+    code = main(
+        ["run", MMC, "--set", "run.horizon=24", "--set", "run.warmup=1", "--replications", "1000000000"]
+    )
+    assert code == 2 and time.perf_counter() - t0 < 10
+    one_error(capsys.readouterr().err, "'--replications'", "1,000,000,000 replications")
+    assert list(in_tmp.iterdir()) == []
 
 
-def test_the_total_work_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim.scenario.size import MAX_TOTAL_ENV, check_work, estimate
+def test_the_work_over_all_replications_is_limited_with_the_estimate() -> None:
+    from sim.model.size import check_replications, estimate
 
     s = load_scenario(MMC).scenario
     each = estimate(s).trucks
-    reps = 1000
-    monkeypatch.setenv(MAX_TOTAL_ENV, str(int(each * reps * 3) - 1))
-    assert check_work(s, reps) == pytest.approx(each * reps)
-    with pytest.raises(UserError, match=f"raise the limit .* with {MAX_TOTAL_ENV}") as caught:
-        check_work(s, reps, points=3)  # a sweep's points count too
-    assert "at each of 3 points" in str(caught.value)
-    monkeypatch.setenv(MAX_TOTAL_ENV, "nonsense")
-    with pytest.raises(UserError, match=MAX_TOTAL_ENV):
-        check_work(s, reps)
+    limit = 1000  # trucks a replication: the work over all replications may be 1,000 times that
+    allowed = int(1000 * limit / each)
+    check_replications(s, allowed, limit)
+    with pytest.raises(UserError, match="--max-trucks") as caught:
+        check_replications(s, allowed + 1, limit)
+    assert f"about {each * (allowed + 1):,.0f} trucks over {allowed + 1:,} replications" in str(caught.value)
 
 
 def test_a_scenario_asking_for_a_billion_replications_is_refused_by_run(in_tmp: Path, capsys) -> None:
     t0 = time.perf_counter()
     code = main(["run", MMC, *TINY, "--set", "run.replications=1000000000", "--jobs", "1"])
     assert code == 2 and time.perf_counter() - t0 < 10
-    one_error(capsys.readouterr().err, "run.replications", "trucks in all", "at most 100,000")
+    one_error(capsys.readouterr().err, "1,000,000,000 replications")
     assert list(in_tmp.iterdir()) == []
 
 
@@ -616,22 +609,6 @@ def test_the_monitor_sees_a_count_that_never_falls_in_a_real_run(tmp_path: Path)
         on_running=lambda i, x: shown.append(tally.set_running(0, x)),
     )
     assert shown == sorted(shown) and shown[-1] == 4
-
-
-# --------------------------------------------------------------------------------------------------
-# Row 12 (the sweep is the lead's): the shared check of a grid's size, before any point is built
-# --------------------------------------------------------------------------------------------------
-def test_a_huge_grid_is_refused_at_once_with_its_size() -> None:
-    from sim.scenario.size import MAX_GRID_POINTS, check_grid
-
-    t0 = time.perf_counter()
-    with pytest.raises(UserError, match=r"'--grid'.*10,000,000,000 points \(10 x 10 x 10 x 10") as caught:
-        check_grid([10] * 10)
-    assert time.perf_counter() - t0 < 0.1 and f"at most {MAX_GRID_POINTS:,}" in str(caught.value)
-    s = load_scenario(MMC).scenario
-    assert check_grid([2, 3], s, 5) == 6
-    with pytest.raises(UserError, match="at each of 10,000 points"):
-        check_grid([10_000], s, 100_000 // 2)  # allowed as points, too much work as replications
 
 
 def test_schema_never_replaces_a_device_even_with_force(tmp_path: Path, capsys) -> None:

@@ -19,6 +19,7 @@ import pytest
 from sim.cli import main
 from sim.errors import UserError
 from sim.studies.optimise import optimise, parse_target, parse_variables
+from sim.studies.options import StudyOptions
 
 LAM, MEAN_A, MEAN_B = 2.0, 1.0, 0.6
 COST = {"a": 1.0, "b": 2.0}
@@ -89,10 +90,8 @@ def test_optimise_finds_the_erlang_c_minimum(tmp_path: Path) -> None:
         _network(tmp_path),
         variables,
         parse_target(f"mean_wait_h<={TARGET}"),
-        replications=4,
+        StudyOptions(replications=4, root=tmp_path / "results", label="t"),
         final_replications=10,
-        root=tmp_path / "results",
-        label="t",
     )
     assert not result.failures and result.met and result.feasible
     assert result.chosen == {keys["a"]: ca, keys["b"]: cb}

@@ -17,6 +17,7 @@ import pytest
 from sim.cli import main
 from sim.scenario import load_scenario
 from sim.scenario.sources import assumptions
+from sim.studies.options import StudyOptions
 from sim.studies.sensitivity import factors, sensitivity
 
 SCENARIO = """# synthetic: one assumption matters
@@ -78,7 +79,8 @@ def test_the_lang_son_base_has_its_assumptions_found() -> None:
 
 
 def test_one_at_a_time_ranks_the_parameter_it_depends_on_first(synthetic: Path, tmp_path: Path) -> None:
-    result = sensitivity(synthetic, "mean_clearance_h", replications=2, root=tmp_path / "r", label="oat")
+    options = StudyOptions(replications=2, root=tmp_path / "r", label="oat")
+    result = sensitivity(synthetic, options, metric="mean_clearance_h")
     table = result.table
     assert table.iloc[0]["assumption"] == "gates.gate.export.stages.main.service"
     top, second = table.iloc[0]["swing"], table.iloc[1]["swing"]
@@ -91,9 +93,8 @@ def test_one_at_a_time_ranks_the_parameter_it_depends_on_first(synthetic: Path, 
 
 
 def test_morris_ranks_it_first_too(synthetic: Path, tmp_path: Path) -> None:
-    result = sensitivity(
-        synthetic, "mean_clearance_h", method="morris", trajectories=3, replications=2, root=tmp_path / "r"
-    )
+    options = StudyOptions(replications=2, root=tmp_path / "r")
+    result = sensitivity(synthetic, options, metric="mean_clearance_h", method="morris", trajectories=3)
     assert result.table.iloc[0]["assumption"] == "gates.gate.export.stages.main.service"
     assert result.table.iloc[0]["mu_star"] > 10 * result.table.iloc[1]["mu_star"]
 

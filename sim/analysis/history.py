@@ -98,7 +98,7 @@ def outside_reason(s: Scenario, m: dict[str, Any]) -> str | None:
     A figure of dates the run does not wholly cover would be computed over part of its window or none
     of it ("0 +- 0, ratio 0.00"): it is marked instead of compared."""
     first = s.run.start
-    last = first + timedelta(hours=s.run.horizon * s.run.unit_hours)
+    last = s.run.end
     try:
         if "start" in m or "end" in m:
             lo = _as_datetime(m["start"]) if "start" in m else first

@@ -66,6 +66,8 @@ METRICS: dict[str, Metric] = {
         Metric("arrived", "arrived", "trucks", 0),
         Metric("cleared", "cleared", "trucks", 0),
         Metric("still_inside", "still inside at the end", "trucks", 0),
+        Metric("trucks_cancelled", "cancelled upstream", "trucks", 0),  # statuses of upstream holding
+        Metric("trucks_held_upstream", "still held upstream at the end", "trucks", 0),
         Metric("mean_clearance_h", "mean clearance time", "h", 2),
         Metric("p50_clearance_h", "median clearance time", "h", 2),
         Metric("p90_clearance_h", "p90 clearance time", "h", 2),
@@ -208,7 +210,9 @@ def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
     for column, metric in optional.items():
         if column in trucks:
             per_truck[metric] = trucks[column].astype(float).to_numpy()
-    observed = _expand(per_truck[per_truck["arrival"] >= run.warmup].drop(columns="arrival"))
+    # without a warm-up every truck counts, the starting state's too (they arrived before time 0)
+    kept = per_truck if run.warmup <= 0 else per_truck[per_truck["arrival"] >= run.warmup]
+    observed = _expand(kept.drop(columns="arrival"))
     observed["arrived"] = (observed["gate"] != ALL) | observed["first_row"]
     g = observed.groupby(KEYS, sort=False)
     out = pd.DataFrame(

@@ -82,7 +82,7 @@ def _read_text(path: Path) -> str:
 
 def run_window(s: Scenario) -> tuple[datetime, datetime]:
     """The calendar start and end of the scenario's run."""
-    return s.run.start, s.run.start + timedelta(hours=s.run.horizon * s.run.unit_hours)
+    return s.run.start, s.run.end
 
 
 def reading_time(day: date, at_hour: float) -> datetime:

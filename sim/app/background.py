@@ -48,6 +48,7 @@ def draw_figures(folder: Path) -> None:
 def run_job(folder: Path) -> int:
     """Run the job in ``folder``; returns the exit code the command line would (0, 1 or 2)."""
     from sim.studies.compare import compare_policies
+    from sim.studies.options import StudyOptions
 
     folder = Path(folder)
     spec = read_spec(folder)
@@ -57,17 +58,16 @@ def run_job(folder: Path) -> int:
     state = JobState(status=RUNNING, pid=os.getpid(), started=time.time())
     write_state(folder, state)
     try:
-        result = compare_policies(
-            spec.base_file,
-            [spec.policy_file],
-            overrides=spec.overrides,
+        options = StudyOptions(
+            overrides=tuple(spec.overrides),
             replications=spec.replications,
             seed=spec.seed,
             out=folder,
             root=Path(spec.results_root),
             monitor=StateMonitor(folder, state),
-            argv=spec.rerun.split(),
+            argv=tuple(spec.rerun.split()),
         )
+        result = compare_policies(spec.base_file, [spec.policy_file], options)
         if result.failures:
             state.problems = [
                 f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "

@@ -48,10 +48,6 @@ PRIORITY = "priority"  # priority rules (who is served first)
 CLOSURES = "closures"  # a list of dated closures
 
 
-def _args(annotation: object) -> tuple[object, ...]:
-    return typing.get_args(annotation) if typing.get_origin(annotation) is not None else ()
-
-
 def _options(annotation: object) -> tuple[object, ...]:
     """The members of a union annotation (``X | None``), or the annotation alone."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:

@@ -18,13 +18,13 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, jobs
+from sim.app import controls, forecast_panel, jobs
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
 from sim.scenario import LoadedScenario, load_scenario
-from sim.store.layout import comparison_folders, whatif_folder
+from sim.store.layout import COMPARISON, comparison_folders, whatif_folder
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 DEFAULT_REPLICATIONS = 4
@@ -108,11 +108,11 @@ def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
 
 
 def group_label(group: tuple[str, str]) -> str:
-    """The name a results group (gate and direction, or the province) shows under in the picker."""
-    from sim.analysis.metrics import ALL
+    """The name a results group (gate and direction, or the province) shows under in the picker: the
+    terminal's words, with the gate written as a name."""
+    from sim.present.cells import group_label as label
 
-    gate = "all gates" if group[0] == ALL else group[0].replace("_", " ").title()
-    return f"{gate}, {'both directions' if group[1] == ALL else group[1]}"
+    return label(*group, readable=True)
 
 
 def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
@@ -169,7 +169,8 @@ def read_comparison(folder: str, stamp: float) -> tuple[pd.DataFrame, dict[str, 
 def show_results(folder: Path, live: str | None = None) -> None:
     """A comparison folder: headline effects, the table with intervals, then the figures (``live``: the
     job's status while it still draws them, so they appear one by one)."""
-    stamp = (folder / "comparison.csv").stat().st_mtime if (folder / "comparison.csv").is_file() else 0.0
+    table = folder / COMPARISON
+    stamp = table.stat().st_mtime if table.is_file() else 0.0
     try:
         comp, manifest, window = read_comparison(str(folder), stamp)
     except UserError as exc:
@@ -371,6 +372,7 @@ def main() -> None:
         show_job(args.results_root / job)
         st.divider()
 
+    forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
     st.header("Levers")
     st.caption(
         f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "

@@ -125,12 +125,6 @@ def validate(draft: Draft, scratch: Path, overrides: Sequence[str] = ()) -> list
     return []
 
 
-def _shown_path(path: Path) -> str:
-    """A path relative to the current folder when it is inside it (as a user would type it)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
-
-
 def rerun_command(
     base_file: Path, policy_file: Path, overrides: Sequence[str], replications: int, seed: int
 ) -> str:

@@ -8,7 +8,7 @@ policy (the window is part of the command line that reruns it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sim.scenario.schema import Run
 
@@ -30,7 +30,7 @@ def _add_months(d: datetime, months: int) -> datetime:
 
 def _window(run: Run, label: str, start: datetime, months: int) -> Window | None:
     end = _add_months(start, months)
-    base_end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    base_end = run.end
     if start < run.start or end > base_end:
         return None  # outside the base's period: its arrivals (or calendar) may not cover it
     horizon = (end - start).total_seconds() / 3600.0 / run.unit_hours
@@ -39,7 +39,7 @@ def _window(run: Run, label: str, start: datetime, months: int) -> Window | None
 
 def windows(run: Run) -> list[Window]:
     """The whole period, then each quarter and each month that lies inside it, in calendar order."""
-    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    end = run.end
     out = [Window(f"whole period ({run.start:%d %b %Y} to {end:%d %b %Y})", ())]
     first = run.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     months = []

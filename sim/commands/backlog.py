@@ -11,9 +11,8 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents
-from sim.errors import UserError
 
-COLUMNS = ("waiting", "outside", "in_yard", "before_yard")
+COLUMNS = ("waiting", "outside", "in_yard", "before_yard")  # sim.studies.backlog.COUNTS
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -36,26 +35,40 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "queue outside the yard), in_yard or before_yard",
     )
     cmd.add_argument("--at", default="12:00", metavar="HH:MM", help="the time of day read (default 12:00)")
+    cmd.add_argument(
+        "--state-at",
+        metavar="DATETIME",
+        help="instead, the trucks waiting at this local time (e.g. 2021-12-20T12:00) as a state file for "
+        "run.initial_state and bordersim forecast (--format csv writes its rows)",
+    )
+    cmd.add_argument(
+        "--replication",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --state-at: the replication whose state is written (default 0, the first)",
+    )
     cmd.set_defaults(handler=cmd_backlog)
 
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
-    from sim.analysis.backlog import daily_interval, peak_by_replication
-    from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
-    from sim.store.reader import load_run
+    from sim.studies.backlog import read_backlog
 
-    at_hour = parse_hour(args.at)
-    run = load_run(args.folder)
-    if args.gate != "all" and args.gate not in run.gates:
-        raise UserError.single(
-            None, "--gate", f"{args.gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
-        )
-    series = run.table("backlog_series")
-    group = {"gate": args.gate, "direction": args.direction, "column": args.count}
-    days = daily_interval(series, run.start, run.unit_hours, run.horizon, at_hour=at_hour, **group)
-    peaks = peak_by_replication(series, run.start, run.unit_hours, **group)
+    if args.state_at is not None:
+        return _state(args)
+    result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
     group_text = terminal.group_label(args.gate, args.direction)
-    terminal.print_backlog(days, peaks, args.count, hour_text(at_hour), group_text, args.fmt)
+    terminal.print_backlog(result.days, result.peaks, args.count, result.at_text, group_text, args.fmt)
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    """Print (or write, with --format csv) the state of one replication at ``--state-at``."""
+    from sim.present.forecast_text import print_state
+    from sim.studies.backlog import read_state
+
+    table, when = read_state(args.folder, args.state_at, args.replication)
+    print_state(table, when, args.replication, args.fmt)
     return 0

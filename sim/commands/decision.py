@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line, size_option
+from sim.commands.options import Parents, size_option, study_options
 
 EXIT_FAILED = 1
 
@@ -80,30 +80,21 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from sim.errors import UserError
     from sim.present import terminal
     from sim.present.decision_text import print_optimise
-    from sim.studies.optimise import optimise, parse_target, parse_variables, read_study_file
+    from sim.studies.optimise import optimise, read_study_file
 
     spec = read_study_file(args.study) if args.study else {"variables": [], "costs": [], "target": None}
-    target_text = args.target or spec.get("target")
-    if not target_text:
+    target = args.target or spec.get("target")
+    if not target:
         raise UserError.single(None, "--target", "give a target, e.g. 'p95_clearance_h@huu_nghi/export<=12'")
-    target = parse_target(target_text)
-    variables = parse_variables([*spec["variables"], *args.var], [*spec["costs"], *args.cost])
+    replications = args.replications or spec.get("replications") or 5
     with terminal.ProgressBars() as bars:
         result = optimise(
             args.scenario,
-            variables,
+            [*spec["variables"], *args.var],
             target,
-            overrides=args.overrides,
-            replications=args.replications or spec.get("replications") or 5,
+            study_options(args, bars, replications=replications),
+            costs=[*spec["costs"], *args.cost],
             final_replications=args.final_replications or spec.get("final_replications") or 20,
-            seed=args.seed,
-            label=args.label,
-            out=args.out,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, [], result.resume_hint)
@@ -113,42 +104,24 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    """Vary the assumptions, print their ranking and draw the tornado chart."""
+    """Vary the assumptions, print their ranking and draw the tornado chart from the saved study."""
     from sim.present import terminal
     from sim.present.decision_text import print_sensitivity
-    from sim.present.plots.tornado import tornado
+    from sim.present.plots.study_figures import sensitivity_figures
     from sim.studies.sensitivity import sensitivity
 
     with terminal.ProgressBars() as bars:
         result = sensitivity(
             args.scenario,
-            args.metric,
+            study_options(args, bars),
+            metric=args.metric,
             method=args.method,
             spread=args.spread,
             only=args.only,
-            overrides=args.overrides,
-            replications=args.replications,
             trajectories=args.trajectories,
-            seed=args.seed,
-            label=args.label,
-            out=args.out,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
         )
     if result.failures:
         terminal.report_failures(result.failures, [], result.resume_hint)
         return EXIT_FAILED
-    drawn = tornado(
-        result.table,
-        result.metric.metric,
-        result.metric.where(),
-        result.method,
-        result.folder,
-        str(result.folder),
-    )
-    result.chart = drawn.png
-    print_sensitivity(result)
+    print_sensitivity(result, sensitivity_figures(result.folder)[0].png)
     return 0

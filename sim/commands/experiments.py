@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, backend, command_line, size_option
+from sim.commands.options import Parents, size_option, study_options
 
 EXIT_FAILED = 1
 
@@ -105,20 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.studies.run import run_scenario
 
     with terminal.ProgressBars() as bars:
-        result = run_scenario(
-            args.scenario,
-            overrides=args.overrides,
-            seed=args.seed,
-            replications=args.replications,
-            out=args.out,
-            label=args.label,
-            resume=args.resume,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
-        )
+        result = run_scenario(args.scenario, study_options(args, bars))
     if result.failures:
         terminal.report_failures(result.failures, [result.experiment], result.resume_hint)
         return EXIT_FAILED
@@ -170,21 +157,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies with a base, print the paired differences and say what to do next."""
     from sim.present import terminal
     from sim.present.decision_text import print_decision
+    from sim.store.layout import COMPARISON, COMPARISON_MARKDOWN
     from sim.studies.compare import compare_policies
 
     with terminal.ProgressBars() as bars:
         result = compare_policies(
             args.base,
             args.policies,
-            overrides=args.overrides,
-            replications=args.replications,
-            seed=args.seed,
-            out=args.out,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
+            study_options(args, bars),
             objective=args.objective,
             min_effect=args.min_effect,
             precision=args.precision,
@@ -209,7 +189,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print_decision(result.decision)
     terminal.print_comparison(result.table, result.names, result.replications, result.root_seed, args.fmt)
     terminal.say(
-        f"per gate and direction: {result.folder / 'comparison.md'} and {result.folder / 'comparison.csv'}",
+        f"per gate and direction: {result.folder / COMPARISON_MARKDOWN} and {result.folder / COMPARISON}",
         err=True,
     )
     terminal.hint(
@@ -225,33 +205,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of overrides and print one row per point."""
     from sim.present import terminal
+    from sim.store.layout import SWEEP_PARQUET, SWEEP_SUMMARY
     from sim.studies.sweep import run_sweep
 
     with terminal.ProgressBars() as bars:
-        result = run_sweep(
-            args.scenario,
-            args.grid,
-            overrides=args.overrides,
-            replications=args.replications,
-            seed=args.seed,
-            out=args.out,
-            label=args.label,
-            resume=args.resume,
-            keep_tables=args.tables,
-            backend=backend(args),
-            root=args.results_root,
-            monitor=bars,
-            argv=command_line(),
-            max_trucks=args.max_trucks,
-        )
+        result = run_sweep(args.scenario, args.grid, study_options(args, bars), keep_tables=args.tables)
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED
     keys = [a.key for a in result.axes]
     terminal.print_sweep(result.summary, keys, result.scenario, result.replications, args.fmt)
     terminal.say(
-        f"tidy table: {result.folder / 'sweep.parquet'} (and .csv); "
-        f"summary: {result.folder / 'sweep_summary.csv'}",
+        f"tidy table: {result.folder / SWEEP_PARQUET} (and .csv); "
+        f"summary: {result.folder / SWEEP_SUMMARY}",
         err=True,
     )
     return 0

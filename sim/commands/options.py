@@ -87,6 +87,30 @@ def backend(args: argparse.Namespace):  # -> sim.runner.backends.Backend (import
     return chosen
 
 
+def study_options(args: argparse.Namespace, monitor: object | None = None, **changes: object):
+    """The study options the command line's shared flags ask for (``sim.studies.options.StudyOptions``):
+    built here once, so no command forwards them one by one. ``changes`` set what a command fixes itself."""
+    from sim.studies.options import StudyOptions
+
+    fields = {
+        "seed": getattr(args, "seed", None),
+        "replications": getattr(args, "replications", None),
+        "out": getattr(args, "out", None),
+        "label": getattr(args, "label", None),
+        "root": getattr(args, "results_root", Path("results")),
+        "overrides": tuple(getattr(args, "overrides", ()) or ()),
+        "max_trucks": getattr(args, "max_trucks", None),
+        "resume": bool(getattr(args, "resume", False)),
+        "force": bool(getattr(args, "force", False)),
+        "monitor": monitor,
+        "argv": tuple(command_line()),
+    }
+    if hasattr(args, "jobs") or hasattr(args, "dask"):
+        fields["backend"] = backend(args)
+    fields.update(changes)
+    return StudyOptions(**fields)  # type: ignore[arg-type]
+
+
 def verbosity(args: argparse.Namespace) -> int:
     """-1 for --quiet, 1 for --verbose, else 0."""
     return -1 if getattr(args, "quiet", False) else 1 if getattr(args, "verbose", False) else 0

@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check each scenario file; every problem of every file is reported, nothing runs."""
+    from sim.model.size import check_size
     from sim.present import terminal
     from sim.scenario import load_scenario
-    from sim.scenario.size import check_size
 
     failed = []
     for path in args.scenarios:

@@ -20,10 +20,10 @@ Callbacks take one positional argument (SimPy passes the event; the heap kernel 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from itertools import count
-from typing import Protocol
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL
@@ -74,6 +74,17 @@ class _Call:
         self._ok = True
 
 
+def simpy_event_heap(env: simpy.Environment) -> tuple[list[Any], Iterator[int]]:
+    """SimPy's event heap and its event counter: the one place this package reads SimPy's private state.
+
+    Why: ``Environment.schedule`` takes a delay, not a time, and costs a method call and an Event per
+    callback. The model schedules a bare callback at an exact time millions of times a run, so it pushes
+    ``(time, priority, event id, event)`` onto ``env._queue`` with ``next(env._eid)`` as the tie-breaker,
+    exactly the key ``Environment.schedule`` itself pushes (SimPy 4). ``tests/test_kernel_seam.py`` fails
+    if SimPy changes either attribute or that key, so a SimPy upgrade cannot silently reorder events."""
+    return env._queue, env._eid
+
+
 class SimPyKernel:
     """SimPy's ``Environment`` as the model's clock (the reference kernel)."""
 
@@ -82,7 +93,7 @@ class SimPyKernel:
     def __init__(self) -> None:
         env = self.env = simpy.Environment()
         self.clock = env  # ``env._now`` is the attribute behind the public ``env.now`` property
-        queue, order = env._queue, env._eid
+        queue, order = simpy_event_heap(env)
 
         def after(delay: float, callback: Callback) -> None:
             """Call ``callback`` when ``delay`` time units have passed: ``env.schedule(event, NORMAL,
@@ -102,8 +113,8 @@ class SimPyKernel:
         ``Environment.schedule`` takes a delay, and ``now + (when - now)`` can miss ``when`` by one unit
         in the last place; a truck that gives up at a time computed from an earlier queue must leave at
         exactly that time, so this pushes onto SimPy's heap with the key SimPy itself would use."""
-        env = self.env
-        heappush(env._queue, (when, NORMAL, next(env._eid), _Call(callback)))
+        queue, order = simpy_event_heap(self.env)
+        heappush(queue, (when, NORMAL, next(order), _Call(callback)))
 
     def run(self, until: float) -> None:
         """Process every event before ``until``; the clock then reads ``until``."""
@@ -154,4 +165,4 @@ def make_kernel(name: str) -> Kernel:
         return SimPyKernel()
     if name == "heap":
         return HeapKernel()
-    raise UserError(f"run.kernel: unknown kernel {name!r}; choose one of {', '.join(KERNELS)}")
+    raise UserError.single(None, "run.kernel", f"unknown kernel {name!r}; choose one of {', '.join(KERNELS)}")

@@ -14,11 +14,7 @@ import os
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
-
-from sim.model.arrivals import RateProfile, rate_per_time_unit
-from sim.model.calendar import Calendar
-from sim.scenario.demand import all_arrivals
+from sim.model.size import estimate as run_size
 from sim.scenario.schema import Scenario
 
 BYTES_PER_TRUCK_STAGE = 300  # measured peak ~185 B (benchmarks/README.md), rounded up for headroom
@@ -42,19 +38,9 @@ class MemoryEstimate:
 
 
 def estimate(scenario: Scenario) -> MemoryEstimate:
-    """Expected trucks and truck-stages of one replication (from rates and profiles, no simulation)."""
-    cal = Calendar(scenario.run.start, scenario.run.unit_hours)
-    horizon = scenario.run.horizon
-    hourly = np.arange(0.0, horizon, cal.from_hours(1.0)) if horizon > 0 else np.zeros(0)
-    trucks = stages = 0.0
-    for arrival in all_arrivals(scenario).values():
-        profile = RateProfile(arrival, cal, horizon)
-        mean_factor = 1.0 if profile.constant or not len(hourly) else float(np.mean(profile(hourly)))
-        expected = rate_per_time_unit(arrival, cal) * horizon * mean_factor
-        flow = scenario.gates[arrival.gate].flow(arrival.direction)
-        trucks += expected
-        stages += expected * (len(flow.stages) if flow is not None else 0)
-    return MemoryEstimate(trucks, stages)
+    """Expected trucks and truck-stages of one replication: the run-size estimate (sim.model.size)."""
+    size = run_size(scenario)
+    return MemoryEstimate(size.trucks, size.truck_stages)
 
 
 def available_bytes() -> int | None:

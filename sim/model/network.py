@@ -20,6 +20,7 @@ import numpy as np
 from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.dated import daily_caps, dated_intervals, hours_change, resizes, service_periods
+from sim.model.initial_state import place_initial_state
 from sim.model.kernel import Kernel, make_kernel
 from sim.model.memory import warn_if_too_big
 from sim.model.random_streams import alternatives_sampler, draw, sampler, stream, uniforms
@@ -78,6 +79,7 @@ class Model:
         class_names = list(scenario.truck_classes)
         for name, arrival in all_arrivals(scenario).items():
             _Source(self, name, arrival, class_names.index(arrival.truck_class)).start()
+        self.impatient_at_start = place_initial_state(self)  # run.initial_state: trucks already waiting
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)
         self._monitor(None)
 

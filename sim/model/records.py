@@ -163,7 +163,8 @@ class Recorder:
         self.t_where.append(BEFORE_YARD)
         counts = self.b_counts[flow]
         counts[BEFORE_YARD] += 1
-        self._backlog_row(arrival, flow, counts)
+        # a truck of the starting state arrived before the run: it is counted from time 0
+        self._backlog_row(arrival if arrival > 0.0 else 0.0, flow, counts)
         return tid
 
     def _backlog_row(self, now: float, flow: int, counts: list[int]) -> None:
@@ -231,10 +232,6 @@ class Recorder:
             self.r_resource.append(index)
             self.r_queue.append(pool.waiting())
             self.r_busy.append(pool.busy)
-
-    def bytes_used(self) -> int:
-        """Bytes held by the column buffers so far (what a replication's records cost in memory)."""
-        return sum(a.itemsize * len(a) for a in vars(self).values() if isinstance(a, array))
 
     def tables(self, horizon: float, unit_hours: float = 1.0) -> Tables:
         """The buffers as DataFrames: names as categoricals, derived columns (waiting, costs) computed."""

@@ -3,6 +3,9 @@ the comparison table). The terminal's other tables live in :mod:`sim.present.ter
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -10,6 +13,7 @@ from rich.table import Table
 from sim.analysis.decision import Decision, Effect, amount, ranking_rows
 from sim.analysis.metrics import metric_info
 from sim.present.terminal import note, out_console, say
+from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
 
 if TYPE_CHECKING:
     from sim.studies.optimise import OptimiseResult
@@ -67,24 +71,81 @@ def print_optimise(result: OptimiseResult) -> None:
         f"common random numbers); {evaluated} points evaluated"
     )
     say(
-        f"every evaluated point: {result.folder / 'evaluations.csv'}; "
+        f"every evaluated point: {result.folder / EVALUATIONS}; "
         f"manifest: {result.folder / 'manifest.json'}"
     )
 
 
-def print_sensitivity(result: SensitivityResult) -> None:
+def _pm(mean: float, half: float, fmt: Callable[[float], str]) -> str:
+    """A signed change with its half-width ('+1.2 h ± 0.3 h'), '-' when undefined."""
+    if not math.isfinite(mean):
+        return "-"
+    text = "+" + fmt(mean) if mean > 0 else fmt(mean)
+    return text + (f" ± {fmt(half)}" if math.isfinite(half) else "")
+
+
+def sensitivity_rows(result: SensitivityResult) -> tuple[list[str], list[list[str]], str]:
+    """The ranking as headers, rows of text and a caption (one-at-a-time or Morris)."""
+    info = metric_info(result.metric.metric)
+    fmt = info.format
+    table = result.table
+    assert table is not None
+    if result.method == "oat":
+        headers = ["rank", "assumption", "where", "range", "Δ at low", "Δ at high", "swing"]
+        rows = [
+            [
+                str(r["rank"]),
+                r["assumption"],
+                r["file"],
+                r["range"],
+                _pm(r["low_diff"], r["low_half_width"], fmt),
+                _pm(r["high_diff"], r["high_half_width"], fmt),
+                _pm(r["swing"], r["swing_half_width"], fmt),
+            ]
+            for _, r in table.iterrows()
+        ]
+        caption = (
+            f"Δ = change of {info.label} ({info.unit}) from the base ({fmt(result.base_mean)}), paired by "
+            f"replication over {result.replications} replications (common random numbers), ± 95% "
+            "half-width; swing = |high - low|"
+        )
+        return headers, rows, caption
+    headers = ["rank", "assumption", "where", "range", "mu*", "mu", "sigma"]
+    rows = [
+        [
+            str(r["rank"]),
+            r["assumption"],
+            r["file"],
+            r["range"],
+            _pm(r["mu_star"], r["mu_star_conf"], fmt),
+            fmt(r["mu"]),
+            fmt(r["sigma"]),
+        ]
+        for _, r in table.iterrows()
+    ]
+    caption = (
+        f"Morris elementary effects (SALib) of {info.label} ({info.unit}; base {fmt(result.base_mean)}) over "
+        f"{result.trajectories} trajectories x {result.points} points, {result.replications} replications "
+        "each: mu* = mean absolute effect of moving an assumption across its range (± bootstrap 95%), "
+        "sigma = how much that effect depends on the others"
+    )
+    return headers, rows, caption
+
+
+def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> None:
     """The assumptions ranked by how much they move the metric, and where the tornado chart is."""
     info = metric_info(result.metric.metric)
+    headers, rows, caption = sensitivity_rows(result)
     table = Table(
         title=f"Assumptions ranked by their effect on {info.label} ({result.metric.where()}), "
         f"{result.method}",
-        caption=result.caption,
+        caption=caption,
     )
-    for h in result.headers:
+    for h in headers:
         table.add_column(h, justify="left" if h in ("assumption", "where", "range") else "right")
-    for row in result.rows:
+    for row in rows:
         table.add_row(*row)
     out_console.print(table)
-    if result.chart is not None:
-        say(f"tornado chart: {result.chart}")
-    say(f"every evaluated point: {result.folder / 'points'}; table: {result.folder / 'sensitivity.csv'}")
+    if chart is not None:
+        say(f"tornado chart: {chart}")
+    say(f"every evaluated point: {result.folder / 'points'}; table: {result.folder / SENSITIVITY_TABLE}")

@@ -38,6 +38,7 @@ from sim.scenario.demand import derived_arrivals
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
+from sim.store.layout import SUMMARY
 from sim.store.reader import RunData, Study, load_study, manifest_text
 
 REPORT_DIR = "report"
@@ -65,7 +66,7 @@ def _comparison_frame(study: Study) -> pd.DataFrame:
     if study.comparison is not None:
         return study.comparison
     if study.summary is None:
-        raise UserError.single(str(study.folder), "summary.csv", "missing: the run is not complete yet")
+        raise UserError.single(str(study.folder), SUMMARY, "missing: the run is not complete yet")
     return study.summary.assign(scenario=study.names[0], role="base")
 
 

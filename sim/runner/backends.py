@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -125,16 +126,68 @@ def progress_queue(backend: Backend) -> object | None:
     return _context().Queue() if backend.dask is None else None
 
 
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a worker process starts, make the parent's ``__main__`` look like an interactive session.
+
+    The spawn and forkserver start methods re-import the parent's main script in every worker (to find
+    functions defined there). Ours run only this package's functions, so they never need it, and the
+    re-import does harm: a script that calls ``sim.run(...)`` at top level, without an
+    ``if __name__ == "__main__":`` guard, would run again in each worker and fail there, and
+    ``python - <<EOF`` has no file to import at all. Hiding ``__file__`` and ``__spec__`` for the moment
+    ``multiprocessing`` reads them (its ``spawn.get_preparation_data``) leaves the workers without the
+    main module, as for a notebook or a REPL, whatever started the parent."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        if "__spec__" not in saved:
+            del main.__spec__
+
+
+class _ForkServerWorker(multiprocessing.context.ForkServerProcess):
+    """A fork-server worker that starts without the parent's main module (see _main_module_hidden)."""
+
+    @staticmethod
+    def _Popen(process_obj):  # type: ignore[no-untyped-def]
+        with _main_module_hidden():
+            return multiprocessing.context.ForkServerProcess._Popen(process_obj)
+
+
+class _SpawnWorker(multiprocessing.context.SpawnProcess):
+    """A spawned worker that starts without the parent's main module (see _main_module_hidden)."""
+
+    @staticmethod
+    def _Popen(process_obj):  # type: ignore[no-untyped-def]
+        with _main_module_hidden():
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+
+
+class _ForkServerContext(multiprocessing.context.ForkServerContext):
+    Process = _ForkServerWorker
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _SpawnWorker
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = _ForkServerContext()
         # sim.runner.lifetime makes the fork server die with this process (see there)
         ctx.set_forkserver_preload(["sim.runner.lifetime", "sim.runner.tasks"])
         if threading.current_thread() is threading.main_thread():
             # start it from the main thread: its death signal follows the thread that started it
             multiprocessing.forkserver.ensure_running()
         return ctx
-    return multiprocessing.get_context("spawn")
+    return _SpawnContext()
 
 
 def _stop_local(pool: ProcessPoolExecutor) -> None:

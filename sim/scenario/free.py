@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sim.scenario.loader import set_dotted
 from sim.scenario.schema import Scenario
 
 Path_ = tuple[str | int, ...]
@@ -90,7 +91,7 @@ def _get(doc: Any, path: Path_) -> Any:
 
 
 def _set(doc: Any, path: Path_, value: float) -> None:
-    _get(doc, path[:-1])[path[-1]] = value
+    set_dotted(doc, list(path), value)
 
 
 def current_value(doc: Mapping[str, Any], key: str) -> float:
@@ -139,11 +140,6 @@ class FreeParameters:
     def start(self) -> list[float]:
         """The values the scenario has now, one per key."""
         return [current_value(self.doc, k) for k in self.keys]
-
-    def group_sum(self, group: Path_, values: Mapping[str, float]) -> float:
-        """The total of a group's free members at these values."""
-        by_path = {p: values[k] for k, ps in self.paths.items() for p in ps}
-        return sum(by_path[p] for p in self.groups[group])
 
     def applied_document(self, values: list[float]) -> dict[str, Any]:
         """The scenario document with the keys at ``values`` and each share group refilled to 1."""

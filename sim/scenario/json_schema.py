@@ -42,9 +42,31 @@ def _yaml_dates(node: Any) -> Any:
     return node
 
 
+STATE_DESCRIPTION = (
+    "A CSV state file of the trucks waiting at run.start (columns gate, direction, count; optional class, "
+    "where, waited_h or arrived), as a path relative to this file (see sim/scenario/state.py)."
+)
+
+
+def _state_as_file(schema: dict[str, Any]) -> dict[str, Any]:
+    """``run.initial_state`` as a file writes it: a path (the loader reads the file into its rows)."""
+    defs = schema.get("$defs", {})
+    run = defs.get("Run", {}).get("properties", {})
+    if "initial_state" in run:
+        run["initial_state"] = {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "title": "Initial State",
+            "description": STATE_DESCRIPTION,
+        }
+        defs.pop("InitialState", None)
+        defs.pop("StateGroup", None)
+    return schema
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema a complete scenario file (without ``extends``) meets."""
-    schema = _yaml_dates(Scenario.model_json_schema(mode="validation"))
+    schema = _state_as_file(_yaml_dates(Scenario.model_json_schema(mode="validation")))
     return {"$schema": DRAFT, "title": SCENARIO_TITLE, **{k: v for k, v in schema.items() if k != "title"}}
 
 

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DISTRIBUTION_FIELDS, DISTRIBUTION_TAGS, Scenario, reference_problems
+from sim.scenario.state import resolve_state, state_problems
 
 
 @dataclass(frozen=True)
@@ -240,29 +241,45 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str,
     return deep_merge(base, data), (path, *files)
 
 
-def apply_override(data: dict[str, Any], assignment: str) -> None:
-    """Apply one ``dotted.key.path=value`` override in place; the value is read as YAML (``safe_load``)."""
+def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, create: bool = False) -> None:
+    """Set ``data[parts[0]][parts[1]]...`` to ``value`` in place: the one dotted-key setter.
+
+    Without ``create`` every section on the way must exist (an override changes a scenario, it does not
+    invent sections: a typo is refused, naming the first missing section); with ``create`` missing
+    sections are made (a new document, such as a calibrated file's body). A shared YAML alias is copied so
+    only this key changes; ``None`` removes the key, as ``null`` does in a policy file."""
+    key = ".".join(str(p) for p in parts)
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            nxt = node[part]  # a list item, by index (free parameters address them so)
+        else:
+            nxt = node.get(part) if isinstance(node, dict) else None
+        if nxt is None and create and isinstance(node, dict):
+            nxt = {}
+        if not isinstance(nxt, dict | list):
+            where = ".".join(str(p) for p in parts[: i + 1])
+            message = f"'{shorten(where)}' is not a section of this scenario"
+            raise UserError.single(None, shorten(key), message)
+        # a YAML alias (*anchor) shares one node among several keys: copy it so only this key changes
+        node[part] = nxt = copy.copy(nxt)
+        node = nxt
+    if value is None and isinstance(node, dict):
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
+
+
+def apply_override(data: dict[str, Any], assignment: str, *, create: bool = False) -> None:
+    """Apply one ``dotted.key.path=value`` override in place; the value is read as YAML (``safe_load``,
+    with the loader's limits), then set by :func:`set_dotted`."""
     if "=" not in assignment:
         raise UserError.single(None, shorten(assignment), "an override must look like 'key.path=value'")
     key, _, raw = assignment.partition("=")
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise UserError.single(None, shorten(assignment), "an override needs a key path before '='")
-    value = parse_yaml(raw, None, key.strip())
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(nxt, dict):
-            where = ".".join(parts[: i + 1])
-            message = f"'{shorten(where)}' is not a section of this scenario"
-            raise UserError.single(None, shorten(key), message)
-        # a YAML alias (*anchor) shares one mapping among several keys: copy it so only this key changes
-        node[part] = nxt = dict(nxt)
-        node = nxt
-    if value is None:  # as in a policy file: null removes the key, so the default applies
-        node.pop(parts[-1], None)
-    else:
-        node[parts[-1]] = value
+    set_dotted(data, parts, parse_yaml(raw, None, key.strip()), create=create)
 
 
 def _yaml_line(path: Path, loc: Sequence[str | int]) -> int | None:
@@ -334,6 +351,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     for assignment in overrides:
         apply_override(data, assignment)
     data.setdefault("name", default_name(path))
+    resolve_state(data, files, overrides)  # run.initial_state: FILE becomes its checked rows
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -355,6 +373,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
             file, line = _locate(files, dotted.split("."))
             problems.append(Problem(file, dotted, message, line))
         raise UserError(problems)
+    state = state_problems(scenario)
+    if state:
+        raise UserError(state)
     return LoadedScenario(scenario, files, tuple(overrides))
 
 

@@ -17,15 +17,27 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
-from sim.store.layout import COMPARISON, SUMMARY, SWEEP_TABLE
+from sim.store.layout import (
+    COMPARISON,
+    EVALUATIONS,
+    FIT_TABLE,
+    FORECAST_TABLE,
+    HISTORY_MARKDOWN,
+    HISTORY_TABLE,
+    OBSERVED_TABLE,
+    SENSITIVITY_TABLE,
+    SUMMARY,
+    SWEEP_SUMMARY,
+    SWEEP_TABLE,
+)
 from sim.store.manifest import read_manifest
 
 COMPLETE, PARTIAL, FAILED, DAMAGED = "complete", "partial", "failed", "damaged"
-HISTORY_TABLE = "history.csv"
-OBSERVED_TABLE = "observed.csv"  # validate-history --observed, in the same history folder
-FIT_TABLE = "fit.csv"  # a calibration's fit table (bordersim calibrate with free parameters)
-SWEEP_SUMMARY = "sweep_summary.csv"
-STUDY_TABLES = {"optimise": "evaluations.csv", "sensitivity": "sensitivity.csv"}  # kind -> its table
+STUDY_TABLES = {
+    "optimise": EVALUATIONS,
+    "sensitivity": SENSITIVITY_TABLE,
+    "forecast": FORECAST_TABLE,
+}  # kind -> its table
 
 
 @dataclass(frozen=True)
@@ -255,7 +267,7 @@ def saved_summary(folder: Path) -> SavedSummary:
         raise _not_finished(
             folder, f"{'an' if kind == 'optimise' else 'a'} {kind} study: its table is {table_file}"
         )
-    if kind is None and (folder / "history.md").is_file():
+    if kind is None and (folder / HISTORY_MARKDOWN).is_file():
         raise _not_finished(
             folder,
             "holds only history.md, the reported-vs-simulated table kept with the repository (read it as "

@@ -289,6 +289,7 @@ def run_manifest(
     previous = previous or {}
     reps = range(replications)
     return {
+        "kind": "run",
         **scenario_entry(loaded),
         "model_sha256": model_digest(),
         **about,
@@ -327,6 +328,7 @@ def comparison_manifest(
 ) -> dict[str, Any]:
     """The manifest of a comparison folder: the base, the policies and the run folder of each."""
     return {
+        "kind": "comparison",
         "base": names[0],
         "policies": names[1:],
         "root_seed": root_seed,
@@ -361,6 +363,7 @@ def sweep_manifest(
 ) -> dict[str, Any]:
     """The manifest of a sweep folder: the grid, every point's overrides, seed and replications."""
     return {
+        "kind": "sweep",
         "scenario": base.scenario.name,
         "scenario_files": [str(f) for f in base.files],
         "overrides": overrides,
@@ -380,6 +383,7 @@ def history_manifest(
 ) -> dict[str, Any]:
     """The manifest of a history check: the scenario, the reported figures' file and every seed."""
     return {
+        "kind": "history",
         **scenario_entry(loaded),
         "model_sha256": model_digest(),
         "reported": str(reported),

@@ -18,10 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import yaml
 from scipy import optimize
 
 import sim
@@ -32,6 +30,7 @@ from sim.runner.backends import Backend
 from sim.runner.pool import reduce_replications
 from sim.scenario import LoadedScenario
 from sim.scenario.schema import Scenario
+from sim.scenario.writer import calibrated_scenario_text
 
 SCALE_LIMITS = (0.02, 10.0)
 EARLY_STOP = 0.1  # stop once an evaluation is within a tenth of the tolerance: more digits are noise
@@ -168,47 +167,26 @@ def _bracket_and_solve(gap: Callable[[float], float], target: float, result: Cal
 def calibrated_yaml(loaded: LoadedScenario, out: Path, cal: Calibration, command: str) -> str:
     """A scenario file that extends the calibrated one and sets the scale, with a header saying how."""
     s = loaded.scenario
-    base = Path(loaded.path).resolve()
-    try:
-        rel = base.relative_to(out.resolve().parent).as_posix()
-    except ValueError:
-        rel = base.as_posix()
     final = cal.final
-    lines = [
-        f"# Calibrated by `{command}`",
-        f"# on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {sim.__version__}.",
-        f"# Target: simulated cleared value USD {cal.target:,.0f} within {cal.tolerance:.2%};",
-        f"# {cal.replications} replications per evaluation from root seed {cal.root_seed} (common random"
+    header = [
+        f"Calibrated by `{command}`",
+        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {sim.__version__}.",
+        f"Target: simulated cleared value USD {cal.target:,.0f} within {cal.tolerance:.2%};",
+        f"{cal.replications} replications per evaluation from root seed {cal.root_seed} (common random"
         " numbers), scipy.optimize.brentq on the arrival scale.",
-        "# Evaluations (scale -> mean cleared value, 95% CI half-width):",
+        "Evaluations (scale -> mean cleared value, 95% CI half-width):",
     ]
     for e in cal.evaluations:
         err = e.mean / cal.target - 1
-        lines.append(f"#   {e.scale:.6f} -> USD {e.mean:,.0f} +- {e.half_width():,.0f} ({err:+.3%})")
-    lines.append(
-        f"# Result: scale {cal.scale:.6f}; cleared USD {final.mean:,.0f} +- {final.half_width():,.0f} "
+        header.append(f"  {e.scale:.6f} -> USD {e.mean:,.0f} +- {e.half_width():,.0f} ({err:+.3%})")
+    header.append(
+        f"Result: scale {cal.scale:.6f}; cleared USD {final.mean:,.0f} +- {final.half_width():,.0f} "
         f"(error {cal.error:+.4%})."
     )
-    # the command line's --set overrides are part of what was calibrated: carry them into the file
-    body: dict[str, Any] = {}
-    for assignment in loaded.overrides:
-        _set_path(body, assignment)
-    body.update({"extends": rel, "name": f"{s.name}_calibrated"})
-    body.setdefault("run", {}).update({"seed": cal.root_seed, "replications": cal.replications})
+    fitted: list[tuple[tuple[str, ...], float]] = []
     if s.demand is not None:
-        body.setdefault("demand", {})["scale"] = float(f"{s.demand.scale * cal.scale:.8g}")
-    for k, a in s.arrivals.items():
-        body.setdefault("arrivals", {}).setdefault(k, {})["rate"] = float(f"{a.rate * cal.scale:.8g}")
-    ordered = {k: body[k] for k in ("extends", "name") if k in body} | {
-        k: v for k, v in body.items() if k not in ("extends", "name")
-    }
-    return "\n".join(lines) + "\n" + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)
-
-
-def _set_path(body: dict[str, Any], assignment: str) -> None:
-    key, _, raw = assignment.partition("=")
-    node = body
-    parts = [p for p in key.strip().split(".") if p]
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = yaml.safe_load(raw)
+        fitted.append((("demand", "scale"), s.demand.scale * cal.scale))
+    fitted += [(("arrivals", k, "rate"), a.rate * cal.scale) for k, a in s.arrivals.items()]
+    return calibrated_scenario_text(
+        loaded, out, header, fitted, seed=cal.root_seed, replications=cal.replications
+    )

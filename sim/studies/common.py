@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from sim.errors import Interrupted, UserError
-from sim.runner.backends import Backend, check_backend
+from sim.model.size import check_replications, check_size
+from sim.runner.backends import Backend
 from sim.runner.experiment import Experiment, Failure, run_experiments
 from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario
-from sim.scenario.size import check_size
+from sim.store.manifest import read_manifest
+from sim.studies.options import StudyOptions
 
 
-def check_counts(replications: int | None, seed: int | None, least: int = 1) -> None:
-    """Refuse a replication count below ``least`` or a negative seed (a UserError naming the option)."""
-    if replications is not None and replications < least:
-        why = " (a confidence interval needs two)" if least == 2 else ""
-        raise UserError.single(None, "--replications", f"must be at least {least}{why} (got {replications})")
-    if seed is not None and seed < 0:
-        raise UserError.single(None, "--seed", f"must be a non-negative integer (got {seed})")
-
-
-def check_sizes(loaded: Sequence[LoadedScenario], max_trucks: int | None = None) -> None:
-    """Refuse scenarios whose replications would be too large to run (see sim.scenario.size)."""
+def check_sizes(
+    loaded: Sequence[LoadedScenario], max_trucks: int | None = None, replications: int | None = None
+) -> None:
+    """Refuse scenarios whose replications would be too large to run, or too many replications of them
+    (see sim.model.size), before anything is written or started."""
     for ld in loaded:
         check_size(ld.scenario, max_trucks, str(ld.path))
+        reps = ld.scenario.run.replications if replications is None else replications
+        check_replications(ld.scenario, reps, max_trucks, str(ld.path))
 
 
-def backend_or_default(backend: Backend | None) -> Backend:
-    """The backend asked for, or local worker processes on every core."""
-    return backend if backend is not None else check_backend(None, None)
+def resume_hint(
+    command: str, loaded: LoadedScenario, options: StudyOptions, folder: Path, extra: Sequence[str] = ()
+) -> str:
+    """The exact command that finishes a run cut short: the scenario, every ``--set``, the seed and the
+    replications as given, then ``--out FOLDER --resume`` (a hint that leaves out a ``--set`` would be
+    refused, since the resumed scenario must be the same)."""
+    words = ["bordersim", command, str(loaded.path), *extra]
+    for assignment in options.overrides:
+        words += ["--set", assignment]
+    if options.seed is not None:
+        words += ["--seed", str(options.seed)]
+    if options.replications is not None:
+        words += ["--replications", str(options.replications)]
+    words += ["--out", str(folder), "--resume"]
+    return "Run the missing ones with: " + shlex.join(words)
 
 
 @contextmanager
@@ -76,3 +88,21 @@ def run_with_monitor(
         on_start=on_start,
         on_running=on_running if show_running is not None else None,
     )
+
+
+def refuse_other_study(folder: Path, kind: str, settings: dict[str, object]) -> None:
+    """Refuse to write a study into a folder that holds another study: a reused ``--label`` with other
+    settings would overwrite the first study's table and manifest. The same study again is welcome (its
+    finished points are reused)."""
+    earlier = read_manifest(folder)
+    if earlier is None:
+        return
+    differs = [k for k, v in settings.items() if earlier.get(k) != v]
+    if earlier.get("kind") != kind or differs:
+        what = earlier.get("kind", "another study")
+        which = ", ".join(f"{k} {earlier.get(k)!r}" for k in differs) or f"kind {what!r}"
+        raise UserError.single(
+            str(folder),
+            "--label",
+            f"holds a {what} study with other settings ({which}): choose another --label or --out",
+        )

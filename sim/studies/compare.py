@@ -31,15 +31,12 @@ from sim.analysis.decision import (
 )
 from sim.analysis.metrics import groups, not_modelled
 from sim.errors import UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
-from sim.runner.progress import Monitor
-from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario import LoadedScenario
 from sim.scenario.loader import default_name
-from sim.store.atomic import write_csv_atomic, write_text_atomic
 from sim.store.layout import (
     COMPARISON,
-    DEFAULT_ROOT,
+    COMPARISON_MARKDOWN,
     compare_folder,
     crn_folder,
     finished_run,
@@ -47,13 +44,13 @@ from sim.store.layout import (
 )
 from sim.store.lock import folder_lock
 from sim.store.manifest import comparison_manifest, scenario_digest, write_manifest
+from sim.store.outputs import StudyFolder
 from sim.studies.common import (
-    backend_or_default,
-    check_counts,
     check_sizes,
     interrupt_hint,
     run_with_monitor,
 )
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 
 DEFAULT_REPLICATIONS = 10
 RERUN_HINT = "Run the same command again to run only the missing replications."
@@ -152,18 +149,10 @@ def next_replications(current: int, ratios: dict[str, float], target: float, mos
 
 
 def compare_policies(
-    base: str | Path,
-    policies: Sequence[str | Path],
+    base: ScenarioSource,
+    policies: Sequence[ScenarioSource],
+    options: StudyOptions = DEFAULTS,
     *,
-    overrides: Sequence[str] = (),
-    replications: int = DEFAULT_REPLICATIONS,
-    seed: int | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
     objective: str = DEFAULT_OBJECTIVE,
     min_effect: Sequence[str] = (),
     precision: float | None = None,
@@ -179,7 +168,8 @@ def compare_policies(
     objective's paired difference (``precision_of="difference"``; or of the objective itself,
     ``"objective"``) is at most ``precision`` for every policy, or ``max_replications`` is reached.
     """
-    check_counts(replications, seed, least=2)
+    options.check_replications(least=2)
+    replications = options.replications or DEFAULT_REPLICATIONS
     target = parse_metric_ref(objective, "--objective")
     thresholds = parse_min_effect(min_effect)
     if precision is not None:
@@ -195,11 +185,10 @@ def compare_policies(
             )
         if precision_of not in ("difference", "objective"):
             raise UserError.single(None, "--precision-of", "must be 'difference' or 'objective'")
-    backend = backend_or_default(backend)
-    paths = [Path(base), *map(Path, policies)]
-    loaded = [load_scenario(p, overrides) for p in paths]
-    check_sizes(loaded, max_trucks)
-    names = display_names(loaded, paths)
+    backend = options.resolved_backend()
+    loaded = [load_source(p, options.overrides) for p in (base, *policies)]
+    check_sizes(loaded, options.max_trucks, replications)
+    names = display_names(loaded, [ld.path for ld in loaded])
     known = {(g, d) for g, d in groups(loaded[0].scenario)}
     if (target.gate, target.direction) not in known:
         raise UserError.single(
@@ -208,7 +197,8 @@ def compare_policies(
             f"{loaded[0].scenario.name} has no group {target.gate}/{target.direction}; groups are "
             + ", ".join(sorted(f"{g}/{d}" for g, d in known)),
         )
-    root_seed = loaded[0].scenario.run.seed if seed is None else seed
+    root_seed = options.root_seed(loaded[0].scenario)
+    root, monitor, argv = options.root, options.monitor, options.argv
 
     experiments: list[Experiment] = []
     which: list[int] = []  # the experiment of each name (a scenario given twice runs once)
@@ -226,7 +216,7 @@ def compare_policies(
         which.append(by_digest[digest])
     for exp in experiments:
         plan(exp, REUSE)
-    folder = out or compare_folder(root, names)
+    folder = options.out or compare_folder(root, names)
 
     bars = [(names[which.index(i)], [i]) for i in range(len(experiments))]
     result = ComparisonResult(
@@ -297,11 +287,11 @@ def _write(
     comparison removed)."""
     folder, names, experiments = result.folder, result.names, result.experiments
     replications, root_seed = result.replications, result.root_seed
-    folder.mkdir(parents=True, exist_ok=True)
+    out = StudyFolder("comparison", folder)
     remove_figures(folder)
-    write_csv_atomic(folder / COMPARISON, result.table)
-    write_text_atomic(
-        folder / "comparison.md",
+    out.write_csv(COMPARISON, result.table)
+    out.write_text(
+        COMPARISON_MARKDOWN,
         as_markdown(result.decision) + "\n\n" + markdown(result.table, names, replications, root_seed),
     )
     manifest = comparison_manifest(

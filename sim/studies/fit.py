@@ -48,9 +48,10 @@ from sim.runner.pool import reduce_replications
 from sim.scenario import LoadedScenario
 from sim.scenario.free import FreeKeyError, FreeParameters, Path_
 from sim.scenario.schema import Scenario
-from sim.store.atomic import write_csv_atomic, write_text_atomic
-from sim.store.layout import DEFAULT_ROOT, study_folder
+from sim.scenario.writer import calibrated_scenario_text
+from sim.store.layout import DEFAULT_ROOT, EVALUATIONS, FIT_MARKDOWN, FIT_TABLE, JACOBIAN
 from sim.store.manifest import calibration_manifest, write_manifest
+from sim.store.outputs import StudyFolder
 from sim.studies.calibrate import calibrate, scaled
 from sim.studies.history import load_reported
 
@@ -373,10 +374,11 @@ def _write(
     result: Fit, loaded: LoadedScenario, free: FreeParameters, reported: Path, root: Path, argv: list[str]
 ) -> Path:
     """The fit table, every evaluation and a manifest, each file written atomically."""
-    folder = study_folder(root, loaded.scenario.name, "calibrate")
+    outputs = StudyFolder.for_study(root, loaded.scenario.name, "calibrate")
+    folder = outputs.folder
     assert result.table is not None
-    write_csv_atomic(folder / "fit.csv", result.table)
-    write_text_atomic(folder / "fit.md", fit_markdown(result) + "\n")
+    outputs.write_csv(FIT_TABLE, result.table)
+    outputs.write_text(FIT_MARKDOWN, fit_markdown(result) + "\n")
     evals = pd.DataFrame(
         [
             {
@@ -393,11 +395,11 @@ def _write(
             for p in result.points
         ]
     )
-    write_csv_atomic(folder / "evaluations.csv", evals)
+    outputs.write_csv(EVALUATIONS, evals)
     if result.jacobian is not None:
         jac = pd.DataFrame(result.jacobian, columns=result.keys)
         jac.insert(0, "figure", [r.get("id") or r["label"] for r in result.rows])
-        write_csv_atomic(folder / "jacobian.csv", jac)
+        outputs.write_csv(JACOBIAN, jac)
     write_manifest(
         folder,
         calibration_manifest(
@@ -498,76 +500,18 @@ def calibrated_file(
 ) -> str:
     """The calibrated scenario: extends the fitted one and sets what the fit moved, each value marked as
     fitted; the header says how (command, method, parameters, annual value, identifiability, table)."""
-    base = Path(loaded.path).resolve()
-    try:
-        rel = base.relative_to(out.resolve().parent).as_posix()
-    except ValueError:
-        rel = base.as_posix()
     assert result.doc is not None
     header = [
         f"Calibrated by `{command}`",
         f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {sim.__version__}.",
         *fit_markdown(result).splitlines(),
     ]
-    body: dict[str, Any] = {}
-    for assignment in loaded.overrides:
-        k, _, raw = assignment.partition("=")
-        _put(body, tuple(p for p in k.strip().split(".") if p), yaml.safe_load(raw))
     paths: list[Path_] = free.written_keys()
     if result.scale_factor != 1.0 and ("demand", "scale") not in paths and "demand" in result.doc:
         paths.append(("demand", "scale"))
-    for path in paths:
-        _put(body, path, free.value_at(result.doc, path))
+    fitted: list[tuple[tuple[str | int, ...], Any]] = [(p, free.value_at(result.doc, p)) for p in paths]
     if result.scale_factor != 1.0 and result.scenario is not None:
-        for name, arr in result.scenario.arrivals.items():
-            _put(body, ("arrivals", name, "rate"), arr.rate)
-    run = {"seed": result.root_seed, "replications": result.final_replications}
-    lines = ["# " + h if h else "#" for h in header]
-    lines += [f"extends: {rel}", f"name: {loaded.scenario.name}_calibrated"]
-    body.setdefault("run", {}).update(run)
-    lines += _emit(body, 0)
-    return "\n".join(lines) + "\n"
-
-
-FITTED = "# fitted by bordersim calibrate (see the header)"
-
-
-def _put(body: dict[str, Any], path: Sequence[str | int], value: Any) -> None:
-    node = body
-    for part in path[:-1]:
-        node = node.setdefault(str(part), {})
-    node[str(path[-1])] = value
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, float):
-        value = float(f"{value:.8g}")
-    return (
-        yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
-        .strip()
-        .removesuffix("\n...")
-        .strip()
+        fitted += [(("arrivals", name, "rate"), arr.rate) for name, arr in result.scenario.arrivals.items()]
+    return calibrated_scenario_text(
+        loaded, out, header, fitted, seed=result.root_seed, replications=result.final_replications
     )
-
-
-def _emit(node: dict[str, Any], depth: int) -> list[str]:
-    out = []
-    pad = "  " * depth
-    for key, value in node.items():
-        if isinstance(value, dict):
-            out.append(f"{pad}{key}:")
-            out += _emit(value, depth + 1)
-        else:
-            comment = "" if key in ("seed", "replications") and depth == 1 else f"    {FITTED}"
-            out.append(f"{pad}{key}: {_scalar(_rounded(value))}{comment}")
-    return out
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return float(f"{value:.8g}")
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    return value

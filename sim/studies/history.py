@@ -43,12 +43,18 @@ from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.runner.pool import reduce_replications
-from sim.runner.progress import Bar, Monitor, Silent
-from sim.scenario import LoadedScenario, load_scenario
+from sim.runner.progress import Bar, Silent
+from sim.scenario import LoadedScenario
 from sim.scenario.schema import Scenario
-from sim.store.atomic import write_csv_atomic, write_text_atomic
-from sim.store.catalog import OBSERVED_TABLE
-from sim.store.layout import DEFAULT_ROOT, crn_folder, finished_run, history_folder
+from sim.store.layout import (
+    HISTORY_MARKDOWN,
+    HISTORY_TABLE,
+    OBSERVED_MARKDOWN,
+    OBSERVED_TABLE,
+    crn_folder,
+    finished_run,
+    history_folder,
+)
 from sim.store.lock import folder_lock
 from sim.store.manifest import (
     history_manifest,
@@ -61,14 +67,14 @@ from sim.store.manifest import (
     versions,
     write_manifest,
 )
+from sim.store.outputs import StudyFolder
 from sim.store.reader import RunData, load_run
 from sim.studies.common import (
-    backend_or_default,
-    check_counts,
     check_sizes,
     interrupt_hint,
     run_with_monitor,
 )
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 
 DEFAULT_REPORTED = Path(__file__).resolve().parents[2] / "data" / "reported_2021.yaml"
 
@@ -87,7 +93,7 @@ def _check_period(loaded: LoadedScenario, section: str) -> None:
         return
     first, last = PERIODS[section]
     run = loaded.scenario.run
-    end = run.start + timedelta(hours=run.horizon * run.unit_hours)
+    end = run.end
     if abs(run.start - first) >= timedelta(hours=1) or abs(end - last) > timedelta(days=1):
         raise UserError.single(
             str(loaded.path),
@@ -160,31 +166,25 @@ class HistoryResult:
 
 
 def validate_history(
-    scenario: str | Path,
+    source: ScenarioSource,
+    options: StudyOptions = DEFAULTS,
     *,
-    overrides: Sequence[str] = (),
-    winter: str | Path | None = None,
+    winter: ScenarioSource | None = None,
     reported: Path = DEFAULT_REPORTED,
-    replications: int | None = None,
-    seed: int | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
 ) -> HistoryResult:
     """Run the 2021 scenario (and the winter, if given) and compare them with the reported figures."""
-    backend = backend_or_default(backend)
-    parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_scenario(scenario, overrides))]
+    backend = options.resolved_backend()
+    overrides, replications, seed = options.overrides, options.replications, options.seed
+    parts: list[tuple[str, LoadedScenario]] = [("year_2021", load_source(source, overrides))]
     if winter is not None:
-        parts.append(("winter_2021_22", load_scenario(winter, overrides)))
-    check_sizes([ld for _, ld in parts])
+        parts.append(("winter_2021_22", load_source(winter, overrides)))
+    options.check_replications(least=2)
+    check_sizes([ld for _, ld in parts], options.max_trucks, replications)
     rows = {section: load_reported(reported, section) for section, _ in parts}
     for section, ld in parts:
         _check_period(ld, section)
-    check_counts(replications, seed, least=2)
-    folder = out or history_folder(root, parts[0][1].scenario.name)
-    monitor = monitor or Silent()
+    folder = options.out or history_folder(options.root, parts[0][1].scenario.name)
+    monitor, argv = options.monitor or Silent(), options.argv
     plan = [
         (
             section,
@@ -203,9 +203,10 @@ def validate_history(
             )
             tables.append((ld.scenario, reps, df))
     result = HistoryResult(folder, tables)
-    write_csv_atomic(folder / "history.csv", result.table)
+    outputs = StudyFolder("history", folder)
+    outputs.write_csv(HISTORY_TABLE, result.table)
     md = result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g")
-    write_text_atomic(folder / "history.md", md + "\n")
+    outputs.write_text(HISTORY_MARKDOWN, md + "\n")
     manifest = history_manifest(
         parts[0][1], Path(reported), root_seed=plan[0][3], replications=plan[0][2], argv=list(argv)
     )
@@ -217,7 +218,6 @@ def validate_history(
 
 
 # ---- observations from the user ---------------------------------------------------------------------
-OBSERVED_MARKDOWN = "observed.md"
 OBSERVED_KEY = "observed"  # the manifest's entry for the observed comparison
 
 
@@ -305,18 +305,11 @@ def _observed_manifest(
 
 
 def validate_observed(
-    scenario: str | Path,
+    source: ScenarioSource,
     observed: str | Path,
+    options: StudyOptions = DEFAULTS,
     *,
     at_hour: float = DEFAULT_AT_HOUR,
-    overrides: Sequence[str] = (),
-    replications: int | None = None,
-    seed: int | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
 ) -> ObservedResult:
     """Run (or reuse) the scenario's replications and put their trucks waiting beside each observation.
 
@@ -326,23 +319,26 @@ def validate_observed(
     does); the comparison is written to ``observed.csv`` and ``observed.md`` under the history folder
     (``out``, default ``<root>/history-<scenario>/``) with the manifest's ``observed`` entry."""
     _check_at_hour(at_hour)
-    loaded = load_scenario(scenario, overrides)
+    loaded = load_source(source, options.overrides)
     s = loaded.scenario
-    check_sizes([loaded])
-    check_counts(replications, seed, least=2)
+    options.check_replications(least=2)
+    reps = options.replications or max(2, s.run.replications)
+    check_sizes([loaded], options.max_trucks, reps)
     rows = read_observed(observed, s, at_hour)
-    reps = replications or max(2, s.run.replications)
-    root_seed = s.run.seed if seed is None else seed
+    root_seed = options.root_seed(s)
+    root, argv = options.root, options.argv
     digest = scenario_digest(s)
     run_dir = finished_run(root, s.name, digest, root_seed, reps) or crn_folder(
         root, s.name, root_seed, digest
     )
     exp = Experiment(loaded, run_dir, root_seed, reps)
     plan(exp, REUSE)
-    folder = out or history_folder(root, s.name)
+    folder = options.out or history_folder(root, s.name)
     result = ObservedResult(folder, s, reps, root_seed, at_hour, rows, exp, [])
     with interrupt_hint("Finished replications are kept; run the same command again to run only the rest."):
-        result.failures = run_with_monitor([exp], backend_or_default(backend), [(s.name, [0])], monitor, argv)
+        result.failures = run_with_monitor(
+            [exp], options.resolved_backend(), [(s.name, [0])], options.monitor, argv
+        )
     if result.failures:
         return result
     run = load_run(exp.folder)
@@ -361,12 +357,14 @@ def validate_observed(
         else []
     )
     with folder_lock(folder):
-        write_csv_atomic(folder / OBSERVED_TABLE, result.table)
-        write_text_atomic(folder / OBSERVED_MARKDOWN, _observed_markdown(result))
+        outputs = StudyFolder("history", folder)
+        outputs.write_csv(OBSERVED_TABLE, result.table)
+        outputs.write_text(OBSERVED_MARKDOWN, _observed_markdown(result))
         manifest = read_manifest(folder) or {}
         entry = _observed_manifest(loaded, result, Path(observed), argv)
         if not manifest:  # a folder of observations only: its top level says what it holds
-            manifest = {k: entry[k] for k in ("scenario", "scenario_files", "scenario_sha256", "root_seed")}
+            manifest = {"kind": "history"}
+            manifest |= {k: entry[k] for k in ("scenario", "scenario_files", "scenario_sha256", "root_seed")}
             manifest["replications"] = reps
         manifest[OBSERVED_KEY] = entry
         write_manifest(folder, manifest)

@@ -37,14 +37,11 @@ import yaml
 from sim.analysis.decision import MetricRef, parse_metric_ref
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import Failure
-from sim.runner.progress import Monitor
-from sim.scenario import load_scenario
-from sim.store.atomic import write_csv_atomic
-from sim.store.layout import DEFAULT_ROOT, study_folder
-from sim.store.manifest import now, scenario_entry, versions, write_manifest
-from sim.studies.common import backend_or_default, check_counts
+from sim.store.layout import EVALUATIONS
+from sim.store.outputs import StudyFolder
+from sim.studies.common import refuse_other_study
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
 METHOD = (
@@ -195,35 +192,39 @@ def _cost(x: Mapping[str, int], variables: Sequence[Variable]) -> float:
 
 
 def optimise(
-    scenario: str | Path,
-    variables: Sequence[Variable],
-    target: Target,
+    source: ScenarioSource,
+    variables: Sequence[Variable] | Sequence[str],
+    target: Target | str,
+    options: StudyOptions = DEFAULTS,
     *,
-    overrides: Sequence[str] = (),
-    replications: int = 5,
+    costs: Sequence[str] = (),
     final_replications: int = 20,
-    seed: int | None = None,
-    label: str | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
 ) -> OptimiseResult:
-    """Find the cheapest point of the integer grid that meets ``target`` (see the module docstring)."""
-    check_counts(replications, seed, least=2)
+    """Find the cheapest point of the integer grid that meets ``target`` (see the module docstring).
+
+    ``variables`` and ``target`` may be given as the command line writes them (``KEY=LOW..HIGH[:STEP]``,
+    ``'METRIC[@GATE/DIR]<=V'``, costs as ``KEY=C``); ``options.replications`` is per point (default 5)."""
+    if isinstance(target, str):
+        target = parse_target(target)
+    if variables and isinstance(variables[0], str):
+        variables = parse_variables(list(variables), list(costs))  # type: ignore[arg-type]
+    variables = list(variables)  # type: ignore[arg-type]
+    options.check_replications(least=2)
+    replications = options.replications or 5
     if final_replications < replications:
         raise UserError.single(
             None, "--final-replications", f"must be at least --replications ({replications})"
         )
-    base = load_scenario(scenario, overrides)
-    root_seed = base.scenario.run.seed if seed is None else seed
-    folder = out or study_folder(root, base.scenario.name, "optimise", label)
-    backend = backend_or_default(backend)
+    base = load_source(source, options.overrides)
+    overrides, argv = base.overrides, options.argv
+    root_seed = options.root_seed(base.scenario)
+    outputs = StudyFolder.for_study(
+        options.root, base.scenario.name, "optimise", label=options.label, out=options.out
+    )
+    folder = outputs.folder
+    refuse_other_study(folder, "optimise", {"target": str(target), "variables": _variables_record(variables)})
     result = OptimiseResult(folder, base.scenario.name, list(variables), target)
-    started = now()
-    with Points(Path(scenario), overrides, folder, root_seed, backend, monitor, argv, max_trucks) as points:
+    with Points.for_study(base, folder, options) as points:
         lows = {v.key: v.low for v in variables}
         points.get(lows)  # every setting is checked (loads) before anything runs
         points.get({v.key: v.high for v in variables})
@@ -233,9 +234,9 @@ def optimise(
             result.failures = exc.failures
         result.evaluations = _evaluations(points, result)
         if result.evaluations is not None:
-            write_csv_atomic(folder / "evaluations.csv", result.evaluations)
+            outputs.write_csv(EVALUATIONS, result.evaluations)
         if folder.exists():
-            write_manifest(folder, _manifest(base, result, overrides, root_seed, started, argv))
+            outputs.write_manifest(base, argv=argv, **_manifest_fields(result, overrides, root_seed))
     return result
 
 
@@ -368,16 +369,16 @@ def _evaluations(points: Points, result: OptimiseResult) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
-def _manifest(base, result: OptimiseResult, overrides, root_seed: int, started: str, argv) -> dict[str, Any]:
+def _variables_record(variables: Sequence[Variable]) -> list[dict[str, Any]]:
+    return [{"key": v.key, "low": v.low, "high": v.high, "step": v.step, "cost": v.cost} for v in variables]
+
+
+def _manifest_fields(result: OptimiseResult, overrides, root_seed: int) -> dict[str, Any]:
+    """The optimisation's own manifest fields (the store adds the common frame and ``kind``)."""
     return {
-        "kind": "optimise",
-        "scenario": scenario_entry(base),
         "overrides": list(overrides),
         "root_seed": root_seed,
-        "variables": [
-            {"key": v.key, "low": v.low, "high": v.high, "step": v.step, "cost": v.cost}
-            for v in result.variables
-        ],
+        "variables": _variables_record(result.variables),
         "target": str(result.target),
         "method": METHOD,
         "chosen": result.chosen,
@@ -388,9 +389,5 @@ def _manifest(base, result: OptimiseResult, overrides, root_seed: int, started: 
         "met": result.met,
         "feasible": result.feasible,
         "steps": result.steps,
-        "evaluations": "evaluations.csv",
-        "command": list(argv),
-        "started": started,
-        "finished": now(),
-        "versions": versions(),
+        "evaluations": EVALUATIONS,
     }

@@ -100,3 +100,7 @@ def load_source(source: ScenarioSource, overrides: Sequence[str] = ()) -> Loaded
             return source
         return load_scenario(source.path, [*source.overrides, *overrides])
     return load_scenario(source, list(overrides))
+
+
+DEFAULTS = StudyOptions()
+"""Every option at its default: the Python API's and the tests' starting point."""

@@ -27,6 +27,7 @@ from sim.scenario import LoadedScenario, load_scenario
 from sim.store.layout import sweep_point_folder
 from sim.store.lock import folder_lock
 from sim.studies.common import check_sizes, interrupt_hint, run_with_monitor
+from sim.studies.options import StudyOptions
 
 
 @dataclass
@@ -67,6 +68,20 @@ class Points:
     _by_key: dict[str, Point] = field(default_factory=dict)
     _locks: ExitStack = field(default_factory=ExitStack)
     _locked: bool = False
+
+    @classmethod
+    def for_study(cls, base: LoadedScenario, folder: Path, options: StudyOptions) -> Points:
+        """The points of a study of ``base`` in ``folder``, run as ``options`` say."""
+        return cls(
+            base.path,
+            base.overrides,
+            folder,
+            options.root_seed(base.scenario),
+            options.resolved_backend(),
+            options.monitor,
+            options.argv,
+            options.max_trucks,
+        )
 
     def __enter__(self) -> Points:
         return self

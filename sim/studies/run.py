@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,18 +10,11 @@ import pandas as pd
 from sim.analysis.metrics import summary_of
 from sim.analysis.stability import mark_unstable
 from sim.errors import UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import NEW, RESUME, Experiment, Failure, plan
-from sim.runner.progress import Monitor
-from sim.scenario import Scenario, load_scenario
-from sim.store.layout import DEFAULT_ROOT, run_folder
-from sim.studies.common import (
-    backend_or_default,
-    check_counts,
-    check_sizes,
-    interrupt_hint,
-    run_with_monitor,
-)
+from sim.scenario import Scenario
+from sim.store.layout import run_folder
+from sim.studies.common import check_sizes, interrupt_hint, resume_hint, run_with_monitor
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 
 
 @dataclass
@@ -43,41 +35,26 @@ class RunResult:
         return self.experiment.trucks()
 
 
-def run_scenario(
-    scenario: str | Path,
-    *,
-    overrides: Sequence[str] = (),
-    seed: int | None = None,
-    replications: int | None = None,
-    out: Path | None = None,
-    label: str | None = None,
-    resume: bool = False,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
-) -> RunResult:
-    """Run replications of ``scenario`` into ``out`` (default ``<root>/<scenario>/<label or time>``).
+def run_scenario(source: ScenarioSource, options: StudyOptions = DEFAULTS) -> RunResult:
+    """Run replications of ``source`` into ``options.out`` (default ``<root>/<scenario>/<label or time>``).
 
-    Replication k uses the k-th seed of ``SeedSequence(seed)``; with ``resume`` only the replications
-    missing from the folder run. Mistakes raise :class:`UserError` before anything is written.
+    Replication k uses the k-th seed of ``SeedSequence(seed)``; with ``options.resume`` only the
+    replications missing from the folder run. Mistakes raise :class:`UserError` before anything is written.
     """
-    loaded = load_scenario(scenario, overrides)
+    loaded = load_source(source, options.overrides)
     s = loaded.scenario
-    check_counts(replications, seed)
-    check_sizes([loaded], max_trucks)
-    backend = backend_or_default(backend)
-    if resume and out is None and label is None:
+    options.check_replications()
+    check_sizes([loaded], options.max_trucks, options.replications)
+    backend = options.resolved_backend()
+    if options.resume and options.out is None and options.label is None:
         raise UserError.single(None, "--resume", "needs --label or --out naming the run folder to finish")
-    root_seed = s.run.seed if seed is None else seed
-    folder = out or run_folder(root, s.name, label)
-    exp = Experiment(loaded, folder, root_seed, replications or s.run.replications)
-    plan(exp, RESUME if resume else NEW)
-    if resume and replications is None and exp.previous:
+    folder = options.out or run_folder(options.root, s.name, options.label)
+    exp = Experiment(loaded, folder, options.root_seed(s), options.replications_for(s))
+    plan(exp, RESUME if options.resume else NEW)
+    if options.resume and options.replications is None and exp.previous:
         exp.replications = int(exp.previous.get("replications", exp.replications))
-    hint = f"Run the missing ones with the same command plus --out {folder} --resume."
+    hint = resume_hint("run", loaded, options, folder)
     with interrupt_hint(hint):
-        failures = run_with_monitor([exp], backend, [(s.name, [0])], monitor, argv)
+        failures = run_with_monitor([exp], backend, [(s.name, [0])], options.monitor, options.argv)
     summary = None if failures else mark_unstable(summary_of(exp.metrics(), s))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)

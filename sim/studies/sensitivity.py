@@ -27,18 +27,14 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision import MetricRef, parse_metric_ref
-from sim.analysis.metrics import metric_info
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import Failure
-from sim.runner.progress import Monitor
-from sim.scenario import load_scenario
 from sim.scenario.sources import Assumption, assumptions
-from sim.store.atomic import write_csv_atomic
-from sim.store.layout import DEFAULT_ROOT, study_folder
-from sim.store.manifest import now, scenario_entry, versions, write_manifest
-from sim.studies.common import backend_or_default, check_counts
+from sim.store.layout import SENSITIVITY_TABLE
+from sim.store.outputs import StudyFolder
+from sim.studies.common import refuse_other_study
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
 METHODS = ("oat", "morris")
@@ -115,44 +111,37 @@ class SensitivityResult:
     metric: MetricRef
     method: str
     table: pd.DataFrame | None = None
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    caption: str = ""
+    replications: int = 0
+    trajectories: int = 0  # Morris only
+    points: int = 0  # Morris only: points per trajectory
     base_mean: float = math.nan
-    chart: Path | None = None
     failures: list[Failure] = field(default_factory=list)
     resume_hint: str = "Run the same command again: finished points and replications are reused."
 
 
 def sensitivity(
-    scenario: str | Path,
-    metric: str = "mean_clearance_h",
+    source: ScenarioSource,
+    options: StudyOptions = DEFAULTS,
     *,
+    metric: str = "mean_clearance_h",
     method: str = "oat",
     spread: float = 0.25,
     only: Sequence[str] = (),
-    overrides: Sequence[str] = (),
-    replications: int = 3,
     trajectories: int = 4,
-    seed: int | None = None,
-    label: str | None = None,
-    out: Path | None = None,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
 ) -> SensitivityResult:
-    """Rank the scenario's assumptions by their effect on ``metric`` (see the module docstring)."""
+    """Rank the scenario's assumptions by their effect on ``metric`` (see the module docstring);
+    ``options.replications`` is per point (default 3)."""
     ref = parse_metric_ref(metric, "--metric")
-    check_counts(replications, seed)
+    options.check_replications()
+    replications = options.replications or 3
     if method not in METHODS:
         raise UserError.single(None, "--method", f"choose from {', '.join(METHODS)}")
     if not (0 < spread < 1):
         raise UserError.single(None, "--spread", f"must be between 0 and 1 (got {spread})")
     if method == "morris" and trajectories < 2:
         raise UserError.single(None, "--trajectories", "Morris needs at least 2")
-    base = load_scenario(scenario, overrides)
+    base = load_source(source, options.overrides)
+    overrides, argv = base.overrides, options.argv
     found = factors(base.files, spread, only)
     if not found:
         raise UserError.single(
@@ -160,13 +149,14 @@ def sensitivity(
             "",
             "no '# assumption' number to vary" + (f" matching {list(only)}" if only else ""),
         )
-    root_seed = base.scenario.run.seed if seed is None else seed
-    folder = out or study_folder(root, base.scenario.name, "sensitivity", label)
-    result = SensitivityResult(folder, base.scenario.name, ref, method)
-    started = now()
-    with Points(
-        Path(scenario), overrides, folder, root_seed, backend_or_default(backend), monitor, argv, max_trucks
-    ) as points:
+    root_seed = options.root_seed(base.scenario)
+    outputs = StudyFolder.for_study(
+        options.root, base.scenario.name, "sensitivity", label=options.label, out=options.out
+    )
+    folder = outputs.folder
+    refuse_other_study(folder, "sensitivity", {"metric": str(ref), "method": method, "only": list(only)})
+    result = SensitivityResult(folder, base.scenario.name, ref, method, replications=replications)
+    with Points.for_study(base, folder, options) as points:
         for f in found:  # every setting loads (is valid) before anything runs
             points.get(f.settings(0.0))
             points.get(f.settings(1.0))
@@ -178,27 +168,20 @@ def sensitivity(
         except PointFailed as exc:
             result.failures = exc.failures
             return result
-        write_csv_atomic(folder / "sensitivity.csv", result.table)
-        write_manifest(
-            folder,
-            {
-                "kind": "sensitivity",
-                "scenario": scenario_entry(base),
-                "overrides": list(overrides),
-                "metric": str(ref),
-                "method": method,
-                "spread": spread,
-                "only": list(only),
-                "replications": replications,
-                "trajectories": trajectories if method == "morris" else None,
-                "root_seed": root_seed,
-                "points": len(points.points),
-                "ranking": result.table["assumption"].tolist(),
-                "command": list(argv),
-                "started": started,
-                "finished": now(),
-                "versions": versions(),
-            },
+        outputs.write_csv(SENSITIVITY_TABLE, result.table)
+        outputs.write_manifest(
+            base,
+            argv=argv,
+            overrides=list(overrides),
+            metric=str(ref),
+            method=method,
+            spread=spread,
+            only=list(only),
+            replications=replications,
+            trajectories=trajectories if method == "morris" else None,
+            root_seed=root_seed,
+            points=len(points.points),
+            ranking=result.table["assumption"].tolist(),
         )
     return result
 
@@ -234,26 +217,6 @@ def _one_at_a_time(
     table = pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     result.table = table
-    info = metric_info(ref.metric)
-    result.headers = ["rank", "assumption", "where", "range", "Δ at low", "Δ at high", "swing"]
-    fmt = info.format
-    result.rows = [
-        [
-            str(r["rank"]),
-            r["assumption"],
-            r["file"],
-            r["range"],
-            _pm(r["low_diff"], r["low_half_width"], fmt),
-            _pm(r["high_diff"], r["high_half_width"], fmt),
-            _pm(r["swing"], r["swing_half_width"], fmt),
-        ]
-        for _, r in table.iterrows()
-    ]
-    result.caption = (
-        f"Δ = change of {info.label} ({info.unit}) from the base ({fmt(result.base_mean)}), paired by "
-        f"replication over {reps} replications (common random numbers), ± 95% half-width; "
-        "swing = |high - low|"
-    )
 
 
 def _morris(
@@ -297,27 +260,8 @@ def _morris(
     table = table.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     result.table = table
-    info = metric_info(ref.metric)
-    fmt = info.format
-    result.headers = ["rank", "assumption", "where", "range", "mu*", "mu", "sigma"]
-    result.rows = [
-        [
-            str(r["rank"]),
-            r["assumption"],
-            r["file"],
-            r["range"],
-            _pm(r["mu_star"], r["mu_star_conf"], fmt),
-            fmt(r["mu"]),
-            fmt(r["sigma"]),
-        ]
-        for _, r in table.iterrows()
-    ]
-    result.caption = (
-        f"Morris elementary effects (SALib) of {info.label} ({info.unit}; base {fmt(result.base_mean)}) over "
-        f"{trajectories} trajectories x {len(found) + 1} points, {reps} replications each: mu* = mean "
-        "absolute effect of moving an assumption across its range (± bootstrap 95%), sigma = how much that "
-        "effect depends on the others"
-    )
+    result.trajectories = trajectories
+    result.points = len(found) + 1
 
 
 def _mean(x: np.ndarray) -> float:
@@ -328,10 +272,3 @@ def _mean(x: np.ndarray) -> float:
 def _half(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return t_half_width(x) if len(x) else math.nan
-
-
-def _pm(mean: float, half: float, fmt) -> str:
-    if not math.isfinite(mean):
-        return "-"
-    text = fmt(mean) if mean < 0 or not math.isfinite(mean) else ("+" + fmt(mean) if mean > 0 else fmt(mean))
-    return text + (f" ± {fmt(half)}" if math.isfinite(half) else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -23,21 +24,19 @@ import yaml
 from sim.analysis.metrics import flag_modelled, not_modelled
 from sim.analysis.stats import summarize
 from sim.errors import Problem, UserError
-from sim.runner.backends import Backend
 from sim.runner.experiment import NEW, REUSE, Experiment, Failure, plan
-from sim.runner.progress import Monitor
 from sim.scenario import LoadedScenario, load_scenario
-from sim.store.atomic import write_csv_atomic, write_parquet_atomic
-from sim.store.layout import DEFAULT_ROOT, SWEEP_PARQUET, SWEEP_TABLE, sweep_folder, sweep_point_folder
+from sim.store.layout import SWEEP_PARQUET, SWEEP_SUMMARY, SWEEP_TABLE, sweep_folder, sweep_point_folder
 from sim.store.lock import folder_lock
 from sim.store.manifest import now, sweep_manifest, write_manifest
+from sim.store.outputs import StudyFolder
 from sim.studies.common import (
-    backend_or_default,
-    check_counts,
     check_sizes,
     interrupt_hint,
+    resume_hint,
     run_with_monitor,
 )
+from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 
 
 @dataclass(frozen=True)
@@ -147,37 +146,42 @@ def _load_points(path: Path, overrides: Sequence[str], grid: list[dict[str, Any]
     return loaded
 
 
+MAX_GRID_POINTS = 1_000  # a factorial grid grows fast; past this it is a mistake, not a study
+
+
 def run_sweep(
-    scenario: str | Path,
+    source: ScenarioSource,
     grid: Sequence[str],
+    options: StudyOptions = DEFAULTS,
     *,
-    overrides: Sequence[str] = (),
-    replications: int | None = None,
-    seed: int | None = None,
-    out: Path | None = None,
-    label: str | None = None,
-    resume: bool = False,
     keep_tables: bool = False,
-    backend: Backend | None = None,
-    root: Path = DEFAULT_ROOT,
-    monitor: Monitor | None = None,
-    argv: Sequence[str] = (),
-    max_trucks: int | None = None,
 ) -> SweepResult:
     """Run every point of the factorial ``grid`` (``KEY=V1,V2,...`` strings) for R replications each."""
     axes = parse_grid(grid)
-    base = load_scenario(scenario, overrides)
-    check_counts(replications, seed)
-    backend = backend_or_default(backend)
+    base = load_source(source, options.overrides)
+    options.check_replications()
+    size = math.prod(len(a.values) for a in axes)
+    if size > MAX_GRID_POINTS:
+        raise UserError.single(
+            None,
+            "--grid",
+            f"the grid has {size:,} points ({' x '.join(str(len(a.values)) for a in axes)}): more than "
+            f"{MAX_GRID_POINTS:,}; sweep fewer values, or split the grid into several sweeps",
+        )
+    check_sizes([base], options.max_trucks, size * options.replications_for(base.scenario))
+    backend = options.resolved_backend()
+    resume, out, label = options.resume, options.out, options.label
     if resume and out is None and label is None:
         raise UserError.single(None, "--resume", "needs --label or --out naming the sweep folder to finish")
+    overrides, seed, replications = [*base.overrides], options.seed, options.replications
     grid_points = points(axes)
-    loaded = _load_points(Path(scenario), overrides, grid_points)
-    check_sizes(loaded, max_trucks)
+    loaded = _load_points(base.path, overrides, grid_points)
+    check_sizes(loaded, options.max_trucks, options.replications)
     # each point's own run.seed and run.replications unless given: a grid may sweep them too
     seeds = [ld.scenario.run.seed if seed is None else seed for ld in loaded]
     reps = [replications or ld.scenario.run.replications for ld in loaded]
-    folder = out or sweep_folder(root, base.scenario.name, label)
+    folder = out or sweep_folder(options.root, base.scenario.name, label)
+    monitor, argv = options.monitor, options.argv
     if resume and not folder.exists():
         raise UserError.single(None, "--resume", f"nothing to resume: '{folder}' does not exist")
     if not resume and folder.exists():
@@ -222,7 +226,7 @@ def run_sweep(
             ),
         )
 
-    hint = f"Run the missing ones with the same command plus --out {folder} --resume."
+    hint = resume_hint("sweep", base, options, folder, [w for g in grid for w in ("--grid", g)])
     result = SweepResult(folder, base.scenario.name, axes, reps, experiments, resume_hint=hint)
     title = f"{base.scenario.name}: {len(grid_points)} points"
     locks = ExitStack()
@@ -247,8 +251,9 @@ def run_sweep(
             ],
             ignore_index=True,
         )
-        write_csv_atomic(folder / SWEEP_TABLE, result.table)
-        write_parquet_atomic(folder / SWEEP_PARQUET, result.table)
-        write_csv_atomic(folder / "sweep_summary.csv", result.summary)
+        outputs = StudyFolder("sweep", folder)
+        outputs.write_csv(SWEEP_TABLE, result.table)
+        outputs.write_parquet(SWEEP_PARQUET, result.table)
+        outputs.write_csv(SWEEP_SUMMARY, result.summary)
         manifest(True)
     return result

@@ -1,0 +1,145 @@
+"""The forecast panel of the what-if page: upload a state file, pick a policy, see the fan.
+
+A planner uploads today's queue (a state CSV, :mod:`sim.scenario.state`), gives its date and time,
+picks a policy file (or none) and a number of days; the page runs :func:`sim.studies.forecast.forecast`
+on the page's base scenario (a few replications, in the page's own process: a forecast of a few weeks
+takes seconds to a few minutes) and shows the fan, the date the waiting trucks fall below the chosen
+level, and the outcomes with each policy's paired difference. A bad state file gets the command line's
+messages (file, line, column) and nothing runs. The logic is :func:`run_forecast` (tested without a
+browser); :func:`render` only draws it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import UserError
+from sim.studies.forecast import ForecastResult, forecast
+from sim.studies.options import StudyOptions
+
+NO_POLICY = "(none)"
+
+
+def run_forecast(
+    base_file: Path,
+    state_csv: bytes,
+    *,
+    start: datetime,
+    days: float,
+    policy: Path | None,
+    replications: int,
+    until_below: int | None,
+    direction: str,
+    root: Path,
+    scratch: Path,
+) -> tuple[ForecastResult, list[Path]]:
+    """Save the uploaded state in ``scratch``, run the forecast into ``root`` and draw its fan."""
+    from sim.present.plots.forecast import plot_forecast
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    state = scratch / "uploaded_state.csv"
+    state.write_bytes(state_csv)
+    result = forecast(
+        base_file,
+        StudyOptions(replications=replications, root=root),
+        state=state,
+        start=start,
+        days=days,
+        policies=[policy] if policy is not None else [],
+        until_below=until_below,
+        direction=direction,
+    )
+    if result.failures:
+        raise UserError.single(None, "forecast", "; ".join(str(f) for f in result.failures))
+    return result, plot_forecast(result.folder, direction)
+
+
+def until_text(result: ForecastResult) -> list[str]:
+    """The date the waiting trucks first fall below the level, per variant, in words."""
+    from datetime import timedelta
+
+    rows = result.summary[result.summary["metric"] == "days_until_below"]
+    out = []
+    for r in rows.itertuples(index=False):
+        if r.n == 0:
+            out.append(f"{r.variant}: not below {int(r.level):,} within {result.days:g} days")
+            continue
+        mean = result.start + timedelta(days=r.mean)
+        text = f"{r.variant}: below {int(r.level):,} on {mean:%d %b %Y %H:%M}"
+        if pd.notna(r.ci_low):
+            lo, hi = result.start + timedelta(days=r.ci_low), result.start + timedelta(days=r.ci_high)
+            text += f" (95% interval {lo:%d %b %H:%M} to {hi:%d %b %H:%M})"
+        if r.never:
+            text += f"; {r.never} of {r.n + r.never} replications never within {result.days:g} days"
+        out.append(text)
+    return out
+
+
+def outcome_table(result: ForecastResult) -> pd.DataFrame:
+    """Crossed, turned back, spoiled and still waiting per variant with intervals (and paired differences)."""
+    s = result.summary
+    s = s[(s["gate"] == "all") & (s["direction"] == result.direction) & (s["metric"] != "days_until_below")]
+    cols = ["variant", "metric", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+    return s[[c for c in cols if c in s.columns]].round(1).reset_index(drop=True)
+
+
+def _base_start(base_file: Path) -> date:
+    """The base scenario's start date (the default state date), today if it cannot be read."""
+    from sim.scenario import load_scenario
+
+    try:
+        return load_scenario(base_file).scenario.run.start.date()
+    except UserError:
+        return date.today()
+
+
+def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
+    """The panel, folded under the results: inputs, a Run button, then the fan and the numbers."""
+    import streamlit as st
+
+    with st.expander("Forecast from today's queue (upload a state file)"):
+        upload = st.file_uploader(
+            "State file (CSV: gate,direction,count[,class,where,waited_h,arrived])",
+            type=["csv"],
+            key="fc_state",
+        )
+        cols = st.columns(4)
+        day = cols[0].date_input("State date", value=_base_start(base_file), key="fc_date")
+        at = cols[1].time_input("State time", value=time(12, 0), key="fc_time")
+        days = cols[2].number_input("Days", min_value=1, max_value=120, value=14, key="fc_days")
+        reps = cols[3].number_input("Replications", min_value=2, max_value=50, value=4, key="fc_reps")
+        files = sorted(str(p.relative_to(scenarios)) for p in scenarios.rglob("*.yaml"))
+        policy = st.selectbox("Policy (a file that extends the base)", [NO_POLICY, *files], key="fc_policy")
+        cols = st.columns(2)
+        level = cols[0].number_input(
+            "Report when the waiting trucks fall below", min_value=1, value=500, key="fc_level"
+        )
+        direction = cols[1].selectbox("Direction", ["export", "import", "all"], key="fc_direction")
+        if not st.button("Run forecast", disabled=upload is None, key="fc_run"):
+            return
+        try:
+            with st.spinner("forecasting..."):
+                result, figures = run_forecast(
+                    base_file,
+                    upload.getvalue(),  # type: ignore[union-attr]
+                    start=datetime.combine(day, at),
+                    days=float(days),
+                    policy=None if policy == NO_POLICY else scenarios / policy,
+                    replications=int(reps),
+                    until_below=int(level),
+                    direction=direction,
+                    root=root,
+                    scratch=scratch,
+                )
+        except UserError as exc:
+            for p in exc.problems:
+                st.error(str(p).replace(str(scratch / "uploaded_state.csv"), "the state file"))
+            return
+        st.image(str(figures[0]))
+        for line in until_text(result):
+            st.write(line)
+        st.dataframe(outcome_table(result), hide_index=True)
+        st.caption(f"Saved in {result.folder}")

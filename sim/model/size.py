@@ -1,0 +1,182 @@
+"""How big a run is, before it runs: expected trucks, truck-stages, monitor samples and random closures.
+
+The one estimate of a run's size: the limits (``check_size``, ``check_replications``) and the memory
+warning (:mod:`sim.model.memory`) read the same numbers.
+
+A finite scenario can still be too large to run (a horizon of a million years, a monitor sample every
+second, a thousand closures a day): memory grows until the machine gives up. The run's size is estimated
+from the scenario alone (arrival rates times the horizon, the horizon over the monitor interval) and a run
+larger than a limit is refused with the estimate in the message. The limit is a setting the user can
+raise: ``--max-trucks N`` on the command line or the environment variable ``BORDERSIM_MAX_TRUCKS``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.model.arrivals import RateProfile, rate_per_time_unit
+from sim.model.calendar import Calendar
+from sim.scenario import schema as S
+
+DEFAULT_MAX_TRUCKS = 5_000_000  # per replication; the calibrated 2021 year expects about 300,000
+MAX_TRUCKS_ENV = "BORDERSIM_MAX_TRUCKS"
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """Expected counts in one replication."""
+
+    trucks: float  # arrivals, from the rates and their month/weekday/hour factors and schedules
+    samples: float  # rows of the monitor's time series (one per gate per sample)
+    closures: float  # unannounced stoppages
+    truck_stages: float = 0.0  # trucks times the stages of their flow (an upper bound of stage records)
+
+
+def _mean(factors: list[float] | None) -> float:
+    return 1.0 if factors is None else sum(factors) / len(factors)
+
+
+def _per_time_unit(arr: S.Arrival, unit_hours: float) -> float:
+    if arr.per == "hour":
+        return arr.rate * unit_hours
+    if arr.per == "day":
+        return arr.rate * unit_hours / 24.0
+    return arr.rate
+
+
+def _schedule_peak(arr: S.Arrival) -> float:
+    """The largest multiple of the base rate a dated schedule sets (1 without one): an upper bound."""
+    levels = [1.0]
+    for change in getattr(arr, "schedule", []):
+        if change.rate is not None:
+            levels.append(change.rate / arr.rate if arr.rate > 0 else 1.0)
+        elif change.factor is not None:
+            levels.append(change.factor)
+    return max(levels)
+
+
+EXACT_MEAN_HOURS = 20 * 8766  # up to twenty years the rate profile is averaged hour by hour
+
+
+def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
+    """Trucks one stream is expected to send over the horizon.
+
+    Up to :data:`EXACT_MEAN_HOURS` the exact mean of its rate profile over the run's hours (month,
+    weekday and hour factors on the run's own dates, dated schedules applied); beyond that (a horizon
+    nobody means to run, but the check must answer at once) the product of the factors' means at the
+    schedule's peak rate, an upper bound."""
+    run = s.run
+    hours = run.horizon * run.unit_hours
+    if hours <= EXACT_MEAN_HOURS:
+        cal = Calendar(run.start, run.unit_hours)
+        profile = RateProfile(arr, cal, run.horizon)
+        grid = np.arange(0.0, run.horizon, cal.from_hours(1.0))
+        mean = 1.0 if profile.constant or not len(grid) else float(np.mean(profile(grid)))
+        return rate_per_time_unit(arr, cal) * run.horizon * mean
+    return (
+        _per_time_unit(arr, run.unit_hours)
+        * _mean(arr.month_factors)
+        * _mean(arr.weekday_factors)
+        * _mean(arr.hour_factors)
+        * _schedule_peak(arr)
+        * run.horizon
+    )
+
+
+def estimate(s: S.Scenario) -> RunSize:
+    """The expected size of one replication of ``s``."""
+    from sim.scenario.demand import all_arrivals
+
+    run = s.run
+    try:
+        arrivals = all_arrivals(s)
+    except ValueError:  # a clash the loader reports with the field named
+        arrivals = dict(s.arrivals)
+    trucks = stages = 0.0
+    for a in arrivals.values():
+        expected = _expected_arrivals(s, a)
+        gate = s.gates.get(a.gate)
+        flow = gate.flow(a.direction) if gate is not None else None
+        trucks += expected
+        stages += expected * (len(flow.stages) if flow is not None else 0)
+    interval = run.monitor_interval or 1.0 / run.unit_hours  # the model samples hourly by default
+    samples = (run.horizon / interval + 1) * len(s.gates)
+    days = run.horizon * run.unit_hours / 24.0
+    closures = sum(g.random_closures.rate_per_day * days for g in s.gates.values() if g.random_closures)
+    return RunSize(trucks, samples, closures, stages)
+
+
+def max_trucks_setting() -> int:
+    """The limit from the environment (BORDERSIM_MAX_TRUCKS), else the default."""
+    raw = os.environ.get(MAX_TRUCKS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_TRUCKS
+    try:
+        value = int(float(raw))
+    except (ValueError, OverflowError):
+        value = 0
+    if value < 1:
+        raise UserError.single(None, MAX_TRUCKS_ENV, f"must be a positive whole number (got {raw[:40]!r})")
+    return value
+
+
+def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None) -> RunSize:
+    """Refuse a replication expected to be larger than ``limit`` trucks (or monitor samples, or random
+    closures); the message gives the estimate, the field that makes it so large, and how to raise it."""
+    limit = max_trucks_setting() if limit is None else limit
+    size = estimate(s)
+    raise_it = f"raise the limit ({limit:,}) with --max-trucks or {MAX_TRUCKS_ENV} if you mean it"
+    horizon = f"{s.run.horizon:g} {s.run.time_unit}"
+    if size.trucks > limit:
+        raise UserError.single(
+            file,
+            "run.horizon",
+            f"about {size.trucks:,.0f} trucks per replication are expected (the arrival rates over a "
+            f"horizon of {horizon}): too large to run; shorten the horizon or lower the rates, or {raise_it}",
+        )
+    if size.samples > limit:
+        raise UserError.single(
+            file,
+            "run.monitor_interval",
+            f"about {size.samples:,.0f} monitor samples per replication ({horizon} sampled every "
+            f"{s.run.monitor_interval or 1.0 / s.run.unit_hours:g} {s.run.time_unit}, {len(s.gates)} gates): "
+            f"too many; sample less often, or {raise_it}",
+        )
+    if size.closures > limit:
+        raise UserError.single(
+            file,
+            "gates.random_closures.rate_per_day",
+            f"about {size.closures:,.0f} random closures per replication: too many; {raise_it}",
+        )
+    return size
+
+
+MAX_REPLICATIONS = 100_000  # far beyond any study's need (a 95% interval narrows as 1/sqrt(R))
+
+
+def check_replications(
+    s: S.Scenario, replications: int, limit: int | None = None, file: str | None = None
+) -> None:
+    """Refuse a replication count that could not finish: above :data:`MAX_REPLICATIONS`, or whose trucks
+    over all replications pass 1,000 times the per-replication limit (the work, not one process's memory,
+    is what runs away: ``--replications 1000000000`` of a day's run would run for years)."""
+    limit = max_trucks_setting() if limit is None else limit
+    if replications > MAX_REPLICATIONS:
+        raise UserError.single(
+            None,
+            "--replications",
+            f"{replications:,} replications is more than this tool runs ({MAX_REPLICATIONS:,}); a 95% "
+            "interval narrows as 1/sqrt(R): 10 to 100 replications are usual",
+        )
+    total = estimate(s).trucks * replications
+    if total > 1000 * limit:
+        raise UserError.single(
+            file,
+            "--replications",
+            f"about {total:,.0f} trucks over {replications:,} replications are expected: too much work; "
+            f"use fewer replications, or raise --max-trucks ({limit:,} a replication) if you mean it",
+        )

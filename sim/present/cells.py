@@ -1,0 +1,90 @@
+"""The text of one table cell: a mean with its interval, a paired difference, 'not modelled', a group's
+name. Shared by the terminal, the report and the what-if page, so all three say a number the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from sim.analysis.metrics import ALL, metric_info
+
+NOT_MODELLED = "not modelled"
+NO_VALUE = "n/a"
+ONE_REPLICATION = "(1 replication: no interval)"
+
+
+# ---- cells ------------------------------------------------------------------------------------------
+def _flag(value: object) -> bool | None:
+    """A boolean read from a table (CSV gives 'True'/'False' text), None when absent."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def modelled(row: pd.Series) -> bool:
+    """Whether the scenario models this metric (a summary may say so in a ``modelled`` column)."""
+    return _flag(row.get("modelled")) is not False
+
+
+def ci_text(mean: float, half: float, fmt: Callable[[float], str]) -> str:
+    """'mean ± half-width' in the metric's format; the bare mean without an interval; 'n/a' for no value."""
+    if mean != mean:
+        return NO_VALUE
+    return fmt(mean) if half != half else f"{fmt(mean)} ± {fmt(half)}"
+
+
+def value_cell(row: pd.Series) -> str:
+    """A summary row (mean, half_width) as a cell: 'not modelled', 'n/a', the mean, or mean ± half-width."""
+    if not modelled(row):
+        return NOT_MODELLED
+    half = row["half_width"] if row.get("n", 2) >= 2 else float("nan")
+    return ci_text(row["mean"], half, metric_info(str(row["metric"])).format)
+
+
+def diff_cell(row: pd.Series) -> str:
+    """A policy's paired difference from the base: '+d ± h (+p%) *', '*' when the interval excludes 0."""
+    if not modelled(row):
+        return NOT_MODELLED
+    diff = row.get("diff", float("nan"))
+    if diff != diff:
+        return NO_VALUE
+    fmt = metric_info(str(row["metric"])).format
+    text = ("+" if diff > 0 else "") + ci_text(diff, row.get("diff_half_width", float("nan")), fmt)
+    pct = row.get("diff_pct", float("nan"))
+    if pct == pct:
+        text += f" ({pct:+.1f}%)"
+    return text + (" *" if _flag(row.get("significant")) else "")
+
+
+def one_line(label: str) -> str:
+    """A header written on two lines for the wide table, on one line elsewhere."""
+    return label.replace("\n", " ")
+
+
+def metric_label(metric: str) -> str:
+    """A metric's name with its unit, e.g. 'mean clearance time (h)'."""
+    info = metric_info(metric)
+    return f"{info.label} ({info.unit})" if info.unit else info.label
+
+
+def group_label(gate: str, direction: str, *, readable: bool = False) -> str:
+    """A gate and direction in words: 'huu_nghi, export', 'huu_nghi, both directions', 'all gates, both
+    directions'; ``readable`` writes the gate as a name ('Huu Nghi'), as the what-if page shows it."""
+    g = "all gates" if gate == ALL else (gate.replace("_", " ").title() if readable else gate)
+    return f"{g}, {'both directions' if direction == ALL else direction}"
+
+
+def interval_note(replications: int | Sequence[int]) -> str:
+    """What the ± means, or that one replication gives no interval."""
+    reps = sorted(set([replications] if isinstance(replications, int) else replications))
+    if reps[-1] < 2:
+        return ONE_REPLICATION
+    count = f"{reps[0]}" if len(reps) == 1 else f"{reps[0]}-{reps[-1]}"
+    return f"(mean ± 95% t-interval half-width over {count} replications)"
+
+
+# ---- blocks and layouts -----------------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""The forecast fan: trucks waiting day by day from the starting state, per variant, with 95% bands.
+
+Drawn from a forecast folder's ``forecast_daily.csv`` (:mod:`sim.studies.forecast`): the province and
+each gate, for one direction, one line per variant (the base thick, policies dashed) with the 95%
+interval of the mean over replications. The first point of every line is the starting state itself
+(day 0: the same count in every replication, so the band closes on it); the level the queue must fall
+below (``--until-below``) is drawn as a dashed line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import UserError
+from sim.present.plots import style
+from sim.store.layout import FORECAST_DAILY, FORECAST_TABLE
+
+NAME = "forecast_fan"
+
+
+def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | None = None) -> list[Path]:
+    """Draw the fan of a forecast folder into ``out`` (default ``folder/plots``); the files written."""
+    folder = Path(folder)
+    path = folder / FORECAST_DAILY
+    if not path.is_file():
+        raise UserError.single(str(folder), "", "not a forecast folder (no forecast_daily.csv)")
+    daily = pd.read_csv(path, parse_dates=["date"])
+    daily = daily[daily["direction"] == direction]
+    summary = pd.read_csv(folder / FORECAST_TABLE) if (folder / FORECAST_TABLE).is_file() else pd.DataFrame()
+    level = None
+    if "level" in summary and summary["level"].notna().any():
+        level = float(summary["level"].dropna().iloc[0])
+    variants = list(dict.fromkeys(daily["variant"]))
+    gates = ["all", *[g for g in dict.fromkeys(daily["gate"]) if g != "all"]]
+    fig, axes = style.figure(len(gates), 1, 2.2, sharex=True)
+    for ax, gate in zip(axes[:, 0], gates, strict=True):
+        for k, name in enumerate(variants):
+            rows = daily[(daily["variant"] == name) & (daily["gate"] == gate)].sort_values("date")
+            ax.fill_between(rows["date"], rows["ci_low"].clip(lower=0), rows["ci_high"], **style.band(k))
+            ax.plot(rows["date"], rows["mean"], ls=style.line_style(k), label=name, **style.series_line(k))
+            if k == 0 and len(rows):
+                ax.plot(
+                    rows["date"].iloc[:1],
+                    rows["mean"].iloc[:1],
+                    "o",
+                    color="black",
+                    ms=4,
+                    zorder=10,
+                    label="the starting state",
+                )
+        if gate == "all" and level is not None:
+            style.level_line(ax, level, f"{level:,.0f} trucks")
+        ax.set_title("Province" if gate == "all" else gate.replace("_", " ").title(), loc="left")
+        ax.set_ylabel("trucks waiting")
+        ax.set_ylim(bottom=0)
+    axes[0, 0].legend(loc="upper right", fontsize="small")
+    style.date_axis(axes[-1, 0])
+    which = "both directions" if direction == "all" else f"{direction}s"
+    title = f"Forecast from the starting state: trucks waiting ({which}), mean and 95% interval"
+    style.suptitle(fig, title)
+    caption = (
+        "Trucks waiting (arrived at a gate, not yet crossed, turned back or diverted), read each day "
+        "at the start's time of day; day 0 is the state."
+    )
+    written = style.save(
+        fig, Path(out) if out is not None else folder / "plots", NAME, title, caption, str(folder)
+    )
+    return list(written.files)

@@ -1,0 +1,344 @@
+"""A starting state: the trucks already waiting when a run starts, read from a CSV file and checked.
+
+A planner's state file has one row per group of trucks::
+
+    gate,direction,count,class,where,waited_h,arrived
+    huu_nghi,export,120,fruit_export,outside,36,
+    huu_nghi,import,40,,in_yard,,2021-12-19T08:00
+    tan_thanh,export,300,,,,
+
+Required columns: ``gate`` (its key or its name), ``direction`` (export or import) and ``count`` (a whole
+number at least 1). Optional columns, each with its default when the column is missing or the cell empty:
+
+- ``class``: a truck class of the scenario; default: drawn for each truck from the scenario's mix of
+  arrival streams at that gate and direction (their rates at the state's time);
+- ``where``: ``before_yard`` (in the stages before the yard: they are done again from the first),
+  ``outside`` (the highway queue for a yard place), ``in_yard`` (at the first stage after yard entry), or
+  the name of a stage of the flow (queued for that stage: in the yard if it comes after yard entry, so
+  a saved run's state keeps every truck where it was); default: outside, entering the yard in order of
+  arrival while it has room (so a gate's yard fills up first, as it did in reality);
+- ``waited_h`` (hours waited at the state's time) or ``arrived`` (the local date and time of arrival, at
+  or before the state's time), not both; default: spread evenly over the state's ``spread_days`` (1 day)
+  before it.
+
+Cargo age, shelf life and patience count from that arrival (sim/model/initial_state.py). Every mistake
+is a :class:`~sim.errors.UserError` naming the file, the line and the column, before anything runs: the
+file's syntax when the scenario is loaded (:func:`read_state_file`), the names and dates against the
+validated scenario (:func:`state_problems`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import stat
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import Problem, UserError
+from sim.scenario.schema import DIRECTIONS, STATE_PLACES, Scenario, StateGroup
+
+REQUIRED = ("gate", "direction", "count")
+OPTIONAL = ("class", "where", "waited_h", "arrived")
+COLUMNS = REQUIRED + OPTIONAL
+MAX_BYTES = 20_000_000  # a row per truck of a whole province's backlog is well under a megabyte
+MAX_PROBLEMS = 10
+
+
+def _read_text(path: Path) -> str:
+    """The text of a state file: a regular file, at most MAX_BYTES, UTF-8 (a BOM is dropped)."""
+    where = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UserError.single(where, "run.initial_state", "state file not found") from None
+    except (OSError, ValueError) as exc:
+        raise UserError.single(where[:200], "run.initial_state", f"cannot read the file ({exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError.single(where, "run.initial_state", "not a regular file: give a CSV state file")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UserError.single(where, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_BYTES:
+        raise UserError.single(where, "", f"larger than {MAX_BYTES:,} bytes: too large for a state file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError.single(where, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _number(text: str, integer: bool) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or (integer and value != int(value)):
+        return None
+    return value
+
+
+def _row(cell: dict[str, str], where: str, line: int) -> tuple[dict[str, Any], list[Problem]]:
+    """One row's fields and the problems of its cells (types and allowed values only)."""
+    problems: list[Problem] = []
+    row: dict[str, Any] = {"line": line}
+    for column in ("gate", "direction", "count"):
+        if not cell.get(column):
+            problems.append(Problem(where, column, "empty: this column is required", line))
+    row["gate"] = cell.get("gate", "")
+    direction = cell.get("direction", "").lower()
+    if direction and direction not in DIRECTIONS:
+        problems.append(Problem(where, "direction", f"{direction!r} is not export or import", line))
+    row["direction"] = direction
+    if cell.get("count"):
+        count = _number(cell["count"], integer=True)
+        if count is None or count < 1:
+            problems.append(
+                Problem(where, "count", f"{cell['count']!r} is not a whole number of trucks at least 1", line)
+            )
+        else:
+            row["count"] = int(count)
+    if cell.get("class"):
+        row["truck_class"] = cell["class"]
+    place = cell.get("where", "")
+    if place:
+        row["where"] = place.lower() if place.lower() in STATE_PLACES else place  # or a stage: checked later
+    if cell.get("waited_h") and cell.get("arrived"):
+        problems.append(Problem(where, "waited_h", "give waited_h or arrived, not both", line))
+    if cell.get("waited_h"):
+        waited = _number(cell["waited_h"], integer=False)
+        if waited is None or waited < 0:
+            problems.append(
+                Problem(where, "waited_h", f"{cell['waited_h']!r} is not a number of hours at least 0", line)
+            )
+        else:
+            row["waited_h"] = waited
+    if cell.get("arrived"):
+        try:
+            arrived = datetime.fromisoformat(cell["arrived"])
+        except ValueError:
+            arrived = None
+        if arrived is None or arrived.tzinfo is not None:
+            problems.append(
+                Problem(
+                    where,
+                    "arrived",
+                    f"{cell['arrived'][:40]!r} is not a local date and time like 2021-12-20T08:30",
+                    line,
+                )
+            )
+        else:
+            row["arrived"] = arrived
+    return row, problems
+
+
+def read_state_file(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a state file as group fields (``line`` included), every syntax problem (a missing or
+    unknown column, a count that is not a whole number, a bad date) a UserError with file, line and
+    column. The names (gate, class) and dates are checked against the scenario by :func:`state_problems`."""
+    path = Path(path)
+    where = str(path)
+    records = csv.reader(io.StringIO(_read_text(path), newline=""))
+    header: list[str] | None = None
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        for record in records:
+            if not any(cell.strip() for cell in record):
+                continue
+            line = records.line_num
+            if header is None:
+                header = [cell.strip().lower() for cell in record]
+                missing = [c for c in REQUIRED if c not in header]
+                for c in missing:
+                    problems.append(
+                        Problem(where, c, f"missing column: the header must name {', '.join(REQUIRED)}", line)
+                    )
+                for c in header:
+                    if c not in COLUMNS:
+                        problems.append(
+                            Problem(where, c, f"unknown column: the columns are {', '.join(COLUMNS)}", line)
+                        )
+                twice = sorted({h for h in header if header.count(h) > 1})
+                if twice:
+                    problems.append(Problem(where, twice[0], "this column appears twice in the header", line))
+                if problems:
+                    break
+                continue
+            if len(record) != len(header):
+                problems.append(
+                    Problem(where, "", f"has {len(record)} cells, the header has {len(header)}", line)
+                )
+                continue
+            cell = {h: v.strip() for h, v in zip(header, record, strict=True)}
+            row, found = _row(cell, where, line)
+            problems += found
+            rows.append(row)
+            if len(problems) > MAX_PROBLEMS:
+                break
+    except csv.Error as exc:
+        problems.append(Problem(where, "", f"not readable as CSV ({exc})", records.line_num))
+    if header is None and not problems:
+        problems.append(Problem(where, "", f"empty file: expected a header line '{','.join(COLUMNS)}'"))
+    if problems:
+        raise UserError(_cut(problems))
+    return rows
+
+
+def _cut(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], Problem(problems[0].file, "", f"and {more} more problem(s)")]
+
+
+def gate_key(s: Scenario, text: str) -> str | None:
+    """A gate as a file writes it (its key, or its name, any case), or None."""
+    if text in s.gates:
+        return text
+    wanted = text.casefold()
+    for key, gate in s.gates.items():
+        if wanted in (key.casefold(), (gate.name or "").casefold()):
+            return key
+    return None
+
+
+def state_problems(s: Scenario) -> list[Problem]:
+    """What is wrong with the scenario's starting state against the scenario itself: an unknown gate or
+    class, a direction the gate does not have, an arrival after the state's time, more trucks in a yard
+    than it holds. Each names the state file, the row's line and its column."""
+    state = s.run.initial_state
+    if state is None:
+        return []
+    from sim.scenario.demand import all_arrivals
+
+    where = state.file or "run.initial_state"
+    streams = {(a.gate, a.direction) for a in all_arrivals(s).values()}
+    in_yard: dict[str, int] = {}
+    problems: list[Problem] = []
+    for g in state.groups:
+        key = gate_key(s, g.gate)
+        if key is None:
+            choices = ", ".join(s.gates)
+            problems.append(
+                Problem(where, "gate", f"{g.gate!r} is not a gate of the scenario ({choices})", g.line)
+            )
+            continue
+        if s.gates[key].flow(g.direction) is None:
+            problems.append(Problem(where, "direction", f"gate {key!r} has no {g.direction} flow", g.line))
+            continue
+        if g.truck_class is not None and g.truck_class not in s.truck_classes:
+            choices = ", ".join(s.truck_classes)
+            problems.append(
+                Problem(
+                    where,
+                    "class",
+                    f"{g.truck_class!r} is not a truck class of the scenario ({choices})",
+                    g.line,
+                )
+            )
+        if g.truck_class is None and (key, g.direction) not in streams:
+            problems.append(
+                Problem(
+                    where,
+                    "class",
+                    f"empty, and no truck arrives at {key} {g.direction} to take the mix from: "
+                    "name the class",
+                    g.line,
+                )
+            )
+        if g.arrived is not None and g.arrived > s.run.start:
+            problems.append(
+                Problem(
+                    where,
+                    "arrived",
+                    f"{g.arrived.isoformat()} is after the state's time {s.run.start.isoformat()}",
+                    g.line,
+                )
+            )
+        flow = s.gates[key].flow(g.direction)
+        stages = list(flow.stages)  # type: ignore[union-attr]
+        if g.where is not None and g.where not in STATE_PLACES and g.where not in stages:
+            places = ", ".join([*STATE_PLACES, *stages])
+            problems.append(
+                Problem(
+                    where,
+                    "where",
+                    f"{g.where!r} is not a place or a stage of {key} {g.direction} ({places})",
+                    g.line,
+                )
+            )
+        elif g.where == "in_yard" or (g.where in stages and stages.index(g.where) >= yard_position(flow)):  # type: ignore[arg-type]
+            in_yard[key] = in_yard.get(key, 0) + g.count
+    for key, count in in_yard.items():
+        capacity = s.gates[key].yard.capacity
+        if capacity is not None and count > capacity:
+            problems.append(
+                Problem(where, "where", f"{count} trucks in the yard of {key}, which holds {capacity}", None)
+            )
+    return _cut(problems)
+
+
+def yard_position(flow: Any) -> int:
+    """The position in the flow's stages where a truck enters the yard (the first stage without one)."""
+    return list(flow.stages).index(flow.enters_yard_at) if flow.enters_yard_at else 0
+
+
+def resolve_state(
+    data: dict[str, Any], files: tuple[Path, ...], overrides: tuple[str, ...] | list[str]
+) -> None:
+    """Replace a ``run.initial_state: FILE`` of a merged scenario mapping by the file's rows, in place.
+
+    The path is relative to the scenario file that sets it (or to the working folder when an override
+    sets it); a mapping (a resolved scenario saved with its rows) is left for the schema to check."""
+    run = data.get("run")
+    if not isinstance(run, dict) or not isinstance(run.get("initial_state"), str):
+        return
+    text = run["initial_state"]
+    base = Path.cwd()
+    if not any(o.split("=", 1)[0].strip() == "run.initial_state" for o in overrides):
+        from sim.scenario.loader import _read_yaml
+
+        for f in files:
+            own = _read_yaml(f).get("run")
+            if isinstance(own, dict) and "initial_state" in own:
+                base = f.parent
+                break
+    path = Path(text) if Path(text).is_absolute() else base / text
+    data["run"] = {**run, "initial_state": {"file": str(path), "groups": read_state_file(path)}}
+
+
+def state_table(groups: list[StateGroup] | pd.DataFrame) -> pd.DataFrame:
+    """A state as the rows of a state file (the columns of :data:`COLUMNS`, empty cells as '')."""
+    if isinstance(groups, pd.DataFrame):
+        return groups
+    rows = [
+        {
+            "gate": g.gate,
+            "direction": g.direction,
+            "count": g.count,
+            "class": g.truck_class or "",
+            "where": g.where or "",
+            "waited_h": "" if g.waited_h is None else g.waited_h,
+            "arrived": "" if g.arrived is None else g.arrived.isoformat(timespec="minutes"),
+        }
+        for g in groups
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def waited_hours(group: StateGroup, start: datetime, spread_days: float) -> list[float]:
+    """The hours each truck of a group has waited at ``start``: from its column, or spread evenly (the
+    k-th of n at (k + 1/2) / n of the spread)."""
+    if group.waited_h is not None:
+        return [group.waited_h] * group.count
+    if group.arrived is not None:
+        return [(start - group.arrived) / timedelta(hours=1)] * group.count
+    n = group.count
+    return [(k + 0.5) / n * spread_days * 24.0 for k in range(n)]
