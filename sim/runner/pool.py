@@ -46,9 +46,8 @@ class ReplicationsFailed(Exception):
 
 DIED_RUNNING = "its worker process died (killed, or out of memory?)"
 DIED_STARTING = (
-    "the worker processes stopped while starting, before any replication ran: a worker imports the "
-    "script that started it again, so a script must do its work under 'if __name__ == \"__main__\":' "
-    "(and code typed into 'python -' or 'python -c' cannot be imported); see the worker's error above"
+    "the worker processes stopped while starting, before any replication ran (no replication failed): "
+    "the worker's own error is printed above"
 )
 
 
