@@ -175,7 +175,7 @@ class ManifestFields(_Open):
     created: str | None = None
     runs: list[dict[str, Any]] | None = None
     replication_info: dict[str, dict[str, Any] | None] | None = None
-    grid: dict[str, list[Any]] | None = None
+    grid: dict[str, Any] | None = None  # a sweep: key -> values; a sweep point: key -> its value
     points: list[_Point] | int | None = None
     base: str | None = None
     policies: list[str] | None = None
