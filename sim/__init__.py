@@ -21,6 +21,7 @@ API = (
     "sensitivity",
     "backlog",
     "forecast",
+    "uncertainty",
     "StudyOptions",
     "Run",
     "Comparison",

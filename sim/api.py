@@ -36,6 +36,7 @@ __all__ = [
     "Backlog",
     "Calibration",
     "Comparison",
+    "Forecast",
     "History",
     "Optimisation",
     "ReplicationsFailed",
@@ -43,15 +44,16 @@ __all__ = [
     "Sensitivity",
     "StudyOptions",
     "Sweep",
-    "Forecast",
+    "Uncertainty",
     "backlog",
     "calibrate",
-    "forecast",
     "compare",
+    "forecast",
     "optimise",
     "run",
     "sensitivity",
     "sweep",
+    "uncertainty",
     "validate_history",
 ]
 
@@ -550,3 +552,47 @@ def forecast(
         raise ReplicationsFailed(result.failures, result.folder, "Run it again to run only the rest.")
     title = f"{result.scenario}: forecast from {result.start:%d %b %Y %H:%M} over {result.days:g} days"
     return Forecast(title, result.folder, result.summary, result.daily, result)
+
+
+@dataclass
+class Uncertainty(StudyView):
+    """The 5-50-95% band of every metric over input sets drawn from the scenario's ``uncertain:`` ranges
+    (``summary``), the daily band of trucks waiting and the inputs that drive the width (``tables``)."""
+
+    result: Any = None  # sim.studies.uncertainty.UncertaintyResult
+
+    @cached_property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """samples, bands, bands_daily and drivers, read from the folder."""
+        return self.result.tables
+
+    def plot(self, out: str | Path | None = None) -> list[Path]:
+        """The band of trucks waiting and the drivers chart (PNG and SVG)."""
+        from sim.present.plots import PLOTS_DIR
+        from sim.present.plots.uncertainty import uncertainty_figures
+
+        assert self.folder is not None
+        target = Path(out) if out is not None else self.folder / PLOTS_DIR
+        return [f for w in uncertainty_figures(self.folder, target, str(self.folder)) for f in w.files]
+
+
+def uncertainty(
+    scenario: ScenarioSource,
+    *,
+    samples: int = 16,
+    method: str = "lhs",
+    series_at: str = "12:00",
+    options: StudyOptions | None = None,
+    **option: Any,
+) -> Uncertainty:
+    """Draw ``samples`` input sets over the scenario's ``uncertain:`` ranges (Latin hypercube or Sobol),
+    run each with common random numbers and return the bands and their drivers."""
+    from sim.studies.uncertainty import uncertainty as run_uncertainty
+
+    result = run_uncertainty(
+        scenario, _options(options, option), samples=samples, method=method, series_at=series_at
+    )
+    if result.failures:
+        raise ReplicationsFailed(result.failures, result.folder, result.resume_hint)
+    title = f"{result.scenario}: band over {result.samples} input sets ({result.method})"
+    return Uncertainty(title, result.folder, result.summary, result)

@@ -25,12 +25,24 @@ from sim.commands import (
     options,
     results,
     scenarios,
+    uncertainty,
 )
 from sim.errors import Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, forecast, listing, decision, app)
+COMMAND_GROUPS = (
+    experiments,
+    calibration,
+    scenarios,
+    results,
+    backlog,
+    forecast,
+    uncertainty,
+    listing,
+    decision,
+    app,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,6 +45,32 @@ RULE_VARIANTS = {
         " service: {dist: exponential, mean: 0.6}}, {from: 2021-03-10, daily_cap: 20}]",
         "arrivals.a_fruit.schedule=[{from: 2021-03-05, factor: 2}]",
     ],
+    # the levers before and around the gate (issue 22)
+    "upstream_quota": [
+        "gates.a.export.upstream={periods: {q: {from: 2021-03-03, rule: quota, daily_quota: 20,"
+        " compliance: 0.8}, end: {from: 2021-03-10, rule: none}}, cost_usd_per_day: 65,"
+        " cancel_after_h: {dist: uniform, low: 24, high: 96}}"
+    ],
+    "upstream_slots": [
+        "gates.a.export.upstream={periods: {s: {from: 2021-03-02, rule: slots, slots_per_hour: 2,"
+        " hours: '07:00-17:00'}}, classes: [fruit], ageing_rate: 2.0}"
+    ],
+    "upstream_threshold": [
+        "gates.a.export.upstream={periods: {t: {from: 2021-03-02, rule: threshold, threshold: 15,"
+        " compliance: 0.9}}, cancel_after_h: {dist: deterministic, value: 48}}"
+    ],
+    "rail_share": [
+        "rail={export: {wagons_per_day: 5, loads_per_wagon: 2}, classes: [fruit], handling: {dist: uniform,"
+        " low: 2, high: 4}, transit: {dist: deterministic, value: 6}, hours: '06:00-18:00',"
+        " closures: [{start: 2021-03-08, end: 2021-03-09}], send: {fruit: {share: 0.5}}}"
+    ],
+    "rail_threshold": [
+        "rail={export: {wagons_per_day: 5}, classes: [fruit], handling: {dist: uniform, low: 2, high: 4},"
+        " transit: {dist: deterministic, value: 6}, send: {fruit: {when_waiting_above: 10}}}"
+    ],
+    "route_choice": [
+        "route_choice={ab: {direction: export, gates: {a: 0, b: 2}, informed_share: 0.5, update_every_h: 3}}"
+    ],
 }
 
 

@@ -47,6 +47,26 @@ LABELLED = {
         "2",
     ],
     "sensitivity": ["sensitivity", str(MINIMAL), *SHORT, "--replications", "2", "--only", "customs"],
+    "uncertainty": [
+        "uncertainty",
+        str(ROOT / "tests" / "data" / "uncertain_mmc.yaml"),
+        "--samples",
+        "2",
+        "--replications",
+        "2",
+    ],
+    "forecast": [
+        "forecast",
+        str(MINIMAL),
+        "--state",
+        str(ROOT / "tests" / "data" / "state_minimal.csv"),
+        "--start",
+        "2021-06-10T12:00",
+        "--days",
+        "1",
+        "--replications",
+        "2",
+    ],
 }
 
 

@@ -23,6 +23,7 @@ from sim.analysis.stats import summarize
 
 ALL = "all"
 COUNTS = ("before_yard", "outside", "in_yard", "waiting")
+HELD = "held_upstream"  # a fifth count in scenarios that hold trucks upstream (sim/model/upstream.py)
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,16 @@ class FlowChanges:
     direction: np.ndarray  # a code per row, into ``directions``
     gates: tuple[str, ...]
     directions: tuple[str, ...]
-    deltas: np.ndarray  # rows x COUNTS, int64
+    deltas: np.ndarray  # rows x columns, int64
+    columns: tuple[str, ...] = COUNTS  # COUNTS, and HELD when the series has it
 
     @classmethod
     def of(cls, series: pd.DataFrame) -> FlowChanges:
         """The changes of a ``backlog_series`` table (rows in event order)."""
         gate, gates = pd.factorize(series["gate"])
         direction, directions = pd.factorize(series["direction"])
-        counts = series[list(COUNTS)].to_numpy(dtype=np.int64)
+        columns = (*COUNTS, HELD) if HELD in series else COUNTS
+        counts = series[list(columns)].to_numpy(dtype=np.int64)
         flow = gate.astype(np.int64) * (len(directions) + 1) + direction
         order = np.argsort(flow, kind="stable")  # each flow's rows together, still in event order
         by_flow, sorted_counts = flow[order], counts[order]
@@ -62,6 +65,7 @@ class FlowChanges:
             tuple(map(str, gates)),
             tuple(map(str, directions)),
             deltas,
+            columns,
         )
 
     def steps(self, gate: str = ALL, direction: str = ALL) -> pd.DataFrame:
@@ -74,7 +78,7 @@ class FlowChanges:
         times = self.time[mask]
         order = np.argsort(times, kind="stable")
         running = np.cumsum(self.deltas[mask][order], axis=0)
-        out = pd.DataFrame(running, columns=list(COUNTS))
+        out = pd.DataFrame(running, columns=list(self.columns))
         out.insert(0, "time", times[order])
         return out
 
@@ -139,6 +143,30 @@ def daily(
             "date": [(first + timedelta(days=d)).date() for d in range(days)],
             "at": np.where(valid, value_at(steps, at, column), np.nan),
             "peak": peaks,
+        }
+    )
+
+
+def daily_at(
+    steps: pd.DataFrame,
+    start: datetime,
+    unit_hours: float,
+    horizon: float,
+    column: str = "waiting",
+    at_hour: float = 12.0,
+) -> pd.DataFrame:
+    """The ``at`` column of :func:`daily` alone (one row per calendar day: the value at ``at_hour``
+    local time, NaN where that time is outside the run), in one vectorised reading: what a study of many
+    runs needs when it has no use for the days' peaks."""
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset_h = (start - first).total_seconds() / 3600.0
+    days = int(np.ceil((horizon * unit_hours + offset_h) / 24.0))
+    at = (np.arange(days) * 24.0 + at_hour - offset_h) / unit_hours
+    valid = (at >= 0) & (at <= horizon)
+    return pd.DataFrame(
+        {
+            "date": [(first + timedelta(days=d)).date() for d in range(days)],
+            "at": np.where(valid, value_at(steps, at, column), np.nan),
         }
     )
 

@@ -48,6 +48,13 @@ GOOD: dict[str, int] = {
     "spoiled_trucks": LOWER,
     "value_lost_usd": LOWER,
     "waiting_cost_usd": LOWER,
+    "peak_waiting": LOWER,
+    # the levers before and around the gate (issue 22)
+    "held_upstream_peak": LOWER,
+    "held_upstream_days": LOWER,
+    "total_delay_days": LOWER,
+    "upstream_cost_usd": LOWER,
+    "total_cost_usd": LOWER,
 }
 DEFAULT_OBJECTIVE = "mean_clearance_h"
 # the metrics a planner reads beside the objective (the forest plot's rows too)

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import peaks_by_group
+from sim.analysis.backlog import HELD, FlowChanges, peak, peaks_by_group
 from sim.analysis.stats import BY, summarize
+from sim.model.rail import all_gates
 from sim.model.records import Tables
 from sim.scenario.schema import DIRECTIONS, Scenario
 
@@ -81,8 +82,21 @@ METRICS: dict[str, Metric] = {
         Metric("spoiled_trucks", "spoiled", "trucks", 0),
         Metric("value_lost_usd", "value lost to spoilage", "USD m", 3, 1e6),
         Metric("waiting_cost_usd", "waiting cost", "USD m", 3, 1e6),
+        # the levers before and around the gate (issue 22): :func:`lever_metrics`
+        Metric("held_upstream_peak", "peak held upstream", "trucks", 0),
+        Metric("held_upstream_days", "held upstream", "truck-days", 0),
+        Metric("total_delay_days", "total delay (upstream + border)", "truck-days", 0),
+        Metric("upstream_cost_usd", "cost of holding upstream", "USD m", 3, 1e6),
+        Metric("total_cost_usd", "total cost (waiting + upstream + spoiled)", "USD m", 3, 1e6),
     ]
 }
+LEVER_METRICS = (
+    "held_upstream_peak",
+    "held_upstream_days",
+    "total_delay_days",
+    "upstream_cost_usd",
+    "total_cost_usd",
+)
 
 
 def metric_info(name: str) -> Metric:
@@ -110,6 +124,11 @@ def not_modelled(scenario: Scenario) -> set[str]:
         out.add("trucks_diverted")
     if all(gate.yard.capacity is None for gate in scenario.gates.values()):
         out.add("peak_backlog")
+    upstream = [f.upstream for f in flows if f.upstream is not None]
+    if not upstream:
+        out |= {"held_upstream_peak", "held_upstream_days", "upstream_cost_usd", "trucks_held_upstream"}
+    if not any(u.cancel_after_h is not None for u in upstream):
+        out.add("trucks_cancelled")
     return out
 
 
@@ -149,7 +168,8 @@ def summary_of(per_rep: pd.DataFrame, scenario: Scenario, by: list[str] | None =
 
 def groups(scenario: Scenario) -> list[tuple[str, str]]:
     """Every (gate, direction) row a replication of ``scenario`` reports, in display order."""
-    flows = [(g, d) for g, gate in scenario.gates.items() for d in DIRECTIONS if gate.flow(d) is not None]
+    gates = all_gates(scenario)  # the road gates and the rail route, if any
+    flows = [(g, d) for g, gate in gates.items() for d in DIRECTIONS if gate.flow(d) is not None]
     gates = list(dict.fromkeys(g for g, _ in flows))
     directions = [d for d in DIRECTIONS if any(fd == d for _, fd in flows)]
     out = []
@@ -188,7 +208,7 @@ def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
         {
             "gate": trucks["gate"],
             "direction": trucks["direction"],
-            "arrival": trucks["arrival"],
+            "arrival": _ready(trucks, run.unit_hours),
             # a diverted truck has a row at each gate it reached: it arrived at both, in the province once
             "first_row": (trucks["diverted_from"] < 0).to_numpy() if "diverted_from" in trucks else True,
             "cleared": is_cleared,
@@ -210,10 +230,13 @@ def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
     for column, metric in optional.items():
         if column in trucks:
             per_truck[metric] = trucks[column].astype(float).to_numpy()
-    # without a warm-up every truck counts, the starting state's too (they arrived before time 0)
-    kept = per_truck if run.warmup <= 0 else per_truck[per_truck["arrival"] >= run.warmup]
+    per_truck["reached"] = trucks["arrival"].notna().to_numpy()  # False: held upstream or cancelled there
+    # without a warm-up every truck that reached a gate counts, the starting state's too (they arrived
+    # before time 0); shipments held or cancelled upstream have no arrival at a gate
+    arrival = per_truck["arrival"]
+    kept = per_truck[arrival.notna()] if run.warmup <= 0 else per_truck[arrival >= run.warmup]
     observed = _expand(kept.drop(columns="arrival"))
-    observed["arrived"] = (observed["gate"] != ALL) | observed["first_row"]
+    observed["arrived"] = ((observed["gate"] != ALL) | observed["first_row"]) & observed["reached"]
     g = observed.groupby(KEYS, sort=False)
     out = pd.DataFrame(
         {
@@ -231,6 +254,62 @@ def _truck_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
         if metric in observed:
             out[metric] = g[metric].sum()
     return out
+
+
+def _ready(trucks: pd.DataFrame, unit_hours: float) -> pd.Series:
+    """When each truck was ready to leave its origin: its arrival, less the time it was held upstream
+    (a row that never reached a gate keeps that time as ``origin_arrival``)."""
+    if "held_upstream_h" not in trucks:
+        return trucks["arrival"]
+    released = trucks["origin_arrival"] - trucks["held_upstream_h"] / unit_hours
+    return released.where(trucks["arrival"].notna(), trucks["origin_arrival"])
+
+
+def lever_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    """The metrics of the levers before and around the gate, for every scenario (tidy, as
+    :func:`replication_metrics`): the peak of trucks held upstream and their truck-days, the total delay
+    (held upstream plus waiting at a gate or the rail station) and the cost by where it fell (waiting at
+    the border is ``waiting_cost_usd``, holding ``upstream_cost_usd``, spoiled cargo ``value_lost_usd``)
+    and its total. A scenario without upstream holding has zero held (flagged "not modelled")."""
+    run = scenario.run
+    trucks = tables.trucks
+    zeros = np.zeros(len(trucks))
+    held_h = trucks["held_upstream_h"].to_numpy() if "held_upstream_h" in trucks else zeros
+    upstream_cost = trucks["upstream_cost_usd"].to_numpy() if "upstream_cost_usd" in trucks else zeros
+    waiting_h = np.nan_to_num(_waiting_hours(tables, run.unit_hours).to_numpy(dtype=float))
+    border_cost = trucks["waiting_cost_usd"].to_numpy() if "waiting_cost_usd" in trucks else zeros
+    lost = trucks["value_lost_usd"].to_numpy() if "value_lost_usd" in trucks else zeros
+    per_truck = pd.DataFrame(
+        {
+            "gate": trucks["gate"],
+            "direction": trucks["direction"],
+            "held_upstream_days": held_h / 24.0,
+            "total_delay_days": (held_h + waiting_h) / 24.0,
+            "upstream_cost_usd": upstream_cost,
+            "total_cost_usd": np.nan_to_num(border_cost) + upstream_cost + np.nan_to_num(lost),
+        }
+    )
+    observed = _expand(per_truck[(_ready(trucks, run.unit_hours) >= run.warmup).to_numpy()])
+    wide = observed.groupby(KEYS, sort=False).sum()
+    wide["held_upstream_peak"] = 0.0
+    if HELD in tables.backlog_series:
+        changes = FlowChanges.of(tables.backlog_series.reset_index(drop=True))
+        for gate, direction in groups(scenario):
+            wide.loc[(gate, direction), "held_upstream_peak"] = peak(
+                changes.steps(gate, direction), HELD, run.warmup
+            )
+    wide = wide.reindex(pd.MultiIndex.from_tuples(groups(scenario), names=KEYS)).fillna(0.0)
+    wide = wide[list(LEVER_METRICS)].astype(float)
+    return wide.rename_axis(columns="metric").stack().rename("value").reset_index()
+
+
+def all_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
+    """What a run records per replication: :func:`replication_metrics` and :func:`lever_metrics`.
+
+    The golden fingerprints (tests/golden) pin :func:`replication_metrics`; the lever metrics are sums of
+    the same records, checked against an independent computation in tests/test_levers.py."""
+    core = replication_metrics(tables, scenario)
+    return pd.concat([core, lever_metrics(tables, scenario)], ignore_index=True)
 
 
 def _throughput(tables: Tables, scenario: Scenario) -> pd.DataFrame:

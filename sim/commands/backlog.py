@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents
+from sim.errors import UserError
 
 COLUMNS = ("waiting", "outside", "in_yard", "before_yard")  # sim.studies.backlog.COUNTS
 
@@ -22,7 +23,13 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         parents=[p.output],
         help="print a run's exact daily series of trucks waiting (a gate or all, a direction or both)",
     )
-    cmd.add_argument("folder", type=Path, metavar="RUN_DIR", help="a run folder (results/<scenario>/<time>)")
+    cmd.add_argument(
+        "folder",
+        type=Path,
+        metavar="RUN_DIR",
+        help="a run folder (results/<scenario>/<time>), or an uncertainty folder: then the 5/50/95%% band "
+        "over its input sets",
+    )
     cmd.add_argument("--gate", default="all", help="a gate of the scenario, or all (default)")
     cmd.add_argument(
         "--direction", default="all", choices=("export", "import", "all"), help="default: both (all)"
@@ -53,11 +60,15 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
+    from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
     from sim.studies.backlog import read_backlog
+    from sim.studies.uncertainty import is_uncertainty_folder
 
     if args.state_at is not None:
         return _state(args)
+    if is_uncertainty_folder(args.folder):
+        return _uncertainty_band(args, hour_text(parse_hour(args.at)))
     result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
     group_text = terminal.group_label(args.gate, args.direction)
     terminal.print_backlog(result.days, result.peaks, args.count, result.at_text, group_text, args.fmt)
@@ -71,4 +82,30 @@ def _state(args: argparse.Namespace) -> int:
 
     table, when = read_state(args.folder, args.state_at, args.replication)
     print_state(table, when, args.replication, args.fmt)
+    return 0
+
+
+def _uncertainty_band(args: argparse.Namespace, at: str) -> int:
+    """An uncertainty folder: the daily band over its input sets, read at the study's own time of day."""
+    from sim.present import terminal
+    from sim.present.uncertainty_text import print_daily_band
+    from sim.studies.uncertainty import read_daily_bands, reading_time
+
+    if args.count != "waiting":
+        raise UserError.single(None, "--count", "an uncertainty folder holds the band of trucks waiting only")
+    saved_at = reading_time(args.folder)
+    if at != saved_at:
+        raise UserError.single(
+            None, "--at", f"this uncertainty study read the series at {saved_at}: give --at {saved_at}"
+        )
+    bands = read_daily_bands(args.folder)
+    if args.gate != "all" and args.gate not in set(bands["gate"]):
+        gates = sorted(set(bands["gate"]) - {"all"})
+        raise UserError.single(
+            None, "--gate", f"{args.gate!r} is not a gate of this study; choose all or {', '.join(gates)}"
+        )
+    days = bands[(bands["gate"] == args.gate) & (bands["direction"] == args.direction)].reset_index(drop=True)
+    if days.empty:
+        raise UserError.single(None, "--direction", f"no {args.direction} flow at {args.gate}")
+    print_daily_band(days, terminal.group_label(args.gate, args.direction), at, args.fmt)
     return 0

@@ -157,6 +157,10 @@ def cmd_validate_history(args: argparse.Namespace) -> int:
     from sim.studies.history import DEFAULT_REPORTED, validate_history
 
     if args.observed is not None:
+        if args.scenario.is_dir():  # an uncertainty folder: the observations against its band
+            from sim.commands.uncertainty import validate_band
+
+            return validate_band(args)
         return _validate_observed(args)
     with terminal.ProgressBars() as bars:
         result = validate_history(

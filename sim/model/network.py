@@ -20,14 +20,18 @@ import numpy as np
 from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
 from sim.model.dated import daily_caps, dated_intervals, hours_change, resizes, service_periods
+from sim.model.dispatch import dispatcher
 from sim.model.initial_state import place_initial_state
 from sim.model.kernel import Kernel, make_kernel
 from sim.model.memory import warn_if_too_big
+from sim.model.rail import all_gates
 from sim.model.random_streams import alternatives_sampler, draw, sampler, stream, uniforms
 from sim.model.records import Recorder, Tables
 from sim.model.resources import Pool, make_pool
+from sim.model.route_choice import RouteChooser
 from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
 from sim.model.trucks import Cargo, Context, Truck
+from sim.model.upstream import UpstreamHold
 from sim.scenario.demand import all_arrivals
 from sim.scenario.schema import DIRECTIONS, Arrival, Flow, Gate, Hours, Scenario, Stage, StageChange
 
@@ -64,19 +68,28 @@ class Model:
         self._stage_keys: list[tuple[str, str, str]] = []
         self._resource_keys: list[tuple[str, str]] = []
         closures: ClosureLog = []
-        for index, (name, gate) in enumerate(scenario.gates.items()):
+        gates = all_gates(scenario)  # hook: the rail route is one more gate (sim/model/rail.py)
+        for index, (name, gate) in enumerate(gates.items()):
             self._build_gate(self._plan_gate(index, name, gate, closures))
         self.recorder = Recorder(
-            list(scenario.gates),
+            list(gates),
             list(self.flows),
             list(scenario.truck_classes),
             [c.commodity for c in scenario.truck_classes.values()],
             self._stage_keys,
             self._resource_keys,
+            upstream=any(f.spec.upstream is not None for f in self.flows.values()),
         )
         self.recorder.closures.extend(closures)
         self.context = Context(self.kernel, self.recorder, self.flows, self.cal.from_hours)
         class_names = list(scenario.truck_classes)
+        # hooks: the levers before and around the gates (issue 22), none in most scenarios
+        self.holds = {
+            key: UpstreamHold(self, *key, f.spec.upstream, class_names)
+            for key, f in self.flows.items()
+            if f.spec.upstream is not None
+        }
+        self.choosers = [RouteChooser(self, name, c) for name, c in scenario.route_choice.items()]
         for name, arrival in all_arrivals(scenario).items():
             _Source(self, name, arrival, class_names.index(arrival.truck_class)).start()
         self.impatient_at_start = place_initial_state(self)  # run.initial_state: trucks already waiting
@@ -268,6 +281,8 @@ class Model:
                 self.kernel.run(t)
                 progress(t)
         self._snapshot()  # the state at the horizon itself: what is left inside
+        for hold in self.holds.values():  # trucks still held upstream get their rows
+            hold.finish(self.horizon)
         return self.recorder.tables(self.horizon, self.cal.unit_hours)
 
 
@@ -312,6 +327,8 @@ class _Source:
         self.cost = truck_class.waiting_cost_usd_per_day
         self._attrs: dict[tuple, Callable[[], Attrs]] = {}
         self.next_time = math.nan
+        # hook: upstream holding, rail, route choice (sim/model/dispatch.py); None: straight to the gate
+        self.dispatch = dispatcher(model, arrival.gate, arrival.direction, arrival.truck_class)
 
     def start(self) -> None:
         """Schedule the first arrival."""
@@ -345,7 +362,10 @@ class _Source:
             origin=self.next_time,
             shelf_left_h=shelf_left,
         )
-        Truck(self.context, self.flow, cargo).advance(self.clock._now)
+        if self.dispatch is None:
+            Truck(self.context, self.flow, cargo).advance(self.clock._now)
+        else:
+            self.dispatch(cargo)
         self._schedule_next()
 
 

@@ -22,6 +22,13 @@ Tables (one replication):
   in order, the last one is the state after that instant.
 - ``closures``: every scheduled or random closure and every ban, for plots and checks.
 
+Scenarios that hold trucks upstream (``upstream`` on a flow, :mod:`sim.model.upstream`) add, and only
+they: a ``held_upstream`` count to ``backlog_series`` (trucks of the flow held at their origin, not part
+of ``waiting``); ``held_upstream_h`` and ``upstream_cost_usd`` to ``trucks``; and two statuses, a row
+with no gate arrival (``arrival`` NaN, ``origin_arrival`` = when it was ready) for a shipment that was
+``cancelled`` upstream or is still ``held_upstream`` at the horizon. So generated = still held +
+arrived + cancelled (tests/test_levers.py).
+
 Spoilage: a perishable cargo spoils when the time from its arrival in the province to its clearance (or
 to the truck turning back, or to the horizon if still inside) exceeds the shelf life it had left on
 arrival. It is judged once per truck, on its last row (a diverted row is not the last).
@@ -39,9 +46,11 @@ NAN = float("nan")
 _CHUNK = 4096
 _NAN_CHUNK = array("d", [NAN] * _CHUNK)
 INSIDE, CLEARED, TURNED_BACK, DIVERTED = 0, 1, 2, 3
+CANCELLED, HELD_UPSTREAM = 4, 5  # only in scenarios that hold trucks upstream (sim/model/upstream.py)
 BEFORE_YARD, OUTSIDE, IN_YARD, GONE = 0, 1, 2, 3  # where a truck is, for the exact backlog counters
 _INSIDE_CHUNK = array("b", [INSIDE] * _CHUNK)
 STATUSES = ["inside", "cleared", "turned_back", "diverted"]
+UPSTREAM_STATUSES = [*STATUSES, "cancelled", "held_upstream"]
 _NO_ROWS = np.zeros((0, 6), dtype=np.float64)
 
 
@@ -84,7 +93,9 @@ class Recorder:
         class_commodities: list[str],
         stage_keys: list[tuple[str, str, str]],
         resource_keys: list[tuple[str, str]],
+        upstream: bool = False,
     ):
+        self.upstream = upstream  # trucks may be held upstream: extra columns and statuses (issue 22)
         self.gate_names = gate_names
         self.flow_keys = flow_keys
         self.class_names = class_names
@@ -120,6 +131,13 @@ class Recorder:
         self.b_before = array("q")
         self.b_outside = array("q")
         self.b_yard = array("q")
+        self.cleared_per_flow = [0] * len(flow_keys)  # read by route choice (announced waits)
+        # upstream holding (only filled when ``upstream``): trucks held per flow, each row's count, and
+        # per truck row the hours it was held and what holding it cost
+        self.held_per_flow = [0] * len(flow_keys)
+        self.b_held = array("q")
+        self.t_held_h = array("d")
+        self.t_upstream_cost = array("d")
         # sampled series
         self.g_time = array("d")
         self.g_gate = array("i")
@@ -143,8 +161,13 @@ class Recorder:
         shelf_left_h: float,
         cost_per_day: float,
         diverted_from: int = -1,
+        held_h: float = 0.0,
+        upstream_cost: float = 0.0,
     ) -> int:
-        """A truck arrives at a gate (in the province, or by diversion from another gate): its row id."""
+        """A truck arrives at a gate (in the province, or by diversion from another gate): its row id.
+
+        ``held_h`` and ``upstream_cost`` are the hours it was held upstream and what that cost (recorded
+        only in scenarios that hold trucks)."""
         self.t_flow.append(flow)
         self.t_class.append(truck_class)
         self.t_value.append(value)
@@ -160,6 +183,12 @@ class Recorder:
         self.t_shelf.append(shelf_left_h)
         self.t_cost.append(cost_per_day)
         self.t_from.append(diverted_from)
+        if self.upstream:
+            self.t_held_h.append(held_h)
+            self.t_upstream_cost.append(upstream_cost)
+        if arrival != arrival:  # NaN: a held truck's row, it never reached the gate (no backlog count)
+            self.t_where.append(GONE)
+            return tid
         self.t_where.append(BEFORE_YARD)
         counts = self.b_counts[flow]
         counts[BEFORE_YARD] += 1
@@ -173,6 +202,45 @@ class Recorder:
         self.b_before.append(counts[0])
         self.b_outside.append(counts[1])
         self.b_yard.append(counts[2])
+        if self.upstream:
+            self.b_held.append(self.held_per_flow[flow])
+
+    def held(self, flow: int, now: float, change: int) -> None:
+        """``change`` trucks of ``flow`` start (+) or stop (-) being held upstream at ``now``."""
+        self.held_per_flow[flow] += change
+        self._backlog_row(now, flow, self.b_counts[flow])
+
+    def left_upstream(
+        self,
+        *,
+        flow: int,
+        truck_class: int,
+        value: float,
+        tonnage: float,
+        generated: float,
+        when: float,
+        shelf_left_h: float,
+        cost_per_day: float,
+        held_h: float,
+        upstream_cost: float,
+        cancelled: bool,
+    ) -> None:
+        """A held truck's row without a gate arrival: its shipment cancelled at ``when``, or (``cancelled``
+        False) still held at the horizon. ``shelf_left_h`` is what its cargo had left then."""
+        tid = self.new_truck(
+            flow=flow,
+            truck_class=truck_class,
+            value=value,
+            tonnage=tonnage,
+            arrival=NAN,
+            origin=generated,
+            shelf_left_h=shelf_left_h,
+            cost_per_day=cost_per_day,
+            held_h=held_h,
+            upstream_cost=upstream_cost,
+        )
+        self.t_exit[tid] = when if cancelled else NAN
+        self.t_status[tid] = CANCELLED if cancelled else HELD_UPSTREAM
 
     def _move(self, truck: int, to: int, now: float) -> None:
         """The exact backlog counters: truck row ``truck`` moves to ``to`` at ``now``."""
@@ -208,6 +276,7 @@ class Recorder:
         self.t_exit[truck] = now
         self.t_status[truck] = CLEARED
         self.cleared_per_gate[gate] += 1
+        self.cleared_per_flow[self.t_flow[truck]] += 1
         self._move(truck, GONE, now)
 
     def gave_up(self, truck: int, gate: int, when: float, in_yard: bool, diverted: bool) -> None:
@@ -256,6 +325,10 @@ class Recorder:
         shelf = _floats(self.t_shelf)
         final = status != DIVERTED
         spoiled = final & ((end - origin) * unit_hours > shelf)
+        if self.upstream:  # a held truck's row: no wait at a gate; its cargo spoiled if it aged out upstream
+            never_arrived = np.isnan(arrival)
+            waiting_h = np.where(never_arrived, 0.0, waiting_h)
+            spoiled = np.where(never_arrived, shelf < 0.0, spoiled)
         value = _floats(self.t_value)
         trucks = pd.DataFrame(
             {
@@ -275,7 +348,7 @@ class Recorder:
                 "yard_entry": _floats(self.t_yard)[:n],
                 "cleared": cleared,
                 "exit": exit_,
-                "status": _cat(status, STATUSES),
+                "status": _cat(status, UPSTREAM_STATUSES if self.upstream else STATUSES),
                 "clearance_time": cleared - arrival,
                 "diverted_from": _ints(self.t_from, np.int64),
                 "shelf_left_h": shelf,
@@ -287,6 +360,9 @@ class Recorder:
             },
             copy=False,
         )
+        if self.upstream:
+            trucks["held_upstream_h"] = _floats(self.t_held_h)
+            trucks["upstream_cost_usd"] = _floats(self.t_upstream_cost)
         stage_idx = rows[:, 1].astype(np.int32)
         stages = pd.DataFrame(
             {
@@ -350,7 +426,7 @@ class Recorder:
         before = _ints(self.b_before, np.int64)
         outside = _ints(self.b_outside, np.int64)
         yard = _ints(self.b_yard, np.int64)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "time": _floats(self.b_time),
                 "gate": _cat(_lookup(flows, gate_of_flow), self.gate_names),
@@ -361,6 +437,9 @@ class Recorder:
                 "waiting": before + outside + yard,
             }
         )
+        if self.upstream:  # trucks of the flow held at their origin (not at the gate: not in ``waiting``)
+            table["held_upstream"] = _ints(self.b_held, np.int64)
+        return table
 
 
 def _floats(a: array) -> np.ndarray:

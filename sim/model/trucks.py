@@ -45,6 +45,8 @@ class Cargo:
     cost_per_day: float
     origin: float  # arrival in the province
     shelf_left_h: float  # shelf life left on arrival in the province (inf: not perishable)
+    held_h: float = 0.0  # hours held upstream before ``origin`` (sim/model/upstream.py)
+    upstream_cost_usd: float = 0.0  # what holding it upstream cost
 
 
 class Context:
@@ -88,9 +90,12 @@ class Truck:
         "yard_done",
     )
 
-    def __init__(self, ctx: Context, flow: FlowRuntime, cargo: Cargo, diverted_from: int = -1):
+    def __init__(
+        self, ctx: Context, flow: FlowRuntime, cargo: Cargo, diverted_from: int = -1, travelled: bool = False
+    ):
         """A truck arrives at ``flow``'s gate now (from another gate's row ``diverted_from``, or -1): it
-        gets its record row and draws everything it will need here."""
+        gets its record row and draws everything it will need here. ``travelled``: it reaches the gate
+        some time after its arrival in the province (route choice, sim/model/route_choice.py)."""
         diverted = diverted_from >= 0
         self.ctx = ctx
         self.flow = flow
@@ -101,11 +106,15 @@ class Truck:
             truck_class=cargo.truck_class,
             value=cargo.value,
             tonnage=cargo.tonnage,
-            arrival=now if diverted else cargo.origin,
+            arrival=now if diverted or travelled else cargo.origin,
             origin=cargo.origin,
             shelf_left_h=cargo.shelf_left_h,
             cost_per_day=cargo.cost_per_day,
             diverted_from=diverted_from,
+            # hook: upstream holding (issue 22), on the truck's first row only (a diverted row is not a
+            # second wait upstream)
+            held_h=0.0 if diverted else cargo.held_h,
+            upstream_cost=0.0 if diverted else cargo.upstream_cost_usd,
         )
         route = self.route = flow.route(cargo.key, cargo.attributes)
         steps = self.steps = route.steps

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.metrics import ALL, replication_metrics
+from sim.analysis.metrics import ALL, all_metrics
 from sim.errors import Problem, UserError
 from sim.model import run_replication
 from sim.model.random_streams import replication_seed
@@ -126,7 +126,7 @@ def run_task(task: Task) -> Outcome:
             return Outcome(
                 task.replication, time.perf_counter() - t0, len(tables.trucks), value=value, worker=worker
             )
-        metrics = replication_metrics(tables, task.scenario)
+        metrics = all_metrics(tables, task.scenario)  # with the lever metrics (issue 22)
         kept = tables if task.keep_tables else None
         if task.folder is not None:
             write_replication(Path(task.folder), task.replication, kept, metrics)

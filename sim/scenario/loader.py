@@ -251,8 +251,10 @@ def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, 
     key = ".".join(str(p) for p in parts)
     node: Any = data
     for i, part in enumerate(parts[:-1]):
-        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
-            nxt = node[part]  # a list item, by index (free parameters address them so)
+        index = part if isinstance(part, int) else _index(node, part)
+        if isinstance(node, list) and index is not None and -len(node) <= index < len(node):
+            nxt = node[index]  # a list element, by its index (demand.schedule.0.factor)
+            part = index
         else:
             nxt = node.get(part) if isinstance(node, dict) else None
         if nxt is None and create and isinstance(node, dict):
@@ -264,7 +266,14 @@ def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, 
         # a YAML alias (*anchor) shares one node among several keys: copy it so only this key changes
         node[part] = nxt = copy.copy(nxt)
         node = nxt
-    if value is None and isinstance(node, dict):
+    if isinstance(node, list):  # an element of a list, by its index
+        last = parts[-1]
+        index = last if isinstance(last, int) else _index(node, str(last))
+        if index is None or value is None:
+            where = shorten(".".join(str(p) for p in parts))
+            raise UserError.single(None, shorten(key), f"'{where}' is not an element of this scenario's list")
+        node[index] = value
+    elif value is None:  # as in a policy file: null removes the key, so the default applies
         node.pop(parts[-1], None)
     else:
         node[parts[-1]] = value
@@ -280,6 +289,13 @@ def apply_override(data: dict[str, Any], assignment: str, *, create: bool = Fals
     if not parts:
         raise UserError.single(None, shorten(assignment), "an override needs a key path before '='")
     set_dotted(data, parts, parse_yaml(raw, None, key.strip()), create=create)
+
+
+def _index(node: Any, part: str) -> int | None:
+    """The list index ``part`` names in ``node``, or None (not a list, or no such element)."""
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return int(part)
+    return None
 
 
 def _yaml_line(path: Path, loc: Sequence[str | int]) -> int | None:
@@ -376,6 +392,13 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     state = state_problems(scenario)
     if state:
         raise UserError(state)
+    if scenario.uncertain:
+        from sim.scenario.uncertain import problems as uncertain_problems
+
+        found = uncertain_problems(scenario)
+        if found:  # the key is one mapping key of 'uncertain', dots and all
+            located = [(name, message, _locate(files, ["uncertain", name])) for name, message in found]
+            raise UserError([Problem(f, f"uncertain.{n}", m, line) for n, m, (f, line) in located])
     return LoadedScenario(scenario, files, tuple(overrides))
 
 

@@ -524,12 +524,148 @@ class Reneging(Strict):
     travel_h: Distribution = Deterministic(dist="deterministic", value=0.0)
 
 
+# --------------------------------------------------------------------------------------------------
+# Levers before and around the gate (issue 22): upstream holding, rail, route choice. Each section is
+# optional; without it the model behaves exactly as before (tests/test_golden_tables.py).
+# --------------------------------------------------------------------------------------------------
+class UpstreamPeriod(DatedChange):
+    """How trucks are released from their origin from a date on (until the next period).
+
+    ``rule``: ``none`` (no holding: every held truck is released at once), ``quota`` (at most
+    ``daily_quota`` released a calendar day, first held first released), ``threshold`` (released while
+    fewer than ``threshold`` trucks of the flow wait at the gate, checked on the hour) or
+    ``slots`` (``slots_per_hour`` released at the start of each hour of ``hours``: the digital platform
+    calling trucks forward). ``compliance`` is the share of trucks that wait when asked; the others come
+    anyway (they are never held)."""
+
+    rule: Literal["none", "quota", "threshold", "slots"]
+    daily_quota: Annotated[int, Field(ge=0)] | None = None
+    threshold: Annotated[int, Field(ge=0)] | None = None
+    slots_per_hour: Annotated[int, Field(ge=0)] | None = None
+    hours: Hours | None = None
+    compliance: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+    _hours = field_validator("hours", mode="before", json_schema_input_type=HoursInput)(_hours_from_text)
+
+    @model_validator(mode="after")
+    def _parameter(self) -> UpstreamPeriod:
+        needed = {"quota": "daily_quota", "threshold": "threshold", "slots": "slots_per_hour"}.get(self.rule)
+        if needed is not None and getattr(self, needed) is None:
+            raise ValueError(f"rule '{self.rule}' needs '{needed}'")
+        return self
+
+
+class Upstream(Strict):
+    """Trucks of a gate and direction kept at their origin (a farm, a cold store, a depot) and released
+    by the rule of the period in force (the province asking shippers to hold, the platform's slots).
+
+    ``classes`` (default: every class) are the truck classes the scheme covers. While held, perishable
+    cargo uses ``ageing_rate`` hours of its shelf life per hour (1: as fast as in the truck, e.g. a cold
+    store at the reefer's temperature; more: in the field), a class in ``ageing_rate_by_class`` at its own
+    rate, and the shipper pays ``cost_usd_per_day`` a truck-day (a class in ``cost_usd_per_day_by_class``
+    its own: a cold store for fruit, a depot for the rest). A held truck whose shipper runs out of
+    patience (``cancel_after_h``, from the time it was ready) cancels the shipment."""
+
+    periods: Annotated[dict[str, UpstreamPeriod], Field(min_length=1)]  # named, in date order
+    classes: Annotated[list[str], Field(min_length=1)] | None = None
+    ageing_rate: NonNegativeFloat = 1.0
+    ageing_rate_by_class: dict[str, NonNegativeFloat] = {}
+    cost_usd_per_day: NonNegativeFloat = 0.0
+    cost_usd_per_day_by_class: dict[str, NonNegativeFloat] = {}
+    cancel_after_h: Distribution | None = None
+    shelf_life_fraction: Annotated[float, Field(gt=0)] = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Upstream:
+        _increasing_dates(list(self.periods.values()), "periods")  # type: ignore[arg-type]
+        return self
+
+
+class RailSend(Strict):
+    """How much of a truck class's cargo goes by rail: a ``share`` of its trucks, counted only among those
+    that find more than ``when_waiting_above`` trucks waiting at their gate when that is given, from the
+    date ``from`` (default: from the start); with ``rail_waiting_below``, only while fewer than that many
+    trucks wait at the station (the platform sees its queue: no truck is sent to wait days for a wagon)."""
+
+    from_: date | None = Field(default=None, alias="from")
+    share: Annotated[float, Field(ge=0, le=1)] = 1.0
+    when_waiting_above: Annotated[int, Field(ge=0)] | None = None
+    rail_waiting_below: Annotated[int, Field(ge=1)] | None = None
+
+
+class RailDirection(Strict):
+    """Wagons a day in one direction and the truckloads a wagon takes."""
+
+    wagons_per_day: Annotated[int, Field(ge=1)]
+    loads_per_wagon: PositiveFloat = 1.0
+
+    @model_validator(mode="after")
+    def _some_load(self) -> RailDirection:
+        if self.loads_per_day < 1:
+            raise ValueError("wagons_per_day x loads_per_wagon must make at least one truckload a day")
+        return self
+
+    @property
+    def loads_per_day(self) -> int:
+        """Truckloads the trains of one day can take (whole loads only)."""
+        return int(self.wagons_per_day * self.loads_per_wagon + 1e-9)
+
+
+class Rail(Strict):
+    """A rail route (Dong Dang station): the cargo of some trucks is loaded on wagons instead of crossing
+    by road. A truck sent to rail is handled (``handling``: unloading, transshipment), waits for a wagon
+    place (at most ``loads_per_day`` loaded a calendar day, in ``hours``; ``closures`` stop the loading),
+    is loaded (``loading``) and crosses (``transit``); times in the scenario's time unit, like stage
+    services. It shows in the records as a gate named ``name``, so every metric covers it."""
+
+    name: Annotated[str, AfterValidator(safe_name)] = "dong_dang_rail"
+    export: RailDirection | None = None
+    import_: RailDirection | None = Field(default=None, alias="import")
+    classes: Annotated[list[str], Field(min_length=1)]
+    handling: Distribution
+    loading: Distribution = Deterministic(dist="deterministic", value=0.1)
+    transit: Distribution
+    hours: Hours | None = None
+    closures: list[Closure] = []
+    send: dict[str, RailSend] = {}  # truck class -> its rule
+
+    _hours = field_validator("hours", mode="before", json_schema_input_type=HoursInput)(_hours_from_text)
+
+    @model_validator(mode="after")
+    def _runs(self) -> Rail:
+        if self.export is None and self.import_ is None:
+            raise ValueError("a rail route needs 'export' or 'import' (wagons a day) or both")
+        return self
+
+    def direction(self, direction: str) -> RailDirection | None:
+        """The rail service in a direction, or None."""
+        return self.export if direction == "export" else self.import_
+
+
+class RouteChoice(Strict):
+    """Trucks of one direction choosing between gates (of Lang Son and other provinces).
+
+    ``gates`` maps each gate of the choice to its extra travel hours from the Lang Son approach. A share
+    ``informed_share`` of drivers go where the platform's announced expected wait plus the travel is the
+    least; the wait is announced every ``update_every_h`` hours as (trucks waiting at the gate) / (its
+    clearances an hour over the last ``window_h`` hours). The others go to the gate they planned (their
+    arrival stream's gate). Every truck of the choice reaches its gate after that gate's travel time."""
+
+    direction: Literal["export", "import"]
+    gates: Annotated[dict[str, NonNegativeFloat], Field(min_length=2)]
+    informed_share: Annotated[float, Field(ge=0, le=1)]
+    update_every_h: PositiveFloat = 6.0
+    window_h: PositiveFloat = 24.0
+    classes: Annotated[list[str], Field(min_length=1)] | None = None
+
+
 class Flow(Strict):
     """The ordered stages of one direction at one gate (YAML mappings keep their order)."""
 
     stages: Annotated[dict[str, Stage], Field(min_length=1)]
     enters_yard_at: str | None = None
     reneging: Reneging | None = None
+    upstream: Upstream | None = None  # trucks held at their origin (issue 22)
 
 
 class Yard(Strict):
@@ -771,6 +907,58 @@ class CalibrationSpec(Strict):
     section: str = "year_2021"
 
 
+class UncertainInput(Strict):
+    """One input of the scenario whose value is not known, and the range it may take (``bordersim
+    uncertainty`` draws input sets over these ranges; a scenario runs the same with or without them).
+
+    The mapping key of ``uncertain`` is a dotted key (as ``--set``; a list element is its index, ``*``
+    every key or element at its level, a shell pattern such as ``huu_nghi_[!i]*`` the ones it matches);
+    ``also`` names more keys set to the same draw (an anchor used by several streams is one input).
+    ``low``/``high`` bound the value: a number, or a date for a date field. ``dist``: ``uniform``
+    (default), ``triangular`` (``mode``) or ``normal`` (``mean``, default the middle, and ``sd``)
+    truncated to the bounds. ``scale: true`` makes the bounds (and mode and mean) multiples of each value
+    named, so one input can move several numbers in proportion. A whole-number field (servers, caps) gets
+    whole numbers. ``source``/``why`` say where the range comes from: at least one is required, as a
+    range no one can explain cannot be checked. Keys are checked when the scenario loads: each must name
+    a value, and the scenario must load with every input at each end."""
+
+    low: float | date
+    high: float | date
+    dist: Literal["uniform", "triangular", "normal"] = "uniform"
+    mode: float | None = None
+    mean: float | None = None
+    sd: PositiveFloat | None = None
+    scale: bool = False
+    also: list[str] = []
+    source: str = ""
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UncertainInput:
+        dated = isinstance(self.low, date), isinstance(self.high, date)
+        if dated[0] != dated[1]:
+            raise ValueError("low and high must both be numbers or both be dates")
+        if not self.low < self.high:  # type: ignore[operator]
+            raise ValueError(f"low must be below high (got low {self.low}, high {self.high})")
+        if dated[0] and (self.dist != "uniform" or self.scale):
+            raise ValueError("a date range is drawn uniformly by day: leave out dist and scale")
+        if self.dist == "triangular":
+            if self.mode is None or not self.low <= self.mode <= self.high:  # type: ignore[operator]
+                raise ValueError("a triangular range needs a mode between low and high")
+        elif self.mode is not None:
+            raise ValueError("mode is only for dist: triangular")
+        if self.dist == "normal":
+            if self.sd is None:
+                raise ValueError("a normal range needs sd (it is truncated to low..high)")
+            if self.mean is not None and not self.low <= self.mean <= self.high:  # type: ignore[operator]
+                raise ValueError("the mean of a normal range must lie between low and high")
+        elif self.mean is not None or self.sd is not None:
+            raise ValueError("mean and sd are only for dist: normal")
+        if not (self.source.strip() or self.why.strip()):
+            raise ValueError("say where the range comes from: give source or why")
+        return self
+
+
 class Scenario(Strict):
     """A whole scenario: the run settings, the truck classes, the gates and the arrivals or trade demand."""
 
@@ -782,6 +970,9 @@ class Scenario(Strict):
     arrivals: dict[str, Arrival] = {}
     demand: Demand | None = None
     calibration: CalibrationSpec | None = None
+    uncertain: dict[str, UncertainInput] | None = None
+    rail: Rail | None = None  # a rail route for some trucks' cargo (issue 22)
+    route_choice: dict[str, RouteChoice] = {}  # gates chosen on announced waits (issue 22), by name
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> Scenario:
@@ -847,6 +1038,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                     problems.append((path, f"'{name}' is not a stage or resource of gate '{gname}'"))
     if s.demand is not None:
         problems += _demand_problems(s)
+    problems += _lever_problems(s)
     for aname, arr in s.arrivals.items():
         base = f"arrivals.{aname}"
         if arr.gate not in s.gates:
@@ -904,6 +1096,50 @@ def _demand_problems(s: Scenario) -> list[tuple[str, str]]:
 
         for name in sorted(set(derived_arrivals(s)) & set(s.arrivals)):
             problems.append((f"arrivals.{name}", "this stream is also derived from 'demand': rename one"))
+    return problems
+
+
+def _lever_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Names the upstream, rail and route-choice sections use must be classes and gates of the scenario."""
+    problems: list[tuple[str, str]] = []
+    classes = set(s.truck_classes)
+
+    def unknown_classes(path: str, names: list[str] | None) -> None:
+        for name in names or []:
+            if name not in classes:
+                problems.append((path, f"'{name}' is not a truck class ({', '.join(s.truck_classes)})"))
+
+    for gname, gate in s.gates.items():
+        for direction in DIRECTIONS:
+            flow = gate.flow(direction)
+            if flow is not None and flow.upstream is not None:
+                up = flow.upstream
+                unknown_classes(f"gates.{gname}.{direction}.upstream.classes", up.classes)
+                for by_class in ("ageing_rate_by_class", "cost_usd_per_day_by_class"):
+                    path = f"gates.{gname}.{direction}.upstream.{by_class}"
+                    unknown_classes(path, list(getattr(up, by_class)))
+    if s.rail is not None:
+        rail = s.rail
+        if rail.name in s.gates:
+            problems.append(("rail.name", f"'{rail.name}' is already a road gate: name the rail route apart"))
+        unknown_classes("rail.classes", rail.classes)
+        for cname in rail.send:
+            if cname not in rail.classes:
+                problems.append((f"rail.send.{cname}", f"'{cname}' is not in rail.classes"))
+            travels = {a.direction for a in s.arrivals.values() if a.truck_class == cname} or set(DIRECTIONS)
+            if not any(rail.direction(d) is not None for d in travels):
+                problems.append((f"rail.send.{cname}", "the rail route runs in no direction of this class"))
+    for i, choice in s.route_choice.items():
+        unknown_classes(f"route_choice.{i}.classes", choice.classes)
+        for gname in choice.gates:
+            gate = s.gates.get(gname)
+            if gate is None or gate.flow(choice.direction) is None:
+                problems.append(
+                    (f"route_choice.{i}.gates.{gname}", f"must be a gate with a '{choice.direction}' flow")
+                )
+    pairs = [(c.direction, g) for c in s.route_choice.values() for g in c.gates]
+    for d, g in sorted({p for p in pairs if pairs.count(p) > 1}):
+        problems.append(("route_choice", f"gate '{g}' ({d}) is in more than one route choice"))
     return problems
 
 

@@ -135,7 +135,7 @@ def source_of(files: Sequence[Path], key: Key) -> Source | None:
 # --------------------------------------------------------------------------------------------------
 ASSUMPTION = re.compile(r"\bassumption\b", re.IGNORECASE)
 RANGE = re.compile(r"\brange:?\s*\[?\s*(-?[\d.]+)\s*(?:-|to|\.\.|,)\s*(-?[\d.]+)\s*\]?", re.IGNORECASE)
-NOT_MODEL = ("run",)  # the run section (horizon, warm-up, seed) sets how we look, not the world
+NOT_MODEL = ("run", "uncertain")  # how we look (horizon, warm-up, seed) and the ranges drawn, not the world
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,17 @@ from sim.store.layout import (
     SUMMARY,
     SWEEP_SUMMARY,
     SWEEP_TABLE,
+    UNCERTAINTY_BANDS,
 )
 from sim.store.manifest import read_manifest
 
 COMPLETE, PARTIAL, FAILED, DAMAGED = "complete", "partial", "failed", "damaged"
-STUDY_TABLES = {
+STUDY_TABLES = {  # kind -> its table
     "optimise": EVALUATIONS,
     "sensitivity": SENSITIVITY_TABLE,
     "forecast": FORECAST_TABLE,
-}  # kind -> its table
+    "uncertainty": UNCERTAINTY_BANDS,
+}
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,14 @@ def _history(folder: Path) -> Entry:
 
 
 def _sweep(folder: Path, m: dict[str, Any]) -> Entry:
-    points = m.get("points") or []
+    points = m.get("points") if isinstance(m.get("points"), list) else []
     state = COMPLETE if m.get("complete") and (folder / SWEEP_TABLE).is_file() else PARTIAL
     if state == PARTIAL:
         for p in sorted((folder / "points").glob("point-*")):
             if (read_manifest(p) or {}).get("failed"):
                 state = FAILED
                 break
-    reps = sum(int(p.get("replications") or 0) for p in points) or None
+    reps = sum(int(p.get("replications") or 0) for p in points if isinstance(p, dict)) or None
     return _entry("sweep", folder, m, state, str(m.get("scenario", "?")), reps)
 
 
@@ -242,7 +244,8 @@ def saved_summary(folder: Path) -> SavedSummary:
             raise _not_finished(
                 folder, "the sweep is not finished: finish it with the same command plus --resume"
             )
-        reps = [int(p.get("replications") or 0) for p in m.get("points", [])] or [0]
+        points = m.get("points") if isinstance(m.get("points"), list) else []
+        reps = [int(p.get("replications") or 0) for p in points if isinstance(p, dict)] or [0]
         table = read_csv(folder / SWEEP_SUMMARY)
         return SavedSummary(kind, folder, table, [str(m.get("scenario"))], reps, keys=list(m.get("grid", {})))
     if kind == "history":

@@ -176,7 +176,7 @@ class ManifestFields(_Open):
     runs: list[dict[str, Any]] | None = None
     replication_info: dict[str, dict[str, Any] | None] | None = None
     grid: dict[str, Any] | None = None  # a sweep: key -> values; a sweep point: key -> its value
-    points: list[_Point] | int | None = None
+    points: list[_Point | str] | int | None = None  # a sweep's points; uncertainty: folder names
     base: str | None = None
     policies: list[str] | None = None
     scenarios: list[_ComparedScenario] | None = None

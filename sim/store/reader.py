@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.model.rail import all_gates
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.schema import DIRECTIONS, Gate
 from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_PARQUET, SWEEP_TABLE
@@ -63,10 +64,10 @@ class RunData:
         """The simulated horizon, in the scenario's time unit."""
         return self.scenario.run.horizon
 
-    @property
+    @cached_property
     def gates(self) -> dict[str, Gate]:
-        """The scenario's gates by key."""
-        return self.scenario.gates
+        """The scenario's gates by key (and its rail route, recorded as one more gate)."""
+        return all_gates(self.scenario)
 
     def gate_label(self, gate: str) -> str:
         """The gate as users write it: its ``name`` in the scenario, else its key made readable."""

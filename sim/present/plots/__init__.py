@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 
 from sim.errors import UserError
 from sim.present.plots import backlog, clearance, forest, stages, style, sweep, throughput
+from sim.present.plots import uncertainty as _uncertainty
 from sim.present.plots.style import Written
 from sim.store.atomic import make_folder
 from sim.store.reader import Study, load_study
@@ -86,10 +87,16 @@ def check_kinds(study: Study, kinds: Sequence[str]) -> None:
 def plot(
     folder: str | Path, kinds: Sequence[str] | None = None, out: str | Path | None = None
 ) -> list[Written]:
-    """Figures of a run, comparison or sweep folder, written to ``out`` (default ``folder/plots``).
+    """Figures of a run, comparison or sweep folder, written to ``out`` (default ``folder/plots``); an
+    uncertainty folder gets its own figures (the band of trucks waiting and its drivers).
 
     ``kinds`` None draws every kind that applies; kinds named are each checked to apply
     (:func:`check_kinds`), so a figure asked for is drawn or refused, never silently left out."""
+    from sim.studies.uncertainty import is_uncertainty_folder
+
+    if is_uncertainty_folder(Path(folder)):
+        target = make_folder(Path(out) if out is not None else Path(folder) / PLOTS_DIR)
+        return _uncertainty.uncertainty_figures(Path(folder), target, str(folder))
     study = load_study(folder)
     if kinds is not None:
         check_kinds(study, kinds)
