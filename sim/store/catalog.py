@@ -172,7 +172,14 @@ def catalog(root: Path) -> list[Entry]:
         if top.name.startswith(("compare-", "history-")):
             add(top, _top_entry)
             continue
-        for folder in top.iterdir():  # <root>/<scenario>/<run or sweep>
+        try:
+            folders = sorted(top.iterdir())  # <root>/<scenario>/<run or sweep>
+        except OSError as exc:  # a folder that cannot be read is listed as such, not the end of the list
+            entries.append(
+                _damaged(top, UserError.single(str(top), "", f"cannot read: {exc.strerror or exc}"))
+            )
+            continue
+        for folder in folders:
             add(folder, _folder_entry)
     return sorted(entries, key=lambda e: -e.sort_key)
 

@@ -170,6 +170,9 @@ def unique(parent: Path, base: str) -> str:
                 _prune(marker.parent)
             if not _take(marker):
                 continue
+            if (parent / name).exists():  # made (and its marker removed) since the check above
+                marker.unlink(missing_ok=True)
+                continue
         except OSError:  # no temporary folder to keep names in: the folder's own creation still guards
             pass
         return name
