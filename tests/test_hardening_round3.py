@@ -628,3 +628,44 @@ def test_a_huge_manifest_is_damaged_not_read(tmp_path: Path, capsys, monkeypatch
     monkeypatch.setattr(manifests, "MAX_MANIFEST_BYTES", 1000)
     assert main(["summary", str(folder)]) == 2
     one_error(capsys.readouterr().err, str(folder / "manifest.json"), "larger than 1,000 bytes")
+
+
+# ---- rows 10 and 11: every printed resume command works as printed, and names only its own options ----
+def test_summary_of_a_partial_run_prints_a_resume_command_that_finishes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shlex
+
+    from sim.cli import main as cli_main
+
+    out = tmp_path / "partial"
+    made = [
+        "run", str(SCENARIOS / "lang_son_minimal.yaml"), "--set", "run.horizon=72", "--set", "run.warmup=12",
+        "--seed", "7", "--replications", "2", "--jobs", "2", "--out", str(out),
+    ]  # fmt: skip
+    assert cli_main(made) == 0
+    # cut the run short: its second replication and the summary gone, as after a kill
+    for f in out.glob("*/rep-0001.parquet"):
+        f.unlink()
+    (out / "summary.csv").unlink()
+    capsys.readouterr()
+    assert cli_main(["summary", str(out)]) == 2
+    err = capsys.readouterr().err
+    hint = err[err.index("bordersim run") :].split("\n")[0].rstrip(". )")
+    words = shlex.split(hint)
+    assert words.count("--set") == 2 and "--seed" in words and words[-1] == "--resume"
+    assert cli_main(words[1:]) == 0, capsys.readouterr().err
+    assert (out / "summary.csv").is_file()
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "optimise", "sensitivity"])
+def test_the_lock_refusal_names_only_options_the_command_has(command: str) -> None:
+    import argparse
+
+    from sim.cli import build_parser
+    from sim.store.lock import _busy
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    options = {o for a in subs.choices[command]._actions for o in a.option_strings}
+    named = {w.strip(".,;:()") for w in str(_busy(Path("x"))).split() if w.startswith("--")}
+    assert named and named <= options, (command, named - options)

@@ -10,6 +10,7 @@ are listed as usual: one bad folder never hides the rest.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -289,7 +290,7 @@ def saved_summary(folder: Path) -> SavedSummary:
             raise _not_finished(
                 folder,
                 f"the run is not finished ({done} of {m.get('replications')} replications): finish it "
-                f"with bordersim run {(m.get('scenario_files') or ['SCENARIO'])[0]} --out {folder} --resume",
+                f"with {resume_command(folder, m)}",
             )
         reps = int(m.get("replications") or 0)
         return SavedSummary(
@@ -304,3 +305,17 @@ def saved_summary(folder: Path) -> SavedSummary:
         folder,
         "not a results folder: expected a run, comparison, sweep or history folder written by bordersim",
     )
+
+
+def resume_command(folder: Path, m: dict[str, Any]) -> str:
+    """The command that finishes a run cut short, from its manifest: the scenario file, every --set the
+    run was made with, its seed and replications, then ``--out FOLDER --resume`` (leaving out a --set
+    would be refused: the resumed scenario must be the same)."""
+    words = ["bordersim", "run", str((m.get("scenario_files") or ["SCENARIO"])[0])]
+    for assignment in m.get("overrides") or []:
+        words += ["--set", str(assignment)]
+    if m.get("root_seed") is not None:
+        words += ["--seed", str(m["root_seed"])]
+    if m.get("replications") is not None:
+        words += ["--replications", str(m["replications"])]
+    return shlex.join([*words, "--out", str(folder), "--resume"])

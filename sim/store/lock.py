@@ -34,7 +34,7 @@ def _busy(folder: Path) -> UserError:
         str(folder),
         "",
         "another bordersim command is writing into this folder (it is locked); wait for it to finish, "
-        "or choose another --out or --label",
+        "or give this command another --out",
     )
 
 
