@@ -30,6 +30,7 @@ from sim.analysis.metrics import ALL
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario
 from sim.store.reader import RunData, load_run
+from sim.store.tables import read_csv
 from sim.studies.options import ScenarioSource, StudyOptions
 
 __all__ = [
@@ -288,7 +289,7 @@ class SavedTables(Mapping[str, pd.DataFrame]):
         self._files = {f.stem: f for f in found}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return pd.read_csv(self._files[name])
+        return read_csv(self._files[name])
 
     def __iter__(self):
         return iter(self._files)

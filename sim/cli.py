@@ -80,3 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         terminal.error("interrupted before anything was written")
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a last guard: the places that write name what they were doing
+        terminal.error(os_message(exc))
+        return EXIT_USER_ERROR
+    except MemoryError:
+        terminal.error(
+            "out of memory: ask for fewer replications, a shorter horizon or fewer --jobs "
+            "(each worker holds a replication's tables)"
+        )
+        return EXIT_USER_ERROR
+
+
+def os_message(exc: OSError) -> str:
+    """An operating-system refusal as the user's message: the path and the reason (a full or read-only
+    disk, no permission, a name too long), never a traceback."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(str(p) for p in paths) or "the operating system"
+    return f"{where}: {reason}"

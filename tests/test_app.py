@@ -266,6 +266,8 @@ def test_the_state_file_moves_within_replications(tmp_path: Path) -> None:
     monitor.running(1, 1.5)
     assert jobs.read_state(tmp_path).fraction == (4 + 1.5) / 8
     monitor.advance(1)
-    monitor.running(1, 0.25)
+    monitor.running(1, 0.25)  # less than shown before: the page's count holds (it never falls)
     state = jobs.read_state(tmp_path)
-    assert state.done == 5 and state.fraction == (5 + 0.25) / 8
+    assert state.done == 5 and state.fraction == (4 + 1.5) / 8
+    monitor.running(1, 0.75)
+    assert jobs.read_state(tmp_path).fraction == (5 + 0.75) / 8

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.runner.progress import Bar
+from sim.runner.progress import Bar, Tally
 from sim.store.atomic import write_json_atomic
 from sim.store.layout import whatif_folders
 
@@ -128,13 +128,16 @@ def read_state(folder: Path) -> JobState | None:
 
 
 class StateMonitor:
-    """The runner's progress, written to the job's state file (the page reads it)."""
+    """The runner's progress, written to the job's state file (the page reads it); the count the page
+    shows (done plus running) never falls (:class:`sim.runner.progress.Tally`)."""
 
     def __init__(self, folder: Path, state: JobState) -> None:
         self.folder, self.state = Path(folder), state
+        self.tally = Tally([])
 
     def begin(self, bars: list[Bar]) -> None:
         """The runner's progress bars are known: record their totals and what is already done."""
+        self.tally = Tally(bars)
         self.state.bars = [asdict(b) for b in bars]
         self.state.total = sum(b.total for b in bars)
         self.state.done = sum(b.done for b in bars)
@@ -142,17 +145,19 @@ class StateMonitor:
 
     def advance(self, bar: int) -> None:
         """One replication of this bar finished."""
+        self.tally.advance(bar)
         self.state.bars[bar]["done"] += 1
-        self.state.bars[bar]["running"] = 0.0
         self.state.done += 1
         self._sum_running()
 
     def running(self, bar: int, replications: float) -> None:
         """Progress within the running replications (the runner reports it about every half second)."""
-        self.state.bars[bar]["running"] = float(replications)
+        self.tally.set_running(bar, replications)
         self._sum_running()
 
     def _sum_running(self) -> None:
+        for k, b in enumerate(self.state.bars):
+            b["running"] = max(0.0, self.tally.shown[k] - self.tally.done[k])
         self.state.running = sum(float(b.get("running", 0.0)) for b in self.state.bars)
         write_state(self.folder, self.state)
 

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         help="the schema of a policy file: every field optional, plus extends",
     )
     schema.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE (default: print it)")
+    schema.add_argument("--force", action="store_true", help="replace FILE if it exists")
     schema.set_defaults(handler=cmd_schema)
 
 
@@ -52,6 +53,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     table = pd.DataFrame([e.row() for e in entries], columns=columns)
     table["replications"] = table["replications"].astype("Int64")  # whole numbers, blank where unknown
     terminal.print_listing(table, str(args.results_root), args.fmt)
+    for e in entries:
+        if e.problem:  # listed as damaged above; why, on stderr (the listing itself stays data)
+            terminal.warning(e.problem)
     return 0
 
 
@@ -82,12 +86,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.scenario.json_schema import schema_text
     from sim.store.atomic import write_text_atomic
+    from sim.store.outputs import refuse_existing
 
     text = schema_text(policy=args.policy)
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    write_text_atomic(args.out, text)
+    write_text_atomic(refuse_existing(args.out, args.force), text)
     terminal.say(
         f"wrote {args.out}; first line of a scenario file: # yaml-language-server: $schema={args.out}",
         err=True,

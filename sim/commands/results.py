@@ -33,8 +33,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.present.plots import KINDS, plot
 
-    kinds = [k.strip() for text in args.kind for k in text.split(",") if k.strip()] or list(KINDS)
-    unknown = [k for k in kinds if k not in KINDS]
+    kinds = [k.strip() for text in args.kind for k in text.split(",") if k.strip()] or None
+    unknown = [k for k in kinds or () if k not in KINDS]
     if unknown:
         raise UserError.single(
             None, "--kind", f"unknown kind {', '.join(map(repr, unknown))}; choose from {', '.join(KINDS)}"

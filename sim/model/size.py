@@ -165,14 +165,14 @@ def check_replications(
     over all replications pass 1,000 times the per-replication limit (the work, not one process's memory,
     is what runs away: ``--replications 1000000000`` of a day's run would run for years)."""
     limit = max_trucks_setting() if limit is None else limit
+    total = estimate(s).trucks * replications
     if replications > MAX_REPLICATIONS:
         raise UserError.single(
             None,
             "--replications",
-            f"{replications:,} replications is more than this tool runs ({MAX_REPLICATIONS:,}); a 95% "
-            "interval narrows as 1/sqrt(R): 10 to 100 replications are usual",
+            f"{replications:,} replications (about {total:,.0f} trucks in all) is more than this tool runs "
+            f"({MAX_REPLICATIONS:,}); a 95% interval narrows as 1/sqrt(R): 10 to 100 replications are usual",
         )
-    total = estimate(s).trucks * replications
     if total > 1000 * limit:
         raise UserError.single(
             file,

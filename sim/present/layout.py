@@ -97,7 +97,9 @@ def emit(
     """Print a result: its tidy data (csv, json), its widest layout (markdown) or the layout that fits."""
     console = console or out_console
     if fmt == "csv":
-        sys.stdout.write(data.to_csv(index=False))
+        from sim.store.atomic import csv_text  # cells a spreadsheet would run, made inert
+
+        sys.stdout.write(csv_text(data))
     elif fmt == "json":
         sys.stdout.write(data.to_json(orient="records", indent=2, date_format="iso") + "\n")
     elif fmt == "markdown":

@@ -21,7 +21,7 @@ from rich.progress import (
 
 if TYPE_CHECKING:  # only types: plotting and reporting must not load the runner
     from sim.runner.experiment import Experiment, Failure
-    from sim.runner.progress import Bar
+    from sim.runner.progress import Bar, Tally
 from sim.present.console import err_console, error, quiet, say
 
 
@@ -39,8 +39,7 @@ class ProgressBars:
         self._started = time.monotonic()
         self._last_line = self._started
         self._bars: list[Bar] = []
-        self._done: list[float] = []
-        self._running: list[float] = []
+        self._tally: Tally | None = None  # the counts shown, which never fall (set by begin)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -65,9 +64,10 @@ class ProgressBars:
 
     def begin(self, bars: list[Bar]) -> None:
         """Draw one bar per part of the study."""
+        from sim.runner.progress import Tally  # (here: plotting and reporting must not load the runner)
+
         self._bars = list(bars)
-        self._done = [float(b.done) for b in bars]
-        self._running = [0.0] * len(bars)
+        self._tally = Tally(self._bars)
         self._started = self._last_line = time.monotonic()
         self._tasks = [
             self._progress.add_task(escape(b.title), total=b.total, completed=b.done) for b in bars
@@ -75,17 +75,19 @@ class ProgressBars:
 
     def advance(self, bar: int) -> None:
         """One more replication of a part finished."""
-        self._done[bar] += 1
+        assert self._tally is not None
+        self._tally.advance(bar)
         self._update(bar)
 
     def running(self, bar: int, replications: float) -> None:
         """How much of a part's unfinished replications the workers have simulated, in replications."""
-        self._running[bar] = replications
+        assert self._tally is not None
+        self._tally.set_running(bar, replications)
         self._update(bar)
 
     def _update(self, bar: int) -> None:
-        completed = min(self._done[bar] + self._running[bar], self._bars[bar].total)
-        self._progress.update(self._tasks[bar], completed=completed)
+        assert self._tally is not None
+        self._progress.update(self._tasks[bar], completed=self._tally.shown[bar])
         if not self._terminal and time.monotonic() - self._last_line >= self._line_every_s:
             self._line()
 
@@ -95,7 +97,7 @@ class ProgressBars:
         elapsed = now - self._started
         parts = []
         for k, b in enumerate(self._bars):
-            completed = min(self._done[k] + self._running[k], b.total)
+            completed = self._tally.shown[k] if self._tally is not None else float(b.done)
             progressed = completed - b.done
             left = ""
             if progressed > 0 and completed < b.total:

@@ -37,7 +37,7 @@ from sim.scenario import Scenario
 from sim.scenario.demand import derived_arrivals
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
-from sim.store.atomic import write_bytes_atomic
+from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.layout import SUMMARY
 from sim.store.reader import RunData, Study, load_study, manifest_text
 
@@ -427,7 +427,7 @@ def build_report(folder: str | Path) -> tuple[Path, list[Written]]:
     study = load_study(folder)
     figures = plot_study(study, folder / PLOTS_DIR)
     report_dir = folder / REPORT_DIR
-    report_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(report_dir)
     html = render(study, figures, report_dir)
     target = report_dir / "index.html"
     write_bytes_atomic(target, html.encode("utf-8"))

@@ -99,13 +99,26 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_worker(command_pid: int, progress: object | None) -> None:
+def _start_worker(command_pid: int, progress: object | None, ready: object | None = None) -> None:
     """A local worker's initializer: :func:`worker_started` (ignore Ctrl-C, end with the command), then
-    report progress into the parent's queue (if any)."""
+    report progress into the parent's queue (if any), then say it is up (``ready``: an Event). A worker
+    runs this only after it has imported the command's main module, so a pool that breaks before any
+    worker is up broke at start-up (a script without a main guard), not from memory."""
     worker_started(command_pid)
     from sim.runner.tasks import report_progress_to
 
     report_progress_to(progress)
+    if ready is not None:
+        ready.set()  # type: ignore[attr-defined]
+
+
+def workers_started(ex: Executor) -> bool | None:
+    """Whether any worker of a local pool got through its start-up (None: not known, e.g. Dask)."""
+    ready = getattr(ex, READY_ATTRIBUTE, None)
+    return None if ready is None else bool(ready.is_set())
+
+
+READY_ATTRIBUTE = "_bordersim_ready"
 
 
 def progress_queue(backend: Backend) -> object | None:
@@ -199,12 +212,15 @@ def executor(backend: Backend, tasks: int, progress: object | None = None) -> It
 
     ``progress`` (from :func:`progress_queue`) is handed to local workers for their progress reports."""
     if backend.dask is None:
+        context = _context()
+        ready = context.Event()
         pool = ProcessPoolExecutor(
             max_workers=max(1, min(backend.jobs, tasks)),
-            mp_context=_context(),
+            mp_context=context,
             initializer=_start_worker,
-            initargs=(os.getpid(), progress),
+            initargs=(os.getpid(), progress, ready),
         )
+        setattr(pool, READY_ATTRIBUTE, ready)
         with sigterm_as_interrupt():
             try:
                 yield pool

@@ -208,6 +208,7 @@ def _open(exp: Experiment, run: dict[str, Any], locks: ExitStack) -> None:
 
 
 def _record(exp: Experiment, outcome: Outcome) -> None:
+    outcome.raise_problems()  # a full disk in a worker: the command stops with the path and reason
     rep = outcome.replication
     errors = exp.folder / "errors" / f"rep-{rep:04d}.txt"
     if outcome.failed:

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sim.model.records import Tables
-from sim.runner.backends import Backend, executor, progress_queue
+from sim.runner.backends import Backend, executor, progress_queue, workers_started
 from sim.runner.tasks import Outcome, Reducer, Task, failing_replications, run_task
 from sim.scenario import Scenario
 from sim.store.manifest import seed_text
@@ -44,12 +44,20 @@ class ReplicationsFailed(Exception):
         self.failures = list(failures)
 
 
-def _outcome(future: Future[Outcome], replication: int) -> Outcome:
-    """The outcome of a future, with a lost worker turned into a failure of its replication."""
+DIED_RUNNING = "its worker process died (killed, or out of memory?)"
+DIED_STARTING = (
+    "the worker processes stopped while starting, before any replication ran (no replication failed): "
+    "the worker's own error is printed above"
+)
+
+
+def _outcome(future: Future[Outcome], replication: int, started: bool | None = None) -> Outcome:
+    """The outcome of a future, with a lost worker turned into a failure of its replication: blamed on
+    the start-up when no worker ever got through it (``started`` False), else on the worker's death."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return Outcome(replication, error="its worker process died (killed, or out of memory?)")
+        return Outcome(replication, error=DIED_STARTING if started is False else DIED_RUNNING)
     except CancelledError:
         return Outcome(replication, error="cancelled")
     except Exception as exc:  # a worker lost by Dask, an unpicklable result, ...
@@ -96,7 +104,7 @@ def run_tasks(
             _drain(reports, on_progress, finished)
             for future in done:
                 k = futures[future]
-                on_outcome(k, _outcome(future, tasks[k].replication))
+                on_outcome(k, _outcome(future, tasks[k].replication, workers_started(ex)))
 
 
 def _drain(
@@ -135,6 +143,7 @@ def reduce_replications(
     failures: list[Failure] = []
 
     def collect(k: int, outcome: Outcome) -> None:
+        outcome.raise_problems()
         if outcome.failed:
             failures.append(
                 Failure(

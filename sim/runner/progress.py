@@ -5,6 +5,12 @@ and call :meth:`Monitor.advance` as each replication ends. Between those, :meth:
 far the replications still running have got (local workers report their simulated time about once per
 simulated day), so a bar moves within a replication and its time-left estimate is right early. The command
 line passes a monitor that draws progress bars; the Python API and tests pass none.
+
+A count shown must never fall. The runner reports a finished replication in two steps, ``advance`` (one
+more done) and then ``running`` (the running ones' progress without it), and a monitor that showed done
+plus running after each step showed a finished replication twice for a moment ("3.0/4", then "2.4/4").
+:class:`Tally` keeps a monitor's counts so that what it shows only rises: after ``advance`` the running
+progress is stale until the next ``running`` report, so it is not added again.
 """
 
 from __future__ import annotations
@@ -47,3 +53,33 @@ class Silent:
     def running(self, bar: int, replications: float) -> None:
         """Show nothing."""
         pass
+
+
+class Tally:
+    """A monitor's counts per bar (replications done, the running ones' progress) and what to show:
+    done plus running, at most the bar's total, and never less than shown before."""
+
+    def __init__(self, bars: list[Bar]) -> None:
+        self.totals = [float(b.total) for b in bars]
+        self.done = [float(b.done) for b in bars]
+        self.running = [0.0] * len(bars)
+        self.shown = [min(float(b.done), float(b.total)) for b in bars]
+        self._stale = [False] * len(bars)
+
+    def advance(self, bar: int) -> float:
+        """One more replication of ``bar`` finished; returns the count to show."""
+        self.done[bar] += 1
+        self._stale[bar] = True  # the running progress still counts the replication that just finished
+        return self._show(bar)
+
+    def set_running(self, bar: int, replications: float) -> float:
+        """The running replications of ``bar`` have done ``replications`` worth; returns the count."""
+        self.running[bar] = max(0.0, float(replications))
+        self._stale[bar] = False
+        return self._show(bar)
+
+    def _show(self, bar: int) -> float:
+        running = 0.0 if self._stale[bar] else self.running[bar]
+        value = min(self.done[bar] + running, self.totals[bar])
+        self.shown[bar] = max(self.shown[bar], value)
+        return self.shown[bar]

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.metrics import ALL, all_metrics
+from sim.errors import Problem, UserError
 from sim.model import run_replication
 from sim.model.random_streams import replication_seed
 from sim.model.records import Tables
@@ -91,11 +92,19 @@ class Outcome:
     error: str | None = None
     details: str | None = None  # the worker's traceback, saved for whoever debugs it
     worker: str = ""
+    problems: list[Problem] | None = None  # the user's to fix (a full or read-only disk), not a bug
 
     @property
     def failed(self) -> bool:
         """Whether the replication raised instead of finishing."""
         return self.error is not None
+
+    def raise_problems(self) -> None:
+        """Raise the worker's UserError in the command: a disk that refuses a replication's tables
+        refuses the next ones too, so the command stops (exit 2, the path and the reason) instead of
+        counting every replication as failed."""
+        if self.problems:
+            raise UserError(list(self.problems))
 
 
 def run_task(task: Task) -> Outcome:
@@ -130,6 +139,8 @@ def run_task(task: Task) -> Outcome:
             kept if task.folder is None else None,
             worker=worker,
         )
+    except UserError as exc:
+        return Outcome(task.replication, time.perf_counter() - t0, error=str(exc), problems=exc.problems)
     except Exception as exc:
         return Outcome(
             task.replication,

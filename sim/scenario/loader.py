@@ -90,6 +90,27 @@ def _dotted(where: Sequence[str | int]) -> str:
     return ".".join(str(p) for p in where)
 
 
+def _check_unique_keys(node: yaml.MappingNode, file: str | None, where: str) -> None:
+    """Refuse a key given twice in one mapping (``horizon:`` twice): YAML readers keep the last one
+    silently, so the first value, the one a reader of the file may see, would not be the one run."""
+    first: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = key.start_mark.line + 1
+        seen = first.setdefault((key.tag, key.value), line)
+        if seen != line:
+            field = shorten(".".join(p for p in (where, key.value) if p), 60)
+            lines = f"lines {seen} and {line}" if file is not None else "twice"
+            raise UserError.single(
+                file,
+                field,
+                f"given twice in the same mapping ({lines}): YAML would silently keep the last one; "
+                "keep one of them",
+                line if file is not None else None,
+            )
+
+
 def _check_nodes(root: yaml.Node, loader: yaml.SafeLoader, file: str | None, prefix: str) -> None:
     """Refuse a document before building it: too many values once aliases are expanded, too deep (or
     an alias inside itself), or a date that does not exist. Bounded work: at most MAX_NODES visits."""
@@ -113,6 +134,7 @@ def _check_nodes(root: yaml.Node, loader: yaml.SafeLoader, file: str | None, pre
                 file, field, f"nested more than {MAX_DEPTH} levels deep (or an alias inside itself)", line
             )
         if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(node, file, ".".join(p for p in (prefix, _dotted(where)) if p))
             for key, value in node.value:
                 label = shorten(key.value, 40) if isinstance(key, yaml.ScalarNode) else "?"
                 stack.append((key, where, depth + 1))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,9 +93,64 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=cmd|'/c calc'!A1, @SUM(...)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+# quotes, then what a spreadsheet would run (or a line feed, which a carriage return is written as)
+_QUOTED = re.compile(r"'*[=+\-@\t\r\n]")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert by a leading ``'``; anything else as
+    it is (numbers, text written as a plain number such as ``-3.5``, a lone ``-``). Text that already
+    starts with quotes before such a character gets one more, so :func:`unsafe_cell` gives back exactly
+    what was written. A carriage return inside a cell becomes a line feed: the CSV writer quotes a cell
+    with a line feed, not one with a bare carriage return, which would split the row in a spreadsheet."""
+    if not isinstance(value, str):
+        return value
+    if _QUOTED.match(value) and value != "-" and not _PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
+def unsafe_cell(value: Any) -> Any:
+    """The cell :func:`safe_cell` was given (for the store's readers: a scenario named ``-fast`` stays
+    ``-fast`` when its comparison is read back)."""
+    if isinstance(value, str) and value.startswith("'") and _QUOTED.match(value[1:]):
+        return value[1:]
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text cells and column names passed through :func:`safe_cell`; numeric columns
+    are never touched (a negative number stays a number). The same frame when nothing needs it."""
+    text = [
+        c
+        for c in df.columns
+        if pd.api.types.is_object_dtype(df[c])
+        or pd.api.types.is_string_dtype(df[c])
+        or isinstance(df[c].dtype, pd.CategoricalDtype)
+    ]
+    changed = {c: df[c].astype(object).map(safe_cell) for c in text}
+    changed = {c: v for c, v in changed.items() if not v.equals(df[c].astype(object))}
+    names = [safe_cell(c) for c in df.columns]
+    if not changed and names == list(df.columns):
+        return df
+    out = df.copy()
+    for c, v in changed.items():
+        out[c] = v
+    out.columns = names
+    return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV text (no index), safe to open in a spreadsheet (:func:`spreadsheet_safe`)."""
+    return spreadsheet_safe(df).to_csv(index=False)
+
+
 def write_csv_atomic(path: Path, df: pd.DataFrame) -> None:
-    """Write a table as CSV (no index) atomically."""
-    write_text_atomic(path, df.to_csv(index=False))
+    """Write a table as CSV (no index) atomically, safe to open in a spreadsheet."""
+    write_text_atomic(path, csv_text(df))
 
 
 def write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:

@@ -4,11 +4,14 @@ Read from the manifests and the files each kind of folder ends with (see :mod:`s
 here opens a table, so listing a store of many gigabytes takes a moment. A folder is ``complete`` when
 every replication finished (or the comparison, sweep or check wrote its table), ``failed`` when a
 replication failed and the run was not finished since, and ``partial`` otherwise (interrupted, or still
-running).
+running). A folder whose manifest is damaged is listed as ``damaged`` with the reason, and the others
+are listed as usual: one bad folder never hides the rest.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +34,7 @@ from sim.store.layout import (
 )
 from sim.store.manifest import read_manifest
 
-COMPLETE, PARTIAL, FAILED = "complete", "partial", "failed"
+COMPLETE, PARTIAL, FAILED, DAMAGED = "complete", "partial", "failed", "damaged"
 STUDY_TABLES = {  # kind -> its table
     "optimise": EVALUATIONS,
     "sensitivity": SENSITIVITY_TABLE,
@@ -51,11 +54,13 @@ class Entry:
     replications: int | None
     date: str  # local time it last changed, 'YYYY-MM-DD HH:MM'
     sort_key: float
+    problem: str = ""  # why a damaged folder is damaged (the file and the field)
 
     def row(self) -> dict[str, Any]:
-        """The entry as a table row (without the sort key)."""
+        """The entry as a table row (without the sort key and the problem)."""
         out = asdict(self)
         out.pop("sort_key")
+        out.pop("problem")
         return out
 
 
@@ -98,62 +103,85 @@ def _history(folder: Path) -> Entry:
 
 
 def _sweep(folder: Path, m: dict[str, Any]) -> Entry:
-    points = m.get("points") or []
+    points = m.get("points") if isinstance(m.get("points"), list) else []
     state = COMPLETE if m.get("complete") and (folder / SWEEP_TABLE).is_file() else PARTIAL
     if state == PARTIAL:
         for p in sorted((folder / "points").glob("point-*")):
             if (read_manifest(p) or {}).get("failed"):
                 state = FAILED
                 break
-    reps = sum(int(p.get("replications") or 0) for p in points) or None
+    reps = sum(int(p.get("replications") or 0) for p in points if isinstance(p, dict)) or None
     return _entry("sweep", folder, m, state, str(m.get("scenario", "?")), reps)
 
 
+def _damaged(folder: Path, exc: UserError) -> Entry:
+    try:
+        mtime = folder.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    date = datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
+    return Entry("?", str(folder), DAMAGED, "?", None, date, mtime, str(exc))
+
+
+def _top_entry(top: Path) -> Entry | None:
+    if top.name.startswith("compare-"):
+        return _comparison(top)
+    if read_manifest(top) is not None or kind_of(top) == "history":
+        return _history(top)  # (a folder holding only a committed history.md is not a run)
+    return None
+
+
+def _folder_entry(folder: Path) -> Entry | None:
+    """The entry of ``<root>/<scenario>/<folder>``, or None if it is not a results folder."""
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        return None
+    if manifest.get("kind") in STUDY_TABLES:  # optimise, sensitivity: finished when they say so
+        state = COMPLETE if manifest.get("finished") else PARTIAL
+        scenario = _scenario_name(manifest.get("scenario"))
+        return _entry(str(manifest["kind"]), folder, manifest, state, scenario, manifest.get("replications"))
+    if manifest.get("kind") == "calibration":
+        state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
+        reps = manifest.get("final_replications")
+        return _entry("calibration", folder, manifest, state, str(manifest.get("scenario")), reps)
+    if "grid" in manifest:
+        return _sweep(folder, manifest)
+    if "replications" in manifest:
+        reps = manifest.get("replications")
+        return _entry("run", folder, manifest, _run_state(manifest), str(manifest.get("scenario")), reps)
+    return None
+
+
 def catalog(root: Path) -> list[Entry]:
-    """Every results folder under ``root``, newest first."""
+    """Every results folder under ``root``, newest first; a damaged one as such, with the reason."""
     root = Path(root)
     entries: list[Entry] = []
     if not root.is_dir():
         return entries
+
+    def add(folder: Path, read: Callable[[Path], Entry | None]) -> None:
+        try:
+            entry = read(folder)
+        except UserError as exc:
+            entry = _damaged(folder, exc)
+        if entry is not None:
+            entries.append(entry)
+
     for top in root.iterdir():
         if not top.is_dir():
             continue
-        if top.name.startswith("compare-"):
-            entries.append(_comparison(top))
+        if top.name.startswith(("compare-", "history-")):
+            add(top, _top_entry)
             continue
-        if top.name.startswith("history-"):
-            if read_manifest(top) is not None or kind_of(top) == "history":
-                entries.append(_history(top))  # (a folder holding only a committed history.md is not a run)
+        try:
+            folders = sorted(top.iterdir())  # <root>/<scenario>/<run or sweep>
+        except OSError as exc:  # a folder that cannot be read is listed as such, not the end of the list
+            entries.append(
+                _damaged(top, UserError.single(str(top), "", f"cannot read: {exc.strerror or exc}"))
+            )
             continue
-        for folder in top.iterdir():  # <root>/<scenario>/<run or sweep>
-            manifest = read_manifest(folder) if folder.is_dir() else None
-            if manifest is None:
-                continue
-            if manifest.get("kind") in STUDY_TABLES:  # optimise, sensitivity: finished when they say so
-                state = COMPLETE if manifest.get("finished") else PARTIAL
-                entries.append(
-                    _entry(
-                        str(manifest["kind"]),
-                        folder,
-                        manifest,
-                        state,
-                        _scenario_name(manifest.get("scenario")),
-                        manifest.get("replications"),
-                    )
-                )
-            elif manifest.get("kind") == "calibration":
-                state = COMPLETE if (folder / FIT_TABLE).is_file() else PARTIAL
-                reps = manifest.get("final_replications")
-                entries.append(
-                    _entry("calibration", folder, manifest, state, str(manifest.get("scenario")), reps)
-                )
-            elif "grid" in manifest:
-                entries.append(_sweep(folder, manifest))
-            elif "replications" in manifest:
-                reps = manifest.get("replications")
-                entries.append(
-                    _entry("run", folder, manifest, _run_state(manifest), str(manifest.get("scenario")), reps)
-                )
+        for folder in folders:
+            add(folder, _folder_entry)
     return sorted(entries, key=lambda e: -e.sort_key)
 
 
@@ -202,7 +230,11 @@ def _not_finished(folder: Path, why: str) -> UserError:
 
 def saved_summary(folder: Path) -> SavedSummary:
     """The summary of a finished run, comparison, sweep or history check, read from its files."""
-    import pandas as pd
+    from sim.store.tables import read_csv  # (not at the top: listing the store opens no table)
+
+    def summary_table(path: Path, *first: str) -> Any:
+        cells = ("gate", "direction", "metric", "mean", "half_width")
+        return read_csv(path, required=(*first, *cells), numeric=("mean", "half_width"))
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -212,25 +244,28 @@ def saved_summary(folder: Path) -> SavedSummary:
     if kind == "comparison":
         names = [str(m.get("base")), *map(str, m.get("policies", []))]
         reps = int(m.get("replications") or 0)
-        return SavedSummary(kind, folder, pd.read_csv(folder / COMPARISON), names, [reps], m.get("root_seed"))
+        return SavedSummary(
+            kind, folder, summary_table(folder / COMPARISON, "scenario"), names, [reps], m.get("root_seed")
+        )
     if kind == "sweep":
         if not (folder / SWEEP_SUMMARY).is_file():
             raise _not_finished(
                 folder, "the sweep is not finished: finish it with the same command plus --resume"
             )
-        reps = [int(p.get("replications") or 0) for p in m.get("points", [])] or [0]
-        table = pd.read_csv(folder / SWEEP_SUMMARY)
+        points = m.get("points") if isinstance(m.get("points"), list) else []
+        reps = [int(p.get("replications") or 0) for p in points if isinstance(p, dict)] or [0]
+        table = read_csv(folder / SWEEP_SUMMARY)
         return SavedSummary(kind, folder, table, [str(m.get("scenario"))], reps, keys=list(m.get("grid", {})))
     if kind == "history":
         reported = (folder / HISTORY_TABLE).is_file()
-        table = pd.read_csv(folder / HISTORY_TABLE) if reported else None
+        table = read_csv(folder / HISTORY_TABLE) if reported else None
         names = list(dict.fromkeys(table["scenario"].astype(str))) if reported and "scenario" in table else []
         saved = SavedSummary(
             kind, folder, table, names, [int(m.get("replications") or 0)], m.get("root_seed")
         )
         seen = m.get("observed") or {}
         if (folder / OBSERVED_TABLE).is_file() and isinstance(seen.get("error"), dict):
-            saved.observed = pd.read_csv(folder / OBSERVED_TABLE, dtype={"date": str, "source": str})
+            saved.observed = read_csv(folder / OBSERVED_TABLE, dtype={"date": str, "source": str})
             saved.observed_error = seen["error"]
             saved.observed_title = str(seen.get("title", "observed vs simulated"))
         if table is None and saved.observed is None:
@@ -255,13 +290,32 @@ def saved_summary(folder: Path) -> SavedSummary:
             raise _not_finished(
                 folder,
                 f"the run is not finished ({done} of {m.get('replications')} replications): finish it "
-                f"with bordersim run {(m.get('scenario_files') or ['SCENARIO'])[0]} --out {folder} --resume",
+                f"with {resume_command(folder, m)}",
             )
         reps = int(m.get("replications") or 0)
         return SavedSummary(
-            kind, folder, pd.read_csv(folder / SUMMARY), [str(m.get("scenario"))], [reps], m.get("root_seed")
+            kind,
+            folder,
+            summary_table(folder / SUMMARY),
+            [str(m.get("scenario"))],
+            [reps],
+            m.get("root_seed"),
         )
     raise _not_finished(
         folder,
         "not a results folder: expected a run, comparison, sweep or history folder written by bordersim",
     )
+
+
+def resume_command(folder: Path, m: dict[str, Any]) -> str:
+    """The command that finishes a run cut short, from its manifest: the scenario file, every --set the
+    run was made with, its seed and replications, then ``--out FOLDER --resume`` (leaving out a --set
+    would be refused: the resumed scenario must be the same)."""
+    words = ["bordersim", "run", str((m.get("scenario_files") or ["SCENARIO"])[0])]
+    for assignment in m.get("overrides") or []:
+        words += ["--set", str(assignment)]
+    if m.get("root_seed") is not None:
+        words += ["--seed", str(m["root_seed"])]
+    if m.get("replications") is not None:
+        words += ["--replications", str(m["replications"])]
+    return shlex.join([*words, "--out", str(folder), "--resume"])

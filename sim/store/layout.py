@@ -20,9 +20,14 @@ same way. ``--out`` is the user's own choice of folder and is used as given.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
+import tempfile
+import time
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -95,17 +100,107 @@ def timestamp() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-_SAFE_PART = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+MAX_SUFFIX = 1000
 
 
-def _part(text: str, option: str) -> str:
-    """A folder name made from user input: letters, digits, '_', '-', '.', not '.' or '..' (so it cannot
-    name a parent, an absolute path or nothing), or a UserError naming the option."""
+def reservation(folder: Path) -> Path:
+    """The marker that keeps ``folder``'s name for the command that chose it (see :func:`unique`): in
+    the temporary folder, never in the results, so that a command refused later has written nothing."""
+    folder = Path(folder).absolute()
+    key = hashlib.sha256(str(folder.parent).encode()).hexdigest()[:16]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"bordersim-{uid}-names" / f"{key}-{folder.name}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _take(marker: Path) -> bool:
+    """Create ``marker`` holding this process's id; False if a live process holds it already."""
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(marker.read_text(encoding="ascii").strip() or 0)
+            except (OSError, ValueError):
+                holder = 0
+            if holder and _alive(holder):
+                return False
+            marker.unlink(missing_ok=True)  # left by a command that ended before making its folder
+            continue
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        return True
+    return False
+
+
+def _prune(markers: Path, older_than_s: float = 3600.0) -> None:
+    """Forget names chosen long ago by commands that were refused before making their folder."""
+    limit = time.time() - older_than_s
+    for marker in markers.iterdir():
+        with suppress(OSError):
+            if marker.stat().st_mtime < limit:
+                marker.unlink()
+
+
+def unique(parent: Path, base: str) -> str:
+    """A folder name under ``parent`` from the time-stamp ``base`` that no folder has and no running
+    command has chosen: ``base``, else ``base-2``, ``base-3``... Two commands started within the same
+    second each get their own folder, though neither has created it yet (it is made once the workers are
+    up): the name is kept by a marker made with O_EXCL (:func:`reservation`), removed by the folder's
+    lock once the folder exists (:func:`sim.store.lock.folder_lock`). Only names the user gave are ever
+    refused as taken."""
+    parent = Path(parent)
+    for n in range(1, MAX_SUFFIX + 1):
+        name = base if n == 1 else f"{base}-{n}"
+        if (parent / name).exists():
+            continue
+        marker = reservation(parent / name)
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            if n == 1:
+                _prune(marker.parent)
+            if not _take(marker):
+                continue
+            if (parent / name).exists():  # made (and its marker removed) since the check above
+                marker.unlink(missing_ok=True)
+                continue
+        except OSError:  # no temporary folder to keep names in: the folder's own creation still guards
+            pass
+        return name
+    raise UserError.single(str(parent), "", f"more than {MAX_SUFFIX} folders named {base}: give a --label")
+
+
+_SAFE_PART = re.compile(r"[A-Za-z0-9_.-]+")
+NAME_MAX = 255  # bytes in one folder name on Linux, macOS and Windows file systems alike
+
+
+def _part(text: str, option: str, prefix: str = "") -> str:
+    """``prefix + text`` as a folder name, ``text`` made from user input: letters, digits, '_', '-',
+    '.', not '.' or '..' (so it cannot name a parent, an absolute path or nothing), and short enough for
+    the file system with the prefix; else a UserError naming the option."""
     if not _SAFE_PART.fullmatch(text) or text in (".", ".."):
         raise UserError.single(
             None, option, f"{text[:80]!r} is not a usable folder name: use letters, digits, '_', '-' or '.'"
         )
-    return text
+    name = prefix + text
+    if len(name.encode()) > NAME_MAX:
+        with_prefix = f" with the '{prefix}' the folder's name starts with" if prefix else ""
+        raise UserError.single(
+            None,
+            option,
+            f"{text[:40]!r}... is {len(text)} characters: too long for a folder name{with_prefix} (at most "
+            f"{NAME_MAX - len(prefix)} characters{' here' if prefix else ''}); choose a shorter one",
+        )
+    return name
 
 
 def _inside(root: Path, *parts: str) -> Path:
@@ -118,7 +213,10 @@ def _inside(root: Path, *parts: str) -> Path:
 
 def run_folder(root: Path, scenario: str, label: str | None = None) -> Path:
     """The folder of a run of ``scenario``: its label, or the current time."""
-    return _inside(root, _part(scenario, "name"), _part(label, "--label") if label else timestamp())
+    if label:
+        return _inside(root, _part(scenario, "name"), _part(label, "--label"))
+    parent = _inside(root, _part(scenario, "name"))
+    return parent / unique(parent, timestamp())
 
 
 def crn_folder(root: Path, scenario: str, seed: int, digest: str) -> Path:
@@ -129,13 +227,13 @@ def crn_folder(root: Path, scenario: str, seed: int, digest: str) -> Path:
 
 def compare_folder(root: Path, names: Sequence[str]) -> Path:
     """The folder of a comparison of the named scenarios (base first)."""
-    return _inside(root, _part(f"compare-{'-'.join(names)}", "name"))
+    return _inside(root, _part("-".join(names), "name", "compare-"))
 
 
 def sweep_folder(root: Path, scenario: str, label: str | None = None) -> Path:
     """The folder of a sweep of ``scenario``."""
-    label = _part(label, "--label") if label else timestamp()
-    return _inside(root, _part(scenario, "name"), f"sweep-{label}")
+    parent = _inside(root, _part(scenario, "name"))
+    return parent / (_part(label, "--label", "sweep-") if label else unique(parent, f"sweep-{timestamp()}"))
 
 
 def sweep_point_folder(sweep: Path, point: int) -> Path:
@@ -147,13 +245,15 @@ def study_folder(root: Path, scenario: str, kind: str, label: str | None = None)
     """The folder of an optimisation or sensitivity study of ``scenario`` (``<kind>-<label or time>``),
     with its evaluated points under ``points/point-NNNN`` like a sweep's. The label is checked like a
     run's, so no study folder leaves the root."""
-    label = _part(label, "--label") if label else timestamp()
-    return _inside(root, _part(scenario, "name"), _part(f"{kind}-{label}", "--label"))
+    parent = _inside(root, _part(scenario, "name"))
+    return parent / (
+        _part(label, "--label", f"{kind}-") if label else unique(parent, f"{kind}-{timestamp()}")
+    )
 
 
 def history_folder(root: Path, scenario: str) -> Path:
     """The folder of a comparison of ``scenario`` with reported history."""
-    return _inside(root, _part(f"history-{scenario}", "name"))
+    return _inside(root, _part(scenario, "name", "history-"))
 
 
 def remove_figures(folder: Path) -> None:
@@ -173,7 +273,10 @@ def finished_run(root: Path, scenario: str, digest: str, seed: int, replications
     if not parent.is_dir():
         return None
     for folder in sorted(parent.iterdir()):
-        manifest = manifests.read_manifest(folder)
+        try:
+            manifest = manifests.read_manifest(folder)
+        except UserError:  # a damaged folder is never reused (reading it itself names the damage)
+            continue
         if (
             manifest
             and manifest.get("scenario_sha256") == digest

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sim.errors import UserError
 from sim.store.atomic import make_folder, os_error, store_errors
+from sim.store.layout import reservation
 
 try:
     import fcntl
@@ -33,7 +34,7 @@ def _busy(folder: Path) -> UserError:
         str(folder),
         "",
         "another bordersim command is writing into this folder (it is locked); wait for it to finish, "
-        "or choose another --out or --label",
+        "or give this command another --out",
     )
 
 
@@ -59,6 +60,8 @@ def folder_lock(folder: Path, *, fresh: bool = False) -> Iterator[Path]:
             raise os_error(folder, exc, "cannot create this folder") from None
     else:
         make_folder(folder)
+    with suppress(OSError):  # the folder exists now: its name needs no marker
+        reservation(folder).unlink(missing_ok=True)
     with store_errors(folder / LOCK_FILE, "cannot create the folder's lock file"):
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
@@ -69,8 +72,9 @@ def folder_lock(folder: Path, *, fresh: bool = False) -> Iterator[Path]:
                 raise _busy(folder) from None
             except OSError as exc:
                 raise os_error(folder / LOCK_FILE, exc, "cannot lock the folder") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for whoever looks
+        with store_errors(folder / LOCK_FILE, "cannot write the folder's lock file"):  # a full disk
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for whoever looks
         yield folder
     finally:
         os.close(fd)

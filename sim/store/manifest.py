@@ -4,26 +4,35 @@ Every folder the tool writes (a run, a comparison, a sweep, a history check) has
 here and nowhere else: the scenario files and overrides, fingerprints of the resolved scenario and of the
 model code, the root seed and every replication's seed, package versions, the commands that wrote it, and
 how complete it is.
+
+Manifests are read back by one function, :func:`read_manifest`, which validates the fields the package
+relies on (a pydantic model, :class:`ManifestFields`): a manifest edited by hand, cut short by a copy or
+replaced by something else is named with the file and the field (a :class:`~sim.errors.UserError`), never
+a ``ValueError`` deep in whichever reader met it first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import platform
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import sim
+from sim.errors import Problem, UserError
 from sim.model.random_streams import replication_seed
 from sim.scenario import LoadedScenario, Scenario
 from sim.store.atomic import write_json_atomic
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 256 * 2**20  # 100,000 replications' seeds and timings take about 30 MB
 MODEL_SOURCES = ("model", "scenario")  # folders of sim/ whose code turns a scenario and a seed into records
 
 
@@ -111,12 +120,148 @@ def scenario_entry(loaded: LoadedScenario) -> dict[str, Any]:
     }
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of a results folder, or None if it has none (or an unreadable one)."""
+class _Open(BaseModel):
+    """A part of a manifest: the fields named are checked, any others are kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+COUNT = Field(default=None, ge=0, le=10**9)  # replications: more than any run ever had is damage
+SEED = Field(default=None, ge=0, lt=2**128)  # numpy's SeedSequence takes non-negative integers
+
+
+class _Point(_Open):
+    replications: int | None = COUNT
+    root_seed: int | None = SEED
+    overrides: list[str] | None = None
+
+
+class _ComparedScenario(_Open):
+    name: str
+    run_folder: str | None = None
+    files: list[str] | None = None
+    overrides: list[str] | None = None
+
+
+class _ScenarioEntry(_Open):
+    scenario: str | None = None
+    scenario_files: list[str] | None = None
+    overrides: list[str] | None = None
+
+
+class ManifestFields(_Open):
+    """The fields of a manifest (of any kind of folder) that bordersim reads back, with their types;
+    every field is optional, since each kind writes its own."""
+
+    kind: str | None = None
+    schema_: int | None = Field(default=None, alias="schema")
+    scenario: str | _ScenarioEntry | None = None
+    scenario_files: list[str] | None = None
+    overrides: list[str] | None = None
+    scenario_sha256: str | None = None
+    model_sha256: str | None = None
+    root_seed: int | None = SEED
+    replications: int | None = COUNT
+    final_replications: int | None = COUNT
+    complete: bool | None = None
+    done: list[Annotated[int, Field(ge=0, le=10**9)]] | None = None
+    missing: list[Annotated[int, Field(ge=0, le=10**9)]] | None = None
+    failed: list[dict[str, Any]] | None = None
+    keep_tables: bool | None = None
+    tables: list[str] | None = None
+    command: list[str] | None = None
+    started: str | None = None
+    finished: str | None = None
+    created: str | None = None
+    runs: list[dict[str, Any]] | None = None
+    replication_info: dict[str, dict[str, Any] | None] | None = None
+    grid: dict[str, Any] | None = None  # a sweep: key -> values; a sweep point: key -> its value
+    points: list[_Point | str] | int | None = None  # a sweep's points; uncertainty: folder names
+    base: str | None = None
+    policies: list[str] | None = None
+    scenarios: list[_ComparedScenario] | None = None
+    observed: dict[str, Any] | None = None
+    fit: dict[str, Any] | None = None
+    confidence: float | None = None
+
+
+def _damaged(path: Path, field: str, what: str) -> UserError:
+    return UserError.single(
+        str(path), field, f"damaged manifest: {what}; delete this folder, or run the study into a new one"
+    )
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}..."
+
+
+def _field_path(raw: Any, loc: tuple[Any, ...]) -> str:
+    """An error's location as the manifest's dotted field path: the parts pydantic adds to name the
+    member of a union it tried (``str``, ``list[_Point]``) are not in the file, so they are left out."""
+    parts, value = [], raw
+    for part in loc:
+        in_dict = isinstance(value, dict) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if not (in_dict or in_list):
+            continue
+        value = value[part]
+        parts.append(str(part))
+    return ".".join(parts)
+
+
+def validate_manifest(raw: Any, path: Path) -> dict[str, Any]:
+    """``raw`` (a manifest as parsed JSON) checked against :class:`ManifestFields`: the manifest as a
+    dict, or a UserError naming ``path`` and every wrong field."""
+    if not isinstance(raw, dict):
+        raise _damaged(path, "", f"a JSON object was expected, not {type(raw).__name__}")
     try:
-        return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        checked = ManifestFields.model_validate(raw)
+    except ValidationError as exc:
+        found: dict[str, list[str]] = {}
+        got: dict[str, str] = {}
+        for err in exc.errors(include_url=False):
+            loc = _field_path(raw, err["loc"])
+            found.setdefault(loc, []).append(err["msg"].lower())
+            got.setdefault(loc, f" (got {_shown(err['input'])})" if "input" in err else "")
+        problems = [
+            Problem(
+                str(path),
+                loc,
+                f"damaged manifest: {msgs[0] if len(msgs) == 1 else 'not of the type bordersim writes'}"
+                f"{got[loc]}; delete this folder, or run the study into a new one",
+            )
+            for loc, msgs in list(found.items())[:5]
+            if not any(other.startswith(f"{loc}.") for other in found)  # the deeper error says more
+        ]
+        raise UserError(problems) from None
+    return checked.model_dump(by_alias=True, exclude_unset=True)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a results folder, validated; None if it has none. A manifest that cannot be read
+    or is damaged (not JSON, not an object, a field of the wrong type) is a UserError naming the file and
+    the field: reading on would give wrong numbers or a traceback further on."""
+    path = Path(folder) / MANIFEST
+    if not path.exists() and not path.is_symlink():
         return None
+    if not path.is_file():
+        raise _damaged(path, "", "not a regular file")
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise _damaged(path, "", f"larger than {MAX_MANIFEST_BYTES:,} bytes, more than any manifest")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _damaged(path, "", "not UTF-8 text") from None
+    except OSError as exc:
+        raise UserError.single(str(path), "", f"cannot read the manifest: {exc.strerror or exc}") from None
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise _damaged(path, "", f"not JSON{where}") from None
+    return validate_manifest(raw, path)
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

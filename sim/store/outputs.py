@@ -134,12 +134,17 @@ class StudyFolder:
 
 
 def refuse_existing(path: Path, force: bool, option: str = "--out") -> Path:
-    """``path`` if it may be written: a file that exists is only replaced with ``--force``."""
+    """``path`` if it may be written: a file that exists is only replaced with ``--force``, and a folder,
+    a device or a pipe never (the file would be renamed over it: as root, over /dev/null)."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError.single(str(path), option, "is a folder, not a file")
+    if path.exists() and not path.is_file():
+        raise UserError.single(
+            str(path), option, "is not a regular file (a device or a pipe?): choose a file"
+        )
     if path.exists() and not force:
         raise UserError.single(
             str(path), option, "already exists: choose another name, or add --force to replace it"
         )
-    if path.is_dir():
-        raise UserError.single(str(path), option, "is a folder, not a file")
     return path

@@ -30,7 +30,7 @@ from sim.scenario import Scenario, load_scenario
 from sim.scenario.schema import DIRECTIONS, Gate
 from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_PARQUET, SWEEP_TABLE
 from sim.store.manifest import MANIFEST, read_manifest
-from sim.store.tables import done_replications, read_parquet, table_file
+from sim.store.tables import done_replications, read_csv, read_parquet, table_file
 
 
 @dataclass
@@ -191,13 +191,13 @@ class Study:
     def comparison(self) -> pd.DataFrame | None:
         """The saved comparison table (a comparison folder), else None."""
         path = self.folder / COMPARISON
-        return pd.read_csv(path) if path.is_file() else None
+        return read_csv(path) if path.is_file() else None
 
     @cached_property
     def summary(self) -> pd.DataFrame | None:
         """The saved summary across replications (a complete run folder), else None."""
         path = self.folder / SUMMARY
-        return pd.read_csv(path) if path.is_file() else None
+        return read_csv(path) if path.is_file() else None
 
     def gates(self) -> list[str]:
         """Gates of all scenarios, in the base's order, then any a policy adds."""
@@ -299,7 +299,7 @@ def _load_sweep(folder: Path) -> Study:
             str(folder / MANIFEST), "grid", "missing: not a sweep folder written by bordersim"
         )
     parquet = folder / SWEEP_PARQUET
-    table = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(folder / SWEEP_TABLE)
+    table = read_parquet(parquet) if parquet.is_file() else read_csv(folder / SWEEP_TABLE)
     table = table.astype({"gate": str, "direction": str})
     runs = []
     first = folder / "points" / "point-0000"

@@ -19,6 +19,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import UserError
 from sim.model.records import Tables
-from sim.store.atomic import write_parquet_atomic
+from sim.store.atomic import unsafe_cell, write_parquet_atomic
 
 TABLES = tuple(f.name for f in dataclasses.fields(Tables))
 METRICS = "metrics"  # per-replication metrics; its file marks a replication as done
@@ -82,6 +83,37 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
             f"cannot read this results file, it is damaged or truncated ({str(exc)[:120]}); "
             "rerun its replication (run with --out <its run folder> --resume)",
         ) from None
+
+
+def read_csv(
+    path: Path, *, required: Iterable[str] = (), numeric: Iterable[str] = (), **options: Any
+) -> pd.DataFrame:
+    """One of the store's CSV tables as it was written (text cells a spreadsheet would run were written
+    with a leading ``'``: taken off again); a damaged or unreadable file, or one without the ``required``
+    columns or with text in a ``numeric`` one (edited by hand?), is a UserError naming it."""
+    try:
+        table = pd.read_csv(path, **options)
+    except (OSError, ValueError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise UserError.single(
+            str(path),
+            "",
+            f"cannot read this table, it is damaged ({why}); run the study again into a new folder",
+        ) from None
+    missing = [c for c in required if c not in table.columns]
+    wrong = [c for c in numeric if c in table.columns and not pd.api.types.is_numeric_dtype(table[c])]
+    if missing or wrong:
+        what = (
+            f"no column {', '.join(missing)}" if missing else f"text in the number column {', '.join(wrong)}"
+        )
+        raise UserError.single(
+            str(path), (missing or wrong)[0], f"damaged table: {what}; run the study again into a new folder"
+        )
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    for c in text:
+        table[c] = table[c].map(unsafe_cell)
+    table.columns = [unsafe_cell(c) for c in table.columns]
+    return table
 
 
 def done_replications(folder: Path) -> set[int]:

@@ -55,6 +55,7 @@ from sim.store.layout import (
 )
 from sim.store.outputs import StudyFolder
 from sim.store.reader import load_run
+from sim.store.tables import read_csv
 from sim.studies.common import check_sizes, interrupt_hint, run_with_monitor
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 
@@ -109,9 +110,9 @@ class ForecastResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The saved tables, read from the folder."""
         return {
-            FORECAST_TABLE: pd.read_csv(self.folder / FORECAST_TABLE),
-            FORECAST_DAILY: pd.read_csv(self.folder / FORECAST_DAILY),
-            STATE_FILE: pd.read_csv(self.folder / STATE_FILE),
+            FORECAST_TABLE: read_csv(self.folder / FORECAST_TABLE),
+            FORECAST_DAILY: read_csv(self.folder / FORECAST_DAILY),
+            STATE_FILE: read_csv(self.folder / STATE_FILE),
         }
 
     def _repr_html_(self) -> str:

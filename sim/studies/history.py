@@ -33,6 +33,7 @@ from sim.analysis.observed import (
     ObservedError,
     compare_observed,
     hour_text,
+    markdown_table,
     observed_error,
     read_observed,
     reading_times,
@@ -206,7 +207,7 @@ def validate_history(
     result = HistoryResult(folder, tables)
     outputs = StudyFolder("history", folder)
     outputs.write_csv(HISTORY_TABLE, result.table)
-    md = result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g")
+    md = markdown_table(result.table)
     outputs.write_text(HISTORY_MARKDOWN, md + "\n")
     manifest = history_manifest(
         parts[0][1], Path(reported), root_seed=plan[0][3], replications=plan[0][2], argv=list(argv)
@@ -266,7 +267,7 @@ def _observed_markdown(result: ObservedResult) -> str:
     lines = [
         f"**{result.title}**",
         "",
-        result.table.to_markdown(index=False, tablefmt="github", floatfmt=".4g"),
+        markdown_table(result.table),
         "",
         f"- observations: {e.observations}; with a log ratio (both values above 0): {e.compared}",
         f"- root mean square of ln(simulated / observed): {e.rms_log_ratio:.4g}",

@@ -185,8 +185,9 @@ def run_sweep(
     if resume and not folder.exists():
         raise UserError.single(None, "--resume", f"nothing to resume: '{folder}' does not exist")
     if not resume and folder.exists():
+        named = "--label" if label and out is None else "--out"
         raise UserError.single(
-            None, "--out", f"'{folder}' already exists; choose another --out or --label, or add --resume"
+            None, named, f"'{folder}' already exists; choose another {named}, or add --resume to finish it"
         )
     experiments = [
         Experiment(

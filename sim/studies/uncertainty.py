@@ -43,7 +43,7 @@ from sim.scenario.schema import DIRECTIONS
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
 from sim.store.outputs import StudyFolder
-from sim.store.tables import read_table
+from sim.store.tables import read_csv, read_table
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
@@ -89,12 +89,12 @@ class UncertaintyResult:
             "bands_daily": layout.UNCERTAINTY_SERIES,
             "drivers": layout.UNCERTAINTY_DRIVERS,
         }
-        return {k: pd.read_csv(self._path(v)) for k, v in names.items() if self._path(v).is_file()}
+        return {k: read_csv(self._path(v)) for k, v in names.items() if self._path(v).is_file()}
 
     @property
     def summary(self) -> pd.DataFrame:
         """The 5-50-95% band of every metric per gate and direction (``bands.csv``)."""
-        return pd.read_csv(self._path(layout.UNCERTAINTY_BANDS))
+        return read_csv(self._path(layout.UNCERTAINTY_BANDS))
 
     def _repr_html_(self) -> str:
         bands = self.summary
@@ -339,7 +339,7 @@ def is_uncertainty_folder(folder: Path) -> bool:
 
 def read_daily_bands(folder: Path) -> pd.DataFrame:
     """The daily bands of an uncertainty folder (dates as dates)."""
-    table = pd.read_csv(StudyFolder(KIND, Path(folder)).path(layout.UNCERTAINTY_SERIES))
+    table = read_csv(StudyFolder(KIND, Path(folder)).path(layout.UNCERTAINTY_SERIES))
     table["date"] = pd.to_datetime(table["date"]).dt.date
     return table
 

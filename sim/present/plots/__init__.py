@@ -28,9 +28,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from sim.errors import UserError
 from sim.present.plots import backlog, clearance, forest, stages, style, sweep, throughput
 from sim.present.plots import uncertainty as _uncertainty
 from sim.present.plots.style import Written
+from sim.store.atomic import make_folder
 from sim.store.reader import Study, load_study
 
 PlotFn = Callable[[Study, Path, str], list[Written]]
@@ -43,6 +45,7 @@ KINDS: dict[str, PlotFn] = {
     "stages": stages.stage_bars,
 }
 PLOTS_DIR = "plots"
+ONLY_FOR = {"forest": "comparison"}  # kinds drawn for one kind of folder only (a run has no differences)
 
 __all__ = ["KINDS", "PLOTS_DIR", "Study", "Written", "load_study", "plot", "plot_study"]
 
@@ -61,15 +64,41 @@ def plot_study(study: Study, out: Path, kinds: Sequence[str] = tuple(KINDS)) -> 
     return written
 
 
+def check_kinds(study: Study, kinds: Sequence[str]) -> None:
+    """Refuse kinds asked for by name that this folder cannot have: a forest plot of a run, or any
+    ``--kind`` of a sweep (it has its own figures); asked for nothing, every kind that applies is drawn."""
+    if study.kind == "sweep":
+        raise UserError.single(
+            str(study.folder),
+            "--kind",
+            "a sweep folder has its own figures (the response to each grid axis): leave out --kind",
+        )
+    for kind in kinds:
+        needed = ONLY_FOR.get(kind)
+        if needed is not None and study.kind != needed:
+            raise UserError.single(
+                str(study.folder),
+                "--kind",
+                f"'{kind}' needs a {needed} folder (from bordersim compare), and this is a {study.kind} "
+                "folder; choose another kind",
+            )
+
+
 def plot(
-    folder: str | Path, kinds: Sequence[str] = tuple(KINDS), out: str | Path | None = None
+    folder: str | Path, kinds: Sequence[str] | None = None, out: str | Path | None = None
 ) -> list[Written]:
-    """Figures of a run or comparison folder, written to ``out`` (default ``folder/plots``); an
-    uncertainty folder gets its own figures (the band of trucks waiting and its drivers)."""
+    """Figures of a run, comparison or sweep folder, written to ``out`` (default ``folder/plots``); an
+    uncertainty folder gets its own figures (the band of trucks waiting and its drivers).
+
+    ``kinds`` None draws every kind that applies; kinds named are each checked to apply
+    (:func:`check_kinds`), so a figure asked for is drawn or refused, never silently left out."""
     from sim.studies.uncertainty import is_uncertainty_folder
 
     if is_uncertainty_folder(Path(folder)):
-        target = Path(out) if out is not None else Path(folder) / PLOTS_DIR
+        target = make_folder(Path(out) if out is not None else Path(folder) / PLOTS_DIR)
         return _uncertainty.uncertainty_figures(Path(folder), target, str(folder))
     study = load_study(folder)
-    return plot_study(study, Path(out) if out is not None else Path(folder) / PLOTS_DIR, kinds)
+    if kinds is not None:
+        check_kinds(study, kinds)
+    target = make_folder(Path(out) if out is not None else Path(folder) / PLOTS_DIR)
+    return plot_study(study, target, tuple(KINDS) if kinds is None else kinds)

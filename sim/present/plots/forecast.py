@@ -15,6 +15,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.present.plots import style
 from sim.store.layout import FORECAST_DAILY, FORECAST_TABLE
+from sim.store.tables import read_csv
 
 NAME = "forecast_fan"
 
@@ -25,9 +26,9 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
     path = folder / FORECAST_DAILY
     if not path.is_file():
         raise UserError.single(str(folder), "", "not a forecast folder (no forecast_daily.csv)")
-    daily = pd.read_csv(path, parse_dates=["date"])
+    daily = read_csv(path, parse_dates=["date"])
     daily = daily[daily["direction"] == direction]
-    summary = pd.read_csv(folder / FORECAST_TABLE) if (folder / FORECAST_TABLE).is_file() else pd.DataFrame()
+    summary = read_csv(folder / FORECAST_TABLE) if (folder / FORECAST_TABLE).is_file() else pd.DataFrame()
     level = None
     if "level" in summary and summary["level"].notna().any():
         level = float(summary["level"].dropna().iloc[0])

@@ -23,6 +23,7 @@ from sim.present.plots.tornado import tornado
 from sim.store.layout import SENSITIVITY_TABLE
 from sim.store.manifest import MANIFEST, read_manifest
 from sim.store.reader import RunData, Study
+from sim.store.tables import read_csv
 
 PLOTS_DIR = "plots"
 
@@ -35,7 +36,7 @@ def sensitivity_figures(folder: str | Path) -> list[style.Written]:
     if manifest.get("kind") != "sensitivity" or not table_file.is_file():
         raise UserError.single(str(folder / MANIFEST), "kind", "not a finished sensitivity study folder")
     ref = parse_metric_ref(str(manifest.get("metric", "mean_clearance_h")), "metric")
-    table = pd.read_csv(table_file)
+    table = read_csv(table_file)
     method = str(manifest.get("method", "oat"))
     return [tornado(table, ref.metric, ref.where(), method, folder, str(folder))]
 

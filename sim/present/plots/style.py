@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 import sim
 from sim.analysis.stats import half_width
-from sim.store.atomic import write_atomic
+from sim.store.atomic import make_folder, write_atomic
 
 DPI = 100
 WIDTH_IN = 12.0  # every figure is 1200 px wide: readable on a laptop and in the HTML report
@@ -119,7 +119,7 @@ def suptitle(fig: Figure, text: str, width: int = 105) -> None:
 
 def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: str) -> Written:
     """Write the figure as PNG and SVG; the metadata names the results it was drawn from, no date."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)  # a file in its place, or a read-only disk: a UserError naming the path
     files = []
     with plt.rc_context(RC):
         for fmt in FORMATS:

@@ -19,6 +19,7 @@ from sim.analysis.metrics import metric_info
 from sim.present.plots import style
 from sim.store import layout
 from sim.store.outputs import StudyFolder
+from sim.store.tables import read_csv
 from sim.studies import uncertainty as study
 
 BAND_COLOUR = "#1f77b4"
@@ -27,7 +28,7 @@ ALL = "all"
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(StudyFolder(study.KIND, Path(folder)).path(name))
+    return read_csv(StudyFolder(study.KIND, Path(folder)).path(name))
 
 
 def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: int) -> style.Written:
