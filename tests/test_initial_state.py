@@ -363,3 +363,26 @@ def test_a_starting_truck_keeps_the_patience_it_has_left(tmp_path: Path) -> None
     left = gone["exit"].to_numpy()
     half = stats.t.ppf(0.995, len(left) - 1) * left.std(ddof=1) / np.sqrt(len(left))
     assert abs(left.mean() - 10.0) < half and left.min() > 0.0
+
+
+def test_a_large_state_is_saved_beside_the_run_and_resumes(tmp_path: Path) -> None:
+    """A state of thousands of trucks (one row each, as `backlog --state-at` writes) would make the run's
+    resolved scenario.yaml larger than a scenario file may be: it is saved as initial_state.csv beside
+    it, the folder reads back, and --resume finds the same scenario."""
+    from sim.cli import main as cli_main
+
+    rows = ["gate,direction,count,arrived"]
+    rows += [f"huu_nghi,export,1,2021-06-0{1 + k % 3}T{k % 24:02d}:{k % 60:02d}" for k in range(6000)]
+    state = tmp_path / "state.csv"
+    state.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    scenario = tmp_path / "with_state.yaml"
+    scenario.write_text(
+        f"extends: {SCENARIOS / 'lang_son_minimal.yaml'}\nname: with_state\n"
+        "run: {start: 2021-06-04T00:00:00, horizon: 24, warmup: 0, initial_state: state.csv}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    common = ["run", str(scenario), "--jobs", "1", "--out", str(out)]
+    assert cli_main([*common, "--replications", "1"]) == 0
+    assert (out / "initial_state.csv").is_file() and (out / "scenario.yaml").stat().st_size < 100_000
+    assert cli_main([*common, "--replications", "2", "--resume"]) == 0

@@ -26,7 +26,8 @@ from sim.errors import UserError
 from sim.runner.backends import Backend
 from sim.runner.pool import Failure, run_tasks
 from sim.runner.tasks import FAIL_ENV, Outcome, Task, failing_replications
-from sim.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
+from sim.scenario import LoadedScenario, Scenario, load_scenario
+from sim.scenario.loader import resolved_files
 from sim.store.atomic import store_errors, write_bytes_atomic, write_csv_atomic, write_text_atomic
 from sim.store.layout import SCENARIO_FILE, SUMMARY
 from sim.store.lock import folder_lock
@@ -134,7 +135,7 @@ def plan(exp: Experiment, mode: str) -> None:
     if manifest is None or not (folder / SCENARIO_FILE).is_file():
         raise UserError.single(None, "--resume", f"'{folder}' is not a run folder (no manifest or scenario)")
     saved = load_scenario(folder / SCENARIO_FILE).scenario
-    if saved != exp.scenario:
+    if saved.model_dump(mode="json") != exp.scenario.model_dump(mode="json"):
         diffs = _differences(saved.model_dump(mode="json"), exp.scenario.model_dump(mode="json"))
         raise UserError.single(
             None,
@@ -203,7 +204,10 @@ def _open(exp: Experiment, run: dict[str, Any], locks: ExitStack) -> None:
         for rep in exp.damaged:  # no longer marked done, whatever happens to its rerun
             table_file(exp.folder, METRICS, rep).unlink(missing_ok=True)
     if not (exp.folder / SCENARIO_FILE).exists():
-        write_text_atomic(exp.folder / SCENARIO_FILE, resolved_yaml(exp.loaded))
+        for name, text in resolved_files(exp.loaded).items():  # the state's rows beside it, if any
+            if name != SCENARIO_FILE:
+                write_text_atomic(exp.folder / name, text)
+        write_text_atomic(exp.folder / SCENARIO_FILE, resolved_files(exp.loaded)[SCENARIO_FILE])
     _write_manifest(exp, run)
 
 

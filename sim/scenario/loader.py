@@ -402,11 +402,33 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     return LoadedScenario(scenario, files, tuple(overrides))
 
 
-def resolved_yaml(loaded: LoadedScenario) -> str:
-    """The fully resolved scenario (extends applied, defaults filled) as YAML text."""
+STATE_SIDECAR = "initial_state.csv"  # a resolved scenario's starting state, beside it (resolved_files)
+
+
+def resolved_files(loaded: LoadedScenario, scenario_file: str = "scenario.yaml") -> dict[str, str]:
+    """The resolved scenario as files to save together: its YAML and, when it starts from a state, the
+    state's rows as a CSV beside it (``run.initial_state: initial_state.csv``). A state of thousands of
+    trucks inline would make the YAML larger than a scenario file may be; as a sidecar it reads back
+    through the same checked reader as any state file."""
+    from sim.scenario.state import state_table
+
+    state = loaded.scenario.run.initial_state
+    if state is None or not state.groups or state.spread_days != 1.0:
+        return {scenario_file: resolved_yaml(loaded)}
+    return {
+        scenario_file: resolved_yaml(loaded, state_file=STATE_SIDECAR),
+        STATE_SIDECAR: state_table(state.groups).to_csv(index=False),
+    }
+
+
+def resolved_yaml(loaded: LoadedScenario, state_file: str | None = None) -> str:
+    """The fully resolved scenario (extends applied, defaults filled) as YAML text; with ``state_file``,
+    the starting state is named by that file instead of written out row by row."""
     from sim.scenario.demand import derived_arrivals
 
     data = loaded.scenario.model_dump(mode="json", by_alias=True)
+    if state_file is not None and data.get("run", {}).get("initial_state") is not None:
+        data["run"]["initial_state"] = state_file
     header = f"# resolved from: {', '.join(str(f) for f in loaded.files)}\n"
     if loaded.overrides:
         header += f"# overrides: {' '.join(loaded.overrides)}\n"

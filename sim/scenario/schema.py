@@ -835,7 +835,9 @@ class StateGroup(Strict):
     room), the waiting time spread evenly over the state's ``spread_days``. ``where`` may also name a
     stage of the flow: the trucks are queued for it (in the yard if it comes after yard entry)."""
 
-    line: Annotated[int, Field(ge=0)] = 0  # the row's line in the state file (0: not from a file)
+    # the row's line in the state file (0: not from a file), for messages; not part of the scenario's
+    # identity (excluded from dumps and fingerprints: the same trucks from another file are the same state)
+    line: Annotated[int, Field(ge=0, exclude=True)] = 0
     gate: str
     direction: Literal["export", "import"]
     count: Annotated[int, Field(ge=1)]
@@ -848,7 +850,7 @@ class StateGroup(Strict):
 class InitialState(Strict):
     """The trucks present when the run starts, read from a state file (``run.initial_state: FILE``)."""
 
-    file: str = ""
+    file: Annotated[str, Field(exclude=True)] = ""  # where the rows came from, for messages only
     spread_days: PositiveFloat = 1.0  # a row without waited_h or arrived: waits spread evenly over this
     groups: list[StateGroup] = []
 
