@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from sim.errors import UserError
 from sim.present.plots import style
@@ -54,7 +55,8 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
             style.level_line(ax, level, f"{level:,.0f} trucks")
         ax.set_title("Province" if gate == "all" else gate.replace("_", " ").title(), loc="left")
         ax.set_ylabel("trucks waiting")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 10))  # a gate with none waiting: 0-10, not 0-0.05
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # trucks are whole: no 0.01 ticks
     axes[0, 0].legend(loc="upper right", fontsize="small")
     style.date_axis(axes[-1, 0])
     which = "both directions" if direction == "all" else f"{direction}s"
