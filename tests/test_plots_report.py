@@ -240,7 +240,11 @@ def test_the_report_shows_the_numbers_of_the_comparison_csv(saved: dict[str, Pat
             assert text in page, (row.scenario, row.gate, row.direction, row.metric, text)
             checked += 1
         if row.role == "policy" and np.isfinite(row.diff):
-            assert f"{fmt(row.diff)} ± {fmt(row.diff_half_width)}" in page
+            if row.diff_half_width == 0:  # no spread: said in words, never a zero-width '± 0' interval
+                same = "no change in any replication" if row.diff == 0 else f"{fmt(row.diff)} in every"
+                assert same in page
+            else:
+                assert f"{fmt(row.diff)} ± {fmt(row.diff_half_width)}" in page
     assert checked > 100
     assert "Huu Nghi" in page and "Tan Thanh" in page  # gate names as users write them
     assert "busy_policy.yaml" in page

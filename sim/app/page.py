@@ -23,6 +23,7 @@ from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
+from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.store.layout import comparison_folders, whatif_folder
 
@@ -70,10 +71,17 @@ def problem_text(p: Problem) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------------------
-def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
-    """The effect on one group's key metrics: the policy's value and its paired difference."""
+def headline(
+    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> None:
+    """The effect on one group's key metrics: the policy's value and its paired difference. A tile is
+    coloured only for a change that is both significant and at least the relevance threshold the
+    comparison was summarised with (:func:`sim.analysis.decision.classify`): Streamlit would otherwise
+    paint every non-zero difference red or green, noise included."""
+    from sim.analysis.decision import Effect, classify, good_direction, settings
     from sim.analysis.metrics import metric_info
 
+    _, thresholds = settings(manifest or {})
     prov = comp[(comp["gate"] == group[0]) & (comp["direction"] == group[1])]
     for policy in names[1:]:
         cols = st.columns(len(HEADLINE_METRICS))
@@ -83,15 +91,26 @@ def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> No
                 continue
             r = row.iloc[0]
             info = metric_info(metric)
+            base = prov[(prov["role"] == "base") & (prov["metric"] == metric)]
+            base_mean = float(base["mean"].iloc[0]) if len(base) else float("nan")
+            limit = thresholds[metric].absolute(metric, base_mean) if metric in thresholds else 0.0
+            effect = classify(r.to_dict(), good_direction(metric), limit)
             sign = "+" if r["diff"] > 0 else ""
-            diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            if effect is Effect.CONSTANT or r["diff_half_width"] == 0:
+                diff = f"{sign}{info.format(r['diff'])} in every replication"
+            else:
+                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            pct = f" ({r['diff_pct']:+.1f}%)" if pd.notna(r["diff_pct"]) else ""
+            clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
+            colour = ("inverse" if metric in LOWER_IS_BETTER else "normal") if clear else "off"
             col.metric(
                 f"{info.label} ({info.unit})",
                 info.format(r["mean"]),
-                f"{diff} ({r['diff_pct']:+.1f}%){' *' if bool(r['significant']) else ''}",
-                delta_color="inverse" if metric in LOWER_IS_BETTER else "normal",
+                f"{diff}{pct}{' *' if clear else ''}",
+                delta_color=colour,
                 help="Policy mean; below it the paired difference from the base ± the half-width of its 95% "
-                "interval (common random numbers), * where the interval excludes 0.",
+                "interval (common random numbers). Coloured, with *, only where the interval excludes 0 and "
+                "the change is at least the relevance threshold; grey otherwise.",
             )
 
 
@@ -182,10 +201,13 @@ def show_results(folder: Path, live: str | None = None) -> None:
         f"each, root seed {manifest.get('root_seed')}, {window}; Δ = policy − base, paired by replication "
         "(common random numbers), ± its 95% interval; * where the interval excludes 0."
     )
+    reps = int(manifest.get("replications") or 0)
+    if 2 <= reps < style.RELIABLE_REPLICATIONS:
+        st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     group = pick_group(comp, folder.name)
     st.subheader(f"Effect: {group_label(group)}", anchor="summary")
     decision_sentences(comp, group)
-    headline(comp, names, group)
+    headline(comp, names, group, manifest)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, group)
     st.subheader("Clearance times and backlog", anchor="figures")
