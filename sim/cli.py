@@ -15,6 +15,7 @@ import argparse
 
 import sim
 from sim.commands import (
+    animate,
     app,
     backlog,
     calibration,
@@ -29,7 +30,7 @@ from sim.errors import Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, listing, decision, app)
+COMMAND_GROUPS = (experiments, calibration, scenarios, results, backlog, animate, listing, decision, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

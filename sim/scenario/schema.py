@@ -539,6 +539,14 @@ class Yard(Strict):
     capacity: Annotated[int, Field(ge=1)] | None = None
 
 
+class Location(Strict):
+    """Where a gate is, in decimal degrees (WGS 84): only for drawing it on a map (``bordersim animate``);
+    the model never reads it."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
 class GateClosure(Closure):
     """Scheduled closure: the named stages or shared resources (default: all of the gate's) serve no one.
 
@@ -562,6 +570,7 @@ class Gate(Strict):
     """A border gate: its yard, shared resources, closures and its export and import flows."""
 
     name: str | None = None
+    location: Location | None = None  # for maps only
     yard: Yard = Yard()
     resources: dict[str, SharedResource] = {}
     closures: list[GateClosure] = []

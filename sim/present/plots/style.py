@@ -140,8 +140,6 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
     return Written(name, tuple(files), width, height, title, caption)
 
 
-
-
 def t_band(
     values: np.ndarray,
     confidence: float = 0.95,
