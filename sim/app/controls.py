@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from sim.app.guide import KINDS_WITH_UNITS, Unreadable, count_value, help_for, share_shown, share_value
 from sim.app.levers import CLOSURES, COUNT, HOURS, OPTIONAL_COUNT, PERISHABLE_FIRST, PRIORITY, SHARE, Lever
 
 ALWAYS = "always"
@@ -18,8 +19,7 @@ NO_PRIORITY = "none (first come, first served)"
 PERISHABLE = "perishable trucks first"
 
 
-class Unreadable(ValueError):
-    """What was typed cannot be read as a value of this kind (the message says why)."""
+__all__ = ["Unreadable", "label", "parse", "render", "shown", "widget_key"]
 
 
 def widget_key(lever: Lever, base_id: str) -> str:
@@ -27,8 +27,19 @@ def widget_key(lever: Lever, base_id: str) -> str:
     return f"lv-{base_id}-{'-'.join(lever.key)}"
 
 
+def label(lever: Lever) -> str:
+    """A lever's label on the page, with its unit."""
+    unit = KINDS_WITH_UNITS.get(lever.kind, "")
+    return f"{lever.label} ({unit})" if unit else lever.label
+
+
 def shown(lever: Lever, value: Any) -> Any:
-    """A value as its widget shows it."""
+    """A value as its widget shows it (whole numbers as floats, so that 8.5 can be typed and refused;
+    shares as percentages)."""
+    if lever.kind in (COUNT, OPTIONAL_COUNT):
+        return None if value is None else float(value) if isinstance(value, int | float) else value
+    if lever.kind == SHARE:
+        return share_shown(value)
     if lever.kind == HOURS:
         return ALWAYS if value is None else ", ".join(value)
     if lever.kind == PRIORITY:
@@ -46,6 +57,10 @@ def described(lever: Lever) -> str:
         return "none"
     if lever.kind == CLOSURES:
         return f"{len(lever.base)} closure(s)" if lever.base else "none"
+    if lever.kind == SHARE:
+        return f"{share_shown(lever.base):g}%"
+    if lever.kind in (COUNT, OPTIONAL_COUNT):
+        return str(lever.base)
     return str(shown(lever, lever.base))
 
 
@@ -55,6 +70,10 @@ def _flow(value: Any) -> str:
 
 def parse(lever: Lever, raw: Any) -> Any:
     """What a widget holds, as a scenario value (raises :class:`Unreadable`)."""
+    if lever.kind in (COUNT, OPTIONAL_COUNT):
+        return count_value(raw, lever.kind == OPTIONAL_COUNT)
+    if lever.kind == SHARE:
+        return share_value(raw)
     if lever.kind == HOURS:
         text = str(raw or "").strip()
         if text in ("", ALWAYS):
@@ -79,24 +98,25 @@ def parse(lever: Lever, raw: Any) -> Any:
 
 def render(lever: Lever, key: str, problems: list[str]) -> None:
     """Draw the lever's widget, its base value and source, and its problems right below it."""
-    help_text = f"Base: {described(lever)}. Source: {lever.source}. {lever.help}"
+    help_text = f"{help_for(lever)} Base: {described(lever)}. Source: {lever.source}."
     if key not in st.session_state:
         st.session_state[key] = shown(lever, lever.base)
+    name = label(lever)
     if lever.kind == COUNT:
-        st.number_input(lever.label, step=1, key=key, help=help_text)
+        st.number_input(name, step=1.0, format="%g", key=key, help=help_text)
     elif lever.kind == OPTIONAL_COUNT:
-        st.number_input(lever.label, step=1, key=key, placeholder="none", help=help_text)
+        st.number_input(name, step=1.0, format="%g", key=key, placeholder="no limit", help=help_text)
     elif lever.kind == SHARE:
-        st.number_input(lever.label, step=0.05, format="%.2f", key=key, help=help_text)
+        st.number_input(name, step=5.0, format="%g", key=key, help=help_text)
     elif lever.kind == HOURS:
-        st.text_input(lever.label, key=key, help=help_text + " Windows as 'HH:MM-HH:MM', comma-separated.")
+        st.text_input(name, key=key, help=help_text)
     elif lever.kind == PRIORITY:
         options = [NO_PRIORITY, PERISHABLE]
         if shown(lever, lever.base) not in options:
             options.append(shown(lever, lever.base))
-        st.selectbox(lever.label, options, key=key, help=help_text)
+        st.selectbox(name, options, key=key, help=help_text)
     elif lever.kind == CLOSURES:
-        st.text_area(lever.label, key=key, help=help_text, height=90)
+        st.text_area(name, key=key, help=help_text, height=90)
     st.caption(f"base **{described(lever)}** · {lever.source}")
     for text in problems:
         st.error(text, icon="⚠️")

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, jobs
+from sim.app import controls, guide, jobs
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
@@ -222,7 +222,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
             draw_figures(folder)
         st.rerun()
     for fig in figures:
-        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
     st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
 
 
@@ -237,23 +237,93 @@ def drawing(folder: Path, status: str) -> None:
         len(figures) / len(jobs.FIGURES), text=f"drawing figures: {len(figures)} of {len(jobs.FIGURES)}"
     )
     for fig in figures:
-        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
 
 
 @st.fragment(run_every=1.0)
 def progress(folder: Path, status: str | None) -> None:
-    """The progress bar of a running job, redrawn every second; the whole page redraws when it moves on."""
+    """The progress bar of a running job with the time left, redrawn every second, and Cancel; the whole
+    page redraws when the job moves on."""
     state = jobs.read_state(folder)
     if state is None:
         st.info("starting…")
         return
     if state.status != status:
         st.rerun()
+    left = guide.time_left(state.fraction, state.seconds)
     text = (
         f"{state.status}: {state.done + state.running:.1f} of {state.total} replications · "
-        f"{state.seconds:.0f} s"
+        f"{state.seconds:.0f} s" + (f" · about {guide.duration_text(left)} left" if left is not None else "")
     )
     st.progress(min(state.fraction, 1.0), text=text)
+    if st.button("Cancel", key=f"cancel-{folder.name}"):
+        jobs.cancel(folder)
+        st.rerun()
+
+
+def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
+    """Expected trucks in one replication of a scenario file with the window's overrides (0 if it does
+    not load: its problems are shown elsewhere)."""
+    from sim.scenario.size import estimate
+
+    try:
+        return estimate(load_scenario(path, overrides).scenario).trucks
+    except UserError:
+        return 0.0
+
+
+def run_estimate(root: Path, base_file: Path, overrides: tuple[str, ...], replications: int) -> str:
+    """How long Run will take: the run's size (the base and the policy, trucks a replication from the
+    arrival rates, times the replications) over this machine's speed, measured on the page's finished
+    runs."""
+    trucks = guide.expected_trucks([scenario_trucks(base_file, overrides)] * 2, max(replications, 0))
+    done = [
+        (spec.expected_trucks, state.seconds)
+        for _, spec, state in jobs.jobs(root)
+        if state.status == jobs.DONE and spec.expected_trucks > 0
+    ]
+    speed = guide.measured_speed(done)
+    size = f"about {trucks:,.0f} trucks to simulate (base and policy, {replications} replications each)"
+    if speed is None:
+        return f"{size}; no run finished on this machine yet to time it."
+    seconds = trucks / speed.trucks_per_second
+    return (
+        f"Estimated run time: about {guide.duration_text(seconds)} ({size}, at the "
+        f"{speed.trucks_per_second:,.0f} trucks/s measured on {speed.runs} earlier run(s) here; less when "
+        "the base's replications are reused)."
+    )
+
+
+def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
+    """What the form held when the what-if in ``folder`` was run (None: not a page run, or unreadable)."""
+    from sim.app.levers import changed
+
+    spec = jobs.read_spec(folder)
+    if spec is None or not Path(spec.base_file).is_relative_to(args.scenarios):
+        return None
+    base_file = Path(spec.base_file)
+    try:
+        _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
+        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+    except (UserError, OSError, yaml.YAMLError):
+        return None
+    by_key = {lv.key: lv for lv in all_levers}
+    edits = {
+        by_key[k].dotted: v for k, v in values_from_policy(all_levers, data).items() if changed(by_key[k], v)
+    }
+    base_name = str(base_file.relative_to(args.scenarios))
+    return guide.form_key(base_name, spec.window, spec.replications, spec.seed, edits)
+
+
+def stale_mark(args: argparse.Namespace, folder: Path) -> None:
+    """Say so when the form no longer asks for what the shown results ran."""
+    ran = job_form_key(args, folder)
+    if ran is not None and ran != st.session_state.get("form_key"):
+        st.warning(
+            "Stale: the form has changed since these results were run; they show the run as it was. "
+            "Press Run for the new values.",
+            icon="⏳",
+        )
 
 
 def show_job(folder: Path) -> None:
@@ -292,8 +362,8 @@ def current_values(
             continue
         try:
             values[lever.key] = controls.parse(lever, st.session_state[key])
-        except controls.Unreadable as exc:
-            problems.setdefault(lever.dotted, []).append(f"field '{lever.dotted}': {exc}")
+        except (controls.Unreadable, TypeError, ValueError) as exc:
+            problems.setdefault(lever.dotted, []).append(guide.lever_message(lever, str(exc)))
     return values, problems
 
 
@@ -302,6 +372,11 @@ def main() -> None:
     st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
     args = options()
     st.title("What-if: Lang Son border gates")
+    st.markdown(guide.PURPOSE)
+    st.html(
+        f"<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
+        f"{{color: {guide.CAPTION_COLOUR} !important; opacity: 1 !important;}}</style>"
+    )
 
     restore_from_job(args)
     files = scenario_files(args.scenarios)
@@ -344,20 +419,29 @@ def main() -> None:
     if not unreadable:
         for p in validate(draft, scratch(), window.overrides):
             lever = lever_for(all_levers, p.path)
-            (by_lever.setdefault(lever.dotted, []) if lever else general).append(problem_text(p))
+            text = guide.lever_message(lever, p.message, p.path)
+            (by_lever.setdefault(lever.dotted, []) if lever else general).append(text)
     if replications < 2:
         general.append(
             f"--replications: must be at least 2 (a confidence interval needs two) (got {replications})"
         )
     if seed < 0:
         general.append(f"--seed: must be a non-negative integer (got {seed})")
+    named = check_name(name)
+    if named is not None:
+        general.append(f"Policy name: {named.message[:200]}")
     for text in general:
         side.error(text, icon="⚠️")
 
     changes = draft.changes()
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
     ok = not by_lever and not general
-    if side.button("Run", type="primary", disabled=not ok, key="run", use_container_width=True):
+    st.session_state["form_key"] = guide.form_key(
+        base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes}
+    )
+    run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
+    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications))
+    if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
         policy_file = folder / f"{name}.yaml"
         rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed)
@@ -377,6 +461,7 @@ def main() -> None:
                 seed,
                 str(args.results_root),
                 rerun,
+                guide.expected_trucks([scenario_trucks(base_file, window.overrides)] * 2, replications),
             )
             jobs.start(folder, spec)
             st.query_params["job"] = folder.name
@@ -389,9 +474,15 @@ def main() -> None:
     if job is None:  # no run named in the address: show one still running, if any
         running = [f for f, _, s in jobs.jobs(args.results_root) if s.active]
         job = running[0].name if running else None
-    if job is not None and (args.results_root / job).is_dir():
+    problem = guide.job_problem(job) if job is not None else None
+    if problem is not None:
+        st.error(problem, icon="⚠️")
+    elif job is not None and (args.results_root / job).is_dir():
+        stale_mark(args, args.results_root / job)
         show_job(args.results_root / job)
         st.divider()
+    elif job is not None:
+        st.error(f"no run named '{job}' under {args.results_root}; pick one under Reopen results", icon="⚠️")
 
     st.header("Levers")
     st.caption(
@@ -405,7 +496,7 @@ def main() -> None:
         bad = any(lv.dotted in by_lever for lv in members)
         edited = sum(1 for lv, _ in changes if lv.group == group)
         title = group + (f" · {edited} changed" if edited else "") + (" · ⚠️" if bad else "")
-        with st.expander(title, expanded=bad):
+        with st.expander(title, expanded=bad, key=f"group-{base_id}-{group}"):
             cols = st.columns(3)
             for i, lever in enumerate(members):
                 with cols[i % 3]:
@@ -417,7 +508,7 @@ def main() -> None:
 def restore_from_job(args: argparse.Namespace) -> None:
     """A fresh session (a reload, a shared link) opened on a what-if: fill the form with what it ran."""
     job = st.query_params.get("job")
-    if "restored" in st.session_state or job is None:
+    if "restored" in st.session_state or job is None or guide.job_problem(job) is not None:
         return
     st.session_state["restored"] = True
     spec = jobs.read_spec(args.results_root / job)
@@ -457,7 +548,8 @@ def save_policy(
     target = base_file.parent / f"{draft.name}.yaml"
     rerun = rerun_command(base_file, target, overrides, replications, seed)
     named_ok = check_name(draft.name) is None
-    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if target.exists() else True
+    exists = named_ok and target.exists()  # a bad name is never a path (a 300-character name raises)
+    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if exists else True
     if side.button(
         "Save policy", disabled=not (ok and named_ok and overwrite), key="save", use_container_width=True
     ):
@@ -469,15 +561,17 @@ def save_policy(
         else:
             side.success(f"saved {target}")
             side.code(rerun, language="bash")
-    if named_ok:
-        side.download_button(
-            "Download policy YAML",
-            policy_text(draft, target, rerun),
-            file_name=target.name,
-            mime="application/x-yaml",
-            key="download",
-            use_container_width=True,
-        )
+    side.download_button(
+        "Download policy YAML",
+        policy_text(draft, target, rerun) if ok and named_ok else "",
+        file_name=target.name if named_ok else "policy.yaml",
+        mime="application/x-yaml",
+        key="download",
+        disabled=not (ok and named_ok),
+        use_container_width=True,
+    )
+    if not ok:
+        side.caption("Save and Download wait until every lever and option above is valid.")
 
 
 def reopen(side: Any, root: Path) -> None:
