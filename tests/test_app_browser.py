@@ -147,9 +147,10 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         expect(page.get_by_text("replications ·")).to_be_visible(timeout=60_000)
         page.reload()  # the run goes on and the page finds it again (its folder is in the address)
         expect(page.get_by_text("Effect: Huu Nghi, export")).to_be_visible(timeout=240_000)
+        # the group's ECDF, the headline and backlog figures, the map of the border
         figures = page.locator("[data-testid='stImage'] img")
-        expect(figures).to_have_count(2, timeout=60_000)
-        for i in range(2):
+        expect(figures).to_have_count(4, timeout=60_000)
+        for i in range(4):
             assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
         expect(page.get_by_text("mean clearance time (h)").first).to_be_visible()
         # the decision summary's sentence on the policy, as compare prints it

@@ -73,6 +73,12 @@ def test_the_page_explains_itself_and_refuses_bad_input_with_messages(app) -> No
         expect(page.get_by_text("a share of trucks is 0 to 100% (got 150%)")).to_be_visible(timeout=30_000)
         share.locator("input").fill("95")
         share.locator("input").press("Enter")
+        # closures as a table of dates, not YAML to type
+        _open_levers(page, "Huu Nghi: gate")
+        table = page.locator(f".st-key-lv-{BASE_ID}-gates-huu_nghi-closures")
+        expect(table).to_be_visible(timeout=30_000)
+        expect(table.locator("textarea")).to_have_count(0)
+        assert "!!timestamp" not in page.locator("body").inner_text()
         # a policy name of 300 characters: a message, no traceback, nothing runs
         page.locator(".st-key-name input").fill("x" * 300)
         page.locator(".st-key-name input").press("Enter")
@@ -113,21 +119,32 @@ def test_a_run_shows_time_left_alt_text_and_goes_stale_and_another_is_cancelled(
         page.locator(".st-key-name input").fill("hn10")
         page.locator(".st-key-name input").press("Enter")
         page.get_by_role("button", name="Run").click()
-        expect(page.get_by_text(re.compile(r"left$|s left"))).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(r"^Time left: about \d"))).to_be_visible(timeout=120_000)
         expect(page.get_by_text("Effect: Huu Nghi, export")).to_be_visible(timeout=300_000)
+        # the group's ECDF, the headline and backlog figures, the map of the border
         figures = page.locator("[data-testid='stImage'] img")
-        expect(figures).to_have_count(2, timeout=120_000)
-        for i in range(2):
+        expect(figures).to_have_count(4, timeout=120_000)
+        for i in range(4):
             assert (figures.nth(i).get_attribute("alt") or "").strip()
+        expect(page.get_by_text("The border, day by day")).to_be_visible()
+        assert "Map of the gates on" in (figures.nth(3).get_attribute("alt") or "")
+        expect(page.get_by_role("button", name="Download summary and differences (.xlsx)")).to_be_visible()
+        page.get_by_role("button", name="Write report").click()
+        expect(page.get_by_text("report written:")).to_be_visible(timeout=180_000)
         expect(page.get_by_text("Stale:")).to_have_count(0)
         _set(page, HN_CUSTOMS, "11")
         expect(page.get_by_text("Stale:")).to_be_visible(timeout=30_000)
         # the measured speed now gives an estimate in time
         expect(page.get_by_text("Estimated run time: about")).to_be_visible(timeout=30_000)
-        # a whole-period run, cancelled
+        # a whole-period run (a year: minutes), cancelled
+        page.locator(".st-key-window button[aria-label='Open']").click()
+        page.get_by_role("option").filter(has_text="whole period").first.click()
+        expect(page.locator(".st-key-window input")).to_have_value(re.compile("^whole period"))
         page.locator(".st-key-name input").fill("hn11")
         page.locator(".st-key-name input").press("Enter")
+        expect(page.get_by_text("Stale:")).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="Run").click()
+        expect(page.get_by_text(re.compile(r"^Time left: about \d"))).to_be_visible(timeout=120_000)
         page.get_by_role("button", name="Cancel").click(timeout=120_000)
         expect(page.get_by_text("cancelled from the page")).to_be_visible(timeout=120_000)
         browser.close()

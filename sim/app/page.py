@@ -210,7 +210,9 @@ def show_results(folder: Path, live: str | None = None) -> None:
     headline(comp, names, group, manifest)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, group)
+    exports(folder, comp, manifest, window)
     st.subheader("Clearance times and backlog", anchor="figures")
+    group_figure(folder, stamp, group)
     if live is not None:
         drawing(folder, live)
         return
@@ -223,7 +225,124 @@ def show_results(folder: Path, live: str | None = None) -> None:
         st.rerun()
     for fig in figures:
         st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
+    border_map(folder, stamp, names)
     st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _group_png(folder: str, stamp: float, gate: str, direction: str) -> tuple[bytes, str]:
+    """The ECDF of one gate and direction as PNG bytes and its alt text (cached per folder version)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.metrics import ALL
+    from sim.present.plots.clearance import group_ecdf
+    from sim.store.reader import load_study
+
+    study = load_study(folder)
+    with plt.rc_context(style.RC):
+        fig, alt = group_ecdf(study, None if gate == ALL else gate, None if direction == ALL else direction)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=style.DPI)
+        plt.close(fig)
+    return buffer.getvalue(), alt
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _map_of(folder: str, stamp: float, scenario: str) -> Any:
+    """The map's frames and figure of one scenario of a results folder (built once per version)."""
+    from sim.present.animate import MapFigure, frames
+    from sim.store.reader import load_study
+
+    study = load_study(folder)
+    run = study.runs[study.names.index(scenario)]
+    all_frames = frames(run, "day")
+    return all_frames, MapFigure(run, all_frames)
+
+
+def exports(folder: Path, comp: pd.DataFrame, manifest: dict[str, Any], window: str) -> None:
+    """The numbers as a spreadsheet, and the HTML report written on demand."""
+    from sim.present.spreadsheet import workbook
+
+    about = {
+        "results folder": str(folder),
+        "base": manifest.get("base"),
+        "policies": ", ".join(manifest.get("policies") or []),
+        "replications": manifest.get("replications"),
+        "root seed": manifest.get("root_seed"),
+        "period": window,
+    }
+    left, right = st.columns(2)
+    try:
+        data = workbook(comp, about)
+    except ImportError:  # openpyxl is part of the 'app' extra
+        left.caption("The .xlsx download needs openpyxl: pip install -e '.[app]'")
+    else:
+        left.download_button(
+            "Download summary and differences (.xlsx)",
+            data,
+            file_name=f"{folder.name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"xlsx-{folder.name}",
+        )
+    if right.button("Write report", key=f"report-{folder.name}"):
+        from sim.present.report import build_report
+
+        with st.spinner("writing the report (figures and the map)"):
+            page, _ = build_report(folder)
+        st.session_state[f"report-of-{folder.name}"] = str(page)
+    written = st.session_state.get(f"report-of-{folder.name}")
+    if written and Path(written).is_file():
+        right.success(f"report written: {written}")
+        right.download_button(
+            "Download report (HTML)",
+            Path(written).read_bytes(),
+            file_name=f"{folder.name}.html",
+            mime="text/html",
+            key=f"report-html-{folder.name}",
+        )
+
+
+def border_map(folder: Path, stamp: float, names: list[str]) -> None:
+    """The map of the border (as ``bordersim animate`` draws it) with a slider through the days."""
+    import io
+
+    st.subheader("The border, day by day", anchor="map")
+    scenario = st.radio("Scenario on the map", names, horizontal=True, key=f"map-scenario-{folder.name}")
+    try:
+        all_frames, figure = _map_of(str(folder), stamp, scenario)
+    except UserError as exc:
+        for p in exc.problems:
+            st.error(str(p))
+        return
+    dates = [f.when.date() for f in all_frames]
+    day = st.select_slider("Day", options=dates, key=f"map-day-{folder.name}-{scenario}")
+    frame = all_frames[dates.index(day)]
+    figure.show(frame)
+    buffer = io.BytesIO()
+    figure.fig.savefig(buffer, format="png", dpi=style.DPI)
+    drawn = [(g, d, c, v) for (g, d, c), v in frame.counts.items() if v == v and v >= 0.5]
+    counts = ", ".join(f"{g} {d} {c.replace('_', ' ')} {v:.0f}" for g, d, c, v in drawn)
+    alt = f"Map of the gates on {day:%d %b %Y} ({scenario}): trucks waiting, {counts or 'none'}"
+    st.image(buffer.getvalue(), use_container_width=True, alt=alt)
+    st.caption(
+        "Bars: the mean over the replications at 12:00 of that day (the values of `bordersim backlog`); "
+        "a grey gate is closed, a red one had a random stoppage in some replication. "
+        f"`bordersim animate {folder}` writes the whole period as a GIF or MP4."
+    )
+
+
+def group_figure(folder: Path, stamp: float, group: tuple[str, str]) -> None:
+    """The clearance-time distribution of the gate and direction picked above (the figures below are
+    of all gates): a one-gate lever's effect shows here."""
+    try:
+        png, alt = _group_png(str(folder), stamp, *group)
+    except UserError as exc:
+        for p in exc.problems:
+            st.error(str(p))
+        return
+    st.image(png, caption=f"{group_label(group)}: {alt}", use_container_width=True, alt=alt)
 
 
 @st.fragment(run_every=1.0)
@@ -251,13 +370,13 @@ def progress(folder: Path, status: str | None) -> None:
     if state.status != status:
         st.rerun()
     left = guide.time_left(state.fraction, state.seconds)
-    text = (
-        f"{state.status}: {state.done + state.running:.1f} of {state.total} replications · "
-        f"{state.seconds:.0f} s" + (f" · about {guide.duration_text(left)} left" if left is not None else "")
-    )
+    done = state.done + state.running
+    text = f"{state.status}: {done:.1f} of {state.total} replications · {state.seconds:.0f} s"
     st.progress(min(state.fraction, 1.0), text=text)
-    if st.button("Cancel", key=f"cancel-{folder.name}"):
-        jobs.cancel(folder)
+    st.markdown(f"Time left: about {guide.duration_text(left)}" if left is not None else "Time left: timing…")
+    if state.pid and st.button("Cancel", key=f"cancel-{folder.name}"):  # once the job has said who it is
+        if not jobs.cancel(folder):
+            st.warning("the run had already stopped")
         st.rerun()
 
 
@@ -358,10 +477,10 @@ def current_values(
     values, problems = {}, {}
     for lever in all_levers:
         key = controls.widget_key(lever, base_id)
-        if key not in st.session_state:
+        if key not in st.session_state and key + controls.ROWS not in st.session_state:
             continue
         try:
-            values[lever.key] = controls.parse(lever, st.session_state[key])
+            values[lever.key] = controls.parse(lever, controls.raw_value(lever, key))
         except (controls.Unreadable, TypeError, ValueError) as exc:
             problems.setdefault(lever.dotted, []).append(guide.lever_message(lever, str(exc)))
     return values, problems
@@ -528,10 +647,10 @@ def restore_from_job(args: argparse.Namespace) -> None:
         base=base_name, window=spec.window, reps=spec.replications, seed=spec.seed, name=spec.name
     )
     for lever in all_levers:
-        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, lever.base)
+        controls.set_value(lever, controls.widget_key(lever, base_id), lever.base)
     for key, value in values_from_policy(all_levers, data).items():
         lever = next(lv for lv in all_levers if lv.key == key)
-        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, value)
+        controls.set_value(lever, controls.widget_key(lever, base_id), value)
 
 
 def save_policy(

@@ -371,6 +371,30 @@ def headline(study: Study, out: Path, source: str) -> list[style.Written]:
     return [style.save(fig, out, "headline_clearance", title, caption, source)]
 
 
+def group_ecdf(study: Study, gate: str | None, direction: str | None) -> tuple[Figure, str]:
+    """The clearance-time ECDF of one gate and direction (None: all), every scenario overlaid, as a
+    Figure (not saved) and its alt text: what the what-if page shows for the group a planner picked."""
+    data = _samples(study)
+    samples = [_select(data[n], gate, direction) for n in study.names]
+    replicated = [_by_replication(data[n], gate, direction) for n in study.names]
+    log = style.use_log_scale([s.hours for s in samples])
+    fig, axes = style.figure(1, 1, 4.2)
+    ax = axes[0, 0]
+    _ecdf_panel(ax, study.names, samples, log, legend=True, replicated=replicated)
+    where = "all gates" if gate is None else study.gate_label(gate)
+    what = "both directions" if direction is None else f"{direction}s"
+    title = f"Clearance time, {where}, {what}: {_who(study)}"
+    ax.set_title(title)
+    ax.set_xlabel(_x_label(log))
+    _scenario_legend(fig, study, f"{study.base.window_text()}; {_reps_text(study)}. {BAND_KEY}")
+    alt = (
+        f"Share of cleared trucks ({where}, {what}) that crossed within a given time, one curve per "
+        "scenario: "
+        + "; ".join(f"{n}: {_label(s, r)}" for n, s, r in zip(study.names, samples, replicated, strict=True))
+    )
+    return fig, alt
+
+
 def _who(study: Study) -> str:
     if len(study.runs) == 1:
         return study.names[0]
