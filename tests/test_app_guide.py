@@ -114,3 +114,39 @@ def test_closures_round_trip_through_the_date_table() -> None:
     ]
     with pytest.raises(controls.Unreadable, match="row 1: end '3 June' is not a date"):
         controls.parse(lever, [{"start": "2021-06-03", "end": "3 June"}])
+
+
+def test_the_saved_runs_browser_lists_changes_and_the_headline_effect(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from sim.analysis.compare import comparison
+    from sim.app.levers import levers
+    from sim.app.runs import saved_runs
+    from sim.scenario import load_scenario
+    from tests.conftest import SCENARIOS
+
+    base_file = SCENARIOS / "lang_son_minimal.yaml"
+    folder = tmp_path / "whatif-20261204-120000-more_customs"
+    folder.mkdir()
+    policy = folder / "more_customs.yaml"
+    policy.write_text(
+        f"extends: {base_file}\nname: more_customs\n"
+        "gates: {huu_nghi: {export: {stages: {customs: {servers: 9}}}}}\n"
+    )
+    spec = jobs.JobSpec(str(base_file), str(policy), "more_customs", "month June 2021", [], 3, 1, "", "")
+    jobs.write_spec(folder, spec)
+    state = jobs.JobState(status=jobs.DONE, started=1_764_849_600.0, finished=1_764_849_630.0)
+    jobs.write_state(folder, state)
+    rows = [
+        {"replication": r, "gate": "all", "direction": "all", "metric": "mean_clearance_h", "value": v}
+        for r, v in enumerate([10.0, 12.0, 11.0])
+    ]
+    base = pd.DataFrame(rows)
+    pol = base.assign(value=base["value"] - [1.0, 2.0, 1.5])
+    comparison({"base": base, "more_customs": pol}, "base").to_csv(folder / "comparison.csv", index=False)
+    table = saved_runs(tmp_path, lambda f: levers(load_scenario(f)))
+    assert list(table["run"]) == [folder.name]
+    row = table.iloc[0]
+    assert row["levers changed"] == "Huu Nghi: export · customs: servers = 9"
+    assert row["effect"].startswith("mean clearance time -1.50 h (95% interval")
+    assert row["replications"] == 3 and row["status"] == "done" and row["started"].endswith("UTC")

@@ -131,6 +131,7 @@ def test_a_run_shows_time_left_alt_text_and_goes_stale_and_another_is_cancelled(
         expect(page.get_by_role("button", name="Download summary and differences (.xlsx)")).to_be_visible()
         page.get_by_role("button", name="Write report").click()
         expect(page.get_by_text("report written:")).to_be_visible(timeout=180_000)
+        expect(page.get_by_text("Saved runs (1)")).to_be_visible()
         expect(page.get_by_text("Stale:")).to_have_count(0)
         _set(page, HN_CUSTOMS, "11")
         expect(page.get_by_text("Stale:")).to_be_visible(timeout=30_000)

@@ -603,6 +603,7 @@ def main() -> None:
     elif job is not None:
         st.error(f"no run named '{job}' under {args.results_root}; pick one under Reopen results", icon="⚠️")
 
+    saved_runs_browser(args)
     st.header("Levers")
     st.caption(
         f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "
@@ -622,6 +623,27 @@ def main() -> None:
                     controls.render(
                         lever, controls.widget_key(lever, base_id), by_lever.get(lever.dotted, [])
                     )
+
+
+def saved_runs_browser(args: argparse.Namespace) -> None:
+    """Every what-if run from this page: when, base, period, levers changed and headline effect; any
+    can be reopened."""
+    from sim.app.runs import saved_runs
+
+    def levers_of(base_file: str) -> list[Lever]:
+        path = Path(base_file)
+        return base_levers(str(path), path.stat().st_mtime)[1]
+
+    table = saved_runs(args.results_root, levers_of)
+    if table.empty:
+        return
+    with st.expander(f"Saved runs ({len(table)})", key="saved-runs"):
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        pick = st.selectbox("Run to open", list(table["run"]), key="saved-pick")
+        if st.button("Open this run", key="saved-open"):
+            st.query_params["job"] = pick
+            st.session_state.pop("restored", None)  # fill the form with what it ran
+            st.rerun()
 
 
 def restore_from_job(args: argparse.Namespace) -> None:
