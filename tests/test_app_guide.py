@@ -150,3 +150,10 @@ def test_the_saved_runs_browser_lists_changes_and_the_headline_effect(tmp_path: 
     assert row["levers changed"] == "Huu Nghi: export · customs: servers = 9"
     assert row["effect"].startswith("mean clearance time -1.50 h (95% interval")
     assert row["replications"] == 3 and row["status"] == "done" and row["started"].endswith("UTC")
+
+
+def test_the_rerun_command_names_every_policy_compared() -> None:
+    from sim.app.policy import rerun_command
+
+    text = rerun_command(Path("b.yaml"), Path("p.yaml"), ["run.horizon=744"], 4, 7, [Path("c.yaml")])
+    assert text == "bordersim compare b.yaml p.yaml c.yaml --set run.horizon=744 --replications 4 --seed 7"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.app.guide import contrast
@@ -126,6 +127,7 @@ def test_a_run_shows_time_left_alt_text_and_goes_stale_and_another_is_cancelled(
         expect(figures).to_have_count(4, timeout=120_000)
         for i in range(4):
             assert (figures.nth(i).get_attribute("alt") or "").strip()
+        assert "Huu Nghi, exports" in (figures.nth(0).get_attribute("alt") or "")  # follows the group picked
         expect(page.get_by_text("The border, day by day")).to_be_visible()
         assert "Map of the gates on" in (figures.nth(3).get_attribute("alt") or "")
         expect(page.get_by_role("button", name="Download summary and differences (.xlsx)")).to_be_visible()
@@ -150,3 +152,29 @@ def test_a_run_shows_time_left_alt_text_and_goes_stale_and_another_is_cancelled(
         expect(page.get_by_text("cancelled from the page")).to_be_visible(timeout=120_000)
         browser.close()
     assert len(list(Path(results).glob("whatif-*"))) == 2
+
+
+@pytest.mark.slow
+def test_several_policies_at_once_are_ranked(app) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, results = app
+    with sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        _open_levers(page, "Huu Nghi: export")
+        _set(page, ".st-key-reps", "2")
+        _set(page, HN_CUSTOMS, "10")
+        page.locator(".st-key-others").click()
+        page.get_by_role("option").filter(has_text="lang_son/china_cap_90.yaml").first.click()
+        page.keyboard.press("Escape")
+        expect(page.get_by_text("and 1 saved policies")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Run").click()
+        expect(page.get_by_text("Ranking on mean clearance time")).to_be_visible(timeout=300_000)
+        sentence = re.compile(r"china_cap_90 (cuts|raises|lengthens|has no clear)")
+        expect(page.get_by_text(sentence).first).to_be_visible()
+        browser.close()
+    folder = next(Path(results).glob("whatif-*"))
+    names = set(pd.read_csv(folder / "comparison.csv")["scenario"])
+    assert names == {"base_2021_calibrated", "what_if", "china_cap_90"}

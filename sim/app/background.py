@@ -59,7 +59,7 @@ def run_job(folder: Path) -> int:
     try:
         result = compare_policies(
             spec.base_file,
-            [spec.policy_file],
+            [spec.policy_file, *spec.others],
             overrides=spec.overrides,
             replications=spec.replications,
             seed=spec.seed,

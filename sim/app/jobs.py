@@ -49,6 +49,7 @@ class JobSpec:
     results_root: str
     rerun: str  # the command line that gives the same numbers
     expected_trucks: float = 0.0  # trucks the job simulates, from the scenarios' size (for the speed)
+    others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
 
 
 @dataclass

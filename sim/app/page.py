@@ -29,6 +29,7 @@ from sim.store.layout import comparison_folders, whatif_folder
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 DEFAULT_REPLICATIONS = 4
+OTHERS = "(saved policies compared too)"  # the form key's entry for them
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
 LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "mean_wait_h", "peak_backlog"}
 
@@ -124,6 +125,12 @@ def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
     except UserError:  # the group has no clearance times (e.g. a flow the scenarios lack)
         return
     st.markdown("\n".join(f"- {sentence}" for sentence in decision.sentences))
+    if len(decision.ranking) > 2:  # several policies: the ranking, best first
+        from sim.analysis.decision import ranking_rows
+
+        headers, rows = ranking_rows(decision)
+        st.caption(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first")
+        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
 
 
 def group_label(group: tuple[str, str]) -> str:
@@ -391,18 +398,22 @@ def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
         return 0.0
 
 
-def run_estimate(root: Path, base_file: Path, overrides: tuple[str, ...], replications: int) -> str:
+def run_estimate(
+    root: Path, base_file: Path, overrides: tuple[str, ...], replications: int, others: int = 0
+) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
     arrival rates, times the replications) over this machine's speed, measured on the page's finished
     runs."""
-    trucks = guide.expected_trucks([scenario_trucks(base_file, overrides)] * 2, max(replications, 0))
+    sizes = [scenario_trucks(base_file, overrides)] * (2 + others)  # the saved policies: about the base
+    trucks = guide.expected_trucks(sizes, max(replications, 0))
     done = [
         (spec.expected_trucks, state.seconds)
         for _, spec, state in jobs.jobs(root)
         if state.status == jobs.DONE and spec.expected_trucks > 0
     ]
     speed = guide.measured_speed(done)
-    size = f"about {trucks:,.0f} trucks to simulate (base and policy, {replications} replications each)"
+    who = "base and policy" if not others else f"base, policy and {others} saved policies"
+    size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
     if speed is None:
         return f"{size}; no run finished on this machine yet to time it."
     seconds = trucks / speed.trucks_per_second
@@ -411,6 +422,11 @@ def run_estimate(root: Path, base_file: Path, overrides: tuple[str, ...], replic
         f"{speed.trucks_per_second:,.0f} trucks/s measured on {speed.runs} earlier run(s) here; less when "
         "the base's replications are reused)."
     )
+
+
+def relative_names(folder: Path, files: list[str]) -> list[str]:
+    """Scenario files as the page lists them: relative to the scenarios folder (others left out)."""
+    return [str(Path(f).relative_to(folder)) for f in files if Path(f).is_relative_to(folder)]
 
 
 def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
@@ -431,7 +447,8 @@ def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
         by_key[k].dotted: v for k, v in values_from_policy(all_levers, data).items() if changed(by_key[k], v)
     }
     base_name = str(base_file.relative_to(args.scenarios))
-    return guide.form_key(base_name, spec.window, spec.replications, spec.seed, edits)
+    others = relative_names(args.scenarios, spec.others)
+    return guide.form_key(base_name, spec.window, spec.replications, spec.seed, edits | {OTHERS: others})
 
 
 def stale_mark(args: argparse.Namespace, folder: Path) -> None:
@@ -529,6 +546,14 @@ def main() -> None:
     replications = int(side.number_input("Replications", step=1, key="reps"))
     seed = int(side.number_input("Root seed", step=1, key="seed"))
     name = side.text_input("Policy name", key="name").strip()
+    others = side.multiselect(
+        "Also compare with saved policies",
+        [n for n in names if n != base_name],
+        key="others",
+        help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
+        "same period; the results rank them all on mean clearance time.",
+    )
+    other_files = [args.scenarios / o for o in others]
 
     base_id = base_name.replace("/", "_").removesuffix(".yaml")
     values, unreadable = current_values(all_levers, base_id)
@@ -556,14 +581,14 @@ def main() -> None:
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
     ok = not by_lever and not general
     st.session_state["form_key"] = guide.form_key(
-        base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes}
+        base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes} | {OTHERS: others}
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
-    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications))
+    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications, len(others)))
     if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
         policy_file = folder / f"{name}.yaml"
-        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed)
+        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed, other_files)
         try:
             write_policy(draft, policy_file, window.overrides, rerun)
         except UserError as exc:
@@ -580,7 +605,11 @@ def main() -> None:
                 seed,
                 str(args.results_root),
                 rerun,
-                guide.expected_trucks([scenario_trucks(base_file, window.overrides)] * 2, replications),
+                guide.expected_trucks(
+                    [scenario_trucks(f, window.overrides) for f in (base_file, base_file, *other_files)],
+                    replications,
+                ),
+                [str(f) for f in other_files],
             )
             jobs.start(folder, spec)
             st.query_params["job"] = folder.name
@@ -668,6 +697,7 @@ def restore_from_job(args: argparse.Namespace) -> None:
     st.session_state.update(
         base=base_name, window=spec.window, reps=spec.replications, seed=spec.seed, name=spec.name
     )
+    st.session_state["others"] = relative_names(args.scenarios, spec.others)
     for lever in all_levers:
         controls.set_value(lever, controls.widget_key(lever, base_id), lever.base)
     for key, value in values_from_policy(all_levers, data).items():
