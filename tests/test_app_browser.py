@@ -150,8 +150,13 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         # the group's ECDF, the headline and backlog figures, the map of the border
         figures = page.locator("[data-testid='stImage'] img")
         expect(figures).to_have_count(4, timeout=60_000)
-        for i in range(4):
-            assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        for i in range(4):  # loaded once scrolled to (images below the fold load lazily)
+            figures.nth(i).scroll_into_view_if_needed()
+            loaded = "img => img.complete && img.naturalWidth > 0"
+            deadline = time.monotonic() + 30
+            while not figures.nth(i).evaluate(loaded) and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert figures.nth(i).evaluate(loaded)
         expect(page.get_by_text("mean clearance time (h)").first).to_be_visible()
         # the decision summary's sentence on the policy, as compare prints it
         sentence = re.compile(r"hn_customs_10 (cuts|raises|changes|has no clear effect|leaves)")
