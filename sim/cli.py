@@ -15,6 +15,7 @@ import argparse
 
 import sim
 from sim.commands import (
+    animate,
     app,
     backlog,
     calibration,
@@ -38,6 +39,7 @@ COMMAND_GROUPS = (
     results,
     backlog,
     forecast,
+    animate,
     uncertainty,
     listing,
     decision,

@@ -212,7 +212,9 @@ def test_the_report_is_valid_html_and_references_only_existing_files(report: Pat
     assert parser.doctype
     assert parser.errors == [] and parser.stack == []
     images = [a for t, a in parser.tags if t == "img"]
-    assert len(images) == len(FIGURES) and all(a.get("alt") for a in images)
+    maps = [a for a in images if a["src"].endswith(".gif")]  # the animated maps: base and policy
+    assert len(maps) == 2 and all((report.parent / a["src"]).is_file() for a in maps)
+    assert len(images) == len(FIGURES) + len(maps) and all(a.get("alt") for a in images)
     for ref in parser.refs:
         if ref.startswith("#"):
             continue
@@ -240,7 +242,11 @@ def test_the_report_shows_the_numbers_of_the_comparison_csv(saved: dict[str, Pat
             assert text in page, (row.scenario, row.gate, row.direction, row.metric, text)
             checked += 1
         if row.role == "policy" and np.isfinite(row.diff):
-            assert f"{fmt(row.diff)} ± {fmt(row.diff_half_width)}" in page
+            if row.diff_half_width == 0:  # no spread: said in words, never a zero-width '± 0' interval
+                same = "no change in any replication" if row.diff == 0 else f"{fmt(row.diff)} in every"
+                assert same in page
+            else:
+                assert f"{fmt(row.diff)} ± {fmt(row.diff_half_width)}" in page
     assert checked > 100
     assert "Huu Nghi" in page and "Tan Thanh" in page  # gate names as users write them
     assert "busy_policy.yaml" in page
@@ -303,10 +309,11 @@ def test_a_headless_browser_loads_the_report_from_disk(report: Path, tmp_path: P
     parser = StrictParser()
     parser.feed(dom.stdout)
     body = next(a for t, a in parser.tags if t == "body")
-    assert body.get("data-images") == str(len(FIGURES))
-    assert body.get("data-images-loaded") == str(len(FIGURES))
+    images = len(FIGURES) + 2  # the figures and the animated maps of the base and the policy
+    assert body.get("data-images") == str(images)
+    assert body.get("data-images-loaded") == str(images)
     widths = [int(a["data-natural-width"] or 0) for t, a in parser.tags if t == "img"]
-    assert len(widths) == len(FIGURES) and all(w > 0 for w in widths)
+    assert len(widths) == images and all(w > 0 for w in widths)
     assert int(body.get("data-result-tables") or 0) >= 1
     assert "mean clearance time" in dom.stdout and "Δ vs base" in html.unescape(dom.stdout)
 

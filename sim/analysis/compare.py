@@ -51,6 +51,9 @@ def comparison(
             s = s.assign(**{c: np.nan for c in DIFF_COLUMNS}).astype({"significant": "boolean"})
         else:
             d = paired_differences(per_rep[base], df, confidence=confidence)
+            # the same difference in every replication has a zero-width interval that "excludes 0": that
+            # is no evidence of an effect (two replications agreeing by chance), so it is not significant
+            d.loc[d["diff_sd"].eq(0) & d["n"].ge(2), "significant"] = False
             s = s.merge(d.rename(columns={"n": "n_pairs"})[[*BY, *DIFF_COLUMNS]], on=list(BY), how="left")
         s = flag_modelled(s, unmodelled.get(name, set()))
         if name != base:  # no difference from a base that does not model the metric
@@ -89,6 +92,10 @@ def _diff_cell(row: pd.Series, fmt) -> str:
     if not np.isfinite(row["diff"]):
         return "-"
     sign = "+" if row["diff"] > 0 else ""
+    if row["diff_half_width"] == 0:  # no spread: say so rather than print '± 0'
+        same = "no change in any replication" if row["diff"] == 0 else "in every replication"
+        text = f"{sign}{fmt(row['diff'])} {same}" if row["diff"] != 0 else same
+        return text + (f" ({row['diff_pct']:+.1f}%)" if np.isfinite(row["diff_pct"]) and row["diff"] else "")
     text = f"{sign}{_ci(row['diff'], row['diff_half_width'], fmt)}"
     if np.isfinite(row["diff_pct"]):
         text += f" ({row['diff_pct']:+.1f}%)"

@@ -57,6 +57,8 @@ GOOD: dict[str, int] = {
     "total_cost_usd": LOWER,
 }
 DEFAULT_OBJECTIVE = "mean_clearance_h"
+RELIABLE_REPLICATIONS = 5  # fewer: a t-interval on 1-3 degrees of freedom, too wide and too unsure
+SUGGESTED_REPLICATIONS = 10
 # the metrics a planner reads beside the objective (the forest plot's rows too)
 KEY_METRICS = (
     "mean_clearance_h",
@@ -185,6 +187,7 @@ class Effect(enum.Enum):
     SMALL = "small"  # significant, but the estimate is below the relevance threshold
     UNCLEAR = "unclear"  # the interval includes 0 and reaches beyond the relevance band
     SAME = "same"  # identical in every replication
+    CONSTANT = "constant"  # the same non-zero change in every replication: no spread, so no interval
     NO_INTERVAL = "no interval"  # fewer than two pairs
     NOT_MODELLED = "not modelled"
     BASE = "base"
@@ -205,6 +208,8 @@ def classify(row: Mapping, good: int, threshold: float) -> Effect:
         return Effect.NO_INTERVAL
     if d == 0 and low == high == 0:
         return Effect.SAME
+    if low == high:  # a zero-width interval is no evidence: the replications did not vary at all
+        return Effect.CONSTANT
     threshold = threshold if math.isfinite(threshold) else 0.0
     if threshold > 0 and -threshold < low and high < threshold:
         return Effect.NEGLIGIBLE
@@ -271,6 +276,14 @@ def effect_sentence(name: str, row: Mapping, metric: str, threshold: Threshold |
     if effect is Effect.NO_INTERVAL:
         by = amount(metric, d, signed=True)
         return f"{name} changes {label} by {by} ({pct}); one replication: no interval."
+    if effect is Effect.CONSTANT:
+        by = amount(metric, d, signed=True)
+        n = row.get("n_pairs", math.nan)
+        every = f"each of the {int(n)} replications" if pd.notna(n) else "every replication"
+        return (
+            f"{name} changes {label} by {by} ({pct}), the same in {every}: with no spread there is no "
+            "interval, so this is not called a clear change; more replications would tell."
+        )
     if effect is Effect.NEGLIGIBLE:
         return f"{name} changes {label} by less than {relevant} ({ci})."
     if effect is Effect.UNCLEAR:
@@ -407,6 +420,12 @@ def decide(
             "One replication: there is no interval, so nothing here says how sure these numbers are; "
             "run at least 2 (e.g. --replications 10)."
         )
+    elif 2 <= replications < RELIABLE_REPLICATIONS:
+        sentences.append(
+            f"Only {replications} replications: the 95% intervals rest on {replications - 1} degree(s) of "
+            f"freedom and are unreliable; run at least {SUGGESTED_REPLICATIONS} "
+            f"(--replications {SUGGESTED_REPLICATIONS})."
+        )
     return Decision(objective, good, thresholds, ranking, sentences, absent, replications)
 
 
@@ -488,6 +507,8 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
             )
             if r.role == "base":
                 delta = "(base)"
+            elif r.effect is Effect.CONSTANT:
+                delta = f"{amount(metric, r.diff, signed=True)} in every replication"
             elif math.isfinite(r.diff_low) and math.isfinite(r.diff_high):
                 ci = interval_text(metric, r.diff_low, r.diff_high)
                 delta = f"{amount(metric, r.diff, signed=True)} ({ci})"
@@ -507,6 +528,7 @@ VERDICT_WORDS = {
     Effect.SMALL: "real but small",
     Effect.UNCLEAR: "unclear",
     Effect.SAME: "identical",
+    Effect.CONSTANT: "the same in every replication",
     Effect.NO_INTERVAL: "no interval",
     Effect.NOT_MODELLED: "not modelled",
     Effect.BASE: "base",

@@ -57,8 +57,11 @@ class Metric:
     scale: float = 1.0
 
     def format(self, value: float) -> str:
-        """The value as printed in tables: in the metric's unit and decimals, '-' for no value."""
-        return "-" if not np.isfinite(value) else f"{value / self.scale:,.{self.decimals}f}"
+        """The value as printed in tables: in the metric's unit and decimals, '-' for no value; a value
+        that rounds to zero prints as 0, never '-0' (adding 0.0 turns IEEE negative zero positive)."""
+        if not np.isfinite(value):
+            return "-"
+        return f"{round(value / self.scale, self.decimals) + 0.0:,.{self.decimals}f}"
 
 
 METRICS: dict[str, Metric] = {

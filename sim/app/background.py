@@ -67,7 +67,7 @@ def run_job(folder: Path) -> int:
             monitor=StateMonitor(folder, state),
             argv=tuple(spec.rerun.split()),
         )
-        result = compare_policies(spec.base_file, [spec.policy_file], options)
+        result = compare_policies(spec.base_file, [spec.policy_file, *spec.others], options)
         if result.failures:
             state.problems = [
                 f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "

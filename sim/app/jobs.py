@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ STATE = "whatif-state.json"
 LOG = "whatif.log"
 PLOTS = "plots"
 FIGURE_LIST = "whatif-figures.json"
+CANCELLED = "whatif-cancelled"
 FIGURES = ("headline", "backlog")  # the clearance-time distributions and the backlog over time
 
 QUEUED, RUNNING, FIGURES_STEP, DONE, FAILED = "queued", "running", "drawing figures", "done", "failed"
@@ -46,6 +48,8 @@ class JobSpec:
     seed: int
     results_root: str
     rerun: str  # the command line that gives the same numbers
+    expected_trucks: float = 0.0  # trucks the job simulates, from the scenarios' size (for the speed)
+    others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
 
 
 @dataclass
@@ -114,13 +118,32 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+def cancel(folder: Path) -> bool:
+    """Stop a running job (its whole process group: the job and its replications' workers), and mark
+    it cancelled; False when it was not running."""
+    state = read_state(folder)
+    if state is None or not state.active or not state.pid:
+        return False
+    (Path(folder) / CANCELLED).write_text(f"{time.time():.0f}\n", encoding="utf-8")
+    try:
+        os.killpg(state.pid, signal.SIGTERM)  # started in its own session: the group is the job's
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def read_state(folder: Path) -> JobState | None:
-    """The job's state; a job whose process is gone without saying so is reported failed."""
+    """The job's state; a job whose process is gone without saying so is reported failed (cancelled,
+    when the page cancelled it)."""
     try:
         raw = json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))
         state = JobState(**raw)
     except (OSError, ValueError, TypeError):
         return None
+    if (Path(folder) / CANCELLED).is_file() and state.status != DONE:
+        if not (state.active and state.pid and _alive(state.pid)):
+            state.status, state.problems = FAILED, ["cancelled from the page"]
+        return state
     if state.active and state.pid and not _alive(state.pid):
         state.status = FAILED
         state.problems = state.problems or [f"the run stopped unexpectedly; see {Path(folder) / LOG}"]

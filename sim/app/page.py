@@ -18,16 +18,18 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, forecast_panel, jobs
+from sim.app import controls, forecast_panel, guide, jobs
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
+from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.store.layout import COMPARISON, comparison_folders, whatif_folder
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 DEFAULT_REPLICATIONS = 4
+OTHERS = "(saved policies compared too)"  # the form key's entry for them
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
 LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "mean_wait_h", "peak_backlog"}
 
@@ -70,10 +72,17 @@ def problem_text(p: Problem) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------------------
-def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
-    """The effect on one group's key metrics: the policy's value and its paired difference."""
+def headline(
+    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> None:
+    """The effect on one group's key metrics: the policy's value and its paired difference. A tile is
+    coloured only for a change that is both significant and at least the relevance threshold the
+    comparison was summarised with (:func:`sim.analysis.decision.classify`): Streamlit would otherwise
+    paint every non-zero difference red or green, noise included."""
+    from sim.analysis.decision import Effect, classify, good_direction, settings
     from sim.analysis.metrics import metric_info
 
+    _, thresholds = settings(manifest or {})
     prov = comp[(comp["gate"] == group[0]) & (comp["direction"] == group[1])]
     for policy in names[1:]:
         cols = st.columns(len(HEADLINE_METRICS))
@@ -83,15 +92,26 @@ def headline(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> No
                 continue
             r = row.iloc[0]
             info = metric_info(metric)
+            base = prov[(prov["role"] == "base") & (prov["metric"] == metric)]
+            base_mean = float(base["mean"].iloc[0]) if len(base) else float("nan")
+            limit = thresholds[metric].absolute(metric, base_mean) if metric in thresholds else 0.0
+            effect = classify(r.to_dict(), good_direction(metric), limit)
             sign = "+" if r["diff"] > 0 else ""
-            diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            if effect is Effect.CONSTANT or r["diff_half_width"] == 0:
+                diff = f"{sign}{info.format(r['diff'])} in every replication"
+            else:
+                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            pct = f" ({r['diff_pct']:+.1f}%)" if pd.notna(r["diff_pct"]) else ""
+            clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
+            colour = ("inverse" if metric in LOWER_IS_BETTER else "normal") if clear else "off"
             col.metric(
                 f"{info.label} ({info.unit})",
                 info.format(r["mean"]),
-                f"{diff} ({r['diff_pct']:+.1f}%){' *' if bool(r['significant']) else ''}",
-                delta_color="inverse" if metric in LOWER_IS_BETTER else "normal",
+                f"{diff}{pct}{' *' if clear else ''}",
+                delta_color=colour,
                 help="Policy mean; below it the paired difference from the base ± the half-width of its 95% "
-                "interval (common random numbers), * where the interval excludes 0.",
+                "interval (common random numbers). Coloured, with *, only where the interval excludes 0 and "
+                "the change is at least the relevance threshold; grey otherwise.",
             )
 
 
@@ -105,6 +125,12 @@ def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
     except UserError:  # the group has no clearance times (e.g. a flow the scenarios lack)
         return
     st.markdown("\n".join(f"- {sentence}" for sentence in decision.sentences))
+    if len(decision.ranking) > 2:  # several policies: the ranking, best first
+        from sim.analysis.decision import ranking_rows
+
+        headers, rows = ranking_rows(decision)
+        st.caption(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first")
+        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
 
 
 def group_label(group: tuple[str, str]) -> str:
@@ -183,13 +209,18 @@ def show_results(folder: Path, live: str | None = None) -> None:
         f"each, root seed {manifest.get('root_seed')}, {window}; Δ = policy − base, paired by replication "
         "(common random numbers), ± its 95% interval; * where the interval excludes 0."
     )
+    reps = int(manifest.get("replications") or 0)
+    if 2 <= reps < style.RELIABLE_REPLICATIONS:
+        st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     group = pick_group(comp, folder.name)
     st.subheader(f"Effect: {group_label(group)}", anchor="summary")
     decision_sentences(comp, group)
-    headline(comp, names, group)
+    headline(comp, names, group, manifest)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, group)
+    exports(folder, comp, manifest, window)
     st.subheader("Clearance times and backlog", anchor="figures")
+    group_figure(folder, stamp, group)
     if live is not None:
         drawing(folder, live)
         return
@@ -201,8 +232,125 @@ def show_results(folder: Path, live: str | None = None) -> None:
             draw_figures(folder)
         st.rerun()
     for fig in figures:
-        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
+    border_map(folder, stamp, names)
     st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _group_png(folder: str, stamp: float, gate: str, direction: str) -> tuple[bytes, str]:
+    """The ECDF of one gate and direction as PNG bytes and its alt text (cached per folder version)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.metrics import ALL
+    from sim.present.plots.clearance import group_ecdf
+    from sim.store.reader import load_study
+
+    study = load_study(folder)
+    with plt.rc_context(style.RC):
+        fig, alt = group_ecdf(study, None if gate == ALL else gate, None if direction == ALL else direction)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=style.DPI)
+        plt.close(fig)
+    return buffer.getvalue(), alt
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _map_of(folder: str, stamp: float, scenario: str) -> Any:
+    """The map's frames and figure of one scenario of a results folder (built once per version)."""
+    from sim.present.animate import MapFigure, frames
+    from sim.store.reader import load_study
+
+    study = load_study(folder)
+    run = study.runs[study.names.index(scenario)]
+    all_frames = frames(run, "day")
+    return all_frames, MapFigure(run, all_frames)
+
+
+def exports(folder: Path, comp: pd.DataFrame, manifest: dict[str, Any], window: str) -> None:
+    """The numbers as a spreadsheet, and the HTML report written on demand."""
+    from sim.present.spreadsheet import workbook
+
+    about = {
+        "results folder": str(folder),
+        "base": manifest.get("base"),
+        "policies": ", ".join(manifest.get("policies") or []),
+        "replications": manifest.get("replications"),
+        "root seed": manifest.get("root_seed"),
+        "period": window,
+    }
+    left, right = st.columns(2)
+    try:
+        data = workbook(comp, about)
+    except ImportError:  # openpyxl is part of the 'app' extra
+        left.caption("The .xlsx download needs openpyxl: pip install -e '.[app]'")
+    else:
+        left.download_button(
+            "Download summary and differences (.xlsx)",
+            data,
+            file_name=f"{folder.name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"xlsx-{folder.name}",
+        )
+    if right.button("Write report", key=f"report-{folder.name}"):
+        from sim.present.report import build_report
+
+        with st.spinner("writing the report (figures and the map)"):
+            page, _ = build_report(folder)
+        st.session_state[f"report-of-{folder.name}"] = str(page)
+    written = st.session_state.get(f"report-of-{folder.name}")
+    if written and Path(written).is_file():
+        right.success(f"report written: {written}")
+        right.download_button(
+            "Download report (HTML)",
+            Path(written).read_bytes(),
+            file_name=f"{folder.name}.html",
+            mime="text/html",
+            key=f"report-html-{folder.name}",
+        )
+
+
+def border_map(folder: Path, stamp: float, names: list[str]) -> None:
+    """The map of the border (as ``bordersim animate`` draws it) with a slider through the days."""
+    import io
+
+    st.subheader("The border, day by day", anchor="map")
+    scenario = st.radio("Scenario on the map", names, horizontal=True, key=f"map-scenario-{folder.name}")
+    try:
+        all_frames, figure = _map_of(str(folder), stamp, scenario)
+    except UserError as exc:
+        for p in exc.problems:
+            st.error(str(p))
+        return
+    dates = [f.when.date() for f in all_frames]
+    day = st.select_slider("Day", options=dates, key=f"map-day-{folder.name}-{scenario}")
+    frame = all_frames[dates.index(day)]
+    figure.show(frame)
+    buffer = io.BytesIO()
+    figure.fig.savefig(buffer, format="png", dpi=style.DPI)
+    drawn = [(g, d, c, v) for (g, d, c), v in frame.counts.items() if v == v and v >= 0.5]
+    counts = ", ".join(f"{g} {d} {c.replace('_', ' ')} {v:.0f}" for g, d, c, v in drawn)
+    alt = f"Map of the gates on {day:%d %b %Y} ({scenario}): trucks waiting, {counts or 'none'}"
+    st.image(buffer.getvalue(), use_container_width=True, alt=alt)
+    st.caption(
+        "Bars: the mean over the replications at 12:00 of that day (the values of `bordersim backlog`); "
+        "a grey gate is closed, a red one had a random stoppage in some replication. "
+        f"`bordersim animate {folder}` writes the whole period as a GIF or MP4."
+    )
+
+
+def group_figure(folder: Path, stamp: float, group: tuple[str, str]) -> None:
+    """The clearance-time distribution of the gate and direction picked above (the figures below are
+    of all gates): a one-gate lever's effect shows here."""
+    try:
+        png, alt = _group_png(str(folder), stamp, *group)
+    except UserError as exc:
+        for p in exc.problems:
+            st.error(str(p))
+        return
+    st.image(png, caption=f"{group_label(group)}: {alt}", use_container_width=True, alt=alt)
 
 
 @st.fragment(run_every=1.0)
@@ -216,23 +364,103 @@ def drawing(folder: Path, status: str) -> None:
         len(figures) / len(jobs.FIGURES), text=f"drawing figures: {len(figures)} of {len(jobs.FIGURES)}"
     )
     for fig in figures:
-        st.image(fig["png"], caption=fig["caption"], use_container_width=True)
+        st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
 
 
 @st.fragment(run_every=1.0)
 def progress(folder: Path, status: str | None) -> None:
-    """The progress bar of a running job, redrawn every second; the whole page redraws when it moves on."""
+    """The progress bar of a running job with the time left, redrawn every second, and Cancel; the whole
+    page redraws when the job moves on."""
     state = jobs.read_state(folder)
     if state is None:
         st.info("starting…")
         return
     if state.status != status:
         st.rerun()
-    text = (
-        f"{state.status}: {state.done + state.running:.1f} of {state.total} replications · "
-        f"{state.seconds:.0f} s"
-    )
+    left = guide.time_left(state.fraction, state.seconds)
+    done = state.done + state.running
+    text = f"{state.status}: {done:.1f} of {state.total} replications · {state.seconds:.0f} s"
     st.progress(min(state.fraction, 1.0), text=text)
+    st.markdown(f"Time left: about {guide.duration_text(left)}" if left is not None else "Time left: timing…")
+    if state.pid and st.button("Cancel", key=f"cancel-{folder.name}"):  # once the job has said who it is
+        if not jobs.cancel(folder):
+            st.warning("the run had already stopped")
+        st.rerun()
+
+
+def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
+    """Expected trucks in one replication of a scenario file with the window's overrides (0 if it does
+    not load: its problems are shown elsewhere)."""
+    from sim.scenario.size import estimate
+
+    try:
+        return estimate(load_scenario(path, overrides).scenario).trucks
+    except UserError:
+        return 0.0
+
+
+def run_estimate(
+    root: Path, base_file: Path, overrides: tuple[str, ...], replications: int, others: int = 0
+) -> str:
+    """How long Run will take: the run's size (the base and the policy, trucks a replication from the
+    arrival rates, times the replications) over this machine's speed, measured on the page's finished
+    runs."""
+    sizes = [scenario_trucks(base_file, overrides)] * (2 + others)  # the saved policies: about the base
+    trucks = guide.expected_trucks(sizes, max(replications, 0))
+    done = [
+        (spec.expected_trucks, state.seconds)
+        for _, spec, state in jobs.jobs(root)
+        if state.status == jobs.DONE and spec.expected_trucks > 0
+    ]
+    speed = guide.measured_speed(done)
+    who = "base and policy" if not others else f"base, policy and {others} saved policies"
+    size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
+    if speed is None:
+        return f"{size}; no run finished on this machine yet to time it."
+    seconds = trucks / speed.trucks_per_second
+    return (
+        f"Estimated run time: about {guide.duration_text(seconds)} ({size}, at the "
+        f"{speed.trucks_per_second:,.0f} trucks/s measured on {speed.runs} earlier run(s) here; less when "
+        "the base's replications are reused)."
+    )
+
+
+def relative_names(folder: Path, files: list[str]) -> list[str]:
+    """Scenario files as the page lists them: relative to the scenarios folder (others left out)."""
+    return [str(Path(f).relative_to(folder)) for f in files if Path(f).is_relative_to(folder)]
+
+
+def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
+    """What the form held when the what-if in ``folder`` was run (None: not a page run, or unreadable)."""
+    from sim.app.levers import changed
+
+    spec = jobs.read_spec(folder)
+    if spec is None or not Path(spec.base_file).is_relative_to(args.scenarios):
+        return None
+    base_file = Path(spec.base_file)
+    try:
+        _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
+        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+    except (UserError, OSError, yaml.YAMLError):
+        return None
+    by_key = {lv.key: lv for lv in all_levers}
+    edits = {
+        by_key[k].dotted: v for k, v in values_from_policy(all_levers, data).items() if changed(by_key[k], v)
+    }
+    base_name = str(base_file.relative_to(args.scenarios))
+    others = relative_names(args.scenarios, spec.others)
+    return guide.form_key(base_name, spec.window, spec.replications, spec.seed, edits | {OTHERS: others})
+
+
+def stale_mark(args: argparse.Namespace, folder: Path) -> None:
+    """Say so when the form no longer asks for what the shown results ran."""
+    ran = job_form_key(args, folder)
+    if ran is not None and ran != st.session_state.get("form_key"):
+        st.warning(
+            "Stale: the form has changed since these results were run; they show the run as it was. "
+            "Press Run for the new values.",
+            icon="⏳",
+        )
 
 
 def show_job(folder: Path) -> None:
@@ -267,12 +495,12 @@ def current_values(
     values, problems = {}, {}
     for lever in all_levers:
         key = controls.widget_key(lever, base_id)
-        if key not in st.session_state:
+        if key not in st.session_state and key + controls.ROWS not in st.session_state:
             continue
         try:
-            values[lever.key] = controls.parse(lever, st.session_state[key])
-        except controls.Unreadable as exc:
-            problems.setdefault(lever.dotted, []).append(f"field '{lever.dotted}': {exc}")
+            values[lever.key] = controls.parse(lever, controls.raw_value(lever, key))
+        except (controls.Unreadable, TypeError, ValueError) as exc:
+            problems.setdefault(lever.dotted, []).append(guide.lever_message(lever, str(exc)))
     return values, problems
 
 
@@ -281,6 +509,11 @@ def main() -> None:
     st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
     args = options()
     st.title("What-if: Lang Son border gates")
+    st.markdown(guide.PURPOSE)
+    st.html(
+        f"<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
+        f"{{color: {guide.CAPTION_COLOUR} !important; opacity: 1 !important;}}</style>"
+    )
 
     restore_from_job(args)
     files = scenario_files(args.scenarios)
@@ -314,6 +547,14 @@ def main() -> None:
     replications = int(side.number_input("Replications", step=1, key="reps"))
     seed = int(side.number_input("Root seed", step=1, key="seed"))
     name = side.text_input("Policy name", key="name").strip()
+    others = side.multiselect(
+        "Also compare with saved policies",
+        [n for n in names if n != base_name],
+        key="others",
+        help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
+        "same period; the results rank them all on mean clearance time.",
+    )
+    other_files = [args.scenarios / o for o in others]
 
     base_id = base_name.replace("/", "_").removesuffix(".yaml")
     values, unreadable = current_values(all_levers, base_id)
@@ -323,23 +564,32 @@ def main() -> None:
     if not unreadable:
         for p in validate(draft, scratch(), window.overrides):
             lever = lever_for(all_levers, p.path)
-            (by_lever.setdefault(lever.dotted, []) if lever else general).append(problem_text(p))
+            text = guide.lever_message(lever, p.message, p.path)
+            (by_lever.setdefault(lever.dotted, []) if lever else general).append(text)
     if replications < 2:
         general.append(
             f"--replications: must be at least 2 (a confidence interval needs two) (got {replications})"
         )
     if seed < 0:
         general.append(f"--seed: must be a non-negative integer (got {seed})")
+    named = check_name(name)
+    if named is not None:
+        general.append(f"Policy name: {named.message[:200]}")
     for text in general:
         side.error(text, icon="⚠️")
 
     changes = draft.changes()
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
     ok = not by_lever and not general
-    if side.button("Run", type="primary", disabled=not ok, key="run", use_container_width=True):
+    st.session_state["form_key"] = guide.form_key(
+        base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes} | {OTHERS: others}
+    )
+    run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
+    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications, len(others)))
+    if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
         policy_file = folder / f"{name}.yaml"
-        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed)
+        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed, other_files)
         try:
             write_policy(draft, policy_file, window.overrides, rerun)
         except UserError as exc:
@@ -356,6 +606,11 @@ def main() -> None:
                 seed,
                 str(args.results_root),
                 rerun,
+                guide.expected_trucks(
+                    [scenario_trucks(f, window.overrides) for f in (base_file, base_file, *other_files)],
+                    replications,
+                ),
+                [str(f) for f in other_files],
             )
             jobs.start(folder, spec)
             st.query_params["job"] = folder.name
@@ -368,10 +623,17 @@ def main() -> None:
     if job is None:  # no run named in the address: show one still running, if any
         running = [f for f, _, s in jobs.jobs(args.results_root) if s.active]
         job = running[0].name if running else None
-    if job is not None and (args.results_root / job).is_dir():
+    problem = guide.job_problem(job) if job is not None else None
+    if problem is not None:
+        st.error(problem, icon="⚠️")
+    elif job is not None and (args.results_root / job).is_dir():
+        stale_mark(args, args.results_root / job)
         show_job(args.results_root / job)
         st.divider()
+    elif job is not None:
+        st.error(f"no run named '{job}' under {args.results_root}; pick one under Reopen results", icon="⚠️")
 
+    saved_runs_browser(args)
     forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
     st.header("Levers")
     st.caption(
@@ -385,7 +647,7 @@ def main() -> None:
         bad = any(lv.dotted in by_lever for lv in members)
         edited = sum(1 for lv, _ in changes if lv.group == group)
         title = group + (f" · {edited} changed" if edited else "") + (" · ⚠️" if bad else "")
-        with st.expander(title, expanded=bad):
+        with st.expander(title, expanded=bad, key=f"group-{base_id}-{group}"):
             cols = st.columns(3)
             for i, lever in enumerate(members):
                 with cols[i % 3]:
@@ -394,10 +656,31 @@ def main() -> None:
                     )
 
 
+def saved_runs_browser(args: argparse.Namespace) -> None:
+    """Every what-if run from this page: when, base, period, levers changed and headline effect; any
+    can be reopened."""
+    from sim.app.runs import saved_runs
+
+    def levers_of(base_file: str) -> list[Lever]:
+        path = Path(base_file)
+        return base_levers(str(path), path.stat().st_mtime)[1]
+
+    table = saved_runs(args.results_root, levers_of)
+    if table.empty:
+        return
+    with st.expander(f"Saved runs ({len(table)})", key="saved-runs"):
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        pick = st.selectbox("Run to open", list(table["run"]), key="saved-pick")
+        if st.button("Open this run", key="saved-open"):
+            st.query_params["job"] = pick
+            st.session_state.pop("restored", None)  # fill the form with what it ran
+            st.rerun()
+
+
 def restore_from_job(args: argparse.Namespace) -> None:
     """A fresh session (a reload, a shared link) opened on a what-if: fill the form with what it ran."""
     job = st.query_params.get("job")
-    if "restored" in st.session_state or job is None:
+    if "restored" in st.session_state or job is None or guide.job_problem(job) is not None:
         return
     st.session_state["restored"] = True
     spec = jobs.read_spec(args.results_root / job)
@@ -416,11 +699,12 @@ def restore_from_job(args: argparse.Namespace) -> None:
     st.session_state.update(
         base=base_name, window=spec.window, reps=spec.replications, seed=spec.seed, name=spec.name
     )
+    st.session_state["others"] = relative_names(args.scenarios, spec.others)
     for lever in all_levers:
-        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, lever.base)
+        controls.set_value(lever, controls.widget_key(lever, base_id), lever.base)
     for key, value in values_from_policy(all_levers, data).items():
         lever = next(lv for lv in all_levers if lv.key == key)
-        st.session_state[controls.widget_key(lever, base_id)] = controls.shown(lever, value)
+        controls.set_value(lever, controls.widget_key(lever, base_id), value)
 
 
 def save_policy(
@@ -437,7 +721,8 @@ def save_policy(
     target = base_file.parent / f"{draft.name}.yaml"
     rerun = rerun_command(base_file, target, overrides, replications, seed)
     named_ok = check_name(draft.name) is None
-    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if target.exists() else True
+    exists = named_ok and target.exists()  # a bad name is never a path (a 300-character name raises)
+    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if exists else True
     if side.button(
         "Save policy", disabled=not (ok and named_ok and overwrite), key="save", use_container_width=True
     ):
@@ -449,15 +734,17 @@ def save_policy(
         else:
             side.success(f"saved {target}")
             side.code(rerun, language="bash")
-    if named_ok:
-        side.download_button(
-            "Download policy YAML",
-            policy_text(draft, target, rerun),
-            file_name=target.name,
-            mime="application/x-yaml",
-            key="download",
-            use_container_width=True,
-        )
+    side.download_button(
+        "Download policy YAML",
+        policy_text(draft, target, rerun) if ok and named_ok else "",
+        file_name=target.name if named_ok else "policy.yaml",
+        mime="application/x-yaml",
+        key="download",
+        disabled=not (ok and named_ok),
+        use_container_width=True,
+    )
+    if not ok:
+        side.caption("Save and Download wait until every lever and option above is valid.")
 
 
 def reopen(side: Any, root: Path) -> None:

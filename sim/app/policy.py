@@ -126,14 +126,21 @@ def validate(draft: Draft, scratch: Path, overrides: Sequence[str] = ()) -> list
 
 
 def rerun_command(
-    base_file: Path, policy_file: Path, overrides: Sequence[str], replications: int, seed: int
+    base_file: Path,
+    policy_file: Path,
+    overrides: Sequence[str],
+    replications: int,
+    seed: int,
+    others: Sequence[str | Path] = (),
 ) -> str:
-    """The command line that reruns a what-if: the same comparison, the same numbers."""
+    """The command line that reruns a what-if (with ``others``: saved policies compared beside it): the
+    same comparison, the same numbers."""
     sets = " ".join(f"--set {o}" for o in overrides)
     parts = [
         "bordersim compare",
         str(base_file),
         str(policy_file),
+        *map(str, others),
         sets,
         f"--replications {replications} --seed {seed}",
     ]

@@ -395,8 +395,36 @@ def decision_context(study: Study) -> dict[str, Any] | None:
     }
 
 
-def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
-    """The report page as HTML: figures, tables, scenarios and manifests."""
+def maps(study: Study, out: Path, report_dir: Path) -> list[dict[str, Any]]:
+    """The animated maps of the border (:mod:`sim.present.animate`), day by day: the base's, and for a
+    comparison the first policy's beside it. Written beside the page and linked, not inlined: a year is
+    a few megabytes of GIF. A run saved without its backlog series has no map, and says nothing."""
+    from sim.present.animate import animate_run
+
+    if study.kind not in ("run", "comparison"):
+        return []
+    out_maps = []
+    for run in study.runs[:2]:
+        try:
+            done = animate_run(run, out / f"map_{run.name}.gif")
+        except UserError:
+            continue
+        out_maps.append(
+            {
+                "name": run.name,
+                "src": os.path.relpath(done.path, report_dir).replace(os.sep, "/"),
+                "alt": f"Animated map of the Lang Son gates for {run.name}: trucks waiting outside and in "
+                f"each gate's yard per direction, day by day ({done.frames} days), with closures",
+                "frames": done.frames,
+            }
+        )
+    return out_maps
+
+
+def render(
+    study: Study, figures: Iterable[Written], report_dir: Path, animated: list[dict[str, Any]] | None = None
+) -> str:
+    """The report page as HTML: figures, animated maps, tables, scenarios and manifests."""
     m = study.manifest
     reps = sorted({len(r.replications) for r in study.runs})
     context = {
@@ -417,6 +445,7 @@ def render(study: Study, figures: Iterable[Written], report_dir: Path) -> str:
         "confidence": f"{100 * float(m.get('confidence') or 0.95):g}%",
         "decision": decision_context(study),
         "fewest_replications": min((len(r.replications) for r in study.runs), default=0),
+        "maps": animated or [],
     }
     return _environment().get_template(TEMPLATE).render(**context)
 
@@ -428,7 +457,7 @@ def build_report(folder: str | Path) -> tuple[Path, list[Written]]:
     figures = plot_study(study, folder / PLOTS_DIR)
     report_dir = folder / REPORT_DIR
     make_folder(report_dir)
-    html = render(study, figures, report_dir)
+    html = render(study, figures, report_dir, maps(study, report_dir, report_dir))
     target = report_dir / "index.html"
     write_bytes_atomic(target, html.encode("utf-8"))
     return target, figures

@@ -707,6 +707,14 @@ class Flow(Strict):
     upstream: Upstream | None = None  # trucks held at their origin (issue 22)
 
 
+class Location(Strict):
+    """Where a gate is, in decimal degrees (WGS 84): only for drawing it on a map (``bordersim animate``);
+    the model never reads it."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
 class GateClosure(Closure):
     """Scheduled closure: the named stages or shared resources (default: all of the gate's) serve no one.
 
@@ -736,6 +744,7 @@ class Gate(Strict):
     """A border gate: its yard, shared resources, closures and its export and import flows."""
 
     name: str | None = None
+    location: Location | None = None  # for maps only
     yard: Yard = Yard()
     resources: dict[str, SharedResource] = {}
     closures: list[GateClosure] = []

@@ -45,6 +45,7 @@ COLUMNS = (
     ("in_yard", ALL, "Trucks in the yard"),
     ("waiting", "export", "Export trucks waiting"),
 )
+CLIPPED = "0 and the yard capacity"  # what the bands are clipped to (see _possible)
 GRID_H = 0.25  # hours between the points drawn for a short run
 NOON = 12.0
 
@@ -92,7 +93,9 @@ def _grid(run: RunData) -> np.ndarray:
 
 
 def _closures(study: Study, gate: str) -> list[tuple[str, str, float, float, str]]:
-    """Closures of a gate in any of the scenarios: (kind, stages, start, end, scenarios if not all)."""
+    """Closures of a gate in any of the scenarios, clipped to the run's window (both ends: a closure
+    after the horizon would otherwise become a span from the horizon to its start, and widen the time
+    axis to it); those wholly outside are left out. (kind, stages, start, end, scenarios if not all)."""
     rows: dict[tuple[str, str, float, float], list[str]] = {}
     for run in study.runs:
         try:
@@ -101,11 +104,30 @@ def _closures(study: Study, gate: str) -> list[tuple[str, str, float, float, str
             continue
         table = table[table["gate"] == gate]
         for r in table.itertuples():
-            key = (str(r.kind), str(r.applies_to), float(r.start), min(float(r.end), run.horizon))
+            start, end = max(float(r.start), 0.0), min(float(r.end), run.horizon)
+            if end <= start:  # wholly before the start or after the end of the run
+                continue
+            key = (str(r.kind), str(r.applies_to), start, end)
             if run.name not in rows.setdefault(key, []):
                 rows[key].append(run.name)
     every = len(study.runs)
     return [(*key, "" if len(who) == every else ", ".join(who)) for key, who in rows.items()]
+
+
+def _window(study: Study) -> tuple[np.datetime64, np.datetime64]:
+    """The time axis: from the start to the end of the longest run, whatever else is drawn."""
+    ends = [run.to_calendar(np.array([0.0, run.horizon])) for run in study.runs]
+    return min(e[0] for e in ends), max(e[1] for e in ends)
+
+
+def _possible(run: RunData, gate: str, column: str) -> float | None:
+    """The most trucks a count can hold: the yard's capacity for trucks in the yard (the sum over the
+    gates for the province, when every gate has one); None where nothing bounds it."""
+    if column != "in_yard":
+        return None
+    gates = run.gates if gate == ALL else [gate]
+    caps = [run.yard_capacity(g) for g in gates]
+    return float(sum(caps)) if caps and all(caps) else None
 
 
 def _shade(ax: Axes, study: Study, gate: str, seen: dict[str, set[str]]) -> None:
@@ -197,7 +219,7 @@ def backlog_with_observed(
                     continue
                 by_day = daily_waiting if column == "waiting" else is_daily
                 x, values = _series(run, changes[k], gate, column, direction, by_day, at_hour)
-                mean, low, high = style.t_band(values)
+                mean, low, high = style.t_band(values, lower=0.0, upper=_possible(run, gate, column))
                 ax.plot(x, mean, label=run.name, **style.series_line(k))
                 if values.shape[0] > 1:
                     ax.fill_between(x, low, high, **style.band(k))
@@ -223,10 +245,11 @@ def backlog_with_observed(
             ax.set_ylabel("trucks" + when)
             ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))
             style.date_axis(ax)
+            ax.set_xlim(*_window(study))
             ax.tick_params(labelbottom=True)
     handles, _ = axes[0, 0].get_legend_handles_labels()
     if n_reps > 1:
-        handles.append(Patch(color="#888888", alpha=0.3, label=style.band_label(n_reps)))
+        handles.append(Patch(color="#888888", alpha=0.3, label=style.band_label(n_reps, CLIPPED)))
     handles.append(Line2D([], [], color="black", ls="--", lw=1, label="yard capacity"))
     if observed_drawn:
         handles.append(Line2D([], [], color="black", marker="D", ls="", label="observed trucks waiting"))
@@ -240,13 +263,16 @@ def backlog_with_observed(
     waiting = "export trucks waiting" if len(columns) == 3 and columns[2][1] == "export" else "trucks waiting"
     title = f"Backlog outside, trucks in the yard and {waiting} ({sampling})"
     style.suptitle(fig, title)
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))  # 3: inside the width
     caption = (
         "Left: trucks queueing outside the yard (the backlog on the road); middle: trucks inside the yard, "
         f"with its capacity dashed; right: {waiting} at the gate (arrived, not yet crossed, "
         "turned back or diverted)"
         + ("; diamonds: the observed values. " if observed_drawn else ". ")
-        + f"Lines are means over replications ({sampling}) with their 95% band; "
+        + f"Lines are means over replications ({sampling}); the band is the mean's 95% CI clipped to "
+        + f"{CLIPPED}"
+        + (f" ({style.unreliable_text(n_reps)})" if style.unreliable(n_reps) else "")
+        + "; "
         "shaded spans are closures (grey: scheduled, amber: bans on some trucks, red: random stoppages, "
         "darker where more replications had one)."
     )

@@ -39,11 +39,11 @@ HORIZONTAL = {"orientation": "horizontal"} if matplotlib.__version_info__ >= (3,
 ECDF_POINTS = 400  # the ECDF is drawn on a fixed grid: small SVGs whatever the number of trucks
 HIST_BINS = 40
 BAND_KEY = (
-    "Curve: mean of the replications' ECDFs, shaded: its 95% interval; circle p50, triangle p95 "
+    "Curve: mean of the replications' ECDFs, shaded: its 95% CI clipped to 0-100%; circle p50, triangle p95 "
     "(means of the replications' percentiles, bars: 95% intervals)."
 )
 LEGEND_NOTE_CHARS = 150  # the legend's note wraps at this width (characters) to stay inside the figure
-DESCRIPTION_CHARS = 55  # a scenario's description in the legend, cut to keep the legend in the figure
+DESCRIPTION_CHARS = 70  # a scenario's description in the legend wraps at this width, never cut
 PANEL_LEGEND_UP_TO = 2  # with more scenarios, per-panel values would hide the curves: see the box plots
 MARKERS = {
     "clearance_ecdf": "Curve: mean of the replications' ECDFs, shaded: 95% interval; circles: p50; "
@@ -88,7 +88,7 @@ class Replicated:
     def ecdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean of the replications' ECDFs at ``x``, and the ends of its pointwise 95% t-interval."""
         curves = np.array([np.searchsorted(h, x, side="right") / len(h) for h in self.runs])
-        return style.t_band(curves)
+        return style.t_band(curves, lower=0.0, upper=1.0)  # a share: the band stays within 0 and 1
 
     def quantile(self, q: float) -> tuple[float, float]:
         """Mean over replications of their ``q`` percentile, and its 95% t half-width (NaN with one)."""
@@ -128,7 +128,7 @@ def _quantile_text(s: Sample, r: Replicated | None, q: float) -> str:
     if r is None or r.n < 2:
         return style.hours_text(s.quantile(q) if r is None else r.quantile(q)[0])
     mean, half = r.quantile(q)
-    return f"{style.hours_text(mean)} ± {style.hours_text(half)}"
+    return style.hours_pm(mean, half)  # one unit for both: never "33.5 h ± 2.6 d"
 
 
 def _label(s: Sample, r: Replicated | None = None) -> str:
@@ -163,13 +163,13 @@ def _scenario_legend(fig: Figure, study: Study, note: str | None = None) -> None
 
 
 def _scenario_text(study: Study, k: int) -> str:
-    """A scenario as the legend names it: its name (the base marked) and the start of its description."""
+    """A scenario as the legend names it: its name (the base marked) and its whole description, wrapped
+    (a description cut with '…' loses the very words that tell two policies apart)."""
     run = study.runs[k]
     name = f"{run.name} (base)" if k == 0 and len(study.runs) > 1 else run.name
     about = " ".join(str(run.scenario.description or "").split())
-    if len(about) > DESCRIPTION_CHARS:
-        about = about[: DESCRIPTION_CHARS - 1].rstrip() + "…"
-    return f"{name}: {about}" if about else name
+    text = f"{name}: {about}" if about else name
+    return textwrap.fill(text, DESCRIPTION_CHARS, break_on_hyphens=False)
 
 
 def _grid(samples: list[Sample], log: bool) -> np.ndarray:
@@ -219,10 +219,12 @@ def _ecdf_panel(
             zorder=z,
         )
         for (q, at, half), marker in zip(marks, ("o", "^"), strict=True):
+            # a time is never below 0 (on a log axis: below the axis' left end)
+            floor = x[0] if log else 0.0
             ax.errorbar(
                 [at],
                 [q],
-                xerr=None if half != half else [[half], [half]],
+                xerr=None if half != half else [[min(half, at - floor)], [half]],
                 marker=marker,
                 color=style.colour(k),
                 ms=6,
@@ -369,6 +371,30 @@ def headline(study: Study, out: Path, source: str) -> list[style.Written]:
     return [style.save(fig, out, "headline_clearance", title, caption, source)]
 
 
+def group_ecdf(study: Study, gate: str | None, direction: str | None) -> tuple[Figure, str]:
+    """The clearance-time ECDF of one gate and direction (None: all), every scenario overlaid, as a
+    Figure (not saved) and its alt text: what the what-if page shows for the group a planner picked."""
+    data = _samples(study)
+    samples = [_select(data[n], gate, direction) for n in study.names]
+    replicated = [_by_replication(data[n], gate, direction) for n in study.names]
+    log = style.use_log_scale([s.hours for s in samples])
+    fig, axes = style.figure(1, 1, 4.2)
+    ax = axes[0, 0]
+    _ecdf_panel(ax, study.names, samples, log, legend=True, replicated=replicated)
+    where = "all gates" if gate is None else study.gate_label(gate)
+    what = "both directions" if direction is None else f"{direction}s"
+    title = f"Clearance time, {where}, {what}: {_who(study)}"
+    ax.set_title(title)
+    ax.set_xlabel(_x_label(log))
+    _scenario_legend(fig, study, f"{study.base.window_text()}; {_reps_text(study)}. {BAND_KEY}")
+    alt = (
+        f"Share of cleared trucks ({where}, {what}) that crossed within a given time, one curve per "
+        "scenario: "
+        + "; ".join(f"{n}: {_label(s, r)}" for n, s, r in zip(study.names, samples, replicated, strict=True))
+    )
+    return fig, alt
+
+
 def _who(study: Study) -> str:
     if len(study.runs) == 1:
         return study.names[0]
@@ -380,7 +406,8 @@ def _reps_text(study: Study) -> str:
     n = "/".join(map(str, counts))
     if counts == [1]:
         return "1 replication: no interval, trucks arriving after the warm-up"
-    return f"{n} replications, trucks arriving after the warm-up"
+    warning = style.unreliable_text(min(counts))
+    return f"{n} replications, trucks arriving after the warm-up" + (f" ({warning})" if warning else "")
 
 
 def _reps(study: Study) -> str:

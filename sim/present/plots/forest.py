@@ -93,9 +93,10 @@ def _panel(ax, part: pd.DataFrame, metric: str, policies: list[str], y: np.ndarr
             continue
         d = float(row["diff"]) / info.scale
         colour = EFFECT_COLOUR.get(effect, NEUTRAL_COLOUR)
-        if effect is Effect.NO_INTERVAL:
+        if effect in (Effect.NO_INTERVAL, Effect.CONSTANT):  # a point, never a zero-width interval
             ax.plot([d], [yy], "o", color=colour)
-            ax.annotate("no interval", (d, yy), xytext=(4, 4), textcoords="offset points", fontsize=8)
+            note = "no interval" if effect is Effect.NO_INTERVAL else "the same in every replication"
+            ax.annotate(note, (d, yy), xytext=(4, 4), textcoords="offset points", fontsize=8)
             continue
         low, high = float(row["diff_low"]) / info.scale, float(row["diff_high"]) / info.scale
         ax.errorbar([d], [yy], xerr=[[d - low], [high - d]], fmt="o", color=colour, capsize=3, lw=1.6)

@@ -22,8 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import Locator
 
 import sim
+from sim.analysis.decision import RELIABLE_REPLICATIONS, SUGGESTED_REPLICATIONS
 from sim.analysis.stats import half_width
 from sim.store.atomic import make_folder, write_atomic
 
@@ -138,8 +140,15 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
     return Written(name, tuple(files), width, height, title, caption)
 
 
-def t_band(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over replications (rows) per column, and the low and high ends of its Student-t interval.
+def t_band(
+    values: np.ndarray,
+    confidence: float = 0.95,
+    lower: float | None = None,
+    upper: float | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replications (rows) per column, and the low and high ends of its Student-t interval,
+    clipped to what is possible (``lower``, ``upper``: no fewer than 0 trucks, no more than a yard holds).
+    With two replications the t-interval rests on one degree of freedom and can reach far past both.
 
     With one replication the band is the line itself: there is no spread to show, and the legend says
     how many replications the band rests on."""
@@ -149,12 +158,34 @@ def t_band(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np
     if n < 2:
         return mean, mean, mean
     half = half_width(values.std(axis=0, ddof=1), n, confidence)
-    return mean, mean - half, mean + half
+    low, high = mean - half, mean + half
+    if lower is not None or upper is not None:
+        low, high = np.clip(low, lower, upper), np.clip(high, lower, upper)
+    return mean, low, high
 
 
-def band_label(n: int) -> str:
-    """The legend text of an interval band over ``n`` replications."""
-    return f"95% interval of the mean over {n} replications" if n >= 2 else "one replication: no interval"
+def unreliable(n: int) -> bool:
+    """Whether an interval over ``n`` replications is too unsure to read (2 to 4 replications)."""
+    return 2 <= n < RELIABLE_REPLICATIONS
+
+
+def unreliable_text(n: int) -> str:
+    """What to say beside an interval over ``n`` replications when it is too unsure ('' otherwise)."""
+    if not unreliable(n):
+        return ""
+    return (
+        f"with only {n} replications the 95% interval is unreliable; "
+        f"run at least {SUGGESTED_REPLICATIONS} (--replications {SUGGESTED_REPLICATIONS})"
+    )
+
+
+def band_label(n: int, clipped: str = "") -> str:
+    """The legend text of an interval band over ``n`` replications (``clipped``: to what, e.g.
+    '0 and the yard capacity')."""
+    if n < 2:
+        return "one replication: no interval"
+    text = f"95% CI of the mean over {n} replications" + (f", clipped to {clipped}" if clipped else "")
+    return text + (f" (unreliable: run {SUGGESTED_REPLICATIONS})" if unreliable(n) else "")
 
 
 def date_axis(ax: Axes) -> None:
@@ -171,6 +202,26 @@ def use_log_scale(samples: Sequence[np.ndarray]) -> bool:
         return False
     lo, hi = np.quantile(pooled, [0.01, 0.99])
     return bool(lo > 0 and hi / lo >= 30)
+
+
+def _hours_unit(h: float) -> tuple[str, float]:
+    """The unit a duration of ``h`` hours reads best in, and hours per that unit."""
+    if h < 1:
+        return "min", 1 / 60
+    if h < 48:
+        return "h", 1.0
+    return "d", 24.0
+
+
+def hours_pm(mean: float, half: float) -> str:
+    """A duration with its half-width, both in the mean's unit: '33.5 ± 62.4 h', '3.1 ± 0.4 d'."""
+    if not np.isfinite(mean):
+        return "-"
+    if not np.isfinite(half):
+        return hours_text(mean)
+    unit, per = _hours_unit(mean)
+    digits = 0 if unit == "min" else 1
+    return f"{mean / per:.{digits}f} ± {half / per:.{digits}f} {unit}"
 
 
 def hours_text(h: float) -> str:
@@ -205,6 +256,7 @@ def no_data(ax: Axes, text: str = "no trucks in this flow after the warm-up") ->
 
 
 HOUR_TICKS = [1 / 12, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 336, 504, 720]
+MAX_LOG_TICKS = 7  # on a log time axis: ticks at least 1/7 of the axis apart, so labels never touch
 
 
 def _tick_text(h: float, _pos: object = None) -> str:
@@ -219,10 +271,33 @@ def _tick_text(h: float, _pos: object = None) -> str:
 
 def hours_axis(ax: Axes, log: bool) -> None:
     """A time axis in hours that reads as time: '30 min', '2 h', '3 d' at round values."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     if log:
         ax.set_xscale("log")
-        ax.xaxis.set_major_locator(FixedLocator(HOUR_TICKS))
+        ax.xaxis.set_major_locator(SpacedHourLocator())
         ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(_tick_text))
+
+
+class SpacedHourLocator(Locator):
+    """Round durations (HOUR_TICKS) on a log axis, each at least 1/MAX_LOG_TICKS of the axis from the last,
+    chosen when the axis is drawn: '15 min' and '30 min' (or '5 d' and '7 d') would touch on a wide axis."""
+
+    def __call__(self) -> list[float]:
+        lo, hi = self.axis.get_view_interval()
+        return self.tick_values(lo, hi)
+
+    def tick_values(self, vmin: float, vmax: float) -> list[float]:
+        """The ticks between ``vmin`` and ``vmax`` (hours, > 0), greedily from the smallest."""
+        lo, hi = sorted((float(vmin), float(vmax)))
+        lo = max(lo, 1e-6)
+        inside = [t for t in HOUR_TICKS if lo <= t <= hi]
+        if len(inside) < 2:
+            return inside
+        gap = np.log10(hi / lo) / MAX_LOG_TICKS
+        ticks = [inside[0]]
+        for t in inside[1:]:
+            if np.log10(t / ticks[-1]) >= gap:
+                ticks.append(t)
+        return ticks

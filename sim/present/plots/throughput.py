@@ -116,7 +116,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                         zorder=20,
                         label=f"arrived (demand), {run.name}",
                     )
-                mean, low, high = style.t_band(cleared / scale)
+                mean, low, high = style.t_band(cleared / scale, lower=0.0)  # never fewer than none
                 ax.plot(dates, mean, label=f"cleared, {run.name}", **style.series_line(k))
                 if len(run.replications) > 1:
                     ax.fill_between(dates, low, high, **style.band(k))
@@ -138,7 +138,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
             ax.tick_params(labelbottom=True)
     handles, _ = next(ax for ax in axes.flat if ax.get_lines()).get_legend_handles_labels()
     if n_reps > 1:
-        handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps)))
+        handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps, "0")))
     if not value:
         handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label="daily cap set in the scenario"))
         if uncapped:

@@ -1,0 +1,94 @@
+"""The saved-runs browser of the what-if page: every what-if under the results root, newest first, with
+when it ran, its base and period, the levers it changed and its headline effect, so that a planner can
+find and reopen one without remembering folder names."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.analysis.decision import DEFAULT_OBJECTIVE, interval_text
+from sim.analysis.metrics import ALL, metric_info
+from sim.app import jobs
+from sim.app.levers import Lever, changed, values_from_policy
+from sim.store.layout import COMPARISON
+
+COLUMNS = ["run", "started", "base", "period", "replications", "levers changed", "effect", "status"]
+
+
+def _changes(spec: jobs.JobSpec, all_levers: list[Lever] | None) -> str:
+    """The levers the what-if's policy file changes, as the page labels them, with their values."""
+    try:
+        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return "(policy file gone)"
+    if not all_levers:
+        return ", ".join(k for k in data if k not in ("extends", "name", "description")) or "-"
+    by_key = {lv.key: lv for lv in all_levers}
+    edits = [
+        f"{by_key[k].group} · {by_key[k].label} = {v}"
+        for k, v in values_from_policy(all_levers, data).items()
+        if changed(by_key[k], v)
+    ]
+    return "; ".join(edits) or "nothing (the base itself)"
+
+
+def headline_effect(comparison: pd.DataFrame, metric: str = DEFAULT_OBJECTIVE) -> str:
+    """The policy's paired difference on the province's objective metric, with its 95% interval."""
+    rows = comparison[
+        (comparison["role"] == "policy")
+        & (comparison["metric"] == metric)
+        & (comparison["gate"].astype(str) == ALL)
+        & (comparison["direction"].astype(str) == ALL)
+    ]
+    if rows.empty:
+        return "-"
+    r = rows.iloc[0]
+    info = metric_info(metric)
+    diff, low, high = float(r["diff"]), float(r["diff_low"]), float(r["diff_high"])
+    if not math.isfinite(diff):
+        return "-"
+    text = f"{info.label} {'+' if diff > 0 else ''}{info.format(diff)} {info.unit}"
+    if math.isfinite(low) and math.isfinite(high) and low != high:
+        text += f" (95% interval {interval_text(metric, low, high)})"
+    elif low == high:
+        text += " (the same in every replication)"
+    return text
+
+
+def saved_runs(root: Path, levers_of: Any = None) -> pd.DataFrame:
+    """One row per what-if under ``root``, newest first. ``levers_of(base_file)`` gives a base's levers
+    (to name the changes as the page does); without it the changed keys are listed."""
+    rows = []
+    for folder, spec, state in jobs.jobs(root):
+        all_levers = None
+        if levers_of is not None:
+            try:
+                all_levers = levers_of(spec.base_file)
+            except Exception:  # a base that no longer loads: its changes are listed by key
+                all_levers = None
+        effect = "-"
+        if (folder / COMPARISON).is_file():
+            try:
+                effect = headline_effect(pd.read_csv(folder / COMPARISON))
+            except (OSError, ValueError, KeyError):
+                effect = "(unreadable)"
+        when = pd.Timestamp(state.started, unit="s") if state.started else None
+        started = when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "-"
+        rows.append(
+            {
+                "run": folder.name,
+                "started": started,
+                "base": Path(spec.base_file).name,
+                "period": spec.window,
+                "replications": spec.replications,
+                "levers changed": _changes(spec, all_levers),
+                "effect": effect,
+                "status": state.status,
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,429 @@
+"""The animated map of the border (``bordersim animate``): the gates where they are, their queues in time.
+
+A planner who knows AnyLogic or Arena expects to *see* the border: the gates on a map, trucks piling up in
+front of one while another is closed. This draws it from a run's saved tables, frame by frame:
+
+- the gates at their coordinates (a gate's ``location`` in the scenario; a gate without one is placed
+  schematically and says so), the road approaches from Lang Son city and the border, both schematic;
+- per gate and direction, the trucks waiting outside the yard and inside it, as bars with their numbers
+  (the mean over the replications), and the gate's daily caps (the Chinese side's acceptance);
+- closures as they happen: a scheduled closure or ban in force during the frame, or the share of the
+  replications that had a random stoppage then;
+- a date stamp.
+
+The numbers come from the exact backlog series (:mod:`sim.analysis.backlog`, the same values as
+``bordersim backlog``'s table: a day's frame reads each count at ``at_hour``, 12:00 by default). Frames
+are written as a GIF through Pillow, or as an MP4 through ffmpeg where it is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.backlog import FlowChanges, value_at
+from sim.errors import UserError
+from sim.present.plots import style
+from sim.scenario.schema import DIRECTIONS
+from sim.store.reader import RunData
+
+STEPS = {"day": 24.0, "hour": 1.0}  # hours between frames
+FPS = {"day": 4, "hour": 12}
+MAX_FRAMES = 24 * 62  # hour by hour through two months; a year hour by hour would be 8,760 frames
+COLUMNS = ("outside", "in_yard")
+COLUMN_WORDS = {"outside": "outside the yard", "in_yard": "in the yard"}
+BAR_COLOURS = {"outside": "#d95f02", "in_yard": "#1b9e77"}
+# assumption: Lang Son city centre, approximate (±2 km, no source in the repository); roads are drawn as
+# straight lines from it to each gate (schematic, not the road network)
+CITY = (21.853, 106.761)
+WIDTH_PX, HEIGHT_PX = 1000, 760  # even sizes: H.264 needs them
+# where a gate's name goes, west to east in turn: left, above, right, below (x, y points; alignment)
+LABEL_PLACES = [(-11, 0, "right", "center"), (0, 11, "center", "bottom"), (11, 0, "left", "center"),
+                (0, -11, "center", "top")]  # fmt: skip
+OPEN, CLOSED, STOPPED = "#2c7bb6", "#999999", "#d7301f"  # a gate's marker: open, closed or ban, stoppage
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of the map: when, the counts per (gate, direction, column) and what is closed."""
+
+    index: int
+    when: datetime
+    counts: dict[tuple[str, str, str], float]
+    closed: dict[str, str] = field(default_factory=dict)  # gate -> words, '' when open
+
+
+@dataclass(frozen=True)
+class Animation:
+    """What ``animate`` wrote: the file, its frames, and a note (e.g. MP4 skipped for lack of ffmpeg)."""
+
+    path: Path
+    frames: int
+    step: str
+    note: str = ""
+
+
+# --------------------------------------------------------------------------------------------------
+# the numbers
+# --------------------------------------------------------------------------------------------------
+def frame_times(run: RunData, step: str = "day", at_hour: float = 12.0) -> tuple[list[datetime], np.ndarray]:
+    """The frames' calendar times and sim times. Day by day: every calendar day of the run, read at
+    ``at_hour`` (as :func:`sim.analysis.backlog.daily` does; NaN where that hour is outside the run);
+    hour by hour: every whole hour from the start to the horizon."""
+    if step not in STEPS:
+        raise UserError.single(None, "--step", f"'{step}' is not a step; choose day or hour")
+    if step == "day":
+        first = run.start.replace(hour=0, minute=0, second=0, microsecond=0)
+        offset_h = (run.start - first).total_seconds() / 3600.0
+        days = int(np.ceil((run.horizon * run.unit_hours + offset_h) / 24.0))
+        when = [first + timedelta(days=d, hours=at_hour) for d in range(days)]
+        t = (np.arange(days) * 24.0 + at_hour - offset_h) / run.unit_hours
+        return when, t
+    hours = int(np.floor(run.horizon * run.unit_hours + 1e-9))
+    when = [run.start + timedelta(hours=h) for h in range(hours + 1)]
+    return when, np.arange(hours + 1) / run.unit_hours
+
+
+def _closures(run: RunData) -> pd.DataFrame:
+    try:
+        return run.table("closures")
+    except UserError:  # results written before closures were recorded
+        return pd.DataFrame(columns=["replication", "gate", "kind", "applies_to", "start", "end"])
+
+
+def _closed_words(rows: pd.DataFrame, lo: float, hi: float, n_reps: int) -> str:
+    """What is closed at a gate between sim times lo and hi: scheduled closures and bans (the same in
+    every replication) by name, random stoppages as the share of replications that had one."""
+    active = rows[(rows["start"] < hi) & (rows["end"] > lo)]
+    if active.empty:
+        return ""
+    words = []
+    for kind, text in (("closure", "closed"), ("ban", "ban")):
+        part = active[active["kind"] == kind]
+        if len(part):
+            stages = sorted({s for s in part["applies_to"].astype(str) if s and s != "all"})
+            words.append(text + (f" ({', '.join(stages)})" if stages else ""))
+    random = active[active["kind"] == "random"]
+    if len(random):
+        k = random["replication"].nunique()
+        words.append(f"stoppage in {k} of {n_reps} replications")
+    return "; ".join(words)
+
+
+def frames(run: RunData, step: str = "day", at_hour: float = 12.0) -> list[Frame]:
+    """Every frame's numbers: the mean over the replications of each gate and direction's trucks
+    outside the yard and in it, read from the exact backlog series at the frame's time."""
+    when, t = frame_times(run, step, at_hour)
+    if len(when) > MAX_FRAMES:
+        raise UserError.single(
+            None,
+            "--step",
+            f"{len(when)} frames hour by hour is too many (at most {MAX_FRAMES}, two months); "
+            "use --step day or a shorter run",
+        )
+    valid = (t >= 0) & (t <= run.horizon)
+    series = run.table("backlog_series")
+    changes = [FlowChanges.of(r.reset_index(drop=True)) for _, r in series.groupby("replication", sort=True)]
+    counts: dict[tuple[str, str, str], np.ndarray] = {}
+    for gate, direction in run.flows():
+        steps = [c.steps(gate, direction) for c in changes]
+        for column in COLUMNS:
+            values = np.mean([value_at(s, t, column) for s in steps], axis=0)
+            counts[(gate, direction, column)] = np.where(valid, values, np.nan)
+    closures = _closures(run)
+    span = STEPS[step] / run.unit_hours
+    starts = t if step == "hour" else t - at_hour / run.unit_hours  # the hour from t; a day: its calendar day
+    out = []
+    for i, moment in enumerate(when):
+        closed = {}
+        for gate in run.gates:
+            rows = closures[closures["gate"] == gate]
+            closed[gate] = _closed_words(rows, starts[i], starts[i] + span, len(run.replications))
+        out.append(Frame(i, moment, {k: float(v[i]) for k, v in counts.items()}, closed))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# the picture
+# --------------------------------------------------------------------------------------------------
+def count_text(value: float) -> str:
+    """A mean count of trucks as drawn on the map: a whole number, '-' outside the run."""
+    return "-" if not np.isfinite(value) else f"{round(value) + 0:,d}"
+
+
+def _positions(run: RunData) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    """Each gate's (lat, lon): its scenario location, else a schematic place on a line north of the
+    city (named in the returned list, so the map can say which gates are placed schematically)."""
+    out, schematic = {}, []
+    for k, (gate, spec) in enumerate(run.gates.items()):
+        if spec.location is not None:
+            out[gate] = (spec.location.lat, spec.location.lon)
+        else:
+            out[gate] = (CITY[0] + 0.12, CITY[1] - 0.3 + 0.2 * k)
+            schematic.append(gate)
+    return out, schematic
+
+
+class MapFigure:
+    """The map as a matplotlib Figure whose texts and bars :meth:`show` sets to a frame's values; one
+    figure for every frame (redrawn, not rebuilt), which is what makes a year of frames affordable."""
+
+    def __init__(self, run: RunData, all_frames: Sequence[Frame], step: str = "day", at_hour: float = 12.0):
+        import matplotlib.pyplot as plt
+
+        self.run, self.frames, self.step = run, list(all_frames), step
+        self.texts: dict[tuple[str, str, str], object] = {}
+        self.bars: dict[tuple[str, str, str], object] = {}
+        self.closed_text: dict[str, object] = {}
+        self.markers: dict[str, object] = {}
+        flows = run.flows()
+        gates = list(run.gates)
+        with plt.rc_context(style.RC):
+            self.fig = plt.figure(figsize=(WIDTH_PX / style.DPI, HEIGHT_PX / style.DPI), dpi=style.DPI)
+            grid = self.fig.add_gridspec(
+                2,
+                len(gates),
+                height_ratios=[3.0, 1.6],
+                hspace=0.45,
+                wspace=0.12,
+                left=0.1,
+                right=0.97,
+                top=0.9,
+                bottom=0.07,
+            )
+            self.map = self.fig.add_subplot(grid[0, :])
+            self._draw_map(gates)
+            first = None
+            for j, gate in enumerate(gates):
+                ax = self.fig.add_subplot(grid[1, j], sharey=first)
+                first = first or ax
+                self._draw_panel(ax, gate, [d for g, d in flows if g == gate])
+                ax.tick_params(labelleft=j == 0)
+        self.stamp = self.fig.text(0.015, 0.975, "", fontsize=15, weight="bold", va="top", gid="date")
+        reps = len(run.replications)
+        when = (
+            f"at {int(at_hour):02d}:{round(at_hour % 1 * 60):02d} each day" if step == "day" else "each hour"
+        )
+        self.fig.text(
+            0.015,
+            0.935,
+            f"{run.name}: trucks waiting, mean of {reps} replication{'s' if reps != 1 else ''} {when}",
+            fontsize=9.5,
+            va="top",
+        )
+
+    def _draw_map(self, gates: list[str]) -> None:
+        ax = self.map
+        where, schematic = _positions(self.run)
+        lats = [p[0] for p in where.values()] + [CITY[0]]
+        lons = [p[1] for p in where.values()] + [CITY[1]]
+        ax.set_xlim(min(lons) - 0.09, max(lons) + 0.09)
+        ax.set_ylim(min(lats) - 0.05, max(lats) + 0.11)
+        ax.set_aspect(1 / np.cos(np.radians(np.mean(lats))))  # degrees of longitude are shorter here
+        ax.set_ylabel("latitude (°N)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.2)
+        # the border, schematic: a line just north of the gates, from west to east
+        order = sorted(gates, key=lambda g: where[g][1])
+        bx = [ax.get_xlim()[0], *(where[g][1] for g in order), ax.get_xlim()[1]]
+        north = 0.06  # degrees: the line runs north of the gates and their labels
+        by = [where[order[0]][0] + north, *(where[g][0] + north for g in order), where[order[-1]][0] + north]
+        ax.plot(bx, by, color="#7b3294", lw=2, ls=(0, (6, 3)), zorder=1)
+        words = {"color": "#7b3294", "fontsize": 10, "weight": "bold", "transform": ax.transAxes}
+        ax.text(0.98, 0.95, "CHINA", ha="right", va="top", **words)
+        ax.text(0.02, 0.04, "VIET NAM", ha="left", va="bottom", **words)
+        ax.text(bx[-1] - 0.005, by[-1] + 0.005, "border (schematic)", color="#7b3294", fontsize=8, ha="right")
+        ax.plot([CITY[1]], [CITY[0]], "s", color="#444444", ms=7, zorder=3)
+        ax.annotate(
+            "Lang Son city", (CITY[1], CITY[0]), xytext=(6, -10), textcoords="offset points", fontsize=8
+        )
+        for k, gate in enumerate(order):  # labels alternately above and below, west to east
+            lat, lon = where[gate]
+            ax.plot([CITY[1], lon], [CITY[0], lat], color="#999999", lw=2.5, zorder=1, solid_capstyle="round")
+            self.markers[gate] = ax.scatter([lon], [lat], s=140, color=OPEN, zorder=5, edgecolor="black")
+            label = self.run.gate_label(gate) + (" (placed schematically)" if gate in schematic else "")
+            dx, dy, ha, va = LABEL_PLACES[k % len(LABEL_PLACES)]
+            ax.annotate(
+                label,
+                (lon, lat),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=10,
+                weight="bold",
+            )
+            self.closed_text[gate] = ax.annotate(
+                "",
+                (lon, lat),
+                xytext=(dx, dy + (13 if dy > 0 else -13)),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8.5,
+                color="#b2182b",
+                gid=f"closed|{gate}",
+            )
+        from matplotlib.lines import Line2D
+
+        keys = [(OPEN, "open"), (CLOSED, "closed or ban"), (STOPPED, "random stoppage")]
+        handles = [Line2D([], [], marker="o", ls="", color=c, mec="black", ms=8, label=t) for c, t in keys]
+        ax.legend(handles=handles, loc="lower right", fontsize=8, title="gate", title_fontsize=8)
+        ax.set_xlabel(
+            "longitude (°E) · gates at approximate coordinates (the scenario's 'location'); roads and border "
+            "schematic",
+            fontsize=8,
+        )
+
+    def _draw_panel(self, ax, gate: str, directions: list[str]) -> None:
+        rows = [(d, c) for d in DIRECTIONS for c in COLUMNS]  # the same rows in every panel (shared axis)
+        y = np.arange(len(rows))[::-1]
+        peak = max(
+            [
+                f.counts.get((gate, d, c), 0.0)
+                for f in self.frames
+                for d, c in rows
+                if np.isfinite(f.counts.get((gate, d, c), np.nan))
+            ]
+            or [1.0]
+        )
+        cap = self.run.yard_capacity(gate)
+        top = max(peak, 1.0) * 1.45
+        for (d, c), yy in zip(rows, y, strict=True):
+            if d not in directions:
+                ax.text(0, yy, f"no {d} flow", va="center", fontsize=8, color="#666666")
+                continue
+            self.bars[(gate, d, c)] = ax.barh([yy], [0.0], color=BAR_COLOURS[c], height=0.7)[0]
+            self.texts[(gate, d, c)] = ax.text(
+                0, yy, "", va="center", ha="left", fontsize=9, gid=f"{gate}|{d}|{c}"
+            )
+        ax.set_yticks(y, [f"{d} {'outside' if c == 'outside' else 'yard'}" for d, c in rows], fontsize=8)
+        ax.set_xlim(0, top)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel("trucks", fontsize=8)
+        caps = [f"{cap_}/day ({where})" for cap_, where in self.run.daily_caps(gate, "export")]
+        lines = [self.run.gate_label(gate)]
+        lines.append("export cap: " + (", ".join(caps) if caps else "none"))
+        if cap:
+            lines.append(f"yard holds {cap:,d}")
+        ax.set_title("\n".join(lines), fontsize=8.5)
+        ax.grid(axis="y", visible=False)
+
+    def show(self, frame: Frame) -> None:
+        """Set every number, bar, closure note and the date stamp to ``frame``."""
+        for key, text in self.texts.items():
+            value = frame.counts.get(key, np.nan)
+            self.bars[key].set_width(value if np.isfinite(value) else 0.0)
+            text.set_text(count_text(value))
+            text.set_x((value if np.isfinite(value) else 0.0) + self.bars[key].axes.get_xlim()[1] * 0.02)
+        for gate, text in self.closed_text.items():
+            words = frame.closed.get(gate, "")
+            text.set_text(words)
+            colour = CLOSED if words.startswith(("closed", "ban")) else STOPPED if words else OPEN
+            self.markers[gate].set_color(colour)
+            self.markers[gate].set_edgecolor("black")
+        stamp = f"{frame.when:%a %d %b %Y}" + (f" {frame.when:%H:%M}" if self.step == "hour" else "")
+        self.stamp.set_text(stamp)
+
+    def rgba(self, frame: Frame) -> np.ndarray:
+        """The frame drawn, as an RGBA array (height x width x 4)."""
+        self.show(frame)
+        self.fig.canvas.draw()
+        return np.asarray(self.fig.canvas.buffer_rgba()).copy()
+
+    def close(self) -> None:
+        """Free the figure."""
+        import matplotlib.pyplot as plt
+
+        plt.close(self.fig)
+
+
+# --------------------------------------------------------------------------------------------------
+# the files
+# --------------------------------------------------------------------------------------------------
+def _gif(images: Callable[[], object], path: Path, fps: int) -> None:
+    from PIL import Image
+
+    pictures = [Image.fromarray(a).convert("RGB").quantize(colors=128) for a in images()]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=round(1000 / fps), loop=0)
+
+
+def _mp4(images: Callable[[], object], path: Path, fps: int, ffmpeg: str) -> None:
+    cmd = [
+        ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba",
+        "-s", f"{WIDTH_PX}x{HEIGHT_PX}", "-r", str(fps), "-i", "-",
+        "-pix_fmt", "yuv420p", "-vcodec", "libx264", str(path),
+    ]  # fmt: skip
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        for a in images():
+            proc.stdin.write(np.ascontiguousarray(a).tobytes())
+        proc.stdin.close()
+        error = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.wait() != 0:
+            raise UserError.single(str(path), "", f"ffmpeg could not write the video: {error.strip()[:300]}")
+
+
+def still(run: RunData, out: Path, when: str, step: str = "day", at_hour: float = 12.0) -> Animation:
+    """One frame of the map as a PNG: the frame of date ``when`` (YYYY-MM-DD, or YYYY-MM-DDTHH:MM hour
+    by hour), for a document or a slide."""
+    all_frames = frames(run, step, at_hour)
+    fmt = "%Y-%m-%d" if step == "day" else "%Y-%m-%dT%H:%M"
+    pick = [f for f in all_frames if f.when.strftime(fmt) == when]
+    if not pick:
+        first, last = all_frames[0].when.strftime(fmt), all_frames[-1].when.strftime(fmt)
+        raise UserError.single(None, "--frame", f"'{when}' is not a frame of this run ({first} to {last})")
+    figure = MapFigure(run, all_frames, step, at_hour)
+    try:
+        figure.show(pick[0])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        figure.fig.savefig(out, format="png", dpi=style.DPI, metadata={"Software": "bordersim"})
+    finally:
+        figure.close()
+    return Animation(out, 1, step)
+
+
+def animate_run(
+    run: RunData, out: Path, step: str = "day", at_hour: float = 12.0, frame: str | None = None
+) -> Animation:
+    """Write the animated map of a run to ``out`` (.gif, or .mp4 with ffmpeg; without ffmpeg the GIF is
+    written beside it and the note says why), or with ``frame`` one date's picture (.png)."""
+    out = Path(out)
+    if frame is not None:
+        if out.suffix.lower() != ".png":
+            raise UserError.single(None, "--out", f"'{out.name}': one frame (--frame) is written as .png")
+        return still(run, out, frame, step, at_hour)
+    if out.suffix.lower() not in (".gif", ".mp4"):
+        raise UserError.single(None, "--out", f"'{out.name}' must end in .gif or .mp4 (.png with --frame)")
+    all_frames = frames(run, step, at_hour)
+    figure = MapFigure(run, all_frames, step, at_hour)
+    note = ""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+
+        def images():
+            return (figure.rgba(f) for f in all_frames)
+
+        if out.suffix.lower() == ".mp4":
+            ffmpeg = shutil.which("ffmpeg")
+            if ffmpeg is None:
+                gif = out.with_suffix(".gif")
+                note = (
+                    f"ffmpeg is not installed, so no MP4: wrote {gif.name} instead (apt-get install ffmpeg)"
+                )
+                out = gif
+                _gif(images, out, FPS[step])
+            else:
+                _mp4(images, out, FPS[step], ffmpeg)
+        else:
+            _gif(images, out, FPS[step])
+    finally:
+        figure.close()
+    return Animation(out, len(all_frames), step, note)
