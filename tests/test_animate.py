@@ -162,3 +162,12 @@ def test_one_frame_as_a_png(run_dir: Path, tmp_path: Path) -> None:
         assert im.format == "PNG" and im.size == (1000, 760)
     assert main(["animate", str(run_dir), "--frame", "2021-07-01", "--out", str(tmp_path / "x.png")]) == 2
     assert not (tmp_path / "x.png").exists()
+
+
+def test_an_existing_out_file_is_not_replaced_without_force(tmp_path: Path, capsys) -> None:
+    from sim.cli import main
+
+    out = tmp_path / "mine.gif"
+    out.write_bytes(b"keep me")
+    assert main(["animate", str(tmp_path / "no-run"), "--out", str(out)]) == 2
+    assert out.read_bytes() == b"keep me" and "--force" in capsys.readouterr().err

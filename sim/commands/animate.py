@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         help="write only this date's picture (YYYY-MM-DD; hour by hour YYYY-MM-DDTHH:MM) as .png",
     )
     cmd.add_argument("--scenario", help="in a comparison folder: which scenario (default: the base)")
+    cmd.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     cmd.set_defaults(handler=cmd_animate)
 
 
@@ -43,9 +44,12 @@ def cmd_animate(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.present.animate import animate_run
     from sim.present.plots import PLOTS_DIR
+    from sim.store.outputs import refuse_existing
     from sim.store.reader import load_study
 
     at_hour = parse_hour(args.at)
+    if args.out is not None:  # a file the user named is never replaced without --force
+        refuse_existing(args.out, args.force)
     study = load_study(args.folder)
     if study.kind not in ("run", "comparison"):
         raise UserError.single(str(args.folder), "", "animate reads a run or a comparison folder")
