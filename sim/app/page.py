@@ -391,7 +391,7 @@ def progress(folder: Path, status: str | None) -> None:
 def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
     """Expected trucks in one replication of a scenario file with the window's overrides (0 if it does
     not load: its problems are shown elsewhere)."""
-    from sim.scenario.size import estimate
+    from sim.model.size import estimate
 
     try:
         return estimate(load_scenario(path, overrides).scenario).trucks
