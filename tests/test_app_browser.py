@@ -184,4 +184,5 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
     cli_numbers = pd.read_csv(out / "c" / "comparison.csv")
     pd.testing.assert_frame_equal(page_numbers, cli_numbers)
     hn = cli_numbers[(cli_numbers.gate == "huu_nghi") & (cli_numbers.direction == "export")]
-    assert (hn[hn.role == "policy"].n_pairs == 2).all()
+    paired = hn[(hn.role == "policy") & hn.modelled.astype(bool)]  # a metric not modelled has no pairs
+    assert len(paired) > 10 and (paired.n_pairs == 2).all()

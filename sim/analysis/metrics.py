@@ -32,8 +32,8 @@ import pandas as pd
 
 from sim.analysis.backlog import HELD, FlowChanges, peak, peaks_by_group
 from sim.analysis.stats import BY, summarize
-from sim.model.rail import all_gates
 from sim.model.records import Tables
+from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import DIRECTIONS, Scenario
 
 ALL = "all"

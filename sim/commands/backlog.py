@@ -67,8 +67,8 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
     from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
+    from sim.store.bands import is_uncertainty_folder
     from sim.studies.backlog import read_backlog
-    from sim.studies.uncertainty import is_uncertainty_folder
 
     if args.state_at is not None:
         return _state(args)
@@ -110,7 +110,7 @@ def _uncertainty_band(args: argparse.Namespace, at: str) -> int:
     """An uncertainty folder: the daily band over its input sets, read at the study's own time of day."""
     from sim.present import terminal
     from sim.present.uncertainty_text import print_daily_band
-    from sim.studies.uncertainty import read_daily_bands, reading_time
+    from sim.store.bands import read_daily_bands, reading_time
 
     if args.count != "waiting":
         raise UserError.single(None, "--count", "an uncertainty folder holds the band of trucks waiting only")

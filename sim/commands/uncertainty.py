@@ -66,8 +66,9 @@ def validate_band(args: argparse.Namespace) -> int:
     from sim.errors import UserError
     from sim.present import terminal
     from sim.present.uncertainty_text import print_observed_band
+    from sim.store.bands import is_uncertainty_folder
     from sim.store.layout import OBSERVED_TABLE
-    from sim.studies.uncertainty import is_uncertainty_folder, observed_band
+    from sim.studies.uncertainty import observed_band
 
     if not is_uncertainty_folder(args.scenario):
         raise UserError.single(str(args.scenario), "", "a folder, but not a finished uncertainty study")

@@ -26,7 +26,6 @@ from sim.model.initial_state import place_initial_state
 from sim.model.kernel import Kernel, make_kernel
 from sim.model.memory import warn_if_too_big
 from sim.model.patience import UNIT_EXPONENTIAL
-from sim.model.rail import all_gates
 from sim.model.random_streams import alternatives_sampler, draw, sampler, stream, uniforms
 from sim.model.records import Recorder, Tables
 from sim.model.resources import Pool, make_pool
@@ -35,6 +34,7 @@ from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
 from sim.model.trucks import Cargo, Context, Truck
 from sim.model.upstream import UpstreamHold
 from sim.scenario.demand import all_arrivals
+from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import (
     DIRECTIONS,
     Arrival,

@@ -20,41 +20,7 @@ from datetime import datetime
 
 from sim.model.random_streams import stream, uniforms
 from sim.model.trucks import Cargo
-from sim.scenario.schema import DIRECTIONS, Flow, Gate, GateClosure, Rail, Scenario, Stage
-
-WAGONS = "wagons"
-
-
-def rail_gate(rail: Rail) -> Gate:
-    """The rail route as a gate: handling, a wagon place (capped a day), transit, per direction."""
-    flows = {}
-    for direction in DIRECTIONS:
-        service = rail.direction(direction)
-        if service is None:
-            continue
-        flows["export" if direction == "export" else "import"] = Flow(
-            stages={
-                "handling": Stage(servers="unlimited", service=rail.handling),
-                WAGONS: Stage(
-                    servers=service.loads_per_day,
-                    service=rail.loading,
-                    daily_cap=service.loads_per_day,
-                    hours=rail.hours,
-                ),
-                "transit": Stage(servers="unlimited", service=rail.transit),
-            }
-        )
-    closures = [
-        GateClosure(start=c.start, end=c.end, reason=c.reason, stages=[WAGONS]) for c in rail.closures
-    ]
-    return Gate(name=rail.name, closures=closures, **flows)
-
-
-def all_gates(scenario: Scenario) -> dict[str, Gate]:
-    """The scenario's road gates, and its rail route as one more gate if it has one."""
-    if scenario.rail is None:
-        return dict(scenario.gates)
-    return {**scenario.gates, scenario.rail.name: rail_gate(scenario.rail)}
+from sim.scenario.schema import Rail
 
 
 class RailSender:

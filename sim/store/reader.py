@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
-from sim.model.rail import all_gates
 from sim.scenario import Scenario, load_scenario
+from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import DIRECTIONS, Gate
 from sim.store.layout import COMPARISON, SCENARIO_FILE, SUMMARY, SWEEP_PARQUET, SWEEP_TABLE
 from sim.store.manifest import MANIFEST, read_manifest

@@ -42,12 +42,13 @@ from sim.scenario import Scenario
 from sim.scenario.schema import DIRECTIONS
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
+from sim.store.bands import UNCERTAINTY_KIND, is_uncertainty_folder, read_daily_bands, reading_time
 from sim.store.outputs import StudyFolder
 from sim.store.tables import read_csv, read_table
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
-KIND = "uncertainty"
+KIND = UNCERTAINTY_KIND
 METHODS = ("lhs", "sobol")
 QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
 HEADLINE = (
@@ -330,25 +331,6 @@ def drivers(inputs: Inputs, cube: np.ndarray, per_sample: pd.DataFrame) -> pd.Da
     out["strength"] = out["spearman"].abs()
     out = out.sort_values(["metric", "direction", "strength"], ascending=[True, True, False], kind="stable")
     return out.drop(columns="strength").reset_index(drop=True)
-
-
-def is_uncertainty_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a finished uncertainty study (its daily bands)."""
-    return StudyFolder(KIND, Path(folder)).has(layout.UNCERTAINTY_SERIES)
-
-
-def read_daily_bands(folder: Path) -> pd.DataFrame:
-    """The daily bands of an uncertainty folder (dates as dates)."""
-    table = read_csv(StudyFolder(KIND, Path(folder)).path(layout.UNCERTAINTY_SERIES))
-    table["date"] = pd.to_datetime(table["date"]).dt.date
-    return table
-
-
-def reading_time(folder: Path) -> str:
-    """The time of day (HH:MM) an uncertainty folder's daily series was read at."""
-    from sim.store.manifest import read_manifest
-
-    return str((read_manifest(Path(folder)) or {}).get("series_at", "12:00"))
 
 
 @dataclass

@@ -92,7 +92,7 @@ def plot(
 
     ``kinds`` None draws every kind that applies; kinds named are each checked to apply
     (:func:`check_kinds`), so a figure asked for is drawn or refused, never silently left out."""
-    from sim.studies.uncertainty import is_uncertainty_folder
+    from sim.store.bands import is_uncertainty_folder
 
     if is_uncertainty_folder(Path(folder)):
         target = make_folder(Path(out) if out is not None else Path(folder) / PLOTS_DIR)

@@ -17,10 +17,10 @@ import pandas as pd
 
 from sim.analysis.metrics import metric_info
 from sim.present.plots import style
+from sim.store import bands as study
 from sim.store import layout
 from sim.store.outputs import StudyFolder
 from sim.store.tables import read_csv
-from sim.studies import uncertainty as study
 
 BAND_COLOUR = "#1f77b4"
 MAX_INPUTS = 30
