@@ -160,7 +160,15 @@ SCRIPT = textwrap.dedent(
     value = float(rows.loc[rows["metric"] == "cleared_value_usd", "mean"].iloc[0])
     k = sim.calibrate({minimal!r}, target_usd=value * 1.05, tolerance=0.5, scale_only=True, replications=2,
                       overrides=short, jobs=2, out={calibrated!r})
-    for x in (r, c, w, b, s, o, k):
+    u = sim.uncertainty({uncertain!r}, samples=2, replications=2, jobs=2, root=root)
+    f = sim.forecast({minimal!r}, state={state!r}, start="2021-06-02T12:00", days=1, replications=2,
+                     overrides=short, jobs=2, root=root)
+    observed = {observed!r}
+    with open(observed, "w") as fh:
+        fh.write("date,gate,direction,value\\n2021-06-02,all,all,10\\n")
+    h = sim.validate_history({minimal!r}, observed=observed, replications=2, overrides=short, jobs=2,
+                             root=root)
+    for x in (r, c, w, b, s, o, k, u, f, h):
         assert len(x.summary) > 0 and x._repr_html_()
     print("ALL STUDIES RAN", len(s.plot()))
     """
@@ -173,6 +181,9 @@ def _script(tmp_path: Path) -> str:
         minimal=str(MINIMAL),
         mmc=str(MMC),
         calibrated=str(tmp_path / "calibrated.yaml"),
+        uncertain=str(ROOT / "tests" / "data" / "uncertain_mmc.yaml"),
+        state=str(ROOT / "tests" / "data" / "state_minimal.csv"),
+        observed=str(tmp_path / "observed.csv"),
     )
 
 

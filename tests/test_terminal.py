@@ -291,3 +291,18 @@ def test_hints_quiet_and_verbose(saved: dict[str, Path], capsys: pytest.CaptureF
     assert captured.err == "" and "arrived" in captured.out
     assert main(["--verbose", *args, "--label", "v"]) == 0
     assert re.search(r"running on .*worker", capsys.readouterr().err)
+
+
+def test_a_difference_the_same_in_every_replication_is_said_so_not_given_a_zero_interval() -> None:
+    import pandas as pd
+
+    from sim.present.cells import diff_cell
+
+    row = pd.Series(
+        {"metric": "spoiled_trucks", "diff": -1.0, "diff_sd": 0.0, "n_pairs": 2, "diff_half_width": 0.0,
+         "diff_pct": -100.0, "significant": False, "modelled": True}
+    )  # fmt: skip
+    text = diff_cell(row)
+    assert "same in every replication" in text and "±" not in text and "*" not in text
+    varied = diff_cell(row.copy().replace({0.0: 3.0}))
+    assert "±" in varied

@@ -53,7 +53,11 @@ def diff_cell(row: pd.Series) -> str:
     if diff != diff:
         return NO_VALUE
     fmt = metric_info(str(row["metric"])).format
-    text = ("+" if diff > 0 else "") + ci_text(diff, row.get("diff_half_width", float("nan")), fmt)
+    sd, n = row.get("diff_sd", float("nan")), row.get("n_pairs", float("nan"))
+    if sd == 0 and n == n and n >= 2:  # no spread: an interval of zero width would look like certainty
+        text = ("+" if diff > 0 else "") + fmt(diff) + " (the same in every replication)"
+    else:
+        text = ("+" if diff > 0 else "") + ci_text(diff, row.get("diff_half_width", float("nan")), fmt)
     pct = row.get("diff_pct", float("nan"))
     if pct == pct:
         text += f" ({pct:+.1f}%)"
