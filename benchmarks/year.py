@@ -11,8 +11,8 @@ What runs, all in this one process, one core, side by side (the order of the thr
     then compares the same work. CPU time is ``time.process_time`` around build + run + tables.
 
 Then (engine, SimPy kernel):
-    * winter replay ``winter_2021_22.yaml`` (151 days, 1 Nov 2021 - 31 Mar 2022: closures, caps and backlogs): CPU per truck
-      against the year's (goal: no slower per truck);
+    * winter replay ``winter_2021_22.yaml`` (151 days from 1 Nov 2021: closures, caps and backlogs): CPU
+      per truck against the year's (goal: no slower per truck);
     * memory: a fresh child process runs the year and reports its peak resident memory above what it
       held before the run, per truck-stage (goal <= 300 B);
     * the standard study (7 policies x 20 replications of the year) projected on 2 cores from the measured
