@@ -343,6 +343,10 @@ def run_experiments(
         except BaseException:
             run["interrupted"] = True
             for i in opened:
+                # the pool is stopped by now: a worker ended mid-write may have left a temporary file
+                # beside the tables; take it away (a later --resume would too), then say what is done
+                with suppress(OSError):
+                    remove_partial_files(experiments[i].folder)
                 with suppress(UserError):  # a full disk must not hide the interrupt
                     _write_manifest(experiments[i], run)
             raise
