@@ -257,7 +257,7 @@ def test_the_path_is_relative_to_the_scenario_file_and_a_missing_file_is_named(t
     path = _tiny(tmp_path, 1, "gate,direction,count,class\ng,export,2,truck\n")
     assert load_scenario(path).scenario.run.initial_state.trucks == 2  # state.csv beside tiny.yaml
     (tmp_path / "state.csv").unlink()
-    with pytest.raises(UserError, match="state file not found"):
+    with pytest.raises(UserError, match="file not found: give a state file"):
         load_scenario(path)
 
 

@@ -32,9 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
-import stat
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +44,7 @@ from sim.analysis.backlog import ALL, group_steps, value_at
 from sim.analysis.stats import half_width
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DIRECTIONS, Scenario
+from sim.scenario.user_files import read_user_text
 
 COLUMNS = ("date", "gate", "direction", "value")
 DEFAULT_AT_HOUR = 12.0  # noon local time: the moment of the day a row's simulated value is read at
@@ -56,28 +55,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def _read_text(path: Path) -> str:
     """The text of the observations file: a regular file, at most MAX_BYTES, UTF-8 (a BOM is dropped)."""
-    where = str(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise UserError.single(where, "", "file not found") from None
-    except (OSError, ValueError) as exc:
-        raise UserError.single(where[:200], "", f"cannot read the file ({exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise UserError.single(where, "", "a folder, not a file: give a CSV file of observations")
-    if not stat.S_ISREG(info.st_mode):  # a FIFO would block forever
-        raise UserError.single(where, "", "not a regular file (a pipe, device or socket): give a CSV file")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UserError.single(where, "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_BYTES:
-        raise UserError.single(where, "", f"larger than {MAX_BYTES:,} bytes: too large for observations")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError.single(where, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_user_text(path, what="a CSV file of observations", max_bytes=MAX_BYTES)
 
 
 def run_window(s: Scenario) -> tuple[datetime, datetime]:

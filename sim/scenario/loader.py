@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import re
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pydantic import ValidationError
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DISTRIBUTION_FIELDS, DISTRIBUTION_TAGS, Scenario, reference_problems
 from sim.scenario.state import resolve_state, state_problems
+from sim.scenario.user_files import read_user_text
 
 
 @dataclass(frozen=True)
@@ -57,33 +56,7 @@ def shorten(value: object, limit: int = SHOWN_CHARACTERS) -> str:
 
 def _read_text(path: Path) -> str:
     """The text of a scenario file: a regular file, at most MAX_DOCUMENT_BYTES, UTF-8."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise UserError.single(str(path), "", "file not found") from None
-    except ValueError as exc:  # e.g. a NUL character in the path
-        raise UserError.single(shorten(str(path)), "", f"not a usable file name ({exc})") from None
-    except OSError as exc:
-        raise UserError.single(str(path), "", f"cannot read the file ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise UserError.single(str(path), "", "a folder, not a regular file: give a scenario YAML file")
-    if not stat.S_ISREG(info.st_mode):  # a FIFO would block forever, /dev/zero never ends
-        raise UserError.single(
-            str(path), "", "not a regular file (a pipe, device or socket): give a scenario YAML file"
-        )
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
-        raise UserError.single(str(path), "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        raise UserError.single(
-            str(path), "", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: too large for a scenario file"
-        )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError.single(str(path), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_user_text(path, what="a scenario YAML file", max_bytes=MAX_DOCUMENT_BYTES, bom=False)
 
 
 def _dotted(where: Sequence[str | int]) -> str:

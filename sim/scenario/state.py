@@ -32,8 +32,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import stat
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ import pandas as pd
 
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DIRECTIONS, STATE_PLACES, Scenario, StateGroup
+from sim.scenario.user_files import read_user_text
 
 REQUIRED = ("gate", "direction", "count")
 OPTIONAL = ("class", "where", "waited_h", "arrived")
@@ -52,26 +51,7 @@ MAX_PROBLEMS = 10
 
 def _read_text(path: Path) -> str:
     """The text of a state file: a regular file, at most MAX_BYTES, UTF-8 (a BOM is dropped)."""
-    where = str(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise UserError.single(where, "run.initial_state", "state file not found") from None
-    except (OSError, ValueError) as exc:
-        raise UserError.single(where[:200], "run.initial_state", f"cannot read the file ({exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise UserError.single(where, "run.initial_state", "not a regular file: give a CSV state file")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UserError.single(where, "", f"cannot read the file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_BYTES:
-        raise UserError.single(where, "", f"larger than {MAX_BYTES:,} bytes: too large for a state file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError.single(where, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return read_user_text(path, what="a state file (CSV)", max_bytes=MAX_BYTES, field="run.initial_state")
 
 
 def _number(text: str, integer: bool) -> float | None:
