@@ -86,6 +86,7 @@ def test_cancel_stops_the_job_and_says_so(tmp_path: Path) -> None:
 
 
 def test_closures_round_trip_through_the_date_table() -> None:
+    pytest.importorskip("streamlit", reason="the page's controls need the app extra: pip install -e '.[app]'")
     from sim.app import controls
     from sim.app.levers import CLOSURES, changed, levers
     from sim.scenario import load_scenario

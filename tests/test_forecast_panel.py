@@ -50,6 +50,7 @@ def test_the_panel_runs_a_forecast_from_an_uploaded_state(tmp_path: Path) -> Non
 
 
 def test_the_page_shows_the_forecast_panel() -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(ROOT / "sim" / "app" / "page.py"), default_timeout=60)
