@@ -29,8 +29,6 @@ were right; the count of observations inside it is the fairer test.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -44,7 +42,7 @@ from sim.analysis.backlog import ALL, group_steps, value_at
 from sim.analysis.stats import half_width
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DIRECTIONS, Scenario
-from sim.scenario.user_files import read_user_text
+from sim.scenario.user_files import NamedRows, read_user_text
 
 COLUMNS = ("date", "gate", "direction", "value")
 DEFAULT_AT_HOUR = 12.0  # noon local time: the moment of the day a row's simulated value is read at
@@ -122,52 +120,16 @@ def read_observed(path: str | Path, s: Scenario, at_hour: float = DEFAULT_AT_HOU
     MAX_PROBLEMS at once, as one :class:`UserError`."""
     path = Path(path)
     where = str(path)
-    records = csv.reader(io.StringIO(_read_text(path), newline=""))
-    header: list[str] | None = None
-    header_line = 0
-    problems: list[Problem] = []
+    reader = NamedRows(where, COLUMNS)
+    problems = reader.problems
     rows: list[dict[str, object]] = []
     window = comparable_dates(s, at_hour)
     start, end = run_window(s)
-    try:
-        for record in records:
-            if not any(cell.strip() for cell in record):
-                continue  # blank lines are allowed anywhere
-            line = records.line_num
-            if header is None:
-                header = [cell.strip().lower() for cell in record]
-                header_line = line
-                missing = [c for c in COLUMNS if c not in header]
-                for c in missing:
-                    problems.append(
-                        Problem(
-                            where,
-                            c,
-                            f"missing column: the header must name {', '.join(COLUMNS)} "
-                            f"(it has {', '.join(repr(h) for h in header)})",
-                            line,
-                        )
-                    )
-                if missing:
-                    break
-                twice = sorted({h for h in header if header.count(h) > 1 and h in COLUMNS})
-                if twice:
-                    problems.append(Problem(where, twice[0], "this column appears twice in the header", line))
-                    break
-                continue
-            if len(record) != len(header):
-                problems.append(
-                    Problem(where, "", f"has {len(record)} cells, the header has {len(header)}", line)
-                )
-                continue
-            cell = {h: v.strip() for h, v in zip(header, record, strict=True)}
-            row: dict[str, object] = {"line": line, "source": cell.get("source", "")}
-            problems += _check_row(s, cell, row, where, line, window, (start, end), at_hour)
-            rows.append(row)
-            if len(problems) > MAX_PROBLEMS:
-                break
-    except csv.Error as exc:
-        problems.append(Problem(where, "", f"not readable as CSV ({exc})", records.line_num))
+    for line, cell in reader.rows(_read_text(path), MAX_PROBLEMS):
+        row: dict[str, object] = {"line": line, "source": cell.get("source", "")}
+        problems += _check_row(s, cell, row, where, line, window, (start, end), at_hour)
+        rows.append(row)
+    header, header_line = reader.header, reader.header_line
     if header is None and not problems:
         problems.append(
             Problem(where, "", f"empty file: expected a header line '{','.join(COLUMNS)}' and rows under it")

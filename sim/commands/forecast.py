@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.options import Parents, command_line, size_option
+from sim.commands.options import Parents, size_option, study_options
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -57,22 +57,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from sim.present.forecast_text import print_forecast
     from sim.present.plots.forecast import plot_forecast
     from sim.studies.forecast import forecast
-    from sim.studies.options import StudyOptions
 
     with terminal.ProgressBars() as bars:
-        options = StudyOptions(
-            seed=args.seed,
-            replications=args.replications,
-            jobs=args.jobs,
-            dask=args.dask,
-            out=args.out,
-            label=args.label,
-            root=args.results_root,
-            overrides=tuple(args.overrides),
-            max_trucks=args.max_trucks,
-            monitor=bars,
-            argv=tuple(command_line()),
-        )
+        options = study_options(args, bars)
         result = forecast(
             args.scenario,
             options,

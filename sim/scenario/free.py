@@ -19,55 +19,22 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from sim.scenario.key_paths import Path_, document, find
 from sim.scenario.loader import set_dotted
 from sim.scenario.schema import Scenario
-
-Path_ = tuple[str | int, ...]
 
 
 class FreeKeyError(ValueError):
     """A free key that names nothing usable in the scenario (the message says why)."""
 
 
-def document(scenario: Scenario) -> dict[str, Any]:
-    """The scenario as the nested mapping a file would give (aliases such as ``import`` and ``from``)."""
-    return scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
-
-
-def _children(node: Any) -> Iterator[tuple[str | int, Any]]:
-    if isinstance(node, dict):
-        yield from node.items()
-    elif isinstance(node, list):
-        yield from enumerate(node)
-
-
-def _step(node: Any, part: str) -> Iterator[tuple[str | int, Any]]:
-    if part == "*":
-        yield from _children(node)
-    elif isinstance(node, dict) and part in node:
-        yield part, node[part]
-    elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        yield int(part), node[int(part)]
-
-
 def expand(doc: Mapping[str, Any], key: str) -> list[Path_]:
     """The concrete paths a dotted key (with ``*`` wildcards) names in ``doc``; FreeKeyError if none or if
     one is not a real number."""
-    parts = [p for p in key.strip().split(".") if p]
-    if not parts:
-        raise FreeKeyError("is empty: write a dotted key such as demand.scale")
-    found: list[tuple[Path_, Any]] = [((), doc)]
-    for depth, part in enumerate(parts):
-        nxt = [((*path, k), v) for path, node in found for k, v in _step(node, part)]
-        if not nxt:
-            where = ".".join(parts[: depth + 1])
-            raise FreeKeyError(
-                f"'{where}' is not in this scenario (spelling? a list index? see `bordersim show`)"
-            )
-        found = nxt
+    found = find(doc, key, FreeKeyError)
     paths = []
     for path, value in found:
         dotted = ".".join(str(p) for p in path)

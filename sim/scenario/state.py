@@ -29,8 +29,6 @@ validated scenario (:func:`state_problems`).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,7 +38,7 @@ import pandas as pd
 
 from sim.errors import Problem, UserError
 from sim.scenario.schema import DIRECTIONS, STATE_PLACES, Scenario, StateGroup
-from sim.scenario.user_files import read_user_text
+from sim.scenario.user_files import NamedRows, read_user_text
 
 REQUIRED = ("gate", "direction", "count")
 OPTIONAL = ("class", "where", "waited_h", "arrived")
@@ -124,46 +122,14 @@ def read_state_file(path: str | Path) -> list[dict[str, Any]]:
     column. The names (gate, class) and dates are checked against the scenario by :func:`state_problems`."""
     path = Path(path)
     where = str(path)
-    records = csv.reader(io.StringIO(_read_text(path), newline=""))
-    header: list[str] | None = None
-    problems: list[Problem] = []
+    reader = NamedRows(where, REQUIRED, COLUMNS)
+    problems = reader.problems
     rows: list[dict[str, Any]] = []
-    try:
-        for record in records:
-            if not any(cell.strip() for cell in record):
-                continue
-            line = records.line_num
-            if header is None:
-                header = [cell.strip().lower() for cell in record]
-                missing = [c for c in REQUIRED if c not in header]
-                for c in missing:
-                    problems.append(
-                        Problem(where, c, f"missing column: the header must name {', '.join(REQUIRED)}", line)
-                    )
-                for c in header:
-                    if c not in COLUMNS:
-                        problems.append(
-                            Problem(where, c, f"unknown column: the columns are {', '.join(COLUMNS)}", line)
-                        )
-                twice = sorted({h for h in header if header.count(h) > 1})
-                if twice:
-                    problems.append(Problem(where, twice[0], "this column appears twice in the header", line))
-                if problems:
-                    break
-                continue
-            if len(record) != len(header):
-                problems.append(
-                    Problem(where, "", f"has {len(record)} cells, the header has {len(header)}", line)
-                )
-                continue
-            cell = {h: v.strip() for h, v in zip(header, record, strict=True)}
-            row, found = _row(cell, where, line)
-            problems += found
-            rows.append(row)
-            if len(problems) > MAX_PROBLEMS:
-                break
-    except csv.Error as exc:
-        problems.append(Problem(where, "", f"not readable as CSV ({exc})", records.line_num))
+    for line, cell in reader.rows(_read_text(path), MAX_PROBLEMS):
+        row, found = _row(cell, where, line)
+        problems += found
+        rows.append(row)
+    header = reader.header
     if header is None and not problems:
         problems.append(Problem(where, "", f"empty file: expected a header line '{','.join(COLUMNS)}'"))
     if problems:

@@ -18,9 +18,8 @@ impossible scenario is refused before anything runs, naming the key).
 from __future__ import annotations
 
 import copy
-import fnmatch
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,36 +27,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.scenario.key_paths import Path_, document, find
 from sim.scenario.schema import Scenario, UncertainInput
-
-Path_ = tuple[str | int, ...]
 
 
 class UncertainKeyError(ValueError):
     """A key of ``uncertain:`` that names nothing usable (the message says why)."""
-
-
-def document(scenario: Scenario) -> dict[str, Any]:
-    """The scenario as the nested mapping a file would give (aliases such as ``import`` and ``from``)."""
-    return scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
-
-
-def _children(node: Any) -> Iterator[tuple[str | int, Any]]:
-    if isinstance(node, dict):
-        yield from node.items()
-    elif isinstance(node, list):
-        yield from enumerate(node)
-
-
-def _step(node: Any, part: str) -> Iterator[tuple[str | int, Any]]:
-    if part == "*":
-        yield from _children(node)
-    elif any(c in part for c in "*?["):  # a pattern: huu_nghi_[!i]* (Huu Nghi's streams but imports)
-        yield from ((k, v) for k, v in _children(node) if fnmatch.fnmatchcase(str(k), part))
-    elif isinstance(node, dict) and part in node:
-        yield part, node[part]
-    elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        yield int(part), node[int(part)]
 
 
 def _is_number(value: Any) -> bool:
@@ -67,17 +42,7 @@ def _is_number(value: Any) -> bool:
 def expand(doc: Mapping[str, Any], key: str, dated: bool) -> list[tuple[Path_, Any]]:
     """The concrete paths a dotted key names in ``doc`` and their values; UncertainKeyError if none, or
     if one is not a number (a date when ``dated``)."""
-    parts = [p for p in key.strip().split(".") if p]
-    if not parts:
-        raise UncertainKeyError("is empty: write a dotted key such as demand.scale")
-    found: list[tuple[Path_, Any]] = [((), doc)]
-    for depth, part in enumerate(parts):
-        found = [((*path, k), v) for path, node in found for k, v in _step(node, part)]
-        if not found:
-            where = ".".join(parts[: depth + 1])
-            raise UncertainKeyError(
-                f"'{where}' is not in this scenario (spelling? a list index? see `bordersim show`)"
-            )
+    found = find(doc, key, UncertainKeyError)
     for path, value in found:
         dotted = ".".join(map(str, path))
         if dated and not isinstance(value, date):
