@@ -275,7 +275,11 @@ class MapFigure:
 
         keys = [(OPEN, "open"), (CLOSED, "closed or ban"), (STOPPED, "random stoppage")]
         handles = [Line2D([], [], marker="o", ls="", color=c, mec="black", ms=8, label=t) for c, t in keys]
-        ax.legend(handles=handles, loc="lower right", fontsize=8, title="gate", title_fontsize=8)
+        # beside the map, not on it: inside, it hid a gate (Chi Ma, in the lower right corner)
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, title="gate",
+            title_fontsize=8,
+        )  # fmt: skip
         ax.set_xlabel(
             "longitude (°E) · gates at approximate coordinates (the scenario's 'location'); roads and border "
             "schematic",

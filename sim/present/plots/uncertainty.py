@@ -24,6 +24,7 @@ from sim.store.tables import read_csv
 
 BAND_COLOUR = "#1f77b4"
 MAX_INPUTS = 30
+RELIABLE_SAMPLES = 32  # below this many input sets, chance rank correlations of about ±0.35 and more
 ALL = "all"
 
 
@@ -76,7 +77,9 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
     return style.save(fig, out, "uncertainty_band", title, caption, source)
 
 
-def drivers_figure(drivers: pd.DataFrame, out: Path, source: str) -> style.Written | None:
+def drivers_figure(
+    drivers: pd.DataFrame, out: Path, source: str, samples: int | None = None
+) -> style.Written | None:
     """Spearman rank correlations of the inputs with the province's headline metrics, as a grid."""
     table = drivers.dropna(subset=["spearman"])
     if table.empty:
@@ -97,11 +100,15 @@ def drivers_figure(drivers: pd.DataFrame, out: Path, source: str) -> style.Writt
             if np.isfinite(value):
                 ink = "white" if abs(value) > 0.6 else "black"  # readable on the dark ends of the scale
                 ax.text(c, r, f"{value:+.2f}", ha="center", va="center", fontsize=8, color=ink)
-        ax.set_xticks(range(len(labels)), labels, fontsize=8)
+        # rotated: fifteen metric names side by side at 8 pt ran into each other
+        ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=60, ha="right", rotation_mode="anchor")
         ax.set_yticks(range(len(grid)), list(grid.index), fontsize=8)
         ax.grid(False)
         fig.colorbar(image, ax=ax, label="Spearman rank correlation over the input sets")
         title = "Which uncertain inputs drive the band: rank correlation with the province's metrics"
+        if samples is not None and samples < RELIABLE_SAMPLES:
+            noise = 2.0 / np.sqrt(max(samples - 1, 1))  # about two standard errors of a correlation of 0
+            title += f"\n(only {samples} input sets: values within ±{min(noise, 1.0):.2f} are noise)"
         style.suptitle(fig, title)
     caption = (
         "Spearman's rank correlation of each input (rows, strongest first) with each headline metric "
@@ -117,7 +124,7 @@ def uncertainty_figures(folder: Path, out: Path, source: str) -> list[style.Writ
     samples = int(daily["samples"].max()) if len(daily) else 0
     manifest_at = study.reading_time(folder)
     written = [band_figure(daily, Path(out), source, manifest_at, samples)]
-    drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source)
+    drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source, samples)
     return written + ([drivers] if drivers is not None else [])
 
 
