@@ -306,3 +306,42 @@ def test_a_difference_the_same_in_every_replication_is_said_so_not_given_a_zero_
     assert "same in every replication" in text and "±" not in text and "*" not in text
     varied = diff_cell(row.copy().replace({0.0: 3.0}))
     assert "±" in varied
+
+
+def _printed_commands(err: str) -> list[list[str]]:
+    """Every ``bordersim ...`` command the output suggests, as argument lists (after 'bordersim')."""
+    import shlex
+
+    found = re.findall(r"bordersim ([a-z-]+ [^\n]*)", err)
+    return [shlex.split(c.split(" (")[0].strip()) for c in found]  # without a trailing "(explanation)"
+
+
+def test_every_command_run_and_compare_suggest_runs_as_printed(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hints after a run and a comparison (plot, report, summary, compare with a policy) are commands
+    a user will paste: each one runs, as printed (the policy placeholder filled in)."""
+    tmp_path = in_tmp
+    policy = tmp_path / "more_customs.yaml"
+    policy.write_text(
+        f"extends: {MINIMAL}\nname: more_customs\n"
+        "gates: {huu_nghi: {import: {stages: {customs: {servers: 16}}}}}\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["run", MINIMAL, *SHORT, "--replications", "2", "--label", "hinted"]) == 0
+    suggested = _printed_commands(capsys.readouterr().err)
+    assert {c[0] for c in suggested} == {"plot", "report", "compare"}
+    for command in suggested:
+        command = [str(policy) if w == "POLICY.yaml" else w for w in command]
+        if command[0] == "compare":
+            assert command.count("--set") == 2  # the run's own overrides, carried into the comparison
+            command += ["--replications", "2"]  # only to keep the test short
+        assert main(command) == 0, command
+        err = capsys.readouterr().err
+        if command[0] == "compare":
+            after_compare = _printed_commands(err)
+            assert {c[0] for c in after_compare} >= {"plot", "report", "summary"}
+            for then in after_compare:
+                assert main(then) == 0, then
+                capsys.readouterr()

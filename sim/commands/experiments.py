@@ -101,6 +101,8 @@ def add_decision_options(cmp: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print its summary and say what to do next."""
+    import shlex
+
     from sim.present import terminal
     from sim.studies.run import run_scenario
 
@@ -112,12 +114,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     terminal.print_run_summary(result.summary, result.scenario.name, result.replications, args.fmt)
     terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}", err=True)
     _say_what_clearance_covers(result.summary)
+    # the run's --set values too: without them the comparison would be of another scenario
+    sets = [w for o in args.overrides for w in ("--set", o)]
     terminal.hint(
         [
             f"draw figures: bordersim plot {result.folder}",
             f"report: bordersim report {result.folder}",
-            f"compare with a policy: bordersim compare {args.scenario} POLICY.yaml "
-            "(a policy file says 'extends: <this scenario>' and changes a few keys)",
+            "compare with a policy: bordersim compare "
+            + shlex.join([str(args.scenario), "POLICY.yaml", *sets])
+            + " (a policy file says 'extends: <this scenario>' and changes a few keys)",
         ]
     )
     return 0
