@@ -186,6 +186,25 @@ def groups(scenario: Scenario) -> list[tuple[str, str]]:
     return out
 
 
+def _tidy(wide: pd.DataFrame) -> pd.DataFrame:
+    """A wide table (a row per gate and direction, a column per metric) as tidy rows, row by row, with every
+    cell kept, a missing value (no cleared truck to take a mean of) as NaN.
+
+    Written out rather than with ``DataFrame.stack``, whose default dropped NaN cells up to pandas 2 and
+    keeps them from pandas 3: the same run gave other metric rows on another pandas."""
+    n_rows, n_metrics = wide.shape
+    return pd.DataFrame(
+        {
+            key: np.repeat(wide.index.get_level_values(key).astype(object).to_numpy(), n_metrics)
+            for key in KEYS
+        }
+        | {
+            "metric": np.tile(np.asarray(wide.columns, dtype=object), n_rows),
+            "value": wide.to_numpy(dtype=float).ravel(),
+        }
+    )
+
+
 def _expand(df: pd.DataFrame) -> pd.DataFrame:
     """Each row four times: as itself, over both directions, over all gates and over everything."""
     df = df.astype({"gate": str, "direction": str})
@@ -305,7 +324,7 @@ def lever_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
             )
     wide = wide.reindex(pd.MultiIndex.from_tuples(groups(scenario), names=KEYS)).fillna(0.0)
     wide = wide[list(LEVER_METRICS)].astype(float)
-    return wide.rename_axis(columns="metric").stack().rename("value").reset_index()
+    return _tidy(wide)
 
 
 def all_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
@@ -344,6 +363,6 @@ def replication_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
     known = [m for m in METRICS if m in wide.columns]
     at = known.index("still_inside") + 1  # counts by other statuses read best beside the known ones
     order = known[:at] + [m for m in wide.columns if m not in METRICS] + known[at:]
-    long = wide[order].astype(float).rename_axis(columns="metric").stack().rename("value").reset_index()
+    long = _tidy(wide[order])
     # the backlog is sampled per gate, not per direction: no row rather than a NaN that looks like a gap
     return long[~((long["metric"] == "peak_backlog") & long["value"].isna())].reset_index(drop=True)

@@ -9,13 +9,14 @@ returns field paths so that errors can point at the line of the YAML file.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy import stats
+from scipy import special, stats
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DIRECTIONS = ("export", "import")
@@ -169,8 +170,14 @@ class Lognormal(Dist):
     sd: PositiveFloat
 
     def quantiles(self, u: np.ndarray) -> np.ndarray:
-        sigma2 = np.log1p((self.sd / self.mean) ** 2)
-        return stats.lognorm.ppf(u, np.sqrt(sigma2), scale=self.mean * np.exp(-sigma2 / 2.0))
+        """``scale * exp(sigma * Phi^-1(u))``, as ``scipy.stats.lognorm.ppf`` computes it, but with the C
+        library's ``exp`` element by element: numpy's vectorised float64 ``exp`` takes an AVX512F path on
+        CPUs that have it, whose last bit differs from the C library's, so the same seed gave other cargo
+        values (and golden tables) on another machine. Values on CPUs without AVX512F are unchanged."""
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        scale = self.mean * math.exp(-sigma2 / 2.0)
+        z = special.ndtri(np.asarray(u, dtype=float)) * math.sqrt(sigma2)
+        return np.fromiter(map(math.exp, z.tolist()), dtype=float, count=len(z)) * scale
 
     def mean_value(self) -> float:
         return self.mean

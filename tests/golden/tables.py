@@ -7,8 +7,9 @@ event order), regenerate the file with ``python -m tests.golden.tables`` and say
 theory and property tests are what show the new output is still right.
 
 Each scenario runs one replication from seed 2021 over a short horizon (a week, or 1000 h for the
-queueing examples), and each table (and the replication's metrics) is reduced to a SHA-256 of
-pandas' row hashes.
+queueing examples), and each table (and the replication's metrics) is reduced to a SHA-256 of its
+values (:func:`table_digest`): a digest of what the table says, not of how a library stores it, so that
+pandas 2 and 3 (categorical, object or ``str`` text; int32 or int64) give the same fingerprint.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +44,30 @@ def horizon_override(path: Path) -> list[str]:
     return short_run(path, 1000 if "examples" in path.parts else 168)
 
 
+def column_bytes(column: pd.Series) -> bytes:
+    """The values of a column in one canonical form per kind: booleans as bytes, integers as little-endian
+    int64, reals as little-endian float64 (one NaN, no negative zero), anything else (categorical, object or
+    string text) as the JSON list of its values' text, a missing value as null. Each is prefixed by its
+    kind, so that ``1`` and ``"1"`` differ."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return b"b" + column.to_numpy(dtype=np.uint8).tobytes()
+    if pd.api.types.is_integer_dtype(column.dtype) and not column.hasnans:
+        return b"i" + column.to_numpy(dtype="<i8").tobytes()
+    if pd.api.types.is_float_dtype(column.dtype):
+        reals = column.to_numpy(dtype="<f8", na_value=np.nan) + 0.0  # -0.0 + 0.0 is 0.0
+        return b"f" + np.where(np.isnan(reals), np.nan, reals).astype("<f8").tobytes()
+    text = [None if pd.isna(v) else str(v) for v in column.astype(object).tolist()]
+    return b"s" + json.dumps(text, ensure_ascii=False).encode("utf-8")
+
+
 def table_digest(df: pd.DataFrame) -> str:
+    """SHA-256 of a table's column names and values (see :func:`column_bytes`), row order included."""
     h = hashlib.sha256()
-    h.update(",".join(map(str, df.columns)).encode())
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    h.update(str(len(df)).encode())
+    for name in df.columns:
+        data = column_bytes(df[name])
+        h.update(f"\x1e{name}\x1e{len(data)}\x1e".encode())
+        h.update(data)
     return h.hexdigest()
 
 
