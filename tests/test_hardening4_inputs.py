@@ -134,3 +134,65 @@ def test_a_pipe_in_a_markdown_cell_stays_in_its_cell() -> None:
     assert len(lines) == 4  # header, rule and two rows: the line break did not end a row
     assert all(line.replace("\\|", "").count("|") == 3 for line in lines), lines
     assert "a\\|b" in lines[2]
+
+
+# ---- row 10: user text is printed as written ------------------------------------------------------
+ODD = ":x: [b]bold[/b] [red]"
+
+
+def _printed(capsys, args: list[str]) -> str:
+    assert main(args) == 2
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err
+    return out.err
+
+
+def test_a_yaml_value_is_quoted_as_written(tmp_path: Path, capsys) -> None:
+    data = _mmc()
+    data["run"]["start"] = ODD
+    err = _printed(capsys, ["validate", str(_write(tmp_path, data))])
+    assert ODD in err
+    assert "\u274c" not in err  # the emoji rich makes of :x:
+
+
+def test_a_state_cell_is_quoted_as_written(tmp_path: Path, capsys) -> None:
+    (tmp_path / "state.csv").write_text(f"gate,direction,count\n{ODD},export,3\n")
+    data = _mmc()
+    data["run"]["start"] = "2021-06-01T00:00:00"
+    data["run"]["initial_state"] = "state.csv"
+    err = _printed(capsys, ["validate", str(_write(tmp_path, data))])
+    assert ODD in err and "\u274c" not in err
+
+
+def test_a_files_first_line_is_quoted_as_written(tmp_path: Path, capsys) -> None:
+    (tmp_path / "state.csv").write_text(f"{ODD},direction,count\ngate,export,3\n")
+    data = _mmc()
+    data["run"]["start"] = "2021-06-01T00:00:00"
+    data["run"]["initial_state"] = "state.csv"
+    err = _printed(capsys, ["validate", str(_write(tmp_path, data))])
+    assert ODD in err and "\u274c" not in err
+
+
+def test_every_console_path_prints_text_as_written() -> None:
+    """The message handler, plain lines and the tables, on a console that would read markup and emoji
+    (as a test's or a notebook's console does): the text comes out as written."""
+    import logging
+
+    from rich.console import Console
+
+    from sim.present import console as terminal_console
+    from sim.present.layout import Block, emit
+
+    record = logging.LogRecord("sim", logging.ERROR, __file__, 1, ODD, None, None)
+    for console in (terminal_console.err_console, terminal_console.out_console):
+        with console.capture() as captured:
+            terminal_console._ConsoleHandler().emit(record)
+            terminal_console.say(ODD)
+        if console is terminal_console.err_console:
+            assert f"error: {ODD}" in captured.get()
+    reader = Console(width=200, markup=True, emoji=True, record=True)
+    block = Block(ODD, [ODD, "n"], [[ODD, "1"]], caption=ODD, strong={(0, 0)})
+    emit(pd.DataFrame(), [[block]], "table", reader)
+    text = reader.export_text()
+    assert text.count(ODD) == 4, text
+    assert "\u274c" not in text
