@@ -196,3 +196,43 @@ def test_every_console_path_prints_text_as_written() -> None:
     text = reader.export_text()
     assert text.count(ODD) == 4, text
     assert "\u274c" not in text
+
+
+# ---- row 12: a range is overridden like any value -------------------------------------------------
+def _uncertain(tmp_path: Path) -> Path:
+    data = _mmc()
+    data["uncertain"] = {
+        "arrivals.trucks.rate": {"low": 2.0, "high": 3.0, "why": "a test range"},
+        "gates.gate.export.stages.service.servers": {"low": 2, "high": 4, "why": "a test range"},
+    }
+    return _write(tmp_path, data)
+
+
+def test_set_changes_one_bound_of_a_range(tmp_path: Path) -> None:
+    path = _uncertain(tmp_path)
+    s = load_scenario(path, ["uncertain.arrivals.trucks.rate.low=2.2"]).scenario
+    assert s.uncertain["arrivals.trucks.rate"].low == 2.2
+    assert s.uncertain["arrivals.trucks.rate"].high == 3.0
+    assert s.uncertain["gates.gate.export.stages.service.servers"].low == 2
+    s = load_scenario(path, ["uncertain.gates.gate.export.stages.service.servers.high=6"]).scenario
+    assert s.uncertain["gates.gate.export.stages.service.servers"].high == 6
+    whole = "uncertain.arrivals.trucks.rate={low: 1, high: 2, why: narrower}"
+    assert load_scenario(path, [whole]).scenario.uncertain["arrivals.trucks.rate"].high == 2
+    assert load_scenario(path, ["arrivals.trucks.rate=2.4"]).scenario.arrivals["trucks"].rate == 2.4
+
+
+def test_a_bad_bound_from_set_names_the_range_and_the_command_line(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        load_scenario(_uncertain(tmp_path), ["uncertain.arrivals.trucks.rate.low=5"])
+    (problem,) = caught.value.problems
+    assert problem.path == "uncertain.arrivals.trucks.rate"
+    assert "--set uncertain.arrivals.trucks.rate.low" in problem.file
+    assert "low must be below high" in problem.message
+
+
+def test_a_range_that_is_not_there_says_how_to_write_its_key(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        load_scenario(_uncertain(tmp_path), ["uncertain.arrivals.lorries.rate.low=5"])
+    (problem,) = caught.value.problems
+    assert "write one whole" in problem.message
+    assert "--set uncertain.arrivals.trucks.rate.low=VALUE" in problem.message
