@@ -236,3 +236,65 @@ def test_a_range_that_is_not_there_says_how_to_write_its_key(tmp_path: Path) -> 
     (problem,) = caught.value.problems
     assert "write one whole" in problem.message
     assert "--set uncertain.arrivals.trucks.rate.low=VALUE" in problem.message
+
+
+# ---- row 13: summary and report read every study's folder -----------------------------------------
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny finished uncertainty study and a tiny forecast of an M/M/3 queue."""
+    tmp = tmp_path_factory.mktemp("studies")
+    data = _mmc()
+    data["run"].update(horizon=200, warmup=10, start="2021-06-01T00:00:00")
+    data["uncertain"] = {"arrivals.trucks.rate": {"low": 2.0, "high": 2.6, "why": "a test range"}}
+    scenario = _write(tmp, data)
+    (tmp / "state.csv").write_text("gate,direction,count\ngate,export,5\n")
+    common = ["--replications", "2", "--jobs", "1", "-q"]
+    folders = {"uncertainty": tmp / "u", "forecast": tmp / "f"}
+    uncertainty = ["uncertainty", str(scenario), "--samples", "3", *common]
+    assert main([*uncertainty, "--out", str(folders["uncertainty"])]) == 0
+    forecast = ["forecast", str(scenario), "--state", str(tmp / "state.csv"), "--start", "2021-06-01T00:00"]
+    assert main([*forecast, "--days", "2", *common, "--out", str(folders["forecast"])]) == 0
+    return folders
+
+
+@pytest.mark.parametrize("kind", ["uncertainty", "forecast"])
+def test_summary_reads_every_studys_folder(studies: dict[str, Path], kind: str, capsys) -> None:
+    capsys.readouterr()
+    assert main(["summary", str(studies[kind]), "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    table = pd.read_csv(io.StringIO(out.out))
+    saved = pd.read_csv(studies[kind] / ("bands.csv" if kind == "uncertainty" else "forecast.csv"))
+    assert len(table) == len(saved) and list(table.columns) == list(saved.columns)
+    assert main(["summary", str(studies[kind])]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["uncertainty", "forecast"])
+def test_report_reads_every_studys_folder(studies: dict[str, Path], kind: str, capsys) -> None:
+    assert main(["report", str(studies[kind])]) == 0
+    page = (studies[kind] / "report" / "index.html").read_text(encoding="utf-8")
+    assert f"{kind.capitalize()} study" in page
+    main_table = "bands.csv" if kind == "uncertainty" else "forecast.csv"
+    assert main_table in page and "data:image/png;base64," in page
+
+
+def test_an_unfinished_study_says_how_to_finish_it(studies: dict[str, Path], tmp_path: Path, capsys) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "u"
+    shutil.copytree(studies["uncertainty"], folder)
+    (folder / "bands.csv").unlink()
+    assert main(["summary", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "an uncertainty study that is not finished" in err
+    command = json.loads((folder / "manifest.json").read_text())["command"]
+    assert f"running its command again: {command[0]}" in err
+
+
+def test_the_article_fits_the_word() -> None:
+    from sim.store.catalog import with_article
+
+    assert with_article("uncertainty") == "an uncertainty"
+    assert with_article("optimise") == "an optimise"
+    assert with_article("sweep") == "a sweep" and with_article("forecast") == "a forecast"
