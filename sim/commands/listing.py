@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     summary = sub.add_parser(
         "summary",
         parents=[p.output],
-        help="print again the summary of a finished run, comparison, sweep or history check",
+        help="print again the summary of any finished study: a run, comparison, sweep, history check, "
+        "calibration, optimise, sensitivity, uncertainty or forecast",
     )
     summary.add_argument("folder", type=Path, metavar="RESULTS_DIR")
     summary.set_defaults(handler=cmd_summary)
@@ -71,6 +72,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
         terminal.print_comparison(saved.table, saved.names, saved.replications[0], saved.root_seed, args.fmt)
     elif saved.kind == "sweep":
         terminal.print_sweep(saved.table, saved.keys or [], saved.names[0], saved.replications, args.fmt)
+    elif saved.kind == "uncertainty":
+        from sim.present.uncertainty_text import print_bands
+        from sim.store.layout import UNCERTAINTY_DRIVERS
+        from sim.store.tables import read_csv
+
+        tables = {"bands": saved.table}
+        if (saved.folder / UNCERTAINTY_DRIVERS).is_file():
+            tables["drivers"] = read_csv(saved.folder / UNCERTAINTY_DRIVERS)
+        samples = int(saved.manifest.get("samples") or 0)
+        print_bands(tables, saved.names[0], samples, saved.replications[0], saved.folder, args.fmt)
+    elif saved.kind != "history":
+        what = f"{saved.kind} study of {saved.names[0]}"
+        reps = f"{saved.replications[0]} replications each" if saved.replications[0] else ""
+        terminal.print_saved_table(saved.table, f"{what}: {saved.table_file}", reps, args.fmt)
     else:
         if saved.table is not None:
             terminal.print_history(

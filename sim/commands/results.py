@@ -22,9 +22,11 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     plot.set_defaults(handler=cmd_plot)
 
     rep = sub.add_parser(
-        "report", help="write an HTML report of a run, comparison or sweep folder (opens offline)"
+        "report", help="write an HTML report of any study's folder (opens offline)"
     )
-    rep.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a run, compare-... or sweep folder")
+    rep.add_argument(
+        "folder", type=Path, metavar="RESULTS_DIR", help="a run, comparison, sweep or other study's folder"
+    )
     rep.set_defaults(handler=cmd_report)
 
 

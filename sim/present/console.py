@@ -1,8 +1,10 @@
 """Where the terminal's text goes: results to stdout, messages to stderr through ``logging``.
 
 Results go to stdout and everything else (progress, notes, hints, errors) to stderr, so that
-``bordersim run ... --format csv > summary.csv`` keeps only results. Text from users is escaped, so that
-``[dask]`` in a message prints as written instead of vanishing as markup.
+``bordersim run ... --format csv > summary.csv`` keeps only results. Text is printed as written: the
+consoles read no markup and no emoji codes, and text goes to rich as ``Text`` objects (which no console
+parses), so ``[b]`` in a state cell or ``:x:`` in a YAML value is never misquoted as bold or an emoji.
+Styling is given as styles of ``Text``, never as markup inside a string.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 FORMATS = ("table", "csv", "json", "markdown")
 PIPE_WIDTH = 220  # a file or a pipe without COLUMNS: wide tables, which other tools read best
@@ -20,31 +22,39 @@ PIPE_WIDTH = 220  # a file or a pipe without COLUMNS: wide tables, which other t
 log = logging.getLogger("sim")
 
 
+PLAIN = {"markup": False, "emoji": False}  # no string is read as markup or emoji codes
+
+
 def _stdout_console() -> Console:
-    console = Console()
+    console = Console(**PLAIN)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
-        console = Console(width=PIPE_WIDTH)
+        console = Console(width=PIPE_WIDTH, **PLAIN)
     return console
 
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, **PLAIN)
 out_console = _stdout_console()
 
 
+def plain(text: object, style: str = "") -> Text:
+    """Text to print exactly as written, on any console (a ``Text`` is never parsed for markup or emoji
+    codes, even by a console that reads them)."""
+    return Text(str(text), style=style)
+
+
 # ---- messages -------------------------------------------------------------------------------------
-PREFIX = {logging.ERROR: "[bold red]error:[/] ", logging.WARNING: "[yellow]note:[/] "}
-WARNING_PREFIX = "[bold yellow]warning:[/] "  # a note that may mean the numbers mislead
+PREFIX = {logging.ERROR: ("error:", "bold red"), logging.WARNING: ("note:", "yellow")}
+WARNING_PREFIX = ("warning:", "bold yellow")  # a note that may mean the numbers mislead
 
 
 class _ConsoleHandler(logging.Handler):
     """Log records as the terminal shows them: 'error:' in red, 'note:' in yellow, the rest plain."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        prefix = PREFIX.get(record.levelno, "[dim]" if record.levelno < logging.INFO else "")
-        if getattr(record, "serious", False):
-            prefix = WARNING_PREFIX
-        suffix = "[/]" if prefix == "[dim]" else ""
-        err_console.print(f"{prefix}{escape(record.getMessage())}{suffix}", highlight=False, soft_wrap=True)
+        prefix = WARNING_PREFIX if getattr(record, "serious", False) else PREFIX.get(record.levelno)
+        message = plain(record.getMessage(), "dim" if record.levelno < logging.INFO else "")
+        line = Text.assemble(prefix, " ", message) if prefix else message
+        err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def configure_logging(verbosity: int = 0) -> None:
@@ -66,7 +76,7 @@ def say(text: str, *, err: bool = False) -> None:
     if err:
         log.info(text)
     else:
-        out_console.print(escape(text), highlight=False, soft_wrap=True)
+        out_console.print(plain(text), highlight=False, soft_wrap=True)
 
 
 def detail(text: str) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sim.analysis.decision import Decision, Effect, amount, ranking_rows
 from sim.analysis.metrics import metric_info
+from sim.present.console import plain
 from sim.present.terminal import note, out_console, say
 from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
 
@@ -24,12 +25,12 @@ STYLE = {"better": "green", "worse": "red", "not modelled": "dim", "no interval"
 
 def print_decision(decision: Decision) -> None:
     """Sentences first (what a planner reads), then the ranking with intervals and verdicts."""
-    out_console.print("Decision summary", style="bold", highlight=False)
+    out_console.print(plain("Decision summary", "bold"), highlight=False)
     for sentence in decision.sentences:
         say(f"  - {sentence}")
     headers, rows = ranking_rows(decision)
     table = Table(
-        title=f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first",
+        title=plain(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first"),
         caption="verdict: better/worse = the paired 95% interval excludes 0 and the change is at least the "
         "relevance threshold (--min-effect); 'less than relevant' = the whole interval is inside it",
     )
@@ -37,7 +38,7 @@ def print_decision(decision: Decision) -> None:
         table.add_column(h, justify="right" if k in (0, 2, 3) else "left")
     for row in rows:
         style = STYLE.get(row[-1], "")
-        table.add_row(*row[:-1], f"[{style}]{row[-1]}[/]" if style else row[-1])
+        table.add_row(*map(plain, row[:-1]), plain(row[-1], style))
     out_console.print(table)
     if any(r.effect is Effect.NO_INTERVAL for r in decision.ranking):
         note("with one replication there is no interval; run at least 2.")
@@ -63,7 +64,7 @@ def print_optimise(result: OptimiseResult) -> None:
     table.add_column("range", justify="right")
     table.add_column("cost a unit", justify="right")
     for v in result.variables:
-        table.add_row(v.key, str(result.chosen[v.key]), f"{v.low}..{v.high}", f"{v.cost:g}")
+        table.add_row(plain(v.key), str(result.chosen[v.key]), f"{v.low}..{v.high}", f"{v.cost:g}")
     out_console.print(table)
     interval = f"{amount(t.ref.metric, result.mean)} ± {info.format(result.half_width)}"
     say(
@@ -137,14 +138,15 @@ def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> N
     info = metric_info(result.metric.metric)
     headers, rows, caption = sensitivity_rows(result)
     table = Table(
-        title=f"Assumptions ranked by their effect on {info.label} ({result.metric.where()}), "
-        f"{result.method}",
-        caption=caption,
+        title=plain(
+            f"Assumptions ranked by their effect on {info.label} ({result.metric.where()}), {result.method}"
+        ),
+        caption=plain(caption),
     )
     for h in headers:
         table.add_column(h, justify="left" if h in ("assumption", "where", "range") else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(plain, row))
     out_console.print(table)
     if chart is not None:
         say(f"tornado chart: {chart}")

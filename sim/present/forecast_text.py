@@ -11,6 +11,7 @@ import pandas as pd
 from rich.table import Table
 
 from sim.analysis.metrics import metric_info
+from sim.present.console import plain
 from sim.present.decision_text import print_decision
 from sim.present.terminal import out_console, say
 
@@ -42,11 +43,11 @@ def print_state(table: pd.DataFrame, when: datetime, replication: int, fmt: str 
         sys.stdout.write(table.to_json(orient="records", indent=2) + "\n")
         return
     counts = table.groupby(["gate", "direction", "where"], sort=False)["count"].sum().reset_index()
-    out = Table(title=f"Trucks waiting at {when:%Y-%m-%d %H:%M}, replication {replication}")
+    out = Table(title=plain(f"Trucks waiting at {when:%Y-%m-%d %H:%M}, replication {replication}"))
     for c in ("gate", "direction", "where", "trucks"):
         out.add_column(c, justify="right" if c == "trucks" else "left")
     for row in counts.itertuples(index=False):
-        out.add_row(row.gate, row.direction, row.where, f"{row.count:,}")
+        out.add_row(plain(row.gate), plain(row.direction), plain(row.where), f"{row.count:,}")
     out_console.print(out)
     say(f"{int(table['count'].sum()):,} trucks; add --format csv to write them as a state file.")
 
@@ -80,12 +81,14 @@ def _daily(result, base: str, gates: bool) -> None:
     groups = [(g, result.direction) for g in rows["gate"].unique() if g != "all"] if gates else []
     groups.append(("all", result.direction))
     out = Table(
-        title=f"Trucks waiting ({result.direction if result.direction != 'all' else 'both directions'}), "
-        f"{base}, at {result.start:%H:%M} each day (day 0: the state)"
+        title=plain(
+            f"Trucks waiting ({result.direction if result.direction != 'all' else 'both directions'}), "
+            f"{base}, at {result.start:%H:%M} each day (day 0: the state)"
+        )
     )
     out.add_column("date")
     for g, _ in groups:
-        out.add_column("province" if g == "all" else g, justify="right")
+        out.add_column(plain("province" if g == "all" else g), justify="right")
     dates = sorted(rows["date"].unique())
     step = max(1, math.ceil(len(dates) / 30))
     for k, d in enumerate(dates):
@@ -143,14 +146,16 @@ def _outcomes(result) -> None:
     s = result.summary
     s = s[(s["gate"] == "all") & (s["direction"] == result.direction) & s["metric"].isin(list(LABELS))]
     out = Table(
-        title=f"By {result.start + timedelta(days=result.days):%Y-%m-%d %H:%M}: trucks, "
-        f"{'both directions' if result.direction == 'all' else result.direction}, all gates"
+        title=plain(
+            f"By {result.start + timedelta(days=result.days):%Y-%m-%d %H:%M}: trucks, "
+            f"{'both directions' if result.direction == 'all' else result.direction}, all gates"
+        )
     )
     out.add_column("outcome")
     for name in result.variants:
-        out.add_column(name, justify="right")
+        out.add_column(plain(name), justify="right")
         if name != result.variants[0]:
-            out.add_column(f"{name} - {result.variants[0]} (paired)", justify="right")
+            out.add_column(plain(f"{name} - {result.variants[0]} (paired)"), justify="right")
     for metric, label in LABELS.items():
         cells = []
         for name in result.variants:

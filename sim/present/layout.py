@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from sim.present.cells import one_line
-from sim.present.console import out_console
+from sim.present.console import out_console, plain
 
 
 @dataclass
@@ -37,12 +36,15 @@ class Block:
         self.rows.append([text] + [""] * (len(self.headers) - 1))
 
     def table(self) -> Table:
-        """The block as a rich table (every piece of text escaped)."""
-        table = Table(title=escape(self.title) or None, caption=escape(self.caption) or None)
+        """The block as a rich table (every piece of text as written: never read as markup)."""
+        table = Table(
+            title=plain(self.title, "table.title") if self.title else None,
+            caption=plain(self.caption, "table.caption") if self.caption else None,
+        )
         for k, h in enumerate(self.headers):
             numeric = k not in self.text
             table.add_column(
-                escape(h),
+                plain(h),
                 justify="right" if numeric else "left",
                 no_wrap=numeric,
                 overflow="fold",
@@ -51,11 +53,9 @@ class Block:
             if r in self.headings:
                 if r:
                     table.add_section()
-                table.add_row(*(f"[bold]{escape(c)}[/]" for c in row))
+                table.add_row(*(plain(c, "bold") for c in row))
                 continue
-            table.add_row(
-                *(f"[bold]{escape(c)}[/]" if (r, k) in self.strong else escape(c) for k, c in enumerate(row))
-            )
+            table.add_row(*(plain(c, "bold" if (r, k) in self.strong else "") for k, c in enumerate(row)))
         return table
 
     def markdown(self) -> str:
@@ -64,8 +64,8 @@ class Block:
 
         align = ["left" if k in self.text else "right" for k in range(len(self.headers))]
         body = tabulate(
-            self.rows,
-            headers=[one_line(h) for h in self.headers],
+            [[_md_cell(c) for c in row] for row in self.rows],
+            headers=[_md_cell(one_line(h)) for h in self.headers],
             tablefmt="github",
             colalign=align,
             disable_numparse=True,
@@ -75,6 +75,12 @@ class Block:
 
 
 Layout = list[Block]
+
+
+def _md_cell(text: str) -> str:
+    """A Markdown table cell as written: a '|' in user text (a policy file's name, a state's commodity)
+    would end the cell and shift every column after it, and a line break would end the row."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def width_needed(layout: Layout, console: Console) -> int:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,7 +21,7 @@ from rich.progress import (
 if TYPE_CHECKING:  # only types: plotting and reporting must not load the runner
     from sim.runner.experiment import Experiment, Failure
     from sim.runner.progress import Bar, Tally
-from sim.present.console import err_console, error, quiet, say
+from sim.present.console import err_console, error, plain, quiet, say
 
 
 class ProgressBars:
@@ -41,7 +40,7 @@ class ProgressBars:
         self._bars: list[Bar] = []
         self._tally: Tally | None = None  # the counts shown, which never fall (set by begin)
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("replications"),
@@ -70,7 +69,7 @@ class ProgressBars:
         self._tally = Tally(self._bars)
         self._started = self._last_line = time.monotonic()
         self._tasks = [
-            self._progress.add_task(escape(b.title), total=b.total, completed=b.done) for b in bars
+            self._progress.add_task(b.title, total=b.total, completed=b.done) for b in bars
         ]
 
     def advance(self, bar: int) -> None:
@@ -123,18 +122,18 @@ def report_failures(failures: Sequence[Failure], experiments: Sequence[Experimen
         )
         if f.details is not None:
             err_console.print(
-                f"  worker traceback: {escape(str(f.details))}", highlight=False, soft_wrap=True
+                plain(f"  worker traceback: {f.details}"), highlight=False, soft_wrap=True
             )
     for e in experiments:
         if e.failed:
             err_console.print(
-                escape(
+                plain(
                     f"{e.finished} of {e.replications} replications of {e.scenario.name} finished "
                     f"and are kept in {e.folder}"
                 ),
                 highlight=False,
                 soft_wrap=True,
             )
-    err_console.print(escape(hint), highlight=False, soft_wrap=True)
+    err_console.print(plain(hint), highlight=False, soft_wrap=True)
 
 

@@ -452,7 +452,14 @@ def render(
 
 def build_report(folder: str | Path) -> tuple[Path, list[Written]]:
     """Draw the figures into ``folder/plots`` and write ``folder/report/index.html``; returns its path."""
+    from sim.store.catalog import STUDY_TABLES, kind_of
+
     folder = Path(folder)
+    kind = kind_of(folder) if folder.is_dir() else None
+    if kind in ("calibration", "history", *STUDY_TABLES) and not (folder / "scenario.yaml").is_file():
+        from sim.present.study_report import build_study_report
+
+        return build_study_report(folder, str(kind))
     study = load_study(folder)
     figures = plot_study(study, folder / PLOTS_DIR)
     report_dir = folder / REPORT_DIR

@@ -54,4 +54,16 @@ def workbook(comp: pd.DataFrame, about: Mapping[str, Any]) -> bytes:
         readme.to_excel(writer, sheet_name="read me", index=False)
         for name, frame in sheets(comp).items():
             frame.to_excel(writer, sheet_name=name, index=False)
+        for sheet in writer.book.worksheets:
+            text_only(sheet)
     return buffer.getvalue()
+
+
+def text_only(sheet: Any) -> None:
+    """Every text cell of an openpyxl sheet written as text: openpyxl stores a string that starts with
+    '=' as a live formula (a scenario named ``=HYPERLINK(...)`` would run when the file is opened). A
+    workbook of results holds values only, so no cell of it is ever a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

@@ -358,3 +358,43 @@ def print_backlog(
 ) -> None:
     """The daily backlog of a run (csv and json: the daily rows)."""
     emit(days, backlog_layouts(days, peaks, count, at, group), fmt, console)
+
+
+# ---- a study's saved table ----------------------------------------------------------------------------
+SAVED_ROWS = 200  # rows of a saved table printed as a table (csv and json give every row)
+
+
+def _cell(value: object) -> str:
+    """A saved table's cell as text: whole numbers whole, other numbers to 4 significant digits."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return format(value, ",.4g")
+
+
+def saved_table_layouts(table: pd.DataFrame, title: str, caption: str = "") -> list[Layout]:
+    """A study's saved table as it is (optimise, sensitivity, forecast, calibration), a row per row of
+    the file: every column (wide), or a group of rows per row when narrow."""
+    shown = table.head(SAVED_ROWS)
+    more = f"; the first {SAVED_ROWS:,} of {len(table):,} rows" if len(table) > SAVED_ROWS else ""
+    caption = caption + more
+    columns = [str(c) for c in table.columns]
+    text = {k for k, c in enumerate(table.columns) if not pd.api.types.is_numeric_dtype(table[c])}
+    wide = Block(title, columns, caption=caption, text=text | {0})
+    long = Block(title, ["column", "value"], caption=caption)
+    for k, row in enumerate(shown.itertuples(index=False)):
+        cells = [_cell(v) for v in row]
+        wide.rows.append(cells)
+        long.heading(f"row {k + 1}: {cells[0]}")
+        long.rows += [[c, v] for c, v in zip(columns, cells, strict=True)]
+    return [[wide], [long]]
+
+
+def print_saved_table(
+    table: pd.DataFrame, title: str, caption: str = "", fmt: str = "table", console: Console | None = None
+) -> None:
+    """A study's saved table (csv and json: every row as saved)."""
+    emit(table, saved_table_layouts(table, title, caption), fmt, console)

@@ -5,6 +5,7 @@ waiting. Layout helpers only; the numbers come from the study's saved tables."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -86,16 +87,28 @@ def drivers_block(drivers: pd.DataFrame) -> Block:
 
 def print_uncertainty(result: UncertaintyResult, fmt: str = "table") -> None:
     """The bands of the headline metrics, then the drivers, then where the study is."""
-    tables = result.tables
+    print_bands(result.tables, result.scenario, result.samples, result.replications, result.folder, fmt)
+
+
+def print_bands(
+    tables: Mapping[str, pd.DataFrame],
+    scenario: str,
+    samples: int,
+    replications: int,
+    folder: object,
+    fmt: str = "table",
+) -> None:
+    """An uncertainty study's bands and drivers from its saved tables (the study, and ``summary`` of its
+    folder, print the same)."""
     bands = tables["bands"]
-    emit(bands, band_layouts(bands, result.scenario, result.samples, result.replications), fmt)
+    emit(bands, band_layouts(bands, scenario, samples, replications), fmt)
     if fmt != "table":
         return
     drivers = tables.get("drivers")
     if drivers is not None and not drivers.empty:
         emit(drivers, [[drivers_block(drivers)]], fmt)
-    say(f"input sets, bands and drivers: {result.folder}")
-    if result.replications < 2:
+    say(f"input sets, bands and drivers: {folder}")
+    if replications < 2:
         note("1 replication per input set: the band also holds each set's own simulation noise.")
 
 

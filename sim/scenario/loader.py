@@ -222,6 +222,7 @@ def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, 
     sections are made (a new document, such as a calibrated file's body). A shared YAML alias is copied so
     only this key changes; ``None`` removes the key, as ``null`` does in a policy file."""
     key = ".".join(str(p) for p in parts)
+    parts = _dotted_keys(data, parts)
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         index = part if isinstance(part, int) else _index(node, part)
@@ -235,6 +236,13 @@ def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, 
         if not isinstance(nxt, dict | list):
             where = ".".join(str(p) for p in parts[: i + 1])
             message = f"'{shorten(where)}' is not a section of this scenario"
+            if isinstance(node, dict) and any("." in str(k) for k in node):  # uncertain: or calibration.free:
+                section = ".".join(str(p) for p in parts[:i])
+                message += (
+                    f"; the keys of '{section}' hold dots: write one whole, as the file does, e.g. --set "
+                    f"{section}.{shorten(str(next(iter(node))), 60)}.low=VALUE ({len(node)} keys: see "
+                    "`bordersim show`)"
+                )
             raise UserError.single(None, shorten(key), message)
         # a YAML alias (*anchor) shares one node among several keys: copy it so only this key changes
         node[part] = nxt = copy.copy(nxt)
@@ -250,6 +258,33 @@ def set_dotted(data: dict[str, Any], parts: Sequence[str | int], value: Any, *, 
         node.pop(parts[-1], None)
     else:
         node[parts[-1]] = value
+
+
+def _dotted_keys(data: Any, parts: Sequence[str | int]) -> list[str | int]:
+    """``parts`` regrouped where a mapping's own key holds dots: ``uncertain`` maps dotted keys to ranges
+    (``arrivals.hn_export.rate``), so ``uncertain.arrivals.hn_export.rate.low`` is the parts ``uncertain``,
+    ``arrivals.hn_export.rate`` and ``low``. A part that is a key as it stands is taken as it stands; else the
+    longest run of parts that together are a key of that mapping."""
+    out: list[str | int] = []
+    node: Any = data
+    i = 0
+    while i < len(parts):
+        part, take = parts[i], 1
+        if isinstance(node, dict) and part not in node:
+            for n in range(len(parts) - i, 1, -1):
+                joined = ".".join(str(p) for p in parts[i : i + n])
+                if joined in node:
+                    part, take = joined, n
+                    break
+        out.append(part)
+        i += take
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and (index := _index(node, str(part))) is not None:
+            node = node[index]
+        else:
+            node = None
+    return out
 
 
 def apply_override(data: dict[str, Any], assignment: str, *, create: bool = False) -> None:
@@ -319,10 +354,19 @@ def _describe(err: dict[str, Any]) -> str:
     return shorten(msg, 300)
 
 
-def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
-    """Drop pydantic's internal parts of a location (function-wrapper names and union tags)."""
+def _clean_loc(loc: Sequence[str | int], data: Any = None) -> list[str | int]:
+    """Drop pydantic's internal parts of a location (function-wrapper names and union tags); a part that
+    is a key of the document at that place (``data``) is the user's, kept even if it looks internal (a
+    gate key ``[b]`` is refused by name, and the message must say which key)."""
     out: list[str | int] = []
+    node = data
     for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
         if isinstance(part, str) and (
             "[" in part or part.startswith("function-") or part.startswith("constrained-")
         ):
@@ -346,7 +390,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = _clean_loc(err["loc"])
+            loc = _clean_loc(err["loc"], data)
             file, line = _locate(files, loc)
             dotted = ".".join(str(p) for p in loc)
             keys = [o.split("=", 1)[0].strip() for o in overrides]

@@ -25,6 +25,7 @@ TIME_UNIT_HOURS = {"minutes": 1.0 / 60.0, "hours": 1.0, "days": 24.0}
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def _local_time(v: datetime) -> datetime:
@@ -46,6 +47,23 @@ def safe_name(v: str) -> str:
             "(it names the results folder), not '.' or '..'"
         )
     return v
+
+
+def key_name(v: str) -> str:
+    """A key that names a part of the scenario (a gate, a flow, a stage, a truck class, a resource) is
+    a name: it becomes a gate or stage column, a table row, a file or folder name and a ``--set`` key, and
+    is written into CSV, spreadsheet, Markdown and HTML outputs. Letters, digits, '_' and '-' only: a dot
+    would split a ``--set`` key, and a leading '=' would be a live formula in a spreadsheet."""
+    if not KEY.fullmatch(v):
+        shown = v if len(v) <= 60 else f"{v[:60]}..."
+        raise ValueError(
+            f"{shown!r} is not a usable name for a key: use 1 to 100 letters, digits, '_' or '-' "
+            "(it names a column, a row and a --set key in every output)"
+        )
+    return v
+
+
+Key = Annotated[str, AfterValidator(key_name)]
 
 
 class Strict(BaseModel):
@@ -608,7 +626,7 @@ class Upstream(Strict):
     its own: a cold store for fruit, a depot for the rest). A held truck whose shipper runs out of
     patience (``cancel_after_h``, from the time it was ready) cancels the shipment."""
 
-    periods: Annotated[dict[str, UpstreamPeriod], Field(min_length=1)]  # named, in date order
+    periods: Annotated[dict[Key, UpstreamPeriod], Field(min_length=1)]  # named, in date order
     classes: Annotated[list[str], Field(min_length=1)] | None = None
     ageing_rate: NonNegativeFloat = 1.0
     ageing_rate_by_class: dict[str, NonNegativeFloat] = {}
@@ -660,7 +678,7 @@ class Rail(Strict):
     is loaded (``loading``) and crosses (``transit``); times in the scenario's time unit, like stage
     services. It shows in the records as a gate named ``name``, so every metric covers it."""
 
-    name: Annotated[str, AfterValidator(safe_name)] = "dong_dang_rail"
+    name: Key = "dong_dang_rail"
     export: RailDirection | None = None
     import_: RailDirection | None = Field(default=None, alias="import")
     classes: Annotated[list[str], Field(min_length=1)]
@@ -707,7 +725,7 @@ class Flow(Strict):
     ``yard``: this direction's own yard or zone; without it the direction uses the gate's yard, shared
     with the other direction."""
 
-    stages: Annotated[dict[str, Stage], Field(min_length=1)]
+    stages: Annotated[dict[Key, Stage], Field(min_length=1)]
     enters_yard_at: str | None = None
     reneging: Reneging | None = None
     yard: Yard | None = None
@@ -753,7 +771,7 @@ class Gate(Strict):
     name: str | None = None
     location: Location | None = None  # for maps only
     yard: Yard = Yard()
-    resources: dict[str, SharedResource] = {}
+    resources: dict[Key, SharedResource] = {}
     closures: list[GateClosure] = []
     random_closures: RandomClosures | None = None
     export: Flow | None = None
@@ -794,8 +812,8 @@ class TruckClass(Strict):
     """
 
     commodity: str
-    attributes: dict[str, str | bool | int] = {}
-    flags: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    attributes: dict[Key, str | bool | int] = {}
+    flags: dict[Key, Annotated[float, Field(ge=0, le=1)]] = {}
     value_usd: Distribution = Deterministic(dist="deterministic", value=0.0)
     tonnage_t: Distribution = Deterministic(dist="deterministic", value=0.0)
     perishable: Perishability | None = None
@@ -1033,14 +1051,14 @@ class Scenario(Strict):
     name: Annotated[str, AfterValidator(safe_name)]
     description: str = ""
     run: Run
-    truck_classes: Annotated[dict[str, TruckClass], Field(min_length=1)]
-    gates: Annotated[dict[str, Gate], Field(min_length=1)]
-    arrivals: dict[str, Arrival] = {}
+    truck_classes: Annotated[dict[Key, TruckClass], Field(min_length=1)]
+    gates: Annotated[dict[Key, Gate], Field(min_length=1)]
+    arrivals: dict[Key, Arrival] = {}
     demand: Demand | None = None
     calibration: CalibrationSpec | None = None
     uncertain: dict[str, UncertainInput] | None = None
     rail: Rail | None = None  # a rail route for some trucks' cargo (issue 22)
-    route_choice: dict[str, RouteChoice] = {}  # gates chosen on announced waits (issue 22), by name
+    route_choice: dict[Key, RouteChoice] = {}  # gates chosen on announced waits (issue 22), by name
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> Scenario:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -222,6 +222,8 @@ class SavedSummary:
     observed: Any = None  # a history folder's observed comparison (pandas.DataFrame), if it has one
     observed_error: dict[str, Any] | None = None  # its summary error, from the manifest
     observed_title: str = ""
+    table_file: Path | None = None  # the file ``table`` was read from
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def _not_finished(folder: Path, why: str) -> UserError:
@@ -271,12 +273,26 @@ def saved_summary(folder: Path) -> SavedSummary:
         if table is None and saved.observed is None:
             raise _not_finished(folder, "the history check is not finished: run it again")
         return saved
-    if kind == "calibration":
-        raise _not_finished(folder, f"a calibration: its fit table is {folder / 'fit.md'} (and fit.csv)")
-    if kind in STUDY_TABLES:
-        table_file = folder / STUDY_TABLES[kind]
-        raise _not_finished(
-            folder, f"{'an' if kind == 'optimise' else 'a'} {kind} study: its table is {table_file}"
+    if kind in ("calibration", *STUDY_TABLES):
+        table_file = folder / (FIT_TABLE if kind == "calibration" else STUDY_TABLES[kind])
+        finished = table_file.is_file() and (kind == "calibration" or bool(m.get("finished")))
+        if not finished:
+            why = "is missing" if not table_file.is_file() else "is from a study that did not finish"
+            raise _not_finished(
+                folder,
+                f"{with_article(kind)} study that is not finished (its table {table_file.name} {why}): "
+                f"{_again(m)}",
+            )
+        reps = m.get("final_replications") if kind == "calibration" else m.get("replications")
+        return SavedSummary(
+            kind,
+            folder,
+            read_csv(table_file),
+            [_scenario_name(m.get("scenario"))],
+            [int(reps or 0)],
+            m.get("root_seed"),
+            table_file=table_file,
+            manifest=m,
         )
     if kind is None and (folder / HISTORY_MARKDOWN).is_file():
         raise _not_finished(
@@ -303,8 +319,22 @@ def saved_summary(folder: Path) -> SavedSummary:
         )
     raise _not_finished(
         folder,
-        "not a results folder: expected a run, comparison, sweep or history folder written by bordersim",
+        "not a results folder: expected a folder written by bordersim (a run, comparison, sweep, history, "
+        "calibration, optimise, sensitivity, uncertainty or forecast study)",
     )
+
+
+def with_article(word: str) -> str:
+    """'a sweep', 'an uncertainty', 'an optimise': the article a word takes (by its first letter)."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def _again(m: dict[str, Any]) -> str:
+    """How to finish a study cut short: its command again, as its manifest recorded it."""
+    command = m.get("command")
+    if isinstance(command, list) and command:
+        return f"finish it by running its command again: {shlex.join(map(str, command))}"
+    return "finish it by running its command again"
 
 
 def resume_command(folder: Path, m: dict[str, Any]) -> str:

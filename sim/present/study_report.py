@@ -1,0 +1,97 @@
+"""The HTML report of a study whose answer is a table: uncertainty, forecast, optimise, sensitivity,
+calibration and history folders. ``bordersim report`` draws what the study's figures show (the band and
+its drivers, the forecast fan) and writes ``report/index.html``: the figures, every saved table of the
+folder and its manifest. Runs, comparisons and sweeps have their own page (:mod:`sim.present.report`).
+
+Autoescaped like every page: a cell of a saved table is text, never HTML."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+import sim
+from sim.present.plots.style import Written
+from sim.store.atomic import make_folder, write_bytes_atomic
+from sim.store.layout import FIGURE_DIRS
+from sim.store.manifest import read_manifest
+from sim.store.reader import manifest_text
+from sim.store.tables import read_csv
+
+TEMPLATE = "study.html.j2"
+MAX_ROWS = 500  # rows of one table on the page; the CSV beside it has them all
+
+
+def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written | Path]:
+    """The study's figures, drawn from its saved tables where a figure exists for its kind."""
+    plots = folder / FIGURE_DIRS[0]
+    if kind == "uncertainty":
+        from sim.present.plots.uncertainty import uncertainty_figures
+
+        return list(uncertainty_figures(folder, make_folder(plots), str(folder)))
+    if kind == "forecast":
+        from sim.present.plots.forecast import plot_forecast
+
+        drawn = plot_forecast(folder, str(manifest.get("direction") or "all"))
+        return [p for p in drawn if p.suffix == ".png"]
+    return sorted({*folder.glob("*.png"), *plots.glob("*.png")})  # as the study drew them (the tornado)
+
+
+def _figure(item: Written | Path, report_dir: Path) -> dict[str, Any]:
+    png = item.png if isinstance(item, Written) else item
+    return {
+        "title": item.title if isinstance(item, Written) else png.stem.replace("_", " "),
+        "caption": item.caption if isinstance(item, Written) else "",
+        "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii"),
+        "png": os.path.relpath(png, report_dir).replace(os.sep, "/"),
+    }
+
+
+def _tables(folder: Path) -> list[dict[str, Any]]:
+    """Every saved table of the folder (its CSV files), the study's own first."""
+    out = []
+    for path in sorted(folder.glob("*.csv")):
+        table = read_csv(path)
+        shown = table.head(MAX_ROWS)
+        out.append(
+            {
+                "name": path.name,
+                "headers": [str(c) for c in table.columns],
+                "rows": [
+                    ["-" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)
+                ],
+                "more": max(len(table) - len(shown), 0),
+            }
+        )
+    return out
+
+
+def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written]]:
+    """Draw the study's figures and write ``folder/report/index.html``; returns its path and figures."""
+    manifest = read_manifest(folder) or {}
+    figures = _figures(kind, folder, manifest)
+    report_dir = make_folder(folder / FIGURE_DIRS[1])  # report/
+    scenario = manifest.get("scenario")
+    name = scenario.get("scenario", "?") if isinstance(scenario, dict) else scenario or folder.parent.name
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.present", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    html = environment.get_template(TEMPLATE).render(
+        title=f"{kind.capitalize()} study: {name}",
+        folder=str(folder),
+        command=" ".join(map(str, manifest.get("command") or [])),
+        figures=[_figure(f, report_dir) for f in figures],
+        tables=_tables(folder),
+        manifest=manifest_text(manifest),
+        version=sim.__version__,
+    )
+    target = report_dir / "index.html"
+    write_bytes_atomic(target, html.encode("utf-8"))
+    return target, [f for f in figures if isinstance(f, Written)]
