@@ -271,11 +271,15 @@ def test_summary_reads_every_studys_folder(studies: dict[str, Path], kind: str, 
 
 @pytest.mark.parametrize("kind", ["uncertainty", "forecast"])
 def test_report_reads_every_studys_folder(studies: dict[str, Path], kind: str, capsys) -> None:
+    capsys.readouterr()
     assert main(["report", str(studies[kind])]) == 0
     page = (studies[kind] / "report" / "index.html").read_text(encoding="utf-8")
     assert f"{kind.capitalize()} study" in page
     main_table = "bands.csv" if kind == "uncertainty" else "forecast.csv"
     assert main_table in page and "data:image/png;base64," in page
+    said = capsys.readouterr()
+    drawn = page.count("data:image/png;base64,")
+    assert f"{drawn} figures in " in said.out + said.err  # it said "0 figures in -" for a forecast's fan
 
 
 def test_an_unfinished_study_says_how_to_finish_it(studies: dict[str, Path], tmp_path: Path, capsys) -> None:

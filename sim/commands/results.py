@@ -52,6 +52,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sim.present.report import build_report
 
     page, written = build_report(args.folder)
-    terminal.say(f"{len(written)} figures in {written[0].png.parent if written else '-'}; report: {page}")
+    pngs = [getattr(w, "png", w) for w in written]  # a figure drawn now, or a PNG the study drew itself
+    where = ", ".join(sorted({str(p.parent) for p in pngs})) or "-"
+    terminal.say(f"{len(pngs)} figures in {where}; report: {page}")
     terminal.say(f"open it in a browser: {page.resolve().as_uri()}")
     return 0

@@ -450,7 +450,7 @@ def render(
     return _environment().get_template(TEMPLATE).render(**context)
 
 
-def build_report(folder: str | Path) -> tuple[Path, list[Written]]:
+def build_report(folder: str | Path) -> tuple[Path, list[Written | Path]]:
     """Draw the figures into ``folder/plots`` and write ``folder/report/index.html``; returns its path."""
     from sim.store.catalog import STUDY_TABLES, kind_of
 

@@ -71,8 +71,9 @@ def _tables(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written]]:
-    """Draw the study's figures and write ``folder/report/index.html``; returns its path and figures."""
+def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written | Path]]:
+    """Draw the study's figures and write ``folder/report/index.html``; returns its path and its figures
+    (those drawn now, and the PNGs the study drew itself, such as the tornado)."""
     manifest = read_manifest(folder) or {}
     figures = _figures(kind, folder, manifest)
     report_dir = make_folder(folder / FIGURE_DIRS[1])  # report/
@@ -94,4 +95,4 @@ def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written]]:
     )
     target = report_dir / "index.html"
     write_bytes_atomic(target, html.encode("utf-8"))
-    return target, [f for f in figures if isinstance(f, Written)]
+    return target, figures
