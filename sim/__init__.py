@@ -8,8 +8,9 @@ Data flows one way: scenario (validated) -> model -> replication records -> anal
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from sim.version import __version__ as __version__
 
 API = (
     "run",
@@ -28,11 +29,6 @@ API = (
     "Sweep",
     "ReplicationsFailed",
 )
-
-try:
-    __version__ = version("lang-son-bordersim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-import sim
 from sim.commands import (
     animate,
     app,
@@ -29,6 +28,7 @@ from sim.commands import (
     uncertainty,
 )
 from sim.errors import Interrupted, UserError
+from sim.version import __version__
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bordersim",
         description="Simulate cargo trucks crossing the Lang Son border gates (SimPy discrete-event model).",
     )
-    p.add_argument("--version", action="version", version=f"bordersim {sim.__version__}")
+    p.add_argument("--version", action="version", version=f"bordersim {__version__}")
     options.verbosity_options(p, False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = options.parents()

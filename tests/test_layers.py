@@ -1,9 +1,11 @@
-"""The package's layers import one way only (DESIGN.md section 6), read from the source of every module.
+"""The package's layers import one way only (docs/architecture.md, section 2), read from the source of
+every module.
 
 cli / commands / api / app -> present -> studies -> runner -> store -> analysis -> model -> scenario, with
-``sim.errors`` and the package root (its version) usable by all. A module may import its own layer and
-the layers below it, never one above: the model never reads results, the store never runs replications,
-the studies never print. Imports inside functions and ``TYPE_CHECKING`` blocks count too.
+``sim.errors`` and ``sim.version`` usable by all; the package root forwards to the API, a face. A module
+may import its own layer and the layers below it, never one above: the model never reads results, the
+store never runs replications, the studies never print. Imports inside functions and ``TYPE_CHECKING``
+blocks count too.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from tests.conftest import ROOT
 
 SIM = ROOT / "sim"
 RANK = {
-    "sim": 0,
+    "sim": 8,  # the package root forwards to the API (a face); the version is sim.version
     "sim.errors": 0,
+    "sim.version": 0,
     "sim.scenario": 1,
     "sim.model": 2,
     "sim.analysis": 3,

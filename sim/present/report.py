@@ -24,7 +24,6 @@ import jinja2
 import pandas as pd
 import yaml
 
-import sim
 from sim.analysis.compare import wide
 from sim.analysis.decision import decide, ranking_rows, settings
 from sim.analysis.metrics import ALL, metric_info
@@ -40,6 +39,7 @@ from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.layout import SUMMARY
 from sim.store.reader import RunData, Study, load_study, manifest_text
+from sim.version import __version__
 
 REPORT_DIR = "report"
 TEMPLATE = "report.html.j2"
@@ -441,7 +441,7 @@ def render(
         "warnings": stability_warnings(study) if study.kind != "sweep" else [],
         "scenarios": scenario_context(study) if study.kind != "sweep" else [],
         "manifest": manifest_text(m),
-        "version": sim.__version__,
+        "version": __version__,
         "confidence": f"{100 * float(m.get('confidence') or 0.95):g}%",
         "decision": decision_context(study),
         "fewest_replications": min((len(r.replications) for r in study.runs), default=0),

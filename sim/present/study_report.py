@@ -15,13 +15,13 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-import sim
 from sim.present.plots.style import Written
 from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.layout import FIGURE_DIRS
 from sim.store.manifest import read_manifest
 from sim.store.reader import manifest_text
 from sim.store.tables import read_csv
+from sim.version import __version__
 
 TEMPLATE = "study.html.j2"
 MAX_ROWS = 500  # rows of one table on the page; the CSV beside it has them all
@@ -91,7 +91,7 @@ def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written | Pa
         figures=[_figure(f, report_dir) for f in figures],
         tables=_tables(folder),
         manifest=manifest_text(manifest),
-        version=sim.__version__,
+        version=__version__,
     )
     target = report_dir / "index.html"
     write_bytes_atomic(target, html.encode("utf-8"))

@@ -1,4 +1,4 @@
-"""Arrival rates derived from trade value (DESIGN.md section 4).
+"""Arrival rates derived from trade value (docs/architecture.md; the README's Calibration section).
 
 For direction d, gate g and truck class c (a class belongs to the direction whose ``class_shares`` name
 it)::

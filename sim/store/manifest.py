@@ -25,11 +25,11 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import sim
 from sim.errors import Problem, UserError
 from sim.model.random_streams import replication_seed
 from sim.scenario import LoadedScenario, Scenario
 from sim.store.atomic import write_json_atomic
+from sim.version import __version__
 
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 256 * 2**20  # 100,000 replications' seeds and timings take about 30 MB
@@ -50,7 +50,7 @@ def versions() -> dict[str, str]:
     import simpy
 
     return {
-        "bordersim": sim.__version__,
+        "bordersim": __version__,
         "python": platform.python_version(),
         "simpy": simpy.__version__,
         "numpy": numpy.__version__,
@@ -67,7 +67,7 @@ def model_digest() -> str:
     Saved results are reused only when both the scenario and this fingerprint match: after a change to
     the model, old replications would otherwise be mixed with new ones, numbers that look right but are not.
     """
-    root = Path(sim.__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the sim package
     h = hashlib.sha256()
     for name in MODEL_SOURCES:
         for f in sorted((root / name).rglob("*.py")):

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
-import sim
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
 from sim.model.records import Tables
@@ -31,6 +30,7 @@ from sim.runner.pool import reduce_replications
 from sim.scenario import LoadedScenario
 from sim.scenario.schema import Scenario
 from sim.scenario.writer import calibrated_scenario_text
+from sim.version import __version__
 
 SCALE_LIMITS = (0.02, 10.0)
 EARLY_STOP = 0.1  # stop once an evaluation is within a tenth of the tolerance: more digits are noise
@@ -170,7 +170,7 @@ def calibrated_yaml(loaded: LoadedScenario, out: Path, cal: Calibration, command
     final = cal.final
     header = [
         f"Calibrated by `{command}`",
-        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {sim.__version__}.",
+        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {__version__}.",
         f"Target: simulated cleared value USD {cal.target:,.0f} within {cal.tolerance:.2%};",
         f"{cal.replications} replications per evaluation from root seed {cal.root_seed} (common random"
         " numbers), scipy.optimize.brentq on the arrival scale.",

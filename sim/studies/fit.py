@@ -39,7 +39,6 @@ import pandas as pd
 import yaml
 from scipy import optimize
 
-import sim
 from sim.analysis.fit import Identifiability, fit_table, held_back_by, identifiability, residuals
 from sim.analysis.history import history_values, outside_reason
 from sim.errors import UserError
@@ -54,6 +53,7 @@ from sim.store.manifest import calibration_manifest, write_manifest
 from sim.store.outputs import StudyFolder
 from sim.studies.calibrate import calibrate, scaled
 from sim.studies.history import load_reported
+from sim.version import __version__
 
 DIFF_STEP = 0.05
 MAX_EVALUATIONS = 40
@@ -503,7 +503,7 @@ def calibrated_file(
     assert result.doc is not None
     header = [
         f"Calibrated by `{command}`",
-        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {sim.__version__}.",
+        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {__version__}.",
         *fit_markdown(result).splitlines(),
     ]
     paths: list[Path_] = free.written_keys()

@@ -24,10 +24,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Locator
 
-import sim
 from sim.analysis.decision import RELIABLE_REPLICATIONS, SUGGESTED_REPLICATIONS
 from sim.analysis.stats import half_width
 from sim.store.atomic import make_folder, write_atomic
+from sim.version import __version__
 
 DPI = 100
 WIDTH_IN = 12.0  # every figure is 1200 px wide: readable on a laptop and in the HTML report
@@ -126,7 +126,7 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
     with plt.rc_context(RC):
         for fmt in FORMATS:
             path = out / f"{name}.{fmt}"
-            made_by = f"bordersim {sim.__version__}"
+            made_by = f"bordersim {__version__}"
             if fmt == "png":
                 meta = {"Title": title, "Software": made_by, "Source": source}
             else:
