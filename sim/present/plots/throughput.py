@@ -23,7 +23,7 @@ from sim.scenario.schema import DIRECTIONS
 from sim.store.reader import RunData, Study
 
 WEEKLY_AFTER_DAYS = 56  # longer runs are shown as weekly means of the daily values
-NO_CAP = "(no daily cap): no cap in the scenario; capacity is set by servers and opening hours"
+NO_CAP = "(no daily cap): no cap in the scenario;\ncapacity is set by servers and opening hours"
 
 
 def _day_index(run: RunData, t: pd.Series) -> np.ndarray:
@@ -73,6 +73,22 @@ def _trucks(run: RunData) -> pd.DataFrame:
     return run.table("trucks", ["gate", "direction", "arrival", "cleared", "value_usd"])
 
 
+def _only_in(study: Study, having: list[RunData]) -> str:
+    """' (only in X)' where a flow is in some scenarios only (a policy adds a gate or a route)."""
+    if len(having) == len(study.runs):
+        return ""
+    return f" (only in {', '.join(run.name for run in having)})"
+
+
+def _handles(axes: np.ndarray) -> list:
+    """Legend handles of every panel, each label once: a flow only a policy has adds its own lines."""
+    seen: dict[str, object] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values())
+
+
 def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
     flows = study.flows()
     gates = list(dict.fromkeys(g for g, _ in flows))
@@ -92,7 +108,8 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
             if (gate, direction) not in flows:
                 style.no_data(ax, f"{study.gate_label(gate)} has no {direction} flow")
                 continue
-            for k, run in study.iter_runs():
+            having = [(k, run) for k, run in study.iter_runs() if (gate, direction) in run.flows()]
+            for k, run in having:  # a scenario without this flow draws nothing, not a line at zero
                 t = tables[run.name]
                 t = t[(t["gate"] == gate) & (t["direction"] == direction)]
                 _, days = _whole_days(run)
@@ -106,7 +123,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                     if weekly
                     else (days, _daily(run, t, "cleared", column))
                 )
-                if k == 0:
+                if k == having[0][0]:  # the demand of the first scenario with the flow (the base's)
                     ax.plot(
                         dates,
                         arrived.mean(axis=0) / scale,
@@ -120,7 +137,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                 ax.plot(dates, mean, label=f"cleared, {run.name}", **style.series_line(k))
                 if len(run.replications) > 1:
                     ax.fill_between(dates, low, high, **style.band(k))
-            title = f"{study.gate_label(gate)}, {direction}"
+            title = f"{study.gate_label(gate)}, {direction}" + _only_in(study, [run for _, run in having])
             if not value:
                 caps = [(k, c) for k, run in study.iter_runs() for c in run.daily_caps(gate, direction)]
                 distinct = list(dict.fromkeys(c for _, c in caps))
@@ -136,7 +153,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
             ax.set_ylim(0, ax.get_ylim()[1] * 1.08)
             style.date_axis(ax)
             ax.tick_params(labelbottom=True)
-    handles, _ = next(ax for ax in axes.flat if ax.get_lines()).get_legend_handles_labels()
+    handles = _handles(axes)
     if n_reps > 1:
         handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps, "0")))
     if not value:
@@ -152,7 +169,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
         f"{what} per calendar day"
         + (", averaged over each week," if weekly else "")
         + " (lines: mean over replications with their 95% band) and what arrived "
-        "that day (dashed grey, the demand; of the base scenario)"
+        "that day (dashed grey, the demand; of the first scenario with the flow, the base where it has it)"
         + ("." if value else "; dash-dotted black: daily caps where the scenario sets one.")
         + " Days partly outside the run are left out; the warm-up is included."
     )
