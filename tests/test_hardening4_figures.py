@@ -6,6 +6,10 @@ emptied the date locator every panel shares; the date formatter then failed on n
 from ``plot`` and ``report``). The family: a comparison where a policy adds a gate (a route, a rail line)
 has panels of flows some scenarios lack, and a scenario without the flow must draw nothing there, not a
 line at zero.
+
+Row 7: the animated map's panels showed the caps the scenario sets before any dated change ("none",
+"300/day") on every frame, not the caps in force that day (the winter replay's 65 and 35). The daily
+throughput figure drew the same base caps as levels; both now read the caps in force day by day.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from matplotlib.figure import Figure
@@ -60,6 +65,13 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     root = tmp_path_factory.mktemp("one_direction")
     spec = yaml.safe_load((SCENARIOS / "lang_son_minimal.yaml").read_text(encoding="utf-8"))
     del spec["gates"]["tan_thanh"]["import"], spec["arrivals"]["tan_thanh_import"]
+    # dated caps (row 7): Huu Nghi's exports capped from 3 June, Tan Thanh's lowered then lifted
+    spec["gates"]["huu_nghi"]["export"]["stages"]["china_side"]["changes"] = [
+        {"from": "2021-06-03", "daily_cap": 65}
+    ]
+    tt = spec["gates"]["tan_thanh"]["export"]["stages"]["china_side"]
+    tt["daily_cap"] = 300
+    tt["changes"] = [{"from": "2021-06-03", "daily_cap": 35}, {"from": "2021-06-04", "daily_cap": "none"}]
     spec["name"] = "one_direction"
     (root / "one_direction.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     (root / "add_gate.yaml").write_text(ADD_GATE, encoding="utf-8")
@@ -121,8 +133,50 @@ def test_a_flow_only_a_policy_has_is_drawn_for_that_policy_only(
 
 
 def test_animate_draws_a_frame_of_a_one_direction_gate(folders: dict[str, Path], tmp_path: Path) -> None:
-    assert main(["animate", str(folders["run"]), "--frame", "2021-06-02", "--out", str(tmp_path / "a.png")]) == 0
+    out = tmp_path / "a.png"
+    assert main(["animate", str(folders["run"]), "--frame", "2021-06-02", "--out", str(out)]) == 0
     out = tmp_path / "b.png"
     args = ["animate", str(folders["compare"]), "--scenario", "add_gate", "--frame", "2021-06-02"]
     assert main([*args, "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_each_frame_shows_the_caps_in_force_that_day(folders: dict[str, Path]) -> None:
+    from sim.present.animate import MapFigure, frames
+    from sim.store.reader import load_run
+
+    run = load_run(folders["run"])
+    by_day = {f.when.strftime("%m-%d"): f for f in frames(run)}
+    assert by_day["06-02"].caps["huu_nghi"] == ["export cap: none", "import cap: none"]
+    assert by_day["06-03"].caps["huu_nghi"] == ["export cap: 65/day (china_side)", "import cap: none"]
+    assert [by_day[d].caps["tan_thanh"] for d in ("06-02", "06-03", "06-04")] == [
+        ["export cap: 300/day (china_side)"],
+        ["export cap: 35/day (china_side)"],
+        ["export cap: none"],  # 'none' lifts the cap; a gate's panel lists only the directions it has
+    ]
+    figure = MapFigure(run, list(by_day.values()))
+    try:
+        for day, words in (("06-02", "export cap: none"), ("06-03", "export cap: 65/day")):
+            figure.show(by_day[day])
+            assert words in figure.titles["huu_nghi"].get_text()
+    finally:
+        figure.close()
+
+
+def test_the_daily_throughput_draws_the_caps_in_force_each_day(
+    folders: dict[str, Path], drawn: dict[str, Figure], tmp_path: Path
+) -> None:
+    from sim.present.plots import plot
+
+    plot(folders["run"], ["throughput"], out=tmp_path)
+    fig = drawn["daily_trucks"]
+    hn = _panel(fig, "Huu Nghi, export")
+    assert "no daily cap" not in hn.get_title()  # capped from 3 June
+    steps = [line for line in hn.get_lines() if line.get_drawstyle() == "steps-mid"]
+    assert len(steps) == 1
+    y = np.asarray(steps[0].get_ydata(), dtype=float)
+    assert np.isnan(y[:2]).all() and (y[2:] == 65).all()  # 1-2 June uncapped, then 65
+    tt = _panel(fig, "Tan Thanh, export")
+    (line,) = [line for line in tt.get_lines() if line.get_drawstyle() == "steps-mid"]
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert list(y[:3]) == [300, 300, 35] and np.isnan(y[3])

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from sim.present.plots import style
@@ -71,6 +72,50 @@ def _weekly(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _trucks(run: RunData) -> pd.DataFrame:
     return run.table("trucks", ["gate", "direction", "arrival", "cleared", "value_usd"])
+
+
+def _cap_series(run: RunData, gate: str, direction: str, weekly: bool) -> tuple[np.ndarray, dict]:
+    """The x of the flow's points and, per place a cap applies (a stage, a lane, a pool), the cap in
+    force each whole day (NaN: no cap that day), after the scenario's dated changes; weekly: its mean."""
+    _, dates = _whole_days(run)
+    series: dict[str, np.ndarray] = {}
+    for i, day in enumerate(dates):
+        for cap, where in run.daily_caps(gate, direction, on=pd.Timestamp(day).to_pydatetime()):
+            series.setdefault(where, np.full(len(dates), np.nan))[i] = cap
+    if weekly:
+        x = _weekly(dates, np.zeros(len(dates)))[0]
+        return x, {where: _weekly(dates, v)[1] for where, v in series.items()}
+    return dates, series
+
+
+def _draw_caps(
+    ax: Axes, study: Study, having: list[tuple[int, RunData]], gate: str, direction: str, weekly: bool
+) -> bool:
+    """The flow's daily caps: a level where a cap holds all run long, a dash-dotted step where dated
+    changes move it (a winter replay's caps are mostly dated). Whether any cap was drawn."""
+    caps: dict[tuple[str, tuple[float, ...]], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for _, run in having:
+        x, series = _cap_series(run, gate, direction, weekly)
+        for where, values in series.items():
+            key = (where, tuple(np.nan_to_num(values, nan=-1.0)))
+            caps.setdefault(key, (x, values, []))[2].append(run.name)
+    for (where, _), (x, values, owners) in caps.items():
+        who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
+        finite = values[np.isfinite(values)]
+        if len(finite) == len(values) and len(finite) and np.all(finite == finite[0]):
+            style.level_line(ax, float(finite[0]), f"daily cap {finite[0]:g} ({where}{who})", ls="-.", lw=1.1)
+            continue
+        ax.plot(x, values, color="black", ls="-.", lw=1.1, drawstyle="steps-mid")
+        first = int(np.flatnonzero(np.isfinite(values))[0]) if len(finite) else None
+        if first is not None:
+            ax.annotate(
+                f"daily cap ({where}{who}), set by date",
+                (x[first], values[first]),
+                xytext=(2, 2),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    return bool(caps)
 
 
 def _only_in(study: Study, having: list[RunData]) -> str:
@@ -139,13 +184,8 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                     ax.fill_between(dates, low, high, **style.band(k))
             title = f"{study.gate_label(gate)}, {direction}" + _only_in(study, [run for _, run in having])
             if not value:
-                caps = [(k, c) for k, run in study.iter_runs() for c in run.daily_caps(gate, direction)]
-                distinct = list(dict.fromkeys(c for _, c in caps))
-                for cap, where in distinct:
-                    owners = [study.names[k] for k, c in caps if c == (cap, where)]
-                    who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
-                    style.level_line(ax, cap, f"daily cap {cap} ({where}{who})", ls="-.", lw=1.1)
-                if not distinct:
+                drawn = _draw_caps(ax, study, having, gate, direction, weekly)
+                if not drawn:
                     title += " (no daily cap)"
                     uncapped = True
             ax.set_title(title)
@@ -157,7 +197,8 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
     if n_reps > 1:
         handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps, "0")))
     if not value:
-        handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label="daily cap set in the scenario"))
+        cap_label = "daily cap set in the scenario (in force that day)"
+        handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label=cap_label))
         if uncapped:
             handles.append(Line2D([], [], color="none", label=NO_CAP))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))
