@@ -180,3 +180,42 @@ def test_the_daily_throughput_draws_the_caps_in_force_each_day(
     (line,) = [line for line in tt.get_lines() if line.get_drawstyle() == "steps-mid"]
     y = np.asarray(line.get_ydata(), dtype=float)
     assert list(y[:3]) == [300, 300, 35] and np.isnan(y[3])
+
+
+def test_the_forecast_fan_shows_the_spread_of_outcomes_and_says_so(
+    tmp_path: Path, drawn: dict[str, Figure]
+) -> None:
+    """Row 15: the fan was the 95% interval of the mean over the replications under a title 'mean and
+    95% interval'; a planner reads it as where the queue may be, and it is far narrower than that."""
+    from scipy import stats
+
+    from sim.present.plots.forecast import plot_forecast
+    from sim.studies.forecast import forecast
+    from sim.studies.options import StudyOptions
+
+    state = tmp_path / "state.csv"
+    state.write_text("gate,direction,count,waited_h\nhuu_nghi,export,400,24\n")
+    result = forecast(
+        SCENARIOS / "lang_son_minimal.yaml",
+        StudyOptions(replications=2, jobs=1, root=tmp_path / "results", label="t"),
+        state=state,
+        start="2021-06-01T12:00",
+        days=3,
+        direction="export",
+    )
+    daily = result.daily[(result.daily["gate"] == "all") & (result.daily["direction"] == "export")]
+    later = daily.sort_values("date").iloc[1:]  # day 0 is the state: no spread
+    assert (later["half_width"] > 0).all()
+    # with two replications x1, x2: p5 + p95 = x1 + x2 = 2 mean, and p95 - p5 = 0.9 |x2 - x1|, where the
+    # t-interval's half-width is t(0.975, 1) |x2 - x1| / 2
+    assert np.allclose(later["p5"] + later["p95"], 2 * later["mean"])
+    gap = 2 * later["half_width"] / stats.t.ppf(0.975, 1)
+    assert np.allclose(later["p95"] - later["p5"], 0.9 * gap)
+
+    plot_forecast(result.folder, "export", out=tmp_path / "plots")
+    fig = drawn["forecast_fan"]
+    assert "5-95% of 2 replications" in fig.get_suptitle()
+    ax = next(ax for ax in fig.axes if ax.get_title(loc="left") == "Province")
+    (band,) = ax.collections[:1]
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert np.isclose(ys.max(), daily["p95"].max()) and np.isclose(ys.min(), max(daily["p5"].min(), 0.0))
