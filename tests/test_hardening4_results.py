@@ -131,3 +131,28 @@ def test_the_held_column_is_left_out_where_nobody_is_held() -> None:
     summary.loc[1, "modelled"] = True
     wide = run_layouts(summary, "s", 2)[0][0]
     assert any("held upstream" in c for c in wide.headers)
+
+
+# --------------------------------------------------------------------------------------------------
+# Row 14 (part): no negative zero; a total of parts none of which is modelled is 'not modelled'
+# --------------------------------------------------------------------------------------------------
+def test_a_forecast_interval_never_prints_negative_zero() -> None:
+    from sim.present.forecast_text import _ci
+
+    assert _ci(-0.2, -1.2, -0.4) == "0 (-1 to 0)"
+    assert "-0" not in _ci(-0.0, -0.3, 0.2, decimals=0)
+    assert _ci(-0.04, -0.06, 0.01, decimals=1) == "0.0 (-0.1 to 0.0)"
+
+
+def test_total_cost_of_unmodelled_parts_is_not_modelled(tmp_path: Path) -> None:
+    from sim.analysis.metrics import not_modelled
+
+    # the minimal scenario: no waiting cost, no perishable class, no holding: nothing of the total
+    assert {"total_cost_usd", "upstream_cost_usd"} <= not_modelled(load_scenario(MINIMAL).scenario)
+    # holding with no cost set: the upstream cost, and so the total, is still not modelled
+    held = load_scenario(_holding(tmp_path, "slow: {from: 2021-06-01, rule: quota, daily_quota: 5}")).scenario
+    assert {"total_cost_usd", "upstream_cost_usd"} <= not_modelled(held)
+    # a cost of holding set: both are modelled
+    path = _holding(tmp_path, "slow: {from: 2021-06-01, rule: quota, daily_quota: 5}")
+    path.write_text(path.read_text() + "        cost_usd_per_day: 4\n", encoding="utf-8")
+    assert not {"total_cost_usd", "upstream_cost_usd"} & not_modelled(load_scenario(path).scenario)
