@@ -134,6 +134,12 @@ def not_modelled(scenario: Scenario) -> set[str]:
         out |= {"held_upstream_peak", "held_upstream_days", "upstream_cost_usd", "trucks_held_upstream"}
     if not any(u.cancel_after_h is not None for u in upstream):
         out.add("trucks_cancelled")
+    if not any(
+        u.cost_usd_per_day > 0 or any(v > 0 for v in u.cost_usd_per_day_by_class.values()) for u in upstream
+    ):
+        out.add("upstream_cost_usd")  # holding with no cost set: a cost of 0 would read as measured
+    if {"waiting_cost_usd", "value_lost_usd", "upstream_cost_usd"} <= out:
+        out.add("total_cost_usd")  # a total of parts none of which is modelled is not 0, it is unknown
     return out
 
 

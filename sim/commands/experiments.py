@@ -114,6 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     terminal.print_run_summary(result.summary, result.scenario.name, result.replications, args.fmt)
     terminal.say(f"{result.trucks:,} trucks simulated; results in {result.folder}", err=True)
     _say_what_clearance_covers(result.summary)
+    _say_never_released(None, result.scenario)
     # the run's --set values too: without them the comparison would be of another scenario
     sets = [w for o in args.overrides for w in ("--set", o)]
     terminal.hint(
@@ -130,18 +131,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _say_what_clearance_covers(summary) -> None:
     """Clearance statistics describe cleared trucks only: say so, and warn when many are still inside
-    at the horizon (a backlog growing without bound makes those statistics depend on the horizon)."""
+    at the horizon or held upstream (a backlog growing without bound makes those statistics depend on the
+    horizon; trucks held for good never reach the gate at all)."""
     from sim.analysis.stability import INSIDE_SHARE_LIMIT, inside_shares, unstable_flows
     from sim.present import terminal
 
     shares = inside_shares(summary)
     province = shares[(shares["gate"] == "all") & (shares["direction"] == "all")]
-    if province.empty or province["still_inside"].iloc[0] <= 0:
-        return
-    terminal.note(
-        f"clearance times cover cleared trucks only; {province['still_inside'].iloc[0]:,.0f} trucks a "
-        f"replication ({province['still_inside_share'].iloc[0]:.1%}) were still inside at the horizon"
-    )
+    if not province.empty and province["still_inside"].iloc[0] > 0:
+        inside, arrived = province["still_inside"].iloc[0], province["arrived"].iloc[0]
+        terminal.note(
+            f"clearance times cover cleared trucks only; {inside:,.0f} trucks a replication "
+            f"({inside / arrived:.1%}) were still inside at the horizon"
+        )
     flagged = unstable_flows(summary)
     flagged = flagged[(flagged["gate"] != "all") & (flagged["direction"] != "all")]
     if flagged.empty:
@@ -150,12 +152,24 @@ def _say_what_clearance_covers(summary) -> None:
         f"{g} {d} ({s:.0%})"
         for g, d, s in zip(flagged["gate"], flagged["direction"], flagged["still_inside_share"], strict=True)
     )
+    held = " or still held upstream" if (flagged["trucks_held_upstream"] > 0).any() else ""
     terminal.warning(
-        f"more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon at: {where}. "
-        "Either the horizon is short next to the clearance times, or arrivals exceed what these gates clear "
-        "and the backlog grows without bound; either way the clearance statistics (of the trucks that did "
-        "clear) depend on the horizon. See 'unstable' in summary.csv"
+        f"more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon{held} at: "
+        f"{where}. Either the horizon is short next to the clearance times, or arrivals exceed what these "
+        "gates clear (or release) and the backlog grows without bound; either way the clearance statistics "
+        "(of the trucks that did clear) depend on the horizon. See 'unstable' in summary.csv"
     )
+
+
+def _say_never_released(name: str | None, scenario) -> None:
+    """Warn of upstream holding that releases nobody to the end of the run (issue 27): the gate's
+    summary alone would read as if no trucks came."""
+    from sim.present import terminal
+    from sim.present.upstream_text import never_released_lines
+    from sim.scenario.upstream_check import never_released
+
+    for line in never_released_lines(never_released(scenario), name):
+        terminal.warning(line)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -178,6 +192,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     for text in result.notes:
         terminal.note(text)
+    for exp in result.experiments:
+        _say_never_released(exp.scenario.name, exp.scenario)
     if result.failures:
         terminal.report_failures(result.failures, result.experiments, result.resume_hint)
         return EXIT_FAILED

@@ -6,7 +6,8 @@ front of one while another is closed. This draws it from a run's saved tables, f
 - the gates at their coordinates (a gate's ``location`` in the scenario; a gate without one is placed
   schematically and says so), the road approaches from Lang Son city and the border, both schematic;
 - per gate and direction, the trucks waiting outside the yard and inside it, as bars with their numbers
-  (the mean over the replications), and the gate's daily caps (the Chinese side's acceptance);
+  (the mean over the replications), and the gate's daily caps in force on the frame's day (the Chinese
+  side's acceptance, after the scenario's dated changes);
 - closures as they happen: a scheduled closure or ban in force during the frame, or the share of the
   replications that had a random stoppage then;
 - a date stamp.
@@ -58,6 +59,7 @@ class Frame:
     when: datetime
     counts: dict[tuple[str, str, str], float]
     closed: dict[str, str] = field(default_factory=dict)  # gate -> words, '' when open
+    caps: dict[str, list[str]] = field(default_factory=dict)  # gate -> a line per direction: caps in force
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,21 @@ def frames(run: RunData, step: str = "day", at_hour: float = 12.0) -> list[Frame
         for gate in run.gates:
             rows = closures[closures["gate"] == gate]
             closed[gate] = _closed_words(rows, starts[i], starts[i] + span, len(run.replications))
-        out.append(Frame(i, moment, {k: float(v[i]) for k, v in counts.items()}, closed))
+        caps = {gate: caps_text(run, gate, moment) for gate in run.gates}
+        out.append(Frame(i, moment, {k: float(v[i]) for k, v in counts.items()}, closed, caps))
     return out
+
+
+def caps_text(run: RunData, gate: str, when: datetime) -> list[str]:
+    """A line per direction the gate has: the daily caps in force at ``when`` (after the dated changes,
+    e.g. the winter's 65 a day at Huu Nghi from the onset), or 'none'."""
+    lines = []
+    for direction in DIRECTIONS:
+        if (gate, direction) not in run.flows():
+            continue
+        caps = [f"{cap:,d}/day ({where})" for cap, where in run.daily_caps(gate, direction, on=when)]
+        lines.append(f"{direction} cap: " + (", ".join(caps) if caps else "none"))
+    return lines
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,6 +198,7 @@ class MapFigure:
         self.bars: dict[tuple[str, str, str], object] = {}
         self.closed_text: dict[str, object] = {}
         self.markers: dict[str, object] = {}
+        self.titles: dict[str, object] = {}
         flows = run.flows()
         gates = list(run.gates)
         with plt.rc_context(style.RC):
@@ -298,7 +314,6 @@ class MapFigure:
             ]
             or [1.0]
         )
-        cap = self.run.yard_capacity(gate)
         top = max(peak, 1.0) * 1.45
         for (d, c), yy in zip(rows, y, strict=True):
             if d not in directions:
@@ -312,13 +327,13 @@ class MapFigure:
         ax.set_xlim(0, top)
         ax.tick_params(axis="x", labelsize=7)
         ax.set_xlabel("trucks", fontsize=8)
-        caps = [f"{cap_}/day ({where})" for cap_, where in self.run.daily_caps(gate, "export")]
-        lines = [self.run.gate_label(gate)]
-        lines.append("export cap: " + (", ".join(caps) if caps else "none"))
-        if cap:
-            lines.append(f"yard holds {cap:,d}")
-        ax.set_title("\n".join(lines), fontsize=8.5)
+        self.titles[gate] = ax.set_title(self._title(gate, self.frames[0].caps.get(gate, [])), fontsize=8.5)
         ax.grid(axis="y", visible=False)
+
+    def _title(self, gate: str, caps: list[str]) -> str:
+        """A panel's title: the gate, the caps in force in the frame shown, and the yard's places."""
+        cap = self.run.yard_capacity(gate)
+        return "\n".join([self.run.gate_label(gate), *caps, *([f"yard holds {cap:,d}"] if cap else [])])
 
     def show(self, frame: Frame) -> None:
         """Set every number, bar, closure note and the date stamp to ``frame``."""
@@ -327,6 +342,8 @@ class MapFigure:
             self.bars[key].set_width(value if np.isfinite(value) else 0.0)
             text.set_text(count_text(value))
             text.set_x((value if np.isfinite(value) else 0.0) + self.bars[key].axes.get_xlim()[1] * 0.02)
+        for gate, title in self.titles.items():  # the caps of the frame's day, not the scenario's first
+            title.set_text(self._title(gate, frame.caps.get(gate, [])))
         for gate, text in self.closed_text.items():
             words = frame.closed.get(gate, "")
             text.set_text(words)

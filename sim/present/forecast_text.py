@@ -29,9 +29,13 @@ LABELS = {
 def _ci(mean: float, low: float, high: float, decimals: int = 0) -> str:
     if not math.isfinite(mean):
         return "-"
+
+    def text(x: float) -> str:  # a value that rounds to zero prints 0, never '-0' (+ 0.0 clears the sign)
+        return f"{round(x, decimals) + 0.0:,.{decimals}f}"
+
     if not (math.isfinite(low) and math.isfinite(high)):
-        return f"{mean:,.{decimals}f} (no interval)"
-    return f"{mean:,.{decimals}f} ({low:,.{decimals}f} to {high:,.{decimals}f})"
+        return f"{text(mean)} (no interval)"
+    return f"{text(mean)} ({text(low)} to {text(high)})"
 
 
 def print_state(table: pd.DataFrame, when: datetime, replication: int, fmt: str = "table") -> None:

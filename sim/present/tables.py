@@ -18,6 +18,7 @@ from sim.present.cells import (
     group_label,
     interval_note,
     metric_label,
+    modelled,
     one_line,
     value_cell,
 )
@@ -35,7 +36,23 @@ RUN_COLUMNS = [  # metric, its header; a line break is where the wide table's he
     ("peak_backlog", "peak outside\nqueue"),
     ("spoiled_trucks", "spoiled\ncargoes"),
     ("waiting_cost_usd", "waiting cost\n(USD m)"),
+    ("trucks_held_upstream", "held upstream\nat end"),
 ]
+# columns of levers few scenarios have: shown only where the scenario models them (the others would read
+# 'not modelled' in every row)
+LEVER_COLUMNS = {"trucks_held_upstream"}
+
+
+def _columns(summary: pd.DataFrame) -> list[tuple[str, str]]:
+    """RUN_COLUMNS without the lever columns the summary does not model anywhere."""
+    shown = []
+    for metric, label in RUN_COLUMNS:
+        if metric in LEVER_COLUMNS:
+            rows = summary[summary["metric"].astype(str) == metric]
+            if not any(modelled(r) for _, r in rows.iterrows()):
+                continue
+        shown.append((metric, label))
+    return shown
 
 
 def _cells(summary: pd.DataFrame) -> dict[tuple[str, str, str], str]:
@@ -48,15 +65,16 @@ def run_layouts(summary: pd.DataFrame, name: str, replications: int) -> list[Lay
     """The run summary, widest first: a row per gate and direction; a table per gate with a column per
     direction; a row per metric under each gate and direction."""
     cells = _cells(summary)
+    columns = _columns(summary)
     groups = list(
         dict.fromkeys(zip(summary["gate"].astype(str), summary["direction"].astype(str), strict=True))
     )
     title = f"{name}: per gate and direction, after the warm-up"
     caption = interval_note(replications)
 
-    wide = Block(title, ["gate", "dir.", *(label for _, label in RUN_COLUMNS)], caption=caption, text={0, 1})
+    wide = Block(title, ["gate", "dir.", *(label for _, label in columns)], caption=caption, text={0, 1})
     for g, d in groups:
-        wide.rows.append([g, d, *(cells.get((g, d, m), "") for m, _ in RUN_COLUMNS)])
+        wide.rows.append([g, d, *(cells.get((g, d, m), "") for m, _ in columns)])
 
     per_gate: Layout = []
     for gate in dict.fromkeys(g for g, _ in groups):
@@ -65,7 +83,7 @@ def run_layouts(summary: pd.DataFrame, name: str, replications: int) -> list[Lay
             f"{name}: {'all gates' if gate == ALL else gate}, after the warm-up",
             ["metric", *(("both" if d == ALL else d) for d in directions)],
         )
-        for m, label in RUN_COLUMNS:
+        for m, label in columns:
             row = [cells.get((gate, d, m), "") for d in directions]
             if any(row):
                 block.rows.append([one_line(label), *row])
@@ -75,7 +93,7 @@ def run_layouts(summary: pd.DataFrame, name: str, replications: int) -> list[Lay
     long = Block(title, ["metric", "value"], caption=caption)
     for g, d in groups:
         long.heading(group_label(g, d))
-        for m, label in RUN_COLUMNS:
+        for m, label in columns:
             if (g, d, m) in cells:
                 long.rows.append([one_line(label), cells[(g, d, m)]])
     return [[wide], per_gate, [long]]

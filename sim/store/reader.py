@@ -83,22 +83,45 @@ class RunData:
         (None: unlimited or unknown gate)."""
         return self.gates[gate].yard_capacity(direction) if gate in self.gates else None
 
-    def daily_caps(self, gate: str, direction: str) -> list[tuple[int, str]]:
-        """Daily caps limiting a flow, as (trucks a day, where): its stages', lanes' and shared pools'."""
+    def daily_caps(self, gate: str, direction: str, on: datetime | None = None) -> list[tuple[int, str]]:
+        """Daily caps limiting a flow, as (trucks a day, where): its stages', lanes' and shared pools'.
+
+        ``on`` None: the caps the scenario sets before any dated change; a date: the caps in force that
+        day, after the stages' dated changes (``changes: [{from: ..., daily_cap: ...}]``; 'none' lifts a
+        cap, 0 stops the stage). A winter replay's caps are mostly dated: its base values say little."""
         spec = self.gates.get(gate)
         flow = spec.flow(direction) if spec is not None else None
         if flow is None:
             return []
         caps: list[tuple[int, str]] = []
         for sname, stage in flow.stages.items():
-            if stage.daily_cap:
-                caps.append((stage.daily_cap, sname))
+            cap: int | str | None = stage.daily_cap
+            for change in stage.changes:
+                if on is not None and change.start <= on and change.daily_cap is not None:
+                    cap = change.daily_cap
+            if cap is not None and cap != "none":
+                caps.append((int(cap), sname))
             if stage.green_lane is not None and stage.green_lane.daily_cap:
                 caps.append((stage.green_lane.daily_cap, f"{sname} green lane"))
             pool = spec.resources.get(stage.resource or "")
             if pool is not None and pool.daily_cap:
                 caps.append((pool.daily_cap, f"{stage.resource} pool, both directions"))
         return list(dict.fromkeys(caps))
+
+    def cap_dates(self, gate: str, direction: str) -> list[datetime]:
+        """The dates inside the run on which a dated change sets a cap of the flow (sorted, each once)."""
+        spec = self.gates.get(gate)
+        flow = spec.flow(direction) if spec is not None else None
+        if flow is None:
+            return []
+        end = self.start + timedelta(hours=self.horizon * self.unit_hours)
+        dates = {
+            c.start
+            for stage in flow.stages.values()
+            for c in stage.changes
+            if c.daily_cap is not None and c.start < end
+        }
+        return sorted(dates)
 
     # ---- time ------------------------------------------------------------------------------------
     def to_calendar(self, t: np.ndarray | pd.Series) -> np.ndarray:

@@ -306,9 +306,15 @@ def first_below(steps: pd.DataFrame, level: float) -> float:
 
 
 def _daily_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% interval of each day's count over replications, per variant and group."""
-    out = summarize(rows.rename(columns={"at": "value"}), by=["variant", "gate", "direction", "date"])
-    return out[["variant", "gate", "direction", "date", "n", "mean", "half_width", "ci_low", "ci_high"]]
+    """Mean and 95% interval of each day's count over replications, and the 5th and 95th percentiles of
+    the replications (the spread of outcomes the fan draws), per variant and group."""
+    keys = ["variant", "gate", "direction", "date"]
+    out = summarize(rows.rename(columns={"at": "value"}), by=keys)
+    # the spread of outcomes (what one future may look like), beside the interval of the mean: the fan
+    spread = rows.groupby(keys, sort=False, observed=True)["at"].quantile([0.05, 0.95]).unstack()
+    spread.columns = ["p5", "p95"]
+    out = out.merge(spread.reset_index(), on=keys, how="left")
+    return out[[*keys, "n", "mean", "half_width", "ci_low", "ci_high", "p5", "p95"]]
 
 
 def _summary(

@@ -1,10 +1,11 @@
-"""The forecast fan: trucks waiting day by day from the starting state, per variant, with 95% bands.
+"""The forecast fan: trucks waiting day by day from the starting state, per variant, with the spread.
 
 Drawn from a forecast folder's ``forecast_daily.csv`` (:mod:`sim.studies.forecast`): the province and
-each gate, for one direction, one line per variant (the base thick, policies dashed) with the 95%
-interval of the mean over replications. The first point of every line is the starting state itself
-(day 0: the same count in every replication, so the band closes on it); the level the queue must fall
-below (``--until-below``) is drawn as a dashed line."""
+each gate, for one direction, one line per variant (the base thick, policies dashed) with the 5th to 95th
+percentile of the replications: the spread of outcomes a planner must expect from one future, not the
+interval of the mean (with 20 replications several times narrower). The first point of every line is
+the starting state itself (day 0: the same count in every replication, so the band closes on it); the
+level the queue must fall below (``--until-below``) is drawn as a dashed line."""
 
 from __future__ import annotations
 
@@ -35,11 +36,21 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
         level = float(summary["level"].dropna().iloc[0])
     variants = list(dict.fromkeys(daily["variant"]))
     gates = ["all", *[g for g in dict.fromkeys(daily["gate"]) if g != "all"]]
+    # the spread of outcomes where the folder has it; a folder from before it was saved: the interval of
+    # the mean, and the title says so (it is far narrower than what one future may look like)
+    spread = {"p5", "p95"} <= set(daily.columns) and daily["p5"].notna().any()
+    low, high = ("p5", "p95") if spread else ("ci_low", "ci_high")
+    n = int(daily["n"].max()) if "n" in daily and len(daily) else 0
+    band = (
+        f"mean and the 5-95% of {n} replications (the spread of outcomes)"
+        if spread
+        else f"mean and the 95% interval of the mean over {n} replications (not the spread of outcomes)"
+    )
     fig, axes = style.figure(len(gates), 1, 2.2, sharex=True)
     for ax, gate in zip(axes[:, 0], gates, strict=True):
         for k, name in enumerate(variants):
             rows = daily[(daily["variant"] == name) & (daily["gate"] == gate)].sort_values("date")
-            ax.fill_between(rows["date"], rows["ci_low"].clip(lower=0), rows["ci_high"], **style.band(k))
+            ax.fill_between(rows["date"], rows[low].clip(lower=0), rows[high], **style.band(k))
             ax.plot(rows["date"], rows["mean"], ls=style.line_style(k), label=name, **style.series_line(k))
             if k == 0 and len(rows):
                 ax.plot(
@@ -60,11 +71,16 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
     axes[0, 0].legend(loc="upper right", fontsize="small")
     style.date_axis(axes[-1, 0])
     which = "both directions" if direction == "all" else f"{direction}s"
-    title = f"Forecast from the starting state: trucks waiting ({which}), mean and 95% interval"
+    title = f"Forecast from the starting state: trucks waiting ({which}), {band}"
     style.suptitle(fig, title)
     caption = (
         "Trucks waiting (arrived at a gate, not yet crossed, turned back or diverted), read each day "
-        "at the start's time of day; day 0 is the state."
+        "at the start's time of day; day 0 is the state. "
+        + (
+            "The band holds the middle 90% of the replications each day: where one future may fall."
+            if spread
+            else "The band is the 95% interval of the mean: where the average over many futures lies."
+        )
     )
     written = style.save(
         fig, Path(out) if out is not None else folder / "plots", NAME, title, caption, str(folder)

@@ -249,10 +249,13 @@ def level_line(ax: Axes, y: float, label: str, ls: str = "--", lw: float = 1.0) 
 
 
 def no_data(ax: Axes, text: str = "no trucks in this flow after the warm-up") -> None:
-    """Mark an empty panel as such, instead of drawing empty axes."""
+    """Mark an empty panel as such, instead of drawing empty axes.
+
+    The ticks are hidden, not removed: panels sharing an axis share its locator, so ``set_xticks([])``
+    here would empty every panel's ticks (and a date formatter fails on no ticks at all)."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(bottom=False, left=False, labelbottom=False, labelleft=False)
+    ax.grid(False)
 
 
 HOUR_TICKS = [1 / 12, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 336, 504, 720]

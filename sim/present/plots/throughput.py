@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from sim.present.plots import style
@@ -23,7 +24,7 @@ from sim.scenario.schema import DIRECTIONS
 from sim.store.reader import RunData, Study
 
 WEEKLY_AFTER_DAYS = 56  # longer runs are shown as weekly means of the daily values
-NO_CAP = "(no daily cap): no cap in the scenario; capacity is set by servers and opening hours"
+NO_CAP = "(no daily cap): no cap in the scenario;\ncapacity is set by servers and opening hours"
 
 
 def _day_index(run: RunData, t: pd.Series) -> np.ndarray:
@@ -73,6 +74,66 @@ def _trucks(run: RunData) -> pd.DataFrame:
     return run.table("trucks", ["gate", "direction", "arrival", "cleared", "value_usd"])
 
 
+def _cap_series(run: RunData, gate: str, direction: str, weekly: bool) -> tuple[np.ndarray, dict]:
+    """The x of the flow's points and, per place a cap applies (a stage, a lane, a pool), the cap in
+    force each whole day (NaN: no cap that day), after the scenario's dated changes; weekly: its mean."""
+    _, dates = _whole_days(run)
+    series: dict[str, np.ndarray] = {}
+    for i, day in enumerate(dates):
+        for cap, where in run.daily_caps(gate, direction, on=pd.Timestamp(day).to_pydatetime()):
+            series.setdefault(where, np.full(len(dates), np.nan))[i] = cap
+    if weekly:
+        x = _weekly(dates, np.zeros(len(dates)))[0]
+        return x, {where: _weekly(dates, v)[1] for where, v in series.items()}
+    return dates, series
+
+
+def _draw_caps(
+    ax: Axes, study: Study, having: list[tuple[int, RunData]], gate: str, direction: str, weekly: bool
+) -> bool:
+    """The flow's daily caps: a level where a cap holds all run long, a dash-dotted step where dated
+    changes move it (a winter replay's caps are mostly dated). Whether any cap was drawn."""
+    caps: dict[tuple[str, tuple[float, ...]], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for _, run in having:
+        x, series = _cap_series(run, gate, direction, weekly)
+        for where, values in series.items():
+            key = (where, tuple(np.nan_to_num(values, nan=-1.0)))
+            caps.setdefault(key, (x, values, []))[2].append(run.name)
+    for (where, _), (x, values, owners) in caps.items():
+        who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
+        finite = values[np.isfinite(values)]
+        if len(finite) == len(values) and len(finite) and np.all(finite == finite[0]):
+            style.level_line(ax, float(finite[0]), f"daily cap {finite[0]:g} ({where}{who})", ls="-.", lw=1.1)
+            continue
+        ax.plot(x, values, color="black", ls="-.", lw=1.1, drawstyle="steps-mid")
+        first = int(np.flatnonzero(np.isfinite(values))[0]) if len(finite) else None
+        if first is not None:
+            ax.annotate(
+                f"daily cap ({where}{who}), set by date",
+                (x[first], values[first]),
+                xytext=(2, 2),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    return bool(caps)
+
+
+def _only_in(study: Study, having: list[RunData]) -> str:
+    """' (only in X)' where a flow is in some scenarios only (a policy adds a gate or a route)."""
+    if len(having) == len(study.runs):
+        return ""
+    return f" (only in {', '.join(run.name for run in having)})"
+
+
+def _handles(axes: np.ndarray) -> list:
+    """Legend handles of every panel, each label once: a flow only a policy has adds its own lines."""
+    seen: dict[str, object] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values())
+
+
 def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
     flows = study.flows()
     gates = list(dict.fromkeys(g for g, _ in flows))
@@ -92,7 +153,8 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
             if (gate, direction) not in flows:
                 style.no_data(ax, f"{study.gate_label(gate)} has no {direction} flow")
                 continue
-            for k, run in study.iter_runs():
+            having = [(k, run) for k, run in study.iter_runs() if (gate, direction) in run.flows()]
+            for k, run in having:  # a scenario without this flow draws nothing, not a line at zero
                 t = tables[run.name]
                 t = t[(t["gate"] == gate) & (t["direction"] == direction)]
                 _, days = _whole_days(run)
@@ -106,7 +168,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                     if weekly
                     else (days, _daily(run, t, "cleared", column))
                 )
-                if k == 0:
+                if k == having[0][0]:  # the demand of the first scenario with the flow (the base's)
                     ax.plot(
                         dates,
                         arrived.mean(axis=0) / scale,
@@ -120,15 +182,10 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
                 ax.plot(dates, mean, label=f"cleared, {run.name}", **style.series_line(k))
                 if len(run.replications) > 1:
                     ax.fill_between(dates, low, high, **style.band(k))
-            title = f"{study.gate_label(gate)}, {direction}"
+            title = f"{study.gate_label(gate)}, {direction}" + _only_in(study, [run for _, run in having])
             if not value:
-                caps = [(k, c) for k, run in study.iter_runs() for c in run.daily_caps(gate, direction)]
-                distinct = list(dict.fromkeys(c for _, c in caps))
-                for cap, where in distinct:
-                    owners = [study.names[k] for k, c in caps if c == (cap, where)]
-                    who = "" if len(owners) == len(study.runs) else f", {', '.join(owners)}"
-                    style.level_line(ax, cap, f"daily cap {cap} ({where}{who})", ls="-.", lw=1.1)
-                if not distinct:
+                drawn = _draw_caps(ax, study, having, gate, direction, weekly)
+                if not drawn:
                     title += " (no daily cap)"
                     uncapped = True
             ax.set_title(title)
@@ -136,11 +193,12 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
             ax.set_ylim(0, ax.get_ylim()[1] * 1.08)
             style.date_axis(ax)
             ax.tick_params(labelbottom=True)
-    handles, _ = next(ax for ax in axes.flat if ax.get_lines()).get_legend_handles_labels()
+    handles = _handles(axes)
     if n_reps > 1:
         handles.append(Line2D([], [], color="#888888", lw=6, alpha=0.3, label=style.band_label(n_reps, "0")))
     if not value:
-        handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label="daily cap set in the scenario"))
+        cap_label = "daily cap set in the scenario (in force that day)"
+        handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label=cap_label))
         if uncapped:
             handles.append(Line2D([], [], color="none", label=NO_CAP))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))
@@ -152,7 +210,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
         f"{what} per calendar day"
         + (", averaged over each week," if weekly else "")
         + " (lines: mean over replications with their 95% band) and what arrived "
-        "that day (dashed grey, the demand; of the base scenario)"
+        "that day (dashed grey, the demand; of the first scenario with the flow, the base where it has it)"
         + ("." if value else "; dash-dotted black: daily caps where the scenario sets one.")
         + " Days partly outside the run are left out; the warm-up is included."
     )
