@@ -71,7 +71,8 @@ def _comparison_frame(study: Study) -> pd.DataFrame:
 
 
 def stability_warnings(study: Study) -> list[str]:
-    """A sentence per scenario with flows where many trucks were still inside at the horizon."""
+    """A sentence per scenario with flows where many trucks were still inside at the horizon (or still held
+    upstream, where holding is modelled: :mod:`sim.analysis.stability` counts them as not through)."""
     comp = _comparison_frame(study).astype({"gate": str, "direction": str})
     out = []
     for name, rows in comp.groupby("scenario", sort=False):
@@ -84,9 +85,9 @@ def stability_warnings(study: Study) -> list[str]:
             )
             out.append(
                 f"{name}: more than {INSIDE_SHARE_LIMIT:.0%} of the trucks were still inside at the horizon "
-                f"at {where}. Either the horizon is short next to the clearance times, or arrivals exceed "
-                "what these gates clear and the backlog grows without bound; clearance times describe the "
-                "trucks that cleared only and depend on the horizon."
+                f"(or still held upstream) at {where}. Either the horizon is short next to the clearance "
+                "times, or arrivals exceed what these gates clear and the backlog grows without bound; "
+                "clearance times describe the trucks that cleared only and depend on the horizon."
             )
     return out
 
