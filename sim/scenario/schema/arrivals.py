@@ -4,10 +4,6 @@ The two ways of making arrivals, rates per stream or trade value split into stre
 (sim/scenario/demand.py), are described side by side so that their schedules change rates alike.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from typing import Annotated, Literal

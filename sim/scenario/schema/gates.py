@@ -4,10 +4,6 @@ What a truck meets once it reaches a gate; the levers that act before it (upstre
 choice) are in :mod:`sim.scenario.schema.levers`, and a flow only points at its upstream scheme.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from datetime import date

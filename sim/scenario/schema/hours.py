@@ -4,10 +4,6 @@ Stages, shared pools, rail and upstream periods all open, close and change on th
 their building blocks live here, below every subject that uses them.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 import itertools

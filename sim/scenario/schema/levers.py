@@ -4,10 +4,6 @@ Each section is optional; without it the model behaves exactly as before (tests/
 They sit apart from the gates because they are policies a study switches on, not the border's layout.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from datetime import date

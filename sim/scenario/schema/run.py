@@ -4,10 +4,6 @@ Apart from the border's description because a study changes these (a shorter hor
 replications, a starting state) without changing the border.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from datetime import datetime, timedelta

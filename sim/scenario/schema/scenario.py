@@ -2,10 +2,6 @@
 hold a distribution (read from the finished model, so that error messages can say which they are).
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from typing import Annotated

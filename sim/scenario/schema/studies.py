@@ -5,10 +5,6 @@ A scenario runs the same with or without them; they are kept apart so that the m
 without the studies' ranges in between.
 """
 
-# pydantic copies a field's default for each instance; ruff cannot see that Strict, imported from
-# .common, is a pydantic model, so it takes those defaults for shared class attributes
-# ruff: noqa: RUF012
-
 from __future__ import annotations
 
 from datetime import date
