@@ -88,8 +88,10 @@ def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
 
 
 def estimate(s: S.Scenario) -> RunSize:
-    """The expected size of one replication of ``s``."""
+    """The expected size of one replication of ``s``: the arrivals expected over the horizon plus the
+    trucks of its starting state (``run.initial_state``), which the run places and carries like any."""
     from sim.scenario.demand import all_arrivals
+    from sim.scenario.state import gate_key
 
     run = s.run
     try:
@@ -103,6 +105,12 @@ def estimate(s: S.Scenario) -> RunSize:
         flow = gate.flow(a.direction) if gate is not None else None
         trucks += expected
         stages += expected * (len(flow.stages) if flow is not None else 0)
+    state = run.initial_state  # the trucks already waiting are trucks of the run like any arrival
+    for g in state.groups if state is not None else []:
+        gate = s.gates.get(gate_key(s, g.gate) or g.gate)
+        flow = gate.flow(g.direction) if gate is not None else None
+        trucks += g.count
+        stages += g.count * (len(flow.stages) if flow is not None else 0)
     interval = run.monitor_interval or 1.0 / run.unit_hours  # the model samples hourly by default
     samples = (run.horizon / interval + 1) * len(s.gates)
     days = run.horizon * run.unit_hours / 24.0
@@ -131,6 +139,15 @@ def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None)
     size = estimate(s)
     raise_it = f"raise the limit ({limit:,}) with --max-trucks or {MAX_TRUCKS_ENV} if you mean it"
     horizon = f"{s.run.horizon:g} {s.run.time_unit}"
+    state = s.run.initial_state.trucks if s.run.initial_state is not None else 0
+    if state and size.trucks > limit:
+        raise UserError.single(
+            s.run.initial_state.file or file,  # type: ignore[union-attr]
+            "count",
+            f"the starting state holds {state:,} trucks and about {size.trucks - state:,.0f} more are "
+            f"expected to arrive over {s.run.horizon:g} {s.run.time_unit}: {size.trucks:,.0f} trucks per "
+            f"replication, too large to run; give a smaller state or horizon, or {raise_it}",
+        )
     if size.trucks > limit:
         raise UserError.single(
             file,

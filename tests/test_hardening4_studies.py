@@ -1,0 +1,114 @@
+"""Hardening, round 4 (issue 27), the studies' rows: limits checked before work (a huge --samples, a huge
+starting state, a disk that cannot hold the study), every interrupted study rerun as told, no study
+folder inside another folder, a state whose dates are far from its time, and time estimates that are
+stable.
+
+Each test names the row of the issue's table it covers. Runs are tiny (the minimal Lang Son scenario or
+an M/M/3 queue over a few hours); every refusal is checked to come before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.errors import UserError
+from sim.model.size import estimate
+from sim.scenario import load_scenario
+from sim.scenario.state import MAX_ROWS
+from sim.studies.forecast import forecast
+from sim.studies.options import StudyOptions
+from tests.conftest import SCENARIOS
+
+MINIMAL = SCENARIOS / "lang_son_minimal.yaml"
+MMC = SCENARIOS / "examples" / "mmc.yaml"
+
+
+def _state(tmp_path: Path, text: str, name: str = "state.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- row 6: the state's trucks count against --max-trucks; huge states refused at once -------------------
+
+
+def test_row6_state_trucks_count_in_the_size_estimate(tmp_path: Path) -> None:
+    state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,1000\nTan Thanh,export,500\n")
+    bare = load_scenario(MINIMAL, ["run.horizon=24", "run.warmup=0"]).scenario
+    with_state = load_scenario(MINIMAL, ["run.horizon=24", "run.warmup=0", f'run.initial_state="{state}"']).scenario
+    assert estimate(with_state).trucks == pytest.approx(estimate(bare).trucks + 1500)
+    assert estimate(with_state).truck_stages > estimate(bare).truck_stages + 1500  # every flow has stages
+
+
+def test_row6_forecast_state_counts_against_max_trucks(tmp_path: Path, capsys) -> None:
+    state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,1000\n")
+    root = tmp_path / "results"
+    argv = ["forecast", str(MINIMAL), "--state", str(state), "--start", "2021-06-01T12:00", "--days", "0.5"]
+    code = main([*argv, "--max-trucks", "200", "--results-root", str(root), "--replications", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "1,000 trucks" in err and "--max-trucks" in err and str(state) in err
+    assert not root.exists()  # refused before anything was written
+
+
+def test_row6_a_state_of_a_billion_trucks_is_refused_at_once(tmp_path: Path) -> None:
+    state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,1000000000\n")
+    began = time.monotonic()
+    with pytest.raises(UserError, match="1,000,000,000 trucks"):
+        forecast(
+            MINIMAL,
+            StudyOptions(replications=2, jobs=1, root=tmp_path / "results"),
+            state=state,
+            start="2021-06-01T12:00",
+            days=1,
+        )
+    assert time.monotonic() - began < 20
+    assert not (tmp_path / "results").exists()
+
+
+def test_row6_a_state_of_too_many_rows_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    rows = "huu_nghi,export,1\n" * (MAX_ROWS + 1)
+    state = _state(tmp_path, "gate,direction,count\n" + rows)
+    began = time.monotonic()
+    with pytest.raises(UserError, match=f"{MAX_ROWS + 1:,} rows"):
+        load_scenario(MINIMAL, [f'run.initial_state="{state}"'])
+    assert time.monotonic() - began < 5  # parsing them would take seconds; counting lines does not
+
+
+# --- row 11: a state far from its time is refused, naming the gap ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "start", "field", "words"),
+    [
+        ("huu_nghi,export,10,,2021-12-19T08:00\n", "2030-01-01T00:00", "arrived", "8 years"),
+        ("huu_nghi,export,10,,1900-01-01T00:00\n", "2021-12-20T12:00", "arrived", "122 years"),
+        ("huu_nghi,export,10,1e12,\n", "2021-12-20T12:00", "waited_h", "1e+12 hours"),
+    ],
+)
+def test_row11_a_wait_of_years_is_refused_with_the_gap(
+    tmp_path: Path, rows: str, start: str, field: str, words: str
+) -> None:
+    state = _state(tmp_path, "gate,direction,count,waited_h,arrived\n" + rows)
+    with pytest.raises(UserError) as caught:
+        forecast(
+            MINIMAL,
+            StudyOptions(replications=2, jobs=1, root=tmp_path / "results"),
+            state=state,
+            start=start,
+            days=1,
+        )
+    problem = caught.value.problems[0]
+    assert problem.path == field and problem.line == 2 and problem.file == str(state)
+    assert words in problem.message and "--start" in problem.message
+    assert not (tmp_path / "results").exists()
+
+
+def test_row11_a_wait_of_weeks_is_accepted(tmp_path: Path) -> None:
+    state = _state(tmp_path, "gate,direction,count,waited_h,arrived\nhuu_nghi,export,3,,2021-11-20T08:00\n")
+    s = load_scenario(MINIMAL, ["run.start=2021-12-20T12:00", f'run.initial_state="{state}"']).scenario
+    assert s.run.initial_state is not None and s.run.initial_state.trucks == 3
