@@ -39,7 +39,9 @@ def _state(tmp_path: Path, text: str, name: str = "state.csv") -> Path:
 def test_row6_state_trucks_count_in_the_size_estimate(tmp_path: Path) -> None:
     state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,1000\nTan Thanh,export,500\n")
     bare = load_scenario(MINIMAL, ["run.horizon=24", "run.warmup=0"]).scenario
-    with_state = load_scenario(MINIMAL, ["run.horizon=24", "run.warmup=0", f'run.initial_state="{state}"']).scenario
+    with_state = load_scenario(
+        MINIMAL, ["run.horizon=24", "run.warmup=0", f'run.initial_state="{state}"']
+    ).scenario
     assert estimate(with_state).trucks == pytest.approx(estimate(bare).trucks + 1500)
     assert estimate(with_state).truck_stages > estimate(bare).truck_stages + 1500  # every flow has stages
 
@@ -112,3 +114,47 @@ def test_row11_a_wait_of_weeks_is_accepted(tmp_path: Path) -> None:
     state = _state(tmp_path, "gate,direction,count,waited_h,arrived\nhuu_nghi,export,3,,2021-11-20T08:00\n")
     s = load_scenario(MINIMAL, ["run.start=2021-12-20T12:00", f'run.initial_state="{state}"']).scenario
     assert s.run.initial_state is not None and s.run.initial_state.trucks == 3
+
+
+# --- row 8: no study writes inside another results folder ---------------------------------------------------
+
+TINY_MMC = ["--set", "run.horizon=20", "--set", "run.warmup=2", "--replications", "1", "--jobs", "1"]
+
+
+@pytest.fixture
+def one_run(tmp_path: Path) -> Path:
+    """A finished run of the M/M/3 queue (one short replication)."""
+    folder = tmp_path / "results" / "mmc" / "x"
+    assert main(["run", str(MMC), *TINY_MMC, "--out", str(folder), "-q"]) == 0
+    return folder
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", str(MMC), *TINY_MMC],
+        ["sweep", str(MMC), "--grid", "run.seed=1,2", *TINY_MMC],
+        ["compare", str(MMC), str(MMC), *TINY_MMC],
+        ["uncertainty", str(SCENARIOS / "lang_son_minimal.yaml"), "--samples", "2"],
+    ],
+    ids=["run", "sweep", "compare", "uncertainty"],
+)
+@pytest.mark.parametrize("inside", ["trucks/sub", "sub", "trucks"])
+def test_row8_out_inside_another_results_folder_is_refused(
+    one_run: Path, capsys, command: list[str], inside: str
+) -> None:
+    import pandas as pd
+
+    before = sorted(p.relative_to(one_run) for p in one_run.rglob("*"))
+    out = one_run / inside
+    code = main([*command, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "inside the results folder" in err and str(one_run) in err
+    assert sorted(p.relative_to(one_run) for p in one_run.rglob("*")) == before  # nothing written
+    assert len(pd.read_parquet(one_run / "trucks")) > 0  # the run's tables still read back
+
+
+def test_row8_a_run_resumed_into_its_own_folder_is_not_refused(one_run: Path) -> None:
+    assert StudyOptions(out=one_run).out == one_run
+    assert main(["run", str(MMC), *TINY_MMC, "--out", str(one_run), "--resume", "-q"]) == 0
