@@ -158,3 +158,117 @@ def test_row8_out_inside_another_results_folder_is_refused(
 def test_row8_a_run_resumed_into_its_own_folder_is_not_refused(one_run: Path) -> None:
     assert StudyOptions(out=one_run).out == one_run
     assert main(["run", str(MMC), *TINY_MMC, "--out", str(one_run), "--resume", "-q"]) == 0
+
+
+# --- row 2: a huge --samples refused at once; every study states its disk estimate and refuses a full disk ---
+
+
+def _uncertain(tmp_path: Path) -> Path:
+    path = tmp_path / "mmc_uncertain.yaml"
+    path.write_text(
+        f"extends: {MMC}\nname: mmc_uncertain\nrun: {{horizon: 20, warmup: 2}}\n"
+        "uncertain:\n  gates.gate.export.stages.service.service.mean: {low: 0.5, high: 0.6, why: a test}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("samples", ["1000000000", "1000000"])
+def test_row2_huge_samples_are_refused_at_once_with_work_and_disk(
+    tmp_path: Path, capsys, samples: str
+) -> None:
+    root = tmp_path / "results"
+    began = time.monotonic()
+    code = main(["uncertainty", str(_uncertain(tmp_path)), "--samples", samples, "--results-root", str(root)])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - began < 20
+    assert f"{int(samples):,} input sets" in err and "trucks" in err and "on disk" in err
+    assert "--samples" in err and "Traceback" not in err
+    assert not root.exists()
+
+
+def test_row2_the_disk_estimate_holds_a_finished_run(tmp_path: Path) -> None:
+    from sim.model.size import disk_bytes
+
+    folder = tmp_path / "run"
+    assert (
+        main(
+            [
+                "run",
+                str(MINIMAL),
+                "--set",
+                "run.horizon=72",
+                "--set",
+                "run.warmup=0",
+                "--replications",
+                "2",
+                "--jobs",
+                "1",
+                "--out",
+                str(folder),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    s = load_scenario(MINIMAL, ["run.horizon=72", "run.warmup=0"]).scenario
+    assert used <= disk_bytes(s, 2) <= 4 * used  # an upper bound, not a wild one
+
+
+STUDIES = {
+    "run": ["run", str(MMC), *TINY_MMC],
+    "sweep": ["sweep", str(MMC), "--grid", "run.seed=1,2", *TINY_MMC],
+    "compare": ["compare", str(MMC), str(MMC), *TINY_MMC, "--replications", "2"],
+}
+
+
+@pytest.mark.parametrize("study", [*STUDIES, "uncertainty", "forecast"])
+def test_row2_every_study_states_its_disk_estimate_and_refuses_a_full_disk(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, study: str
+) -> None:
+    import shutil
+    from collections import namedtuple
+
+    if study == "uncertainty":
+        command = [
+            "uncertainty",
+            str(_uncertain(tmp_path)),
+            "--samples",
+            "2",
+            "--replications",
+            "1",
+            "--jobs",
+            "1",
+        ]
+    elif study == "forecast":
+        state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,20\n")
+        command = [
+            "forecast",
+            str(MINIMAL),
+            "--state",
+            str(state),
+            "--start",
+            "2021-06-01T12:00",
+            "--days",
+            "0.25",
+            "--replications",
+            "2",
+            "--jobs",
+            "1",
+        ]
+    else:
+        command = STUDIES[study]
+    out = tmp_path / "out"
+    usage = namedtuple("usage", "total used free")
+    real = shutil.disk_usage
+    monkeypatch.setattr("sim.store.space.shutil.disk_usage", lambda p: usage(10**6, 10**6 - 5000, 5000))
+    code = main([*command, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "free on this disk" in err and "5 kB free" in err and "Traceback" not in err
+    assert not any(p.suffix == ".parquet" for p in tmp_path.rglob("*"))  # no replication ran
+    monkeypatch.setattr("sim.store.space.shutil.disk_usage", real)
+    code = main([*command, "--out", str(tmp_path / "out2")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "on disk (" in err and "free)" in err  # stated before it ran

@@ -109,5 +109,3 @@ def emit(
             if k:
                 console.print()
             console.print(block.table())
-
-

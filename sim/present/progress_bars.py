@@ -73,6 +73,13 @@ class ProgressBars:
             self._progress.add_task(escape(b.title), total=b.total, completed=b.done) for b in bars
         ]
 
+    def disk(self, nbytes: float, free: int | None) -> None:
+        """State the study's disk estimate (and the free space) before its replications start."""
+        from sim.store.space import size_text
+
+        room = f" ({size_text(free)} free)" if free is not None else ""
+        say(f"about {size_text(nbytes)} on disk{room}", err=True)
+
     def advance(self, bar: int) -> None:
         """One more replication of a part finished."""
         assert self._tally is not None
@@ -136,5 +143,3 @@ def report_failures(failures: Sequence[Failure], experiments: Sequence[Experimen
                 soft_wrap=True,
             )
     err_console.print(escape(hint), highlight=False, soft_wrap=True)
-
-

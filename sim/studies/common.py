@@ -87,6 +87,7 @@ def run_with_monitor(
         on_done=lambda i: monitor.advance(owner[i]),
         on_start=on_start,
         on_running=on_running if show_running is not None else None,
+        on_disk=getattr(monitor, "disk", None),  # the estimate stated before anything runs
     )
 
 
