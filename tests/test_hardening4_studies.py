@@ -160,7 +160,7 @@ def test_row8_a_run_resumed_into_its_own_folder_is_not_refused(one_run: Path) ->
     assert main(["run", str(MMC), *TINY_MMC, "--out", str(one_run), "--resume", "-q"]) == 0
 
 
-# --- row 2: a huge --samples refused at once; every study states its disk estimate and refuses a full disk ---
+# --- row 2: a huge --samples refused at once; every study states its disk estimate, refuses a full disk
 
 
 def _uncertain(tmp_path: Path) -> Path:
@@ -272,3 +272,140 @@ def test_row2_every_study_states_its_disk_estimate_and_refuses_a_full_disk(
     err = capsys.readouterr().err
     assert code == 0, err
     assert "on disk (" in err and "free)" in err  # stated before it ran
+
+
+# --- row 3: an interrupted study is rerun as told, reusing its finished replications; list shows it --------
+
+
+def _listed(root: Path, capsys) -> dict[str, tuple[str, str]]:
+    """``list --format csv``: folder -> (kind, state)."""
+    import io
+
+    import pandas as pd
+
+    capsys.readouterr()
+    assert main(["list", "--results-root", str(root), "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    rows = zip(table["folder"], table["kind"], table["state"], strict=True)
+    return {str(Path(f).resolve()): (k, s) for f, k, s in rows}
+
+
+def _interrupt_after(monkeypatch: pytest.MonkeyPatch, finished: int) -> None:
+    """Ctrl-C (KeyboardInterrupt in the parent) once ``finished`` replications have finished."""
+    from sim.present.progress_bars import ProgressBars
+
+    real = ProgressBars.advance
+    seen = [0]
+
+    def advance(self, bar: int) -> None:
+        real(self, bar)
+        seen[0] += 1
+        if seen[0] == finished:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ProgressBars, "advance", advance)
+
+
+def _printed_command(err: str) -> list[str]:
+    import shlex
+
+    line = err[err.index("bordersim ") :].split("\n")[0].rstrip(". )")
+    return shlex.split(line)
+
+
+def _files(folder: Path) -> dict[Path, int]:
+    """Every replication's Parquet file and when it was written."""
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("rep-*.parquet")}
+
+
+def _assumed(tmp_path: Path) -> Path:
+    """The M/M/3 queue with two numbers marked as assumptions (what sensitivity varies)."""
+    path = tmp_path / "mmc_assumed.yaml"
+    path.write_text(
+        f"extends: {MMC}\nname: mmc_assumed\n"
+        "gates:\n  gate:\n    export:\n      stages:\n        service:\n"
+        "          servers: 3                               # assumption: a test's\n"
+        "          service: {dist: exponential, mean: 0.5}  # assumption: a test's\n"
+    )
+    return path
+
+
+def _study_commands(tmp_path: Path) -> dict[str, list[str]]:
+    state = _state(tmp_path, "gate,direction,count\nhuu_nghi,export,30\n")
+    mmc = ["--set", "run.horizon=30", "--set", "run.warmup=2", "--jobs", "1"]
+    return {
+        "forecast": ["forecast", str(MINIMAL), "--state", str(state), "--start", "2021-06-01T12:00",
+                     "--days", "0.5", "--replications", "4", "--jobs", "1"],
+        "sweep": ["sweep", str(MMC), "--grid", "run.seed=1,2", "--replications", "2", *mmc],
+        "uncertainty": ["uncertainty", str(_uncertain(tmp_path)), "--samples", "4", "--replications", "1",
+                        "--jobs", "1"],
+        "optimise": ["optimise", str(MMC), "--var", "gates.gate.export.stages.service.servers=3..4",
+                     "--target", "mean_wait_h<=100", "--replications", "2", "--final-replications", "2",
+                     *mmc],
+        "sensitivity": ["sensitivity", str(_assumed(tmp_path)), "--replications", "2", *mmc],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("study", ["forecast", "sweep", "uncertainty", "optimise", "sensitivity"])
+def test_row3_every_interrupted_study_is_finished_by_the_printed_command(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, study: str
+) -> None:
+    root = tmp_path / "results"
+    command = [*_study_commands(tmp_path)[study], "--results-root", str(root)]
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, 2)
+        code = main(command)
+    err = capsys.readouterr().err
+    assert code == 130, err
+    folders = [f for f in root.glob("*/*") if f.is_dir()]
+    assert len(folders) == 1
+    folder = folders[0].resolve()
+    assert _listed(root, capsys)[str(folder)] == (study, "partial")  # list shows the partial study
+    kept = _files(folder)
+    assert len(kept) >= 2
+    again = _printed_command(err)
+    assert again[:2] == ["bordersim", study]
+    code = main(again[1:])
+    assert code == 0, capsys.readouterr().err
+    assert [f for f in root.glob("*/*") if f.is_dir()] == folders  # the same folder, finished
+    assert _listed(root, capsys)[str(folder)] == (study, "complete")
+    after = _files(folder)
+    assert all(after[p] == t for p, t in kept.items())  # the finished replications were reused
+
+
+def test_row3_a_forecast_killed_outright_is_finished_by_the_same_command(tmp_path: Path, capsys) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    root = tmp_path / "results"
+    command = [*_study_commands(tmp_path)["forecast"], "--results-root", str(root), "--label", "now"]
+    command[command.index("--replications") + 1] = "12"
+    command[command.index("--days") + 1] = "2"
+    folder = root / "lang_son_minimal" / "forecast-now"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sim", *command],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(folder.glob("points/point-0000/metrics/rep-*.parquet"))) < 2:
+            assert child.poll() is None and time.monotonic() < deadline, "no replication finished"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(30)
+    assert not (folder / "forecast.csv").exists()
+    assert _listed(root, capsys)[str(folder.resolve())] == ("forecast", "partial")
+    kept = _files(folder)
+    assert main(command) == 0, capsys.readouterr().err  # the same command, as typed
+    assert (folder / "forecast.csv").is_file()
+    after = _files(folder)
+    assert all(after[p] == t for p, t in kept.items() if p in after)
+    assert set(kept) <= set(after)

@@ -45,6 +45,19 @@ def resume_hint(
     return "Run the missing ones with: " + shlex.join(words)
 
 
+def rerun_hint(argv: Sequence[str], folder: Path) -> str:
+    """The command that finishes a study cut short: the command as typed, with ``--out FOLDER`` added
+    when it named no folder (a study named by the time it started would otherwise start afresh in a
+    new folder); from Python (no command), the ``out=`` to give."""
+    words = list(argv[1:])
+    if not words:
+        return f"Run the same study again with out={str(folder)!r}: finished replications are reused."
+    named = ("--out", "--label")
+    if not any(w in named or w.startswith(tuple(f"{n}=" for n in named)) for w in words):
+        words += ["--out", str(folder)]
+    return "Run it again to reuse the finished replications: " + shlex.join(["bordersim", *words])
+
+
 @contextmanager
 def interrupt_hint(hint: str) -> Iterator[None]:
     """Turn Ctrl-C into :class:`Interrupted` carrying what the user should do next."""

@@ -47,6 +47,7 @@ from sim.store.bands import UNCERTAINTY_KIND, is_uncertainty_folder, read_daily_
 from sim.store.outputs import StudyFolder
 from sim.store.space import check_space
 from sim.store.tables import read_csv, read_table
+from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
@@ -164,17 +165,11 @@ def uncertainty(
     study = StudyFolder.for_study(options.root, s.name, KIND, label=options.label, out=options.out)
     check_space(study.folder, disk_bytes(s, samples * reps, folders=samples), "--samples")
     cube = draw(method, samples, len(inputs), root_seed)
+    settings = {"method": method, "samples": samples, "root_seed": root_seed}
+    refuse_other_study(study.folder, KIND, settings)  # the same study again reuses its finished samples
     result = UncertaintyResult(study.folder, s.name, method, samples, reps, inputs.names, hour_text(at_hour))
-    with Points(
-        loaded.path,
-        loaded.overrides,
-        study.folder,
-        root_seed,
-        options.resolved_backend(),
-        options.monitor,
-        options.argv,
-        options.max_trucks,
-    ) as points:
+    result.resume_hint = rerun_hint(options.argv, study.folder)
+    with Points.for_study(loaded, study.folder, options, KIND, settings) as points:
         chosen = []
         for u in cube:  # every sample loads (is valid) before anything runs
             point = points.get(inputs.settings(u))
