@@ -409,3 +409,38 @@ def test_row3_a_forecast_killed_outright_is_finished_by_the_same_command(tmp_pat
     after = _files(folder)
     assert all(after[p] == t for p, t in kept.items() if p in after)
     assert set(kept) <= set(after)
+
+
+# --- row 16: a time left is shown only once it is stable, or as a range ----------------------------------
+
+
+def _minutes(text: str) -> tuple[float, ...]:
+    """The h:mm:ss figures of a time-left text, in seconds."""
+    import re
+
+    return tuple(int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in re.findall(r"(\d+):(\d\d):(\d\d)", text))
+
+
+def test_row16_no_wild_estimate_from_a_slow_start() -> None:
+    """20 s of start-up at a trickle (workers starting), then a steady half replication a second, 60 in
+    all (about two minutes): the first readings say nothing, a single figure is never far from the truth,
+    and once steady the figure is given."""
+    from sim.present.progress_bars import Estimate
+
+    total, shown = 60.0, []
+    estimate = Estimate()
+    for tenth in range(0, 1400):
+        t = tenth / 10
+        done = min(total, 0.01 * t if t < 20 else 0.2 + 0.5 * (t - 20))
+        if done >= total:
+            break
+        truth = (total - done) / 0.5
+        shown.append((t, truth, estimate.update(t, done, total - done)))
+    assert all(text == "" for t, _, text in shown if t < 3)  # nothing from the first moments
+    singles = [(t, truth, _minutes(text)[0]) for t, truth, text in shown if text.startswith("about")]
+    assert singles, "never a stable estimate"
+    for t, truth, said in singles:
+        assert abs(said - truth) <= 0.25 * truth + 2, (t, truth, said)
+    assert any(t < 30 and " to " in text for t, _, text in shown)  # the change of pace is a range
+    steady = [text for t, _, text in shown if 40 <= t <= 100]
+    assert all(text.startswith("about") for text in steady)
