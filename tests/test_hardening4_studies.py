@@ -147,7 +147,7 @@ def test_row8_out_inside_another_results_folder_is_refused(
 
     before = sorted(p.relative_to(one_run) for p in one_run.rglob("*"))
     out = one_run / inside
-    code = main([*command, "--out", str(out)])
+    code = main([*command, "--out", str(out), "--results-root", str(one_run.parent.parent)])
     err = capsys.readouterr().err
     assert code == 2, err
     assert "inside the results folder" in err and str(one_run) in err
@@ -262,6 +262,7 @@ def test_row2_every_study_states_its_disk_estimate_and_refuses_a_full_disk(
     usage = namedtuple("usage", "total used free")
     real = shutil.disk_usage
     monkeypatch.setattr("sim.store.space.shutil.disk_usage", lambda p: usage(10**6, 10**6 - 5000, 5000))
+    command = [*command, "--results-root", str(tmp_path / "results")]  # compare keeps its runs there
     code = main([*command, "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2, err

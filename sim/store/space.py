@@ -30,7 +30,7 @@ def free_bytes(folder: Path) -> int | None:
     return None
 
 
-def check_space(folder: Path, need: float, option: str = "--out") -> int | None:
+def check_space(folder: Path, need: float, option: str = "") -> int | None:
     """Refuse a study whose files (about ``need`` bytes) would not fit in the free space where
     ``folder`` goes; returns the free bytes (None if unknown: nothing is refused on a guess)."""
     free = free_bytes(folder)
