@@ -8,6 +8,7 @@ replication starts, with both figures, rather than stopped by a full disk hours 
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,10 +25,22 @@ def free_bytes(folder: Path) -> int | None:
     for candidate in (path, *path.parents):
         if candidate.exists():
             try:
+                if _not_for_data(candidate):
+                    return None
                 return shutil.disk_usage(candidate).free
             except OSError:
                 return None
     return None
+
+
+def _not_for_data(path: Path) -> bool:
+    """Whether ``path`` is on a read-only or size-less file system (/sys, /proc): its free space says
+    nothing, and writing there fails with its own reason (named by the store when it tries)."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:  # not POSIX: nothing to tell
+        return False
+    st = statvfs(path)
+    return bool(st.f_flag & getattr(os, "ST_RDONLY", 1)) or st.f_blocks == 0
 
 
 def check_space(folder: Path, need: float, option: str = "") -> int | None:
