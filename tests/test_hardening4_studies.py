@@ -445,3 +445,16 @@ def test_row16_no_wild_estimate_from_a_slow_start() -> None:
     assert any(t < 30 and " to " in text for t, _, text in shown)  # the change of pace is a range
     steady = [text for t, _, text in shown if 40 <= t <= 100]
     assert all(text.startswith("about") for text in steady)
+
+
+@pytest.mark.parametrize("study", ["forecast", "uncertainty", "optimise", "sensitivity"])
+def test_row3_rerunning_never_writes_into_a_folder_of_other_files(tmp_path: Path, capsys, study: str) -> None:
+    """The same command reuses its own folder; a folder of the user's own files is still refused."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    command = [*_study_commands(tmp_path)[study], "--results-root", str(tmp_path / "results")]
+    assert main([*command, "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "--out" in err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

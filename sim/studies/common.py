@@ -13,6 +13,7 @@ from sim.runner.backends import Backend
 from sim.runner.experiment import Experiment, Failure, run_experiments
 from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario
+from sim.store.lock import LOCK_FILE
 from sim.store.manifest import read_manifest
 from sim.studies.options import StudyOptions
 
@@ -106,10 +107,18 @@ def run_with_monitor(
 
 def refuse_other_study(folder: Path, kind: str, settings: dict[str, object]) -> None:
     """Refuse to write a study into a folder that holds another study: a reused ``--label`` with other
-    settings would overwrite the first study's table and manifest. The same study again is welcome (its
-    finished points are reused)."""
+    settings would overwrite the first study's table and manifest, and a folder of other files (no
+    manifest) is the user's own. The same study again is welcome (its finished points are reused)."""
     earlier = read_manifest(folder)
     if earlier is None:
+        others = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILE) if folder.is_dir() else []
+        if others:  # the user's own folder, or a run's tables: never written into
+            raise UserError.single(
+                str(folder),
+                "--out",
+                f"already holds files that are not a {kind} study's ({', '.join(others[:3])}"
+                f"{', ...' if len(others) > 3 else ''}): choose another --out or --label",
+            )
         return
     differs = [k for k, v in settings.items() if earlier.get(k) != v]
     if earlier.get("kind") != kind or differs:
