@@ -12,6 +12,7 @@ The commands live in :mod:`sim.commands`, one module per group; they import the 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sim.commands import (
     animate,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 done, 1 a replication failed, 2 input, 130 interrupted)."""
     args = build_parser().parse_args(argv)
+    args.command_argv = ["bordersim", *(sys.argv[1:] if argv is None else argv)]  # as typed, for hints
     from sim.present import terminal
 
     terminal.configure_logging(options.verbosity(args))

@@ -69,10 +69,20 @@ def test_workers_report_progress_within_a_replication(tmp_path) -> None:
     assert monitor.calls[-1] == ("running", 0, 0.0)  # nothing left running once it is done
 
 
-def test_a_plain_line_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plain_line_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.present.terminal import configure_logging
+
+    configure_logging(0)  # progress lines are shown (as the command line sets it)
+    clock = [100.0]
+    monkeypatch.setattr("sim.present.progress_bars._now", lambda: clock[0])
     with ProgressBars(line_every_s=0.0) as bars:
         bars.begin([Bar("base_2021_calibrated", 4)])
-        bars.running(0, 1.5)
+        for k in range(1, 7):  # a steady half replication a second
+            clock[0] += 1.0
+            bars.running(0, 0.5 * k)
     err = capsys.readouterr().err
-    assert "base_2021_calibrated: 1.5/4 replications, about" in err
-    assert "left" in err
+    first = next(line for line in err.splitlines() if "0.5/4" in line)
+    assert "left" not in first  # no guess from the first reading
+    assert "base_2021_calibrated: 3.0/4 replications, about 0:00:02 left" in err

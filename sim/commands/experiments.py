@@ -237,8 +237,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     keys = [a.key for a in result.axes]
     terminal.print_sweep(result.summary, keys, result.scenario, result.replications, args.fmt)
     terminal.say(
-        f"tidy table: {result.folder / SWEEP_PARQUET} (and .csv); "
-        f"summary: {result.folder / SWEEP_SUMMARY}",
+        f"tidy table: {result.folder / SWEEP_PARQUET} (and .csv); summary: {result.folder / SWEEP_SUMMARY}",
         err=True,
     )
     return 0

@@ -72,8 +72,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             objective=args.objective,
         )
     if result.failures:
-        for f in result.failures:
-            terminal.error(str(f))
+        terminal.report_failures(result.failures, [], result.resume_hint)
         return 1
     print_forecast(result, args.fmt)
     figures = plot_forecast(result.folder, result.direction)

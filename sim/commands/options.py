@@ -103,7 +103,7 @@ def study_options(args: argparse.Namespace, monitor: object | None = None, **cha
         "resume": bool(getattr(args, "resume", False)),
         "force": bool(getattr(args, "force", False)),
         "monitor": monitor,
-        "argv": tuple(command_line()),
+        "argv": tuple(getattr(args, "command_argv", None) or command_line()),
     }
     if hasattr(args, "jobs") or hasattr(args, "dask"):
         fields["backend"] = backend(args)

@@ -42,11 +42,7 @@ class RailSender:
     def applies(model, direction: str, truck_class: str) -> bool:
         """Whether trucks of ``truck_class`` in ``direction`` may be sent by rail at all."""
         rail = model.scenario.rail
-        return (
-            rail is not None
-            and rail.direction(direction) is not None
-            and truck_class in rail.send
-        )
+        return rail is not None and rail.direction(direction) is not None and truck_class in rail.send
 
     def by_rail(self, _cargo: Cargo) -> bool:
         """Whether this truck's cargo goes by rail (one uniform a truck, drawn whatever the answer, so the

@@ -88,8 +88,10 @@ def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
 
 
 def estimate(s: S.Scenario) -> RunSize:
-    """The expected size of one replication of ``s``."""
+    """The expected size of one replication of ``s``: the arrivals expected over the horizon plus the
+    trucks of its starting state (``run.initial_state``), which the run places and carries like any."""
     from sim.scenario.demand import all_arrivals
+    from sim.scenario.state import gate_key
 
     run = s.run
     try:
@@ -103,11 +105,48 @@ def estimate(s: S.Scenario) -> RunSize:
         flow = gate.flow(a.direction) if gate is not None else None
         trucks += expected
         stages += expected * (len(flow.stages) if flow is not None else 0)
+    state = run.initial_state  # the trucks already waiting are trucks of the run like any arrival
+    for g in state.groups if state is not None else []:
+        gate = s.gates.get(gate_key(s, g.gate) or g.gate)
+        flow = gate.flow(g.direction) if gate is not None else None
+        trucks += g.count
+        stages += g.count * (len(flow.stages) if flow is not None else 0)
     interval = run.monitor_interval or 1.0 / run.unit_hours  # the model samples hourly by default
     samples = (run.horizon / interval + 1) * len(s.gates)
     days = run.horizon * run.unit_hours / 24.0
     closures = sum(g.random_closures.rate_per_day * days for g in s.gates.values() if g.random_closures)
     return RunSize(trucks, samples, closures, stages)
+
+
+# On disk, measured on the minimal Lang Son scenario and the M/M/3 example, rounded up: ~280 bytes a
+# truck for all its tables, ~40 kB of Parquet headers a replication whatever its size (seven tables),
+# ~7 kB of metrics a replication, ~50 kB of scenario, manifest, summary and folders a run folder
+BYTES_ON_DISK_PER_TRUCK = 400
+BYTES_ON_DISK_PER_SAMPLE = 60  # a gate's monitor sample in gate_series and stage_series
+TABLES_BYTES_PER_REPLICATION = 60_000
+METRICS_BYTES_PER_REPLICATION = 10_000
+FOLDER_BYTES = 60_000
+
+
+def disk_bytes(s: S.Scenario, replications: int, keep_tables: bool = True, folders: int = 1) -> float:
+    """Expected bytes on disk of ``replications`` replications of ``s`` in ``folders`` run folders: every
+    table (``keep_tables``) or the metrics only (a search study's points)."""
+    per_rep = float(METRICS_BYTES_PER_REPLICATION)
+    if keep_tables:
+        size = estimate(s)
+        per_rep += TABLES_BYTES_PER_REPLICATION
+        per_rep += size.trucks * BYTES_ON_DISK_PER_TRUCK + size.samples * BYTES_ON_DISK_PER_SAMPLE
+    return per_rep * replications + FOLDER_BYTES * folders
+
+
+def size_text(nbytes: float) -> str:
+    """Bytes in a short form for messages (1.2 GB, 340 kB), powers of 1000 as disks are sold."""
+    value = float(nbytes)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 999.5:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1000
+    return f"{value:,.0f} PB"
 
 
 def max_trucks_setting() -> int:
@@ -131,6 +170,15 @@ def check_size(s: S.Scenario, limit: int | None = None, file: str | None = None)
     size = estimate(s)
     raise_it = f"raise the limit ({limit:,}) with --max-trucks or {MAX_TRUCKS_ENV} if you mean it"
     horizon = f"{s.run.horizon:g} {s.run.time_unit}"
+    state = s.run.initial_state.trucks if s.run.initial_state is not None else 0
+    if state and size.trucks > limit:
+        raise UserError.single(
+            s.run.initial_state.file or file,  # type: ignore[union-attr]
+            "count",
+            f"the starting state holds {state:,} trucks and about {size.trucks - state:,.0f} more are "
+            f"expected to arrive over {s.run.horizon:g} {s.run.time_unit}: {size.trucks:,.0f} trucks per "
+            f"replication, too large to run; give a smaller state or horizon, or {raise_it}",
+        )
     if size.trucks > limit:
         raise UserError.single(
             file,
@@ -161,22 +209,39 @@ MAX_REPLICATIONS = 100_000  # far beyond any study's need (a 95% interval narrow
 def check_replications(
     s: S.Scenario, replications: int, limit: int | None = None, file: str | None = None
 ) -> None:
-    """Refuse a replication count that could not finish: above :data:`MAX_REPLICATIONS`, or whose trucks
-    over all replications pass 1,000 times the per-replication limit (the work, not one process's memory,
-    is what runs away: ``--replications 1000000000`` of a day's run would run for years)."""
+    """Refuse a replication count that could not finish (see :func:`check_work`)."""
+    usual = "; a 95% interval narrows as 1/sqrt(R): 10 to 100 replications are usual"
+    check_work(s, replications, "--replications", f"{replications:,} replications", limit, file, usual)
+
+
+def check_work(
+    s: S.Scenario,
+    runs: int,
+    option: str,
+    what: str,
+    limit: int | None = None,
+    file: str | None = None,
+    advice: str = "",
+) -> None:
+    """Refuse ``runs`` replications of ``s`` (``what`` says how they are counted, e.g. "1,000 input sets
+    x 2 replications") that could not finish: above :data:`MAX_REPLICATIONS`, or whose trucks over all
+    runs pass 1,000 times the per-replication limit (the work, not one process's memory, is what runs
+    away: ``--replications 1000000000`` of a day's run would run for years). Checked before anything is
+    drawn or loaded per run; the message gives the work and the disk it would take."""
     limit = max_trucks_setting() if limit is None else limit
-    total = estimate(s).trucks * replications
-    if replications > MAX_REPLICATIONS:
+    total = estimate(s).trucks * runs
+    disk = size_text(disk_bytes(s, runs))
+    if runs > MAX_REPLICATIONS:
         raise UserError.single(
             None,
-            "--replications",
-            f"{replications:,} replications (about {total:,.0f} trucks in all) is more than this tool runs "
-            f"({MAX_REPLICATIONS:,}); a 95% interval narrows as 1/sqrt(R): 10 to 100 replications are usual",
+            option,
+            f"{what} (about {total:,.0f} trucks and {disk} on disk in all) is more than this tool runs "
+            f"({MAX_REPLICATIONS:,} replications in all){advice}",
         )
     if total > 1000 * limit:
         raise UserError.single(
             file,
-            "--replications",
-            f"about {total:,.0f} trucks over {replications:,} replications are expected: too much work; "
-            f"use fewer replications, or raise --max-trucks ({limit:,} a replication) if you mean it",
+            option,
+            f"about {total:,.0f} trucks over {what} are expected ({disk} on disk): too much work; ask "
+            f"for fewer, or raise --max-trucks ({limit:,} a replication) if you mean it",
         )

@@ -103,4 +103,3 @@ def hint(lines: Sequence[str]) -> None:
     """What to do next, after a command that wrote results."""
     for line in lines:
         log.info(line)
-

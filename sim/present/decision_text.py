@@ -71,10 +71,7 @@ def print_optimise(result: OptimiseResult) -> None:
         f"cost {result.cost:g}; {info.label} {interval} (95% interval, {result.replications} replications, "
         f"common random numbers); {evaluated} points evaluated"
     )
-    say(
-        f"every evaluated point: {result.folder / EVALUATIONS}; "
-        f"manifest: {result.folder / 'manifest.json'}"
-    )
+    say(f"every evaluated point: {result.folder / EVALUATIONS}; manifest: {result.folder / 'manifest.json'}")
 
 
 def _pm(mean: float, half: float, fmt: Callable[[float], str]) -> str:

@@ -115,5 +115,3 @@ def emit(
             if k:
                 console.print()
             console.print(block.table())
-
-

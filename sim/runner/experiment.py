@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from sim.analysis.metrics import summary_of
 from sim.analysis.stability import mark_unstable
 from sim.errors import UserError
+from sim.model.size import disk_bytes
 from sim.runner.backends import Backend
 from sim.runner.pool import Failure, run_tasks
 from sim.runner.tasks import FAIL_ENV, Outcome, Task, failing_replications
@@ -32,6 +33,7 @@ from sim.store.atomic import store_errors, write_bytes_atomic, write_csv_atomic,
 from sim.store.layout import SCENARIO_FILE, SUMMARY
 from sim.store.lock import folder_lock
 from sim.store.manifest import now, read_manifest, run_manifest, seed_text, write_manifest
+from sim.store.space import check_space
 from sim.store.tables import (
     METRICS,
     TABLES,
@@ -255,13 +257,16 @@ def run_experiments(
     on_done: Callable[[int], None] | None = None,
     on_start: Callable[[], None] | None = None,
     on_running: Callable[[int, float], None] | None = None,
+    on_disk: Callable[[float, int | None], None] | None = None,
 ) -> list[Failure]:
     """Run every missing replication of ``experiments`` (already :func:`plan`\\ ned) on ``backend``.
 
     Replication-major order (replication 0 of every experiment first) so that an interrupted comparison
     still has complete pairs. ``on_start()`` is called once the workers are reachable, before anything is
     written; ``on_done(i)`` as each replication of experiment ``i`` ends; ``on_running(i, x)`` as its
-    running replications report progress (``x``: how many replications' worth of them is done).
+    running replications report progress (``x``: how many replications' worth of them is done);
+    ``on_disk(bytes, free)`` once with the disk estimate of the missing replications and the free space
+    (a study that would not fit is refused here, before a worker starts: :mod:`sim.store.space`).
     Returns the failures; finished replications are kept whatever happens, and an interrupt
     (KeyboardInterrupt) is re-raised after the manifests say what is done.
     """
@@ -281,6 +286,18 @@ def run_experiments(
                     _finish(exp, {"command": list(argv), "started": now(), "replications_run": 0})
         return []
     active = sorted({i for i, _ in pairs})
+    need = sum(
+        disk_bytes(
+            experiments[i].scenario,
+            sum(1 for j, _ in pairs if j == i),
+            experiments[i].keep_tables,
+            folders=1 if experiments[i].fresh else 0,
+        )
+        for i in active
+    )
+    free = check_space(experiments[active[0]].folder, need)  # refused before a worker starts
+    if on_disk is not None:
+        on_disk(need, free)
     run: dict[str, Any] = {
         "command": list(argv),
         "started": now(),

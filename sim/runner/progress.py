@@ -38,6 +38,10 @@ class Monitor(Protocol):
     def running(self, bar: int, replications: float) -> None:
         """How much of ``bar``'s running replications is done, in replications (e.g. 1.5: three halves)."""
 
+    def disk(self, nbytes: float, free: int | None) -> None:
+        """The study's files are expected to take about ``nbytes`` on a disk with ``free`` bytes free
+        (None: unknown); said once before the replications start."""
+
 
 class Silent:
     """A monitor that shows nothing (the default for the Python API and tests)."""
@@ -51,6 +55,10 @@ class Silent:
         pass
 
     def running(self, bar: int, replications: float) -> None:
+        """Show nothing."""
+        pass
+
+    def disk(self, nbytes: float, free: int | None) -> None:
         """Show nothing."""
         pass
 

@@ -45,6 +45,8 @@ OPTIONAL = ("class", "where", "waited_h", "arrived")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_BYTES = 20_000_000  # a row per truck of a whole province's backlog is well under a megabyte
 MAX_PROBLEMS = 10
+MAX_ROWS = 100_000  # a saved run's state has a row per gate, direction, class, place and arrival: thousands
+MAX_WAIT_H = 366 * 24.0  # a truck "waiting" longer than a year is a wrong date or --start, not a queue
 
 
 def _read_text(path: Path) -> str:
@@ -125,7 +127,16 @@ def read_state_file(path: str | Path) -> list[dict[str, Any]]:
     reader = NamedRows(where, REQUIRED, COLUMNS)
     problems = reader.problems
     rows: list[dict[str, Any]] = []
-    for line, cell in reader.rows(_read_text(path), MAX_PROBLEMS):
+    text = _read_text(path)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines - 1 > MAX_ROWS:  # refused before parsing: a million rows take minutes to read and check
+        raise UserError.single(
+            where,
+            "",
+            f"{lines - 1:,} rows: more than {MAX_ROWS:,}; give one row per group of trucks (the count "
+            "column says how many), as bordersim backlog --state-at writes it",
+        )
+    for line, cell in reader.rows(text, MAX_PROBLEMS):
         row, found = _row(cell, where, line)
         problems += found
         rows.append(row)
@@ -199,6 +210,21 @@ def state_problems(s: Scenario) -> list[Problem]:
                     g.line,
                 )
             )
+        if g.waited_h is not None and g.waited_h > MAX_WAIT_H:
+            problems.append(
+                Problem(where, "waited_h", f"{g.waited_h:g} hours: {_too_long(g.waited_h)}", g.line)
+            )
+        gap_h = (s.run.start - g.arrived) / timedelta(hours=1) if g.arrived is not None else 0.0
+        if gap_h > MAX_WAIT_H:
+            problems.append(
+                Problem(
+                    where,
+                    "arrived",
+                    f"{g.arrived.isoformat()} is {_gap(gap_h)} before the state's time "  # type: ignore[union-attr]
+                    f"{s.run.start.isoformat()} (run.start, or forecast --start): {_too_long(gap_h)}",
+                    g.line,
+                )
+            )
         if g.arrived is not None and g.arrived > s.run.start:
             problems.append(
                 Problem(
@@ -224,6 +250,12 @@ def state_problems(s: Scenario) -> list[Problem]:
             own = flow.yard is not None  # type: ignore[union-attr]  # a direction's own yard or the shared one
             yard = (key, g.direction if own else "")
             in_yard[yard] = in_yard.get(yard, 0) + g.count
+    if state.spread_days * 24.0 > MAX_WAIT_H:
+        problems.append(
+            Problem(
+                where, "spread_days", f"{state.spread_days:g} days: {_too_long(state.spread_days * 24.0)}"
+            )
+        )
     for (key, direction), count in in_yard.items():
         capacity = (s.gates[key].yard_for(direction) if direction else s.gates[key].yard).capacity
         if capacity is not None and count > capacity:
@@ -232,6 +264,20 @@ def state_problems(s: Scenario) -> list[Problem]:
                 Problem(where, "where", f"{count} trucks in the {name}, which holds {capacity}", None)
             )
     return _cut(problems)
+
+
+def _gap(hours: float) -> str:
+    """A long wait in words: days, or years past two years."""
+    days = hours / 24.0
+    return f"{days / 365.25:,.0f} years" if days > 730 else f"{days:,.0f} days"
+
+
+def _too_long(hours: float) -> str:
+    """Why a wait longer than :data:`MAX_WAIT_H` is refused (a state's time and its dates disagree)."""
+    return (
+        f"a truck waiting {_gap(hours)} is not a queue but a wrong date; at most {MAX_WAIT_H / 24:.0f} days "
+        "are accepted: check the date, or the time the state was taken (--start)"
+    )
 
 
 def yard_position(flow: Any) -> int:

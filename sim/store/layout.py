@@ -15,7 +15,8 @@
 
 Nothing else in the package builds these paths, and none of them leaves the root: every part comes
 from a scenario name (validated by the schema as a safe identifier) or a ``--label`` checked here the
-same way. ``--out`` is the user's own choice of folder and is used as given.
+same way. ``--out`` is the user's own choice of folder and is used as given, unless it lies inside
+another results folder (:func:`check_out`).
 """
 
 from __future__ import annotations
@@ -209,6 +210,30 @@ def _inside(root: Path, *parts: str) -> Path:
     if not path.resolve().is_relative_to(Path(root).resolve()):
         raise UserError.single(None, "name", f"'{path}' would be outside the results root '{root}'")
     return path
+
+
+def enclosing_results_folder(path: Path) -> Path | None:
+    """The results folder (a folder with a manifest) that ``path`` lies inside, or None. ``path`` itself
+    is not counted: a run resumed into its own folder is welcome."""
+    for parent in Path(path).absolute().parents:
+        if (parent / manifests.MANIFEST).is_file():
+            return parent
+    return None
+
+
+def check_out(out: Path, option: str = "--out") -> Path:
+    """``out`` if no results folder holds it: a study written inside another folder (``--out
+    results/x/run/trucks/sub``) puts its manifest and tables among that folder's tables, and the
+    folder's tables no longer read back (a Parquet dataset with a manifest in it)."""
+    holder = enclosing_results_folder(out)
+    if holder is not None:
+        raise UserError.single(
+            str(out),
+            option,
+            f"is inside the results folder '{holder}': no study writes inside another folder; choose a "
+            "folder outside it (e.g. beside it)",
+        )
+    return Path(out)
 
 
 def run_folder(root: Path, scenario: str, label: str | None = None) -> Path:

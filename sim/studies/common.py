@@ -13,6 +13,7 @@ from sim.runner.backends import Backend
 from sim.runner.experiment import Experiment, Failure, run_experiments
 from sim.runner.progress import Bar, Monitor, Silent
 from sim.scenario import LoadedScenario
+from sim.store.lock import LOCK_FILE
 from sim.store.manifest import read_manifest
 from sim.studies.options import StudyOptions
 
@@ -43,6 +44,19 @@ def resume_hint(
         words += ["--replications", str(options.replications)]
     words += ["--out", str(folder), "--resume"]
     return "Run the missing ones with: " + shlex.join(words)
+
+
+def rerun_hint(argv: Sequence[str], folder: Path) -> str:
+    """The command that finishes a study cut short: the command as typed, with ``--out FOLDER`` added
+    when it named no folder (a study named by the time it started would otherwise start afresh in a
+    new folder); from Python (no command), the ``out=`` to give."""
+    words = list(argv[1:])
+    if not words:
+        return f"Run the same study again with out={str(folder)!r}: finished replications are reused."
+    named = ("--out", "--label")
+    if not any(w in named or w.startswith(tuple(f"{n}=" for n in named)) for w in words):
+        words += ["--out", str(folder)]
+    return "Run it again to reuse the finished replications: " + shlex.join(["bordersim", *words])
 
 
 @contextmanager
@@ -87,15 +101,24 @@ def run_with_monitor(
         on_done=lambda i: monitor.advance(owner[i]),
         on_start=on_start,
         on_running=on_running if show_running is not None else None,
+        on_disk=getattr(monitor, "disk", None),  # the estimate stated before anything runs
     )
 
 
 def refuse_other_study(folder: Path, kind: str, settings: dict[str, object]) -> None:
     """Refuse to write a study into a folder that holds another study: a reused ``--label`` with other
-    settings would overwrite the first study's table and manifest. The same study again is welcome (its
-    finished points are reused)."""
+    settings would overwrite the first study's table and manifest, and a folder of other files (no
+    manifest) is the user's own. The same study again is welcome (its finished points are reused)."""
     earlier = read_manifest(folder)
     if earlier is None:
+        others = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILE) if folder.is_dir() else []
+        if others:  # the user's own folder, or a run's tables: never written into
+            raise UserError.single(
+                str(folder),
+                "--out",
+                f"already holds files that are not a {kind} study's ({', '.join(others[:3])}"
+                f"{', ...' if len(others) > 3 else ''}): choose another --out or --label",
+            )
         return
     differs = [k for k, v in settings.items() if earlier.get(k) != v]
     if earlier.get("kind") != kind or differs:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,7 +45,7 @@ from sim.analysis.decision import Decision, MetricRef, as_markdown, decide
 from sim.analysis.metrics import not_modelled
 from sim.analysis.stats import paired_differences, summarize
 from sim.errors import UserError
-from sim.runner.experiment import NEW, Experiment, Failure, plan
+from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.scenario.state import state_table
 from sim.store.layout import (
     COMPARISON_MARKDOWN,
@@ -56,7 +57,7 @@ from sim.store.layout import (
 from sim.store.outputs import StudyFolder
 from sim.store.reader import load_run
 from sim.store.tables import read_csv
-from sim.studies.common import check_sizes, interrupt_hint, run_with_monitor
+from sim.studies.common import check_sizes, interrupt_hint, refuse_other_study, rerun_hint, run_with_monitor
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 
 KIND = "forecast"
@@ -105,6 +106,7 @@ class ForecastResult:
     daily: pd.DataFrame  # forecast_daily.csv
     decisions: dict[str, Decision] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    resume_hint: str = ""  # the command that finishes it (failures, an interrupt)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -167,26 +169,38 @@ def forecast(
             None, "POLICY", f"two variants have the same name ({', '.join(names)}): rename one"
         )
     ref = MetricRef(objective, ALL, direction)
-    check_sizes(variants, options.max_trucks)
-    backend = options.resolved_backend()
     reps = options.replications_for(base.scenario, default=max(base.scenario.run.replications, 10))
+    check_sizes(variants, options.max_trucks, reps)
+    backend = options.resolved_backend()
     seed = options.root_seed(base.scenario)
     out = StudyFolder.for_study(options.root, base.scenario.name, KIND, label=options.label, out=options.out)
-    if out.folder.exists():
-        raise UserError.single(
-            None, "--out", f"'{out.folder}' already exists; choose another --out or --label"
-        )
+    # the same forecast again (the command an interrupted one prints) reuses the finished replications;
+    # a folder holding another study or another forecast is refused
+    settings = {
+        "start": when.isoformat(),
+        "days": float(days),
+        "state": str(state_path),
+        "variants": names,
+        "root_seed": seed,
+    }
+    refuse_other_study(out.folder, KIND, settings)
     experiments = [
         Experiment(v, sweep_point_folder(out.folder, k), seed, reps, about={"forecast": str(out.folder)})
         for k, v in enumerate(variants)
     ]
     for exp in experiments:
-        plan(exp, NEW)
-    hint = "Finished replications are kept in the variants' run folders; run the forecast again."
+        plan(exp, REUSE)
+    hint = rerun_hint(options.argv, out.folder)
     bars = [(f"{n}: forecast", [k]) for k, n in enumerate(names)]
-    with out.open(fresh=True):
+    locks = ExitStack()
+
+    def start() -> None:  # once the workers are up: lock the folder, and say (for list) it is partial
+        locks.enter_context(out.open())
+        out.write_manifest(base, argv=options.argv, complete=False, replications=reps, **settings)
+
+    with locks:
         with interrupt_hint(hint):
-            failures = run_with_monitor(experiments, backend, bars, options.monitor, options.argv)
+            failures = run_with_monitor(experiments, backend, bars, options.monitor, options.argv, start)
         result = ForecastResult(
             out.folder,
             base.scenario.name,
@@ -200,6 +214,7 @@ def forecast(
             pd.DataFrame(),
             pd.DataFrame(),
             failures=failures,
+            resume_hint=hint,
         )
         if failures:
             return result
@@ -228,16 +243,12 @@ def forecast(
         out.write_manifest(
             base,
             argv=options.argv,
-            start=when.isoformat(),
-            days=float(days),
-            state=str(state_path),
+            **settings,
             state_trucks=result.state_trucks,
             until_below=until_below,
             direction=direction,
             objective=objective,
             policies=[str(p) for p in policies],
-            variants=names,
-            root_seed=seed,
             replications=reps,
         )
     return result

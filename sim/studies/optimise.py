@@ -40,7 +40,7 @@ from sim.errors import UserError
 from sim.runner.experiment import Failure
 from sim.store.layout import EVALUATIONS
 from sim.store.outputs import StudyFolder
-from sim.studies.common import refuse_other_study
+from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
@@ -222,9 +222,11 @@ def optimise(
         options.root, base.scenario.name, "optimise", label=options.label, out=options.out
     )
     folder = outputs.folder
-    refuse_other_study(folder, "optimise", {"target": str(target), "variables": _variables_record(variables)})
+    settings = {"target": str(target), "variables": _variables_record(variables)}
+    refuse_other_study(folder, "optimise", settings)
     result = OptimiseResult(folder, base.scenario.name, list(variables), target)
-    with Points.for_study(base, folder, options) as points:
+    result.resume_hint = rerun_hint(argv, folder)
+    with Points.for_study(base, folder, options, "optimise", settings) as points:
         lows = {v.key: v.low for v in variables}
         points.get(lows)  # every setting is checked (loads) before anything runs
         points.get({v.key: v.high for v in variables})

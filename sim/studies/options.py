@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
 from sim.scenario import LoadedScenario, Scenario, load_scenario
-from sim.store.layout import DEFAULT_ROOT
+from sim.store.layout import DEFAULT_ROOT, check_out
 
 if TYPE_CHECKING:
     from sim.runner.backends import Backend
@@ -58,8 +58,8 @@ class StudyOptions:
         object.__setattr__(self, "overrides", tuple(self.overrides))
         object.__setattr__(self, "argv", tuple(self.argv))
         object.__setattr__(self, "root", Path(self.root))
-        if self.out is not None:
-            object.__setattr__(self, "out", Path(self.out))
+        if self.out is not None:  # never inside another results folder (checked before any work)
+            object.__setattr__(self, "out", check_out(Path(self.out)))
         if self.seed is not None and self.seed < 0:
             raise UserError.single(None, "--seed", f"must be a non-negative integer (got {self.seed})")
 

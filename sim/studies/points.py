@@ -26,7 +26,9 @@ from sim.runner.progress import Monitor
 from sim.scenario import LoadedScenario, load_scenario
 from sim.store.layout import sweep_point_folder
 from sim.store.lock import folder_lock
-from sim.studies.common import check_sizes, interrupt_hint, run_with_monitor
+from sim.store.manifest import read_manifest
+from sim.store.outputs import StudyFolder
+from sim.studies.common import check_sizes, interrupt_hint, rerun_hint, run_with_monitor
 from sim.studies.options import StudyOptions
 
 
@@ -64,14 +66,25 @@ class Points:
     monitor: Monitor | None = None
     argv: Sequence[str] = ()
     max_trucks: int | None = None
+    kind: str = ""  # the study's kind and settings: its manifest, written partial when it first runs
+    settings: dict[str, Any] = field(default_factory=dict)
+    base: LoadedScenario | None = None
     points: list[Point] = field(default_factory=list)
     _by_key: dict[str, Point] = field(default_factory=dict)
     _locks: ExitStack = field(default_factory=ExitStack)
     _locked: bool = False
 
     @classmethod
-    def for_study(cls, base: LoadedScenario, folder: Path, options: StudyOptions) -> Points:
-        """The points of a study of ``base`` in ``folder``, run as ``options`` say."""
+    def for_study(
+        cls,
+        base: LoadedScenario,
+        folder: Path,
+        options: StudyOptions,
+        kind: str = "",
+        settings: dict[str, Any] | None = None,
+    ) -> Points:
+        """The points of a ``kind`` study of ``base`` in ``folder``, run as ``options`` say; ``settings``
+        are what the study's folder must have been made with to be reused (see refuse_other_study)."""
         return cls(
             base.path,
             base.overrides,
@@ -81,6 +94,9 @@ class Points:
             options.monitor,
             options.argv,
             options.max_trucks,
+            kind,
+            dict(settings or {}),
+            base,
         )
 
     def __enter__(self) -> Points:
@@ -136,8 +152,12 @@ class Points:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._locks.enter_context(folder_lock(self.folder))
                 self._locked = True
+                if self.kind and read_manifest(self.folder) is None:  # listed as partial until it ends
+                    StudyFolder(self.kind, self.folder).write_manifest(
+                        self.base, argv=self.argv, complete=False, **self.settings
+                    )
 
-        hint = "Run the same command again: finished points and replications are reused."
+        hint = rerun_hint(self.argv, self.folder)
         with interrupt_hint(hint):
             failures = run_with_monitor(
                 todo,

@@ -33,7 +33,7 @@ from sim.runner.experiment import Failure
 from sim.scenario.sources import Assumption, assumptions
 from sim.store.layout import SENSITIVITY_TABLE
 from sim.store.outputs import StudyFolder
-from sim.studies.common import refuse_other_study
+from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
@@ -154,9 +154,11 @@ def sensitivity(
         options.root, base.scenario.name, "sensitivity", label=options.label, out=options.out
     )
     folder = outputs.folder
-    refuse_other_study(folder, "sensitivity", {"metric": str(ref), "method": method, "only": list(only)})
+    settings = {"metric": str(ref), "method": method, "only": list(only)}
+    refuse_other_study(folder, "sensitivity", settings)
     result = SensitivityResult(folder, base.scenario.name, ref, method, replications=replications)
-    with Points.for_study(base, folder, options) as points:
+    result.resume_hint = rerun_hint(argv, folder)
+    with Points.for_study(base, folder, options, "sensitivity", settings) as points:
         for f in found:  # every setting loads (is valid) before anything runs
             points.get(f.settings(0.0))
             points.get(f.settings(1.0))

@@ -37,6 +37,7 @@ from sim.analysis.backlog import ALL, FlowChanges, daily_at
 from sim.analysis.metrics import not_modelled
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
+from sim.model.size import check_work, disk_bytes
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario
 from sim.scenario.schema import DIRECTIONS
@@ -44,7 +45,9 @@ from sim.scenario.uncertain import Inputs
 from sim.store import layout
 from sim.store.bands import UNCERTAINTY_KIND, is_uncertainty_folder, read_daily_bands, reading_time
 from sim.store.outputs import StudyFolder
+from sim.store.space import check_space
 from sim.store.tables import read_csv, read_table
+from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 
@@ -155,19 +158,18 @@ def uncertainty(
     inputs = Inputs(s)
     root_seed = options.root_seed(s)
     reps = options.replications_for(s)
-    cube = draw(method, samples, len(inputs), root_seed)
+    # the work and the disk are checked before a set is drawn or loaded (a billion sets would fill the
+    # memory in minutes): the base scenario's size stands for every set's
+    runs = f"{samples:,} input sets x {reps:,} replication{'s' if reps != 1 else ''}"
+    check_work(s, samples * reps, "--samples", runs, options.max_trucks, str(loaded.path))
     study = StudyFolder.for_study(options.root, s.name, KIND, label=options.label, out=options.out)
+    check_space(study.folder, disk_bytes(s, samples * reps, folders=samples), "--samples")
+    cube = draw(method, samples, len(inputs), root_seed)
+    settings = {"method": method, "samples": samples, "root_seed": root_seed}
+    refuse_other_study(study.folder, KIND, settings)  # the same study again reuses its finished samples
     result = UncertaintyResult(study.folder, s.name, method, samples, reps, inputs.names, hour_text(at_hour))
-    with Points(
-        loaded.path,
-        loaded.overrides,
-        study.folder,
-        root_seed,
-        options.resolved_backend(),
-        options.monitor,
-        options.argv,
-        options.max_trucks,
-    ) as points:
+    result.resume_hint = rerun_hint(options.argv, study.folder)
+    with Points.for_study(loaded, study.folder, options, KIND, settings) as points:
         chosen = []
         for u in cube:  # every sample loads (is valid) before anything runs
             point = points.get(inputs.settings(u))

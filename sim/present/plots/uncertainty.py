@@ -126,5 +126,3 @@ def uncertainty_figures(folder: Path, out: Path, source: str) -> list[style.Writ
     written = [band_figure(daily, Path(out), source, manifest_at, samples)]
     drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source, samples)
     return written + ([drivers] if drivers is not None else [])
-
-
