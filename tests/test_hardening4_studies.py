@@ -155,6 +155,29 @@ def test_row8_out_inside_another_results_folder_is_refused(
     assert len(pd.read_parquet(one_run / "trucks")) > 0  # the run's tables still read back
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["plot", "--kind", "clearance"], ["animate", "--frame", "2021-01-01"]],
+    ids=["plot", "animate"],
+)
+def test_row8_figures_are_never_written_among_a_folders_tables(
+    one_run: Path, capsys, command: list[str]
+) -> None:
+    """The family of row 8: plot --out and animate --out put files too; among a run's tables a PNG makes the
+    table unreadable. Its plots/ folder (the default) stays welcome."""
+    import pandas as pd
+
+    before = sorted(p.relative_to(one_run) for p in one_run.rglob("*"))
+    out = one_run / "trucks" / ("sub" if command[0] == "plot" else "map.png")
+    code = main([command[0], str(one_run), *command[1:], "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "inside the tables of the results folder" in err and "trucks/" in err
+    assert sorted(p.relative_to(one_run) for p in one_run.rglob("*")) == before
+    assert len(pd.read_parquet(one_run / "trucks")) > 0
+    assert main(["plot", str(one_run), "--kind", "clearance", "--out", str(one_run / "plots"), "-q"]) == 0
+
+
 def test_row8_a_run_resumed_into_its_own_folder_is_not_refused(one_run: Path) -> None:
     assert StudyOptions(out=one_run).out == one_run
     assert main(["run", str(MMC), *TINY_MMC, "--out", str(one_run), "--resume", "-q"]) == 0

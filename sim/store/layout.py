@@ -35,7 +35,7 @@ from pathlib import Path
 from sim.errors import UserError
 from sim.store import manifest as manifests
 from sim.store.atomic import store_errors
-from sim.store.tables import done_replications
+from sim.store.tables import TABLES, done_replications
 
 DEFAULT_ROOT = Path("results")
 SCENARIO_FILE = "scenario.yaml"
@@ -232,6 +232,25 @@ def check_out(out: Path, option: str = "--out") -> Path:
             option,
             f"is inside the results folder '{holder}': no study writes inside another folder; choose a "
             "folder outside it (e.g. beside it)",
+        )
+    return Path(out)
+
+
+REPLICATION_DIRS = frozenset({*TABLES, "metrics", "errors", "points"})  # a folder's own per-replication parts
+
+
+def check_figures_out(out: Path, option: str = "--out") -> Path:
+    """``out`` for figures or an animation (``plot``, ``animate``) unless it lies among a results folder's
+    tables: a PNG in ``trucks/`` makes that table unreadable as a Parquet dataset. A results folder's
+    ``plots/`` (the default) or a folder beside it are welcome."""
+    holder = enclosing_results_folder(out)
+    inside = Path(out).absolute().relative_to(holder).parts if holder is not None else ()
+    if inside and inside[0] in REPLICATION_DIRS:
+        raise UserError.single(
+            str(out),
+            option,
+            f"is inside the tables of the results folder '{holder}' ({inside[0]}/): figures there would "
+            "break its tables; choose its plots/ folder or a folder outside it",
         )
     return Path(out)
 

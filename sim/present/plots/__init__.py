@@ -93,7 +93,10 @@ def plot(
     ``kinds`` None draws every kind that applies; kinds named are each checked to apply
     (:func:`check_kinds`), so a figure asked for is drawn or refused, never silently left out."""
     from sim.store.bands import is_uncertainty_folder
+    from sim.store.layout import check_figures_out
 
+    if out is not None:
+        check_figures_out(Path(out))
     if is_uncertainty_folder(Path(folder)):
         target = make_folder(Path(out) if out is not None else Path(folder) / PLOTS_DIR)
         return _uncertainty.uncertainty_figures(Path(folder), target, str(folder))
