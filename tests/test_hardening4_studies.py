@@ -116,6 +116,20 @@ def test_row11_a_wait_of_weeks_is_accepted(tmp_path: Path) -> None:
     assert s.run.initial_state is not None and s.run.initial_state.trucks == 3
 
 
+@pytest.mark.parametrize(("arrived", "warned"), [("2021-11-20T08:00", True), ("2021-12-20T09:30", False)])
+def test_row11_a_state_days_older_than_start_is_warned_with_the_gap(
+    tmp_path: Path, capsys, arrived: str, warned: bool
+) -> None:
+    """The family of row 11 below the refusal: a state whose newest truck arrived weeks before --start is
+    accepted (a truck may wait that long) but said, with the gap: it was probably read on another day."""
+    state = _state(tmp_path, f"gate,direction,count,waited_h,arrived\nhuu_nghi,export,3,,{arrived}\n")
+    command = ["forecast", str(MINIMAL), "--state", str(state), "--start", "2021-12-20T12:00", "--days", "1"]
+    out = tmp_path / "f"
+    assert main([*command, "--replications", "2", "--jobs", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert ("arrived 30.2 days before --start 2021-12-20 12:00" in err) is warned, err
+
+
 # --- row 8: no study writes inside another results folder ---------------------------------------------------
 
 TINY_MMC = ["--set", "run.horizon=20", "--set", "run.warmup=2", "--replications", "1", "--jobs", "1"]

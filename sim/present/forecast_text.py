@@ -11,7 +11,7 @@ import pandas as pd
 from rich.table import Table
 
 from sim.analysis.metrics import metric_info
-from sim.present.console import plain
+from sim.present.console import plain, warning
 from sim.present.decision_text import print_decision
 from sim.present.terminal import out_console, say
 
@@ -70,6 +70,7 @@ def print_forecast(result, fmt: str = "table", gates: bool = True) -> None:  # r
         f"{result.state_trucks:,} trucks in the starting state, {result.replications} replications "
         "(mean and 95% interval over them)"
     )
+    stale_state_warning(result.state_age_h, result.start)
     _daily(result, base, gates)
     _until(result)
     _outcomes(result)
@@ -77,6 +78,20 @@ def print_forecast(result, fmt: str = "table", gates: bool = True) -> None:  # r
         say("")
         say(f"Policy {name} against {base} (paired over the same replications: common random numbers)")
         print_decision(decision)
+
+
+STALE_STATE_H = 48.0  # a queue read at --start has trucks that arrived within hours of it, not days
+
+
+def stale_state_warning(age_h: float | None, start: datetime) -> None:
+    """Say when the state's newest truck arrived days before ``--start``: the state was probably taken on
+    another day, and the trucks that arrived and left in between are missing from the forecast."""
+    if age_h is not None and age_h > STALE_STATE_H:
+        warning(
+            f"the newest truck of the starting state arrived {age_h / 24:,.1f} days before --start "
+            f"{start:%Y-%m-%d %H:%M}: a state is the queue at --start; if it was read on another day, "
+            "give that day as --start"
+        )
 
 
 def _daily(result, base: str, gates: bool) -> None:

@@ -46,6 +46,7 @@ from sim.analysis.metrics import not_modelled
 from sim.analysis.stats import paired_differences, summarize
 from sim.errors import UserError
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
+from sim.scenario.schema import InitialState
 from sim.scenario.state import state_table
 from sim.store.layout import (
     COMPARISON_MARKDOWN,
@@ -89,6 +90,14 @@ def parse_datetime(text: str | datetime, option: str = "--start") -> datetime:
     return when
 
 
+def state_age_hours(state: InitialState | None, start: datetime) -> float | None:
+    """Hours from the newest truck of the state with an ``arrived`` date to ``start``: a queue read at
+    ``start`` has trucks that arrived minutes or hours before it, so days of gap mean the state was taken
+    on another day than ``--start`` (the trucks that came and went since are missing). None without dates."""
+    dated = [g.arrived for g in state.groups if g.arrived is not None] if state is not None else []
+    return (start - max(dated)) / timedelta(hours=1) if dated else None
+
+
 @dataclass
 class ForecastResult:
     """A finished forecast: its folder, the daily fan, the outcomes and each policy's decision summary."""
@@ -107,6 +116,7 @@ class ForecastResult:
     decisions: dict[str, Decision] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     resume_hint: str = ""  # the command that finishes it (failures, an interrupt)
+    state_age_h: float | None = None  # hours from the state's newest dated truck to the start, if dated
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -215,6 +225,7 @@ def forecast(
             pd.DataFrame(),
             failures=failures,
             resume_hint=hint,
+            state_age_h=state_age_hours(base.scenario.run.initial_state, when),
         )
         if failures:
             return result
