@@ -7,6 +7,7 @@ wrong reading time, group or replication mix-up in the command would show."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from rich.console import Console
+from scipy import stats
 
 from sim.cli import main
 from sim.present.terminal import print_backlog
 from sim.store.reader import load_run
-from tests.conftest import t_interval
 from tests.test_backlog_exact import SCENARIO
 
 
@@ -50,9 +51,13 @@ def test_daily_counts_equal_the_truck_table_at_the_reading_time(saved: Path, cap
     times = np.array([(d + timedelta(hours=7.5) - run.start).total_seconds() / 3600 for d in days])
     per_rep = [waiting_from_trucks(run.table("trucks", replication=r), times, "export") for r in range(3)]
     for i in range(len(days)):
-        mean, half = t_interval([float(p[i]) for p in per_rep], 0.95)
+        values = np.array([float(p[i]) for p in per_rep])
+        mean = values.mean()
         assert got.loc[i, "mean"] == pytest.approx(mean)
-        assert got.loc[i, "half_width"] == pytest.approx(half)
+        # a count: the quasi-Poisson score interval, the roots of (mean - mu)^2 = t^2 (var / mean) mu / n
+        c = stats.t.ppf(0.975, len(values) - 1) ** 2 * values.var(ddof=1) / mean / len(values)
+        low, high = sorted(np.roots([1.0, -(2 * mean + c), mean**2]).real)
+        assert got.loc[i, ["ci_low", "ci_high"]].tolist() == pytest.approx([low, high])
     assert len(days) == 4 and max(max(p) for p in per_rep) > 0  # four days of 96 h, trucks do wait
 
 
@@ -62,7 +67,8 @@ def test_table_shows_every_day_and_each_replications_exact_peak(saved: Path, cap
     assert "trucks outside at 12:00, a, both directions" in out
     start = load_run(saved).start
     assert all(str((start + timedelta(days=d)).date()) in out for d in range(4))
-    assert "exact peak of each replication" in out and "95% t-interval" in out
+    assert "exact peak of each replication" in out and "95% quasi-Poisson interval" in out
+    assert not re.search(r"\(-\d", out)  # counts of trucks: no interval below 0
 
 
 def test_a_gate_the_run_lacks_is_refused(saved: Path, capsys) -> None:

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from sim.analysis.backlog import daily_interval, peak_by_replication
-from sim.analysis.stats import t_half_width
 from sim.model.calendar import Calendar
 from sim.scenario.schema import Scenario
 from sim.scenario.sources import header_comment, line_comment
@@ -292,7 +292,9 @@ def test_slow_chinese_screening_from_13_february_and_digital_declaration_from_21
 # ---- the daily series across replications (sim/analysis/backlog.py) --------------------------------
 def test_daily_interval_and_peaks_across_replications() -> None:
     """Two replications of a hand-made step series: the day's value at noon is known exactly, so the
-    mean and its t-interval must be those of the known values, and the peak and its date are known."""
+    mean and its count interval (the trucks waiting are a count: the quasi-Poisson score interval, the
+    roots of its quadratic, solved here by numpy) must be those of the known values, and the peak and
+    its date are known."""
     rows = [
         # replication, time (h), gate, direction, counts (before_yard, outside, in_yard, waiting)
         (0, 0.0, "a", "export", 0, 0, 0, 0),
@@ -314,7 +316,11 @@ def test_daily_interval_and_peaks_across_replications() -> None:
     assert d["date"].tolist() == [date(2022, 1, 1), date(2022, 1, 2)]
     for i, values in enumerate([[7, 8], [11, 8]]):
         assert d.loc[i, "mean"] == pytest.approx(np.mean(values))
-        assert d.loc[i, "half_width"] == pytest.approx(t_half_width(values))
+        m, v, n = np.mean(values), np.var(values, ddof=1), len(values)
+        c = stats.t.ppf(0.975, n - 1) ** 2 * (v / m) / n  # (m - mu)^2 = c mu
+        low, high = sorted(np.roots([1.0, -(2 * m + c), m**2]).real)
+        assert d.loc[i, ["ci_low", "ci_high"]].tolist() == pytest.approx([low, high])
+        assert d.loc[i, "interval"] == "quasi-Poisson" and 0 <= low < m < high
         assert d.loc[i, "n"] == 2
     assert d.loc[1, "peak_mean"] == pytest.approx((11 + 20) / 2)
     p = peak_by_replication(series, start, 1.0, direction="export")

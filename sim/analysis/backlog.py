@@ -219,18 +219,25 @@ def daily_interval(
     at_hour: float = 12.0,
 ) -> pd.DataFrame:
     """Each calendar day's count at ``at_hour`` (and the day's peak) across replications: the mean and
-    its 95% Student-t interval (:func:`sim.analysis.stats.summarize`), one row per date.
+    its 95% interval for a count, never below 0 (:func:`sim.analysis.stats.count_interval`), one row per
+    date.
 
     This is the figure a reported "trucks waiting on date D" is set against: the question is what the
     model says for that day, with the noise of the replications stated, not one replication's count.
     Columns: ``date``, ``n``, ``mean``, ``half_width``, ``ci_low``, ``ci_high`` for the value at
-    ``at_hour``, and ``peak_mean``, ``peak_half_width`` for the day's exact peak."""
+    ``at_hour``, ``interval`` (which interval), and ``peak_mean``, ``peak_half_width``, ``peak_low``,
+    ``peak_high`` for the day's exact peak."""
     per_rep = daily_by_replication(series, start, unit_hours, horizon, gate, direction, column, at_hour)
-    at = summarize(per_rep.rename(columns={"at": "value"}), by=["date"])
-    peaks = summarize(per_rep.rename(columns={"peak": "value"}), by=["date"])
-    out = at[["date", "n", "mean", "half_width", "ci_low", "ci_high"]].merge(
-        peaks[["date", "mean", "half_width"]].rename(
-            columns={"mean": "peak_mean", "half_width": "peak_half_width"}
+    at = summarize(per_rep.rename(columns={"at": "value"}), by=["date"], counts=True)
+    peaks = summarize(per_rep.rename(columns={"peak": "value"}), by=["date"], counts=True)
+    out = at[["date", "n", "mean", "half_width", "ci_low", "ci_high", "interval"]].merge(
+        peaks[["date", "mean", "half_width", "ci_low", "ci_high"]].rename(
+            columns={
+                "mean": "peak_mean",
+                "half_width": "peak_half_width",
+                "ci_low": "peak_low",
+                "ci_high": "peak_high",
+            }
         ),
         on="date",
     )

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import ALL, flag_modelled, metric_info
-from sim.analysis.stats import BY, CONFIDENCE, paired_differences, summarize
+from sim.analysis.metrics import ALL, flag_modelled, metric_info, summarize_metrics
+from sim.analysis.stats import BY, CONFIDENCE, COUNT_INTERVAL, paired_differences
 
 DIFF_COLUMNS = [
     "n_pairs",
@@ -46,7 +46,7 @@ def comparison(
     unmodelled = unmodelled or {}
     frames = []
     for name, df in per_rep.items():
-        s = summarize(df, confidence=confidence)
+        s = summarize_metrics(df, confidence=confidence)
         if name == base:
             s = s.assign(**{c: np.nan for c in DIFF_COLUMNS}).astype({"significant": "boolean"})
         else:
@@ -82,6 +82,14 @@ def _ci(mean: float, half: float, fmt) -> str:
     if not np.isfinite(mean):
         return "-"
     return fmt(mean) if not np.isfinite(half) else f"{fmt(mean)} ± {fmt(half)}"
+
+
+def _value(row: pd.Series, fmt) -> str:
+    """A scenario's mean with its interval: 'mean (low to high)' for a count of trucks, whose interval is
+    not symmetric (and never below 0), 'mean ± half-width' for the others."""
+    if row.get("interval") == COUNT_INTERVAL and np.isfinite(row["mean"]) and np.isfinite(row["ci_low"]):
+        return f"{fmt(row['mean'])} ({fmt(row['ci_low'])} to {fmt(row['ci_high'])})"
+    return _ci(row["mean"], row["half_width"], fmt)
 
 
 def _significant(value: object) -> bool:
@@ -137,7 +145,7 @@ def wide(
                     cells.append(NOT_MODELLED)
                     flags.append(False)
                 continue
-            cells.append(_ci(row["mean"], row["half_width"], info.format))
+            cells.append(_value(row, info.format))
             flags.append(False)
             if name != base:
                 cells.append(_diff_cell(row, info.format) if base_modelled else f"{NOT_MODELLED} in the base")
@@ -164,7 +172,8 @@ def markdown(
         "",
         f"{replications} replications each, root seed {seed}: replication k of every scenario uses the "
         "same random numbers (common random numbers).",
-        f"Values are means over replications ± the half-width of their {pct} Student-t interval. "
+        f"Values are means over replications ± the half-width of their {pct} Student-t interval; counts of "
+        f"trucks show the mean (low to high) of their {pct} quasi-Poisson interval, never below 0. "
         "Δ is the policy minus the base, paired replication by replication, ± its paired "
         f"{pct} interval and as a percentage of the base; * marks a difference whose interval excludes 0.",
         "",

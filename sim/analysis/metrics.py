@@ -25,13 +25,14 @@ values stay as recorded (0 is the count); across replications :func:`flag_modell
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.backlog import HELD, FlowChanges, peak, peaks_by_group
-from sim.analysis.stats import BY, summarize
+from sim.analysis.stats import BY, CONFIDENCE, summarize
 from sim.model.records import Tables
 from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import DIRECTIONS, Scenario
@@ -112,6 +113,27 @@ def metric_info(name: str) -> Metric:
     return Metric(name, name.replace("_", " "), "", 2)
 
 
+def is_count(name: str) -> bool:
+    """Whether a metric is a count of trucks in a replication (arrived, crossed, turned back, a peak of
+    trucks waiting...): its interval over replications is the count interval, never below 0
+    (:func:`sim.analysis.stats.count_interval`). Truck-days, trucks per day, hours and USD are not."""
+    return metric_info(name).unit == "trucks"
+
+
+def count_metrics(per_rep: pd.DataFrame) -> set[str]:
+    """The metrics of a tidy table that are counts of trucks (:func:`is_count`)."""
+    return (
+        {str(m) for m in pd.unique(per_rep["metric"]) if is_count(str(m))} if "metric" in per_rep else set()
+    )
+
+
+def summarize_metrics(
+    per_rep: pd.DataFrame, by: Sequence[str] = BY, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """:func:`sim.analysis.stats.summarize` of metrics, with the count interval for counts of trucks."""
+    return summarize(per_rep, by=by, confidence=confidence, counts=count_metrics(per_rep))
+
+
 def not_modelled(scenario: Scenario) -> set[str]:
     """Metrics ``scenario`` cannot produce: the rules behind them are absent from it (see the docstring)."""
     classes = scenario.truck_classes.values()
@@ -173,8 +195,9 @@ def flag_modelled(table: pd.DataFrame, unmodelled: set[str]) -> pd.DataFrame:
 
 
 def summary_of(per_rep: pd.DataFrame, scenario: Scenario, by: list[str] | None = None) -> pd.DataFrame:
-    """Mean and t-interval of every metric over replications, with the ``modelled`` flag of ``scenario``."""
-    return flag_modelled(summarize(per_rep, by=by or list(BY)), not_modelled(scenario))
+    """Mean and interval of every metric over replications (the count interval for counts of trucks, the
+    t-interval for the others), with the ``modelled`` flag of ``scenario``."""
+    return flag_modelled(summarize_metrics(per_rep, by=by or list(BY)), not_modelled(scenario))
 
 
 def groups(scenario: Scenario) -> list[tuple[str, str]]:

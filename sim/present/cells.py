@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.stats import COUNT_INTERVAL
 
 NOT_MODELLED = "not modelled"
 NO_VALUE = "n/a"
@@ -37,12 +38,39 @@ def ci_text(mean: float, half: float, fmt: Callable[[float], str]) -> str:
     return fmt(mean) if half != half else f"{fmt(mean)} ± {fmt(half)}"
 
 
+EVERY_REPLICATION = "(every replication)"
+
+
+def range_text(mean: float, low: float, high: float, fmt: Callable[[float], str]) -> str:
+    """'mean (low to high)': an interval that is not symmetric about the mean (a count's); the bare mean
+    without one; 'mean (every replication)' when all replications agree (an interval of zero width would
+    look like certainty); 'n/a' for no value."""
+    if mean != mean:
+        return NO_VALUE
+    if low != low or high != high:
+        return fmt(mean)
+    if low == high:
+        return f"{fmt(mean)} {EVERY_REPLICATION}"
+    return f"{fmt(mean)} ({fmt(low)} to {fmt(high)})"
+
+
+def interval_text(row: pd.Series, fmt: Callable[[float], str]) -> str:
+    """A summary row's mean with its interval: 'mean (low to high)' for a count of trucks (the
+    quasi-Poisson interval, never below 0 and longer above the mean), 'mean ± half-width' for the
+    t-interval; the bare mean below two replications."""
+    if row.get("n", 2) < 2:
+        return ci_text(row["mean"], float("nan"), fmt)
+    if row.get("interval") == COUNT_INTERVAL:
+        return range_text(row["mean"], row["ci_low"], row["ci_high"], fmt)
+    return ci_text(row["mean"], row["half_width"], fmt)
+
+
 def value_cell(row: pd.Series) -> str:
-    """A summary row (mean, half_width) as a cell: 'not modelled', 'n/a', the mean, or mean ± half-width."""
+    """A summary row as a cell: 'not modelled', 'n/a', the mean, 'mean (low to high)' for a count of
+    trucks or 'mean ± half-width'."""
     if not modelled(row):
         return NOT_MODELLED
-    half = row["half_width"] if row.get("n", 2) >= 2 else float("nan")
-    return ci_text(row["mean"], half, metric_info(str(row["metric"])).format)
+    return interval_text(row, metric_info(str(row["metric"])).format)
 
 
 def diff_cell(row: pd.Series) -> str:
@@ -82,13 +110,29 @@ def group_label(gate: str, direction: str, *, readable: bool = False) -> str:
     return f"{g}, {'both directions' if direction == ALL else direction}"
 
 
-def interval_note(replications: int | Sequence[int]) -> str:
-    """What the ± means, or that one replication gives no interval."""
+COUNTS_NOTE = "counts of trucks: mean (low to high) of the 95% quasi-Poisson interval, never below 0"
+
+
+def interval_note(replications: int | Sequence[int], counts: bool = False) -> str:
+    """What the ± means (and, with ``counts``, what the ranges of counts of trucks are), or that one
+    replication gives no interval."""
     reps = sorted(set([replications] if isinstance(replications, int) else replications))
     if reps[-1] < 2:
         return ONE_REPLICATION
     count = f"{reps[0]}" if len(reps) == 1 else f"{reps[0]}-{reps[-1]}"
-    return f"(mean ± 95% t-interval half-width over {count} replications)"
+    return f"(mean ± 95% t-interval half-width over {count} replications" + (
+        f"; {COUNTS_NOTE})" if counts else ")"
+    )
+
+
+def count_note(replications: int) -> str:
+    """What 'mean (low to high)' means in a table of counts of trucks only, or that one replication gives
+    no interval."""
+    if replications < 2:
+        return ONE_REPLICATION
+    return (
+        f"(mean (low to high) of the 95% quasi-Poisson interval over {replications} replications, never < 0)"
+    )
 
 
 # ---- blocks and layouts -----------------------------------------------------------------------------

@@ -68,7 +68,8 @@ def print_forecast(result, fmt: str = "table", gates: bool = True) -> None:  # r
     say(
         f"Forecast of {result.scenario} from {result.start:%Y-%m-%d %H:%M}, {result.days:g} days, "
         f"{result.state_trucks:,} trucks in the starting state, {result.replications} replications "
-        "(mean and 95% interval over them)"
+        "(mean and 95% interval over them; counts of trucks: the quasi-Poisson interval, never below 0; "
+        "paired differences: the t-interval)"
     )
     stale_state_warning(result.state_age_h, result.start)
     _daily(result, base, gates)

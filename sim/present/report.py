@@ -26,10 +26,10 @@ import yaml
 
 from sim.analysis.compare import wide
 from sim.analysis.decision import decide, ranking_rows, settings
-from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.metrics import ALL, metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
-from sim.analysis.stats import summarize
 from sim.errors import UserError
+from sim.present.cells import interval_text
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
 from sim.scenario import Scenario
@@ -112,7 +112,7 @@ def sweep_tables(study: Study) -> list[Table]:
     sweep = study.sweep
     table = sweep.table
     part = table[(table["gate"] == ALL) & (table["direction"] == ALL)]
-    summary = summarize(part, by=["point", *sweep.axes, "metric"])
+    summary = summarize_metrics(part, by=["point", *sweep.axes, "metric"])
     points = summary.drop_duplicates("point").sort_values("point")
     metrics = [m for m in SWEEP_METRICS if m in set(summary["metric"])]
     headers = ["point", *sweep.axes, *(f"{metric_info(m).label} ({metric_info(m).unit})" for m in metrics)]
@@ -128,8 +128,7 @@ def sweep_tables(study: Study) -> list[Table]:
             if pd.isna(r["mean"]):  # the scenario does not model it: never a 0 that looks measured
                 cells.append("not modelled")
                 continue
-            fmt = metric_info(m).format
-            cells.append(fmt(r["mean"]) + (f" ± {fmt(r['half_width'])}" if pd.notna(r["half_width"]) else ""))
+            cells.append(interval_text(r, metric_info(m).format))
         rows.append(cells)
         marks.append([False] * len(cells))
     return [Table("Every grid point: all gates, both directions", headers, rows, marks, open=True)]

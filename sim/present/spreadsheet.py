@@ -14,7 +14,7 @@ import pandas as pd
 from sim.analysis.metrics import metric_info
 
 SUMMARY_COLUMNS = ["scenario", "role", "gate", "direction", "metric", "label", "unit", "n", "mean",
-                   "half_width", "ci_low", "ci_high"]  # fmt: skip
+                   "half_width", "ci_low", "ci_high", "interval"]  # fmt: skip
 DIFF_COLUMNS = ["scenario", "gate", "direction", "metric", "label", "unit", "n_pairs", "diff",
                 "diff_half_width", "diff_low", "diff_high", "diff_pct", "significant"]  # fmt: skip
 
@@ -43,7 +43,9 @@ def workbook(comp: pd.DataFrame, about: Mapping[str, Any]) -> bytes:
         + [
             ("values", "stored units: hours, trucks, USD (the 'unit' column says the printed unit; USD m "
              "columns are in USD here)"),
-            ("mean, half_width", "mean over the replications, half-width of its 95% Student-t interval"),
+            ("mean, ci_low, ci_high", "mean over the replications and its 95% interval; 'interval' says "
+             "which: 't' (Student t, half_width either side) or 'quasi-Poisson' (counts of trucks: never "
+             "below 0, longer above the mean; half_width is half its length)"),
             ("diff", "policy minus base, paired by replication (common random numbers); diff_low/high: the "
              "paired 95% interval; significant: it excludes 0 and the replications differ"),
         ],

@@ -10,16 +10,19 @@ import pandas as pd
 from rich.console import Console
 
 from sim.analysis.metrics import ALL
-from sim.analysis.stats import half_width
+from sim.analysis.stats import COUNT_INTERVAL, count_interval
 from sim.present.cells import (
+    COUNTS_NOTE,
     _flag,
     ci_text,
+    count_note,
     diff_cell,
     group_label,
     interval_note,
     metric_label,
     modelled,
     one_line,
+    range_text,
     value_cell,
 )
 from sim.present.layout import Block, Layout, emit
@@ -61,6 +64,11 @@ def _cells(summary: pd.DataFrame) -> dict[tuple[str, str, str], str]:
     }
 
 
+def _has_counts(table: pd.DataFrame) -> bool:
+    """Whether a summary shows some interval as a count's 'mean (low to high)' (the caption says so)."""
+    return "interval" in table and bool((table["interval"] == COUNT_INTERVAL).any())
+
+
 def run_layouts(summary: pd.DataFrame, name: str, replications: int) -> list[Layout]:
     """The run summary, widest first: a row per gate and direction; a table per gate with a column per
     direction; a row per metric under each gate and direction."""
@@ -70,7 +78,7 @@ def run_layouts(summary: pd.DataFrame, name: str, replications: int) -> list[Lay
         dict.fromkeys(zip(summary["gate"].astype(str), summary["direction"].astype(str), strict=True))
     )
     title = f"{name}: per gate and direction, after the warm-up"
-    caption = interval_note(replications)
+    caption = interval_note(replications, counts=_has_counts(summary))
 
     wide = Block(title, ["gate", "dir.", *(label for _, label in columns)], caption=caption, text={0, 1})
     for g, d in groups:
@@ -118,7 +126,7 @@ def comparison_layouts(comp: pd.DataFrame, names: list[str], replications: int, 
     caption = (
         f"mean ± 95% t-interval half-width over {replications} replications (root seed {seed}, common "
         "random numbers); Δ = policy - base, paired by replication; * = the paired interval excludes 0"
-    )
+    ) + (f"; {COUNTS_NOTE}" if _has_counts(part) else "")
 
     def value(name: str, metric: str) -> str:
         r = rows.get((name, metric))
@@ -193,7 +201,7 @@ def sweep_layouts(summary: pd.DataFrame, keys: list[str], name: str, reps: Seque
     of rows per point."""
     overall = summary[(summary["gate"].astype(str) == ALL) & (summary["direction"].astype(str) == ALL)]
     title = f"{name}: sweep, all gates, after the warm-up"
-    caption = interval_note(list(reps)).strip("()") + " per point"
+    caption = interval_note(list(reps), counts=_has_counts(overall)).strip("()") + " per point"
     short = _short_keys(keys)
     wide = Block(
         title,
@@ -346,22 +354,26 @@ def backlog_layouts(days: pd.DataFrame, peaks: pd.DataFrame, count: str, at: str
     peak beside it, then each replication's exact peak and when it was first reached."""
     reps = int(days["n"].max()) if len(days) else 1
 
-    def cell(mean: float, half: float) -> str:
-        return ci_text(mean, half if reps >= 2 else float("nan"), lambda v: f"{v:,.0f}")
+    def cell(mean: float, low: float, high: float) -> str:  # counts: the interval is not symmetric
+        if reps < 2:
+            low = high = float("nan")
+        return range_text(mean, low, high, lambda v: f"{v:,.0f}")
 
     table = Block(f"trucks {count.replace('_', ' ')} at {at}, {group}", ["date", f"at {at}", "day's peak"])
     for _, d in days.iterrows():
-        at, day_peak = cell(d["mean"], d["half_width"]), cell(d["peak_mean"], d["peak_half_width"])
-        table.rows.append([str(d["date"]), at, day_peak])
-    table.caption = interval_note(reps)
+        at_cell = cell(d["mean"], d.get("ci_low", float("nan")), d.get("ci_high", float("nan")))
+        peak_cell = cell(d["peak_mean"], d.get("peak_low", float("nan")), d.get("peak_high", float("nan")))
+        table.rows.append([str(d["date"]), at_cell, peak_cell])
+    table.caption = count_note(reps)
     peak = Block("exact peak of each replication", ["replication", "peak", "first reached"], text={0, 2})
     for _, p in peaks.iterrows():
         first = "-" if p["date"] is None else str(p["date"])
         peak.rows.append([str(p["replication"]), f"{p['peak']:,.0f}", first])
     values = peaks["peak"].to_numpy(dtype=float)
     if len(values) >= 2:
-        half = float(half_width(values.std(ddof=1), len(values)))
-        peak.caption = f"mean {cell(float(values.mean()), half)} {interval_note(len(values))}"
+        low, high = count_interval(values.mean(), values.std(ddof=1), len(values))
+        mean = cell(float(values.mean()), float(low), float(high))
+        peak.caption = f"mean {mean} {count_note(len(values))}"
     return [[table, peak]]
 
 

@@ -28,6 +28,21 @@ BAND_METRICS = (
     "spoiled_trucks",
 )
 TOP_DRIVERS = 3
+RELIABLE_SAMPLES = 32  # below this many input sets, chance rank correlations of about ±0.35 and more
+
+
+def chance_correlation(samples: int) -> float:
+    """How large a rank correlation arises by chance over ``samples`` input sets: about two standard
+    errors (1 / sqrt(n - 1) each) of a correlation of 0, at most 1."""
+    return min(2.0 / math.sqrt(max(samples - 1, 1)), 1.0)
+
+
+def few_sets_caveat(samples: int | None) -> str | None:
+    """The caveat of drivers read from few input sets (the figure's title and the terminal say the same),
+    None when there are enough: 'only 4 input sets: values within ±1.00 are noise'."""
+    if samples is None or samples >= RELIABLE_SAMPLES:
+        return None
+    return f"only {samples} input sets: values within ±{chance_correlation(samples):.2f} are noise"
 
 
 def band_cell(p5: float, p50: float, p95: float, fmt) -> str:
@@ -69,8 +84,10 @@ def band_layouts(bands: pd.DataFrame, name: str, samples: int, replications: int
     return [[wide], [long]]
 
 
-def drivers_block(drivers: pd.DataFrame) -> Block:
-    """The inputs with the strongest rank correlation with each headline metric of the province."""
+def drivers_block(drivers: pd.DataFrame, samples: int | None = None) -> Block:
+    """The inputs with the strongest rank correlation with each headline metric of the province; from
+    fewer than RELIABLE_SAMPLES input sets, the caption says how large a chance correlation is (a -1.00
+    from 4 input sets is as likely noise as not)."""
     block = Block(
         "what drives the band (Spearman rank correlation over the input sets, province)",
         ["metric", "direction", "strongest inputs"],
@@ -82,6 +99,9 @@ def drivers_block(drivers: pd.DataFrame) -> Block:
         text = "; ".join(f"{r.input} {r.spearman:+.2f}" for r in top.itertuples())
         block.rows.append([metric_info(str(metric)).label, str(direction), text])
     block.caption = "+1: the metric rises with the input; -1: it falls; near 0: the input does not move it"
+    caveat = few_sets_caveat(samples)
+    if caveat:
+        block.caption = f"{caveat.capitalize()}. {block.caption}"
     return block
 
 
@@ -106,7 +126,10 @@ def print_bands(
         return
     drivers = tables.get("drivers")
     if drivers is not None and not drivers.empty:
-        emit(drivers, [[drivers_block(drivers)]], fmt)
+        emit(drivers, [[drivers_block(drivers, samples)]], fmt)
+        caveat = few_sets_caveat(samples)
+        if caveat:
+            note(f"What drives the band: {caveat}; more input sets (--samples) make the ranking firmer.")
     say(f"input sets, bands and drivers: {folder}")
     if replications < 2:
         note("1 replication per input set: the band also holds each set's own simulation noise.")

@@ -43,7 +43,7 @@ from sim.analysis.backlog import ALL, FlowChanges, daily, value_at
 from sim.analysis.compare import comparison
 from sim.analysis.decision import Decision, MetricRef, as_markdown, decide
 from sim.analysis.metrics import not_modelled
-from sim.analysis.stats import paired_differences, summarize
+from sim.analysis.stats import T_INTERVAL, paired_differences, summarize
 from sim.errors import UserError
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.scenario.schema import InitialState
@@ -331,12 +331,12 @@ def _daily_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95% interval of each day's count over replications, and the 5th and 95th percentiles of
     the replications (the spread of outcomes the fan draws), per variant and group."""
     keys = ["variant", "gate", "direction", "date"]
-    out = summarize(rows.rename(columns={"at": "value"}), by=keys)
+    out = summarize(rows.rename(columns={"at": "value"}), by=keys, counts=True)  # trucks: never below 0
     # the spread of outcomes (what one future may look like), beside the interval of the mean: the fan
     spread = rows.groupby(keys, sort=False, observed=True)["at"].quantile([0.05, 0.95]).unstack()
     spread.columns = ["p5", "p95"]
     out = out.merge(spread.reset_index(), on=keys, how="left")
-    return out[[*keys, "n", "mean", "half_width", "ci_low", "ci_high", "p5", "p95"]]
+    return out[[*keys, "n", "mean", "half_width", "ci_low", "ci_high", "interval", "p5", "p95"]]
 
 
 def _summary(
@@ -359,6 +359,7 @@ def _summary(
         "half_width",
         "ci_low",
         "ci_high",
+        "interval",
         "diff",
         "diff_low",
         "diff_high",
@@ -390,6 +391,7 @@ def _summary(
             "modelled": True,
         }
         row["ci_low"], row["ci_high"] = row["mean"] - row["half_width"], row["mean"] + row["half_width"]
+        row["interval"] = T_INTERVAL  # days, not a count
         if name != names[0]:
             pairs = paired_differences(
                 base.assign(gate=ALL, direction=direction, metric=UNTIL, value=base["days"]),

@@ -21,8 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.metrics import flag_modelled, not_modelled
-from sim.analysis.stats import summarize
+from sim.analysis.metrics import flag_modelled, not_modelled, summarize_metrics
 from sim.errors import Problem, UserError
 from sim.runner.experiment import NEW, REUSE, Experiment, Failure, plan
 from sim.scenario import LoadedScenario, load_scenario
@@ -244,7 +243,8 @@ def run_sweep(
         if result.failures:
             return result
         result.table = tidy(axes, grid_points, [e.metrics() for e in experiments])
-        summary = summarize(result.table, by=["point", *(a.key for a in axes), "gate", "direction", "metric"])
+        keys = ["point", *(a.key for a in axes), "gate", "direction", "metric"]
+        summary = summarize_metrics(result.table, by=keys)
         result.summary = pd.concat(
             [
                 flag_modelled(summary[summary["point"] == k], not_modelled(e.scenario))

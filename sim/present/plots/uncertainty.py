@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis.metrics import metric_info
 from sim.present.plots import style
+from sim.present.uncertainty_text import few_sets_caveat
 from sim.store import bands as study
 from sim.store import layout
 from sim.store.outputs import StudyFolder
@@ -24,7 +25,6 @@ from sim.store.tables import read_csv
 
 BAND_COLOUR = "#1f77b4"
 MAX_INPUTS = 30
-RELIABLE_SAMPLES = 32  # below this many input sets, chance rank correlations of about ±0.35 and more
 ALL = "all"
 
 
@@ -106,9 +106,9 @@ def drivers_figure(
         ax.grid(False)
         fig.colorbar(image, ax=ax, label="Spearman rank correlation over the input sets")
         title = "Which uncertain inputs drive the band: rank correlation with the province's metrics"
-        if samples is not None and samples < RELIABLE_SAMPLES:
-            noise = 2.0 / np.sqrt(max(samples - 1, 1))  # about two standard errors of a correlation of 0
-            title += f"\n(only {samples} input sets: values within ±{min(noise, 1.0):.2f} are noise)"
+        caveat = few_sets_caveat(samples)  # the terminal's drivers table says the same
+        if caveat:
+            title += f"\n({caveat})"
         style.suptitle(fig, title)
     caption = (
         "Spearman's rank correlation of each input (rows, strongest first) with each headline metric "
