@@ -206,10 +206,13 @@ def test_the_forecast_fan_shows_the_spread_of_outcomes_and_says_so(
     daily = result.daily[(result.daily["gate"] == "all") & (result.daily["direction"] == "export")]
     later = daily.sort_values("date").iloc[1:]  # day 0 is the state: no spread
     assert (later["half_width"] > 0).all()
-    # with two replications x1, x2: p5 + p95 = x1 + x2 = 2 mean, and p95 - p5 = 0.9 |x2 - x1|, where the
-    # t-interval's half-width is t(0.975, 1) |x2 - x1| / 2
+    # with two replications x1, x2: p5 + p95 = x1 + x2 = 2 mean, and p95 - p5 = 0.9 |x2 - x1|; the
+    # interval of the mean is the count's quasi-Poisson one, of width w = 2 sqrt(c m + c^2/4) with
+    # c = t(0.975, 1)^2 s^2 / (2 m) and s = |x2 - x1| / sqrt(2): solved back for |x2 - x1|
     assert np.allclose(later["p5"] + later["p95"], 2 * later["mean"])
-    gap = 2 * later["half_width"] / stats.t.ppf(0.975, 1)
+    m, half = later["mean"], (later["ci_high"] - later["ci_low"]) / 2
+    c = 2 * (np.sqrt(m**2 + half**2) - m)
+    gap = np.sqrt(c * 2 * m / stats.t.ppf(0.975, 1) ** 2) * np.sqrt(2)
     assert np.allclose(later["p95"] - later["p5"], 0.9 * gap)
 
     plot_forecast(result.folder, "export", out=tmp_path / "plots")
