@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.metrics import ALL
+from sim.groups import ALL
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario
 from sim.store.reader import RunData, load_run
@@ -494,8 +494,8 @@ def sensitivity(
 def backlog(
     run_folder: str | Path,
     *,
-    gate: str = "all",
-    direction: str = "all",
+    gate: str = ALL,
+    direction: str = ALL,
     count: str = "waiting",
     at: str = "12:00",
 ) -> Backlog:
@@ -531,7 +531,7 @@ def forecast(
     start: str,
     days: float,
     until_below: int | None = None,
-    direction: str = "all",
+    direction: str = ALL,
     options: StudyOptions | None = None,
     **option: Any,
 ) -> Forecast:

@@ -22,6 +22,7 @@ RANK = {
     "sim": 8,  # the package root forwards to the API (a face); the version is sim.version
     "sim.errors": 0,
     "sim.version": 0,
+    "sim.groups": 0,
     "sim.scenario": 1,
     "sim.model": 2,
     "sim.analysis": 3,

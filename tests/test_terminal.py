@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.metrics import metric_info
 from sim.cli import main
+from sim.groups import ALL
 from sim.present import terminal
 from tests.conftest import ROOT, SCENARIOS
 

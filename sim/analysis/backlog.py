@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import summarize
+from sim.groups import ALL
 
-ALL = "all"
 COUNTS = ("before_yard", "outside", "in_yard", "waiting")
 HELD = "held_upstream"  # a fifth count in scenarios that hold trucks upstream (sim/model/upstream.py)
 

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import ALL, flag_modelled, metric_info, summarize_metrics
+from sim.analysis.metrics import flag_modelled, metric_info, summarize_metrics
 from sim.analysis.stats import BY, CONFIDENCE, COUNT_INTERVAL, paired_differences
+from sim.groups import ALL
 
 DIFF_COLUMNS = [
     "n_pairs",

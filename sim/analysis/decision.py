@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.analysis.metrics import ALL, METRICS, metric_info
+from sim.analysis.metrics import METRICS, metric_info
 from sim.errors import UserError
+from sim.groups import ALL
 
 LOWER, HIGHER, NEUTRAL = -1, 1, 0
 GOOD: dict[str, int] = {

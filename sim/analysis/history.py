@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import ALL, group_steps, peak, value_at
+from sim.analysis.backlog import group_steps, peak, value_at
+from sim.groups import ALL
 from sim.model.records import Tables
 from sim.scenario.schema import Scenario
 

@@ -33,11 +33,11 @@ import pandas as pd
 
 from sim.analysis.backlog import HELD, FlowChanges, peak, peaks_by_group
 from sim.analysis.stats import BY, CONFIDENCE, summarize
+from sim.groups import ALL
 from sim.model.records import Tables
 from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import DIRECTIONS, Scenario
 
-ALL = "all"
 KEYS = ["gate", "direction"]
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 KNOWN_STATUSES = ("cleared", "inside")

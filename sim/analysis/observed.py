@@ -38,9 +38,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import ALL, group_steps, value_at
+from sim.analysis.backlog import group_steps, value_at
 from sim.analysis.stats import half_width
 from sim.errors import Problem, UserError
+from sim.groups import ALL
 from sim.scenario.schema import DIRECTIONS, Scenario
 from sim.scenario.user_files import NamedRows, read_user_text
 

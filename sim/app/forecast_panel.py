@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.studies.forecast import ForecastResult, forecast
 from sim.studies.options import StudyOptions
 
@@ -81,7 +82,7 @@ def until_text(result: ForecastResult) -> list[str]:
 def outcome_table(result: ForecastResult) -> pd.DataFrame:
     """Crossed, turned back, spoiled and still waiting per variant with intervals (and paired differences)."""
     s = result.summary
-    s = s[(s["gate"] == "all") & (s["direction"] == result.direction) & (s["metric"] != "days_until_below")]
+    s = s[(s["gate"] == ALL) & (s["direction"] == result.direction) & (s["metric"] != "days_until_below")]
     cols = ["variant", "metric", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
     return s[[c for c in cols if c in s.columns]].round(1).reset_index(drop=True)
 
@@ -117,7 +118,7 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
         level = cols[0].number_input(
             "Report when the waiting trucks fall below", min_value=1, value=500, key="fc_level"
         )
-        direction = cols[1].selectbox("Direction", ["export", "import", "all"], key="fc_direction")
+        direction = cols[1].selectbox("Direction", list(DIRECTION_CHOICES), key="fc_direction")
         if not st.button("Run forecast", disabled=upload is None, key="fc_run"):
             return
         try:

@@ -143,7 +143,7 @@ def group_label(group: tuple[str, str]) -> str:
 
 def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
     """The gate and direction whose mean clearance time the policy changed most (in %), else the province."""
-    from sim.analysis.metrics import ALL
+    from sim.groups import ALL
 
     rows = comp[(comp["role"] == "policy") & (comp["metric"] == "mean_clearance_h") & (comp["gate"] != ALL)]
     rows = rows[(rows["direction"] != ALL) & rows["diff_pct"].abs().gt(0)]
@@ -155,7 +155,7 @@ def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
 
 def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
     """The gate and direction to show (the one that changed most, unless the user picks another)."""
-    from sim.analysis.metrics import ALL
+    from sim.groups import ALL
 
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
     groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
@@ -244,7 +244,7 @@ def _group_png(folder: str, stamp: float, gate: str, direction: str) -> tuple[by
 
     import matplotlib.pyplot as plt
 
-    from sim.analysis.metrics import ALL
+    from sim.groups import ALL
     from sim.present.plots.clearance import group_ecdf
     from sim.store.reader import load_study
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.commands.options import Parents
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 
 COLUMNS = ("waiting", "outside", "in_yard", "before_yard")  # sim.studies.backlog.COUNTS
 
@@ -30,9 +31,9 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         help="a run folder (results/<scenario>/<time>), or an uncertainty folder: then the 5/50/95%% band "
         "over its input sets",
     )
-    cmd.add_argument("--gate", default="all", help="a gate of the scenario, or all (default)")
+    cmd.add_argument("--gate", default=ALL, help="a gate of the scenario, or all (default)")
     cmd.add_argument(
-        "--direction", default="all", choices=("export", "import", "all"), help="default: both (all)"
+        "--direction", default=ALL, choices=DIRECTION_CHOICES, help="default: both (all)"
     )
     cmd.add_argument(
         "--count",
@@ -120,8 +121,8 @@ def _uncertainty_band(args: argparse.Namespace, at: str) -> int:
             None, "--at", f"this uncertainty study read the series at {saved_at}: give --at {saved_at}"
         )
     bands = read_daily_bands(args.folder)
-    if args.gate != "all" and args.gate not in set(bands["gate"]):
-        gates = sorted(set(bands["gate"]) - {"all"})
+    if args.gate != ALL and args.gate not in set(bands["gate"]):
+        gates = sorted(set(bands["gate"]) - {ALL})
         raise UserError.single(
             None, "--gate", f"{args.gate!r} is not a gate of this study; choose all or {', '.join(gates)}"
         )

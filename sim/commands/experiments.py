@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents, size_option, study_options
+from sim.groups import ALL
 
 EXIT_FAILED = 1
 
@@ -137,7 +138,7 @@ def _say_what_clearance_covers(summary) -> None:
     from sim.present import terminal
 
     shares = inside_shares(summary)
-    province = shares[(shares["gate"] == "all") & (shares["direction"] == "all")]
+    province = shares[(shares["gate"] == ALL) & (shares["direction"] == ALL)]
     if not province.empty and province["still_inside"].iloc[0] > 0:
         inside, arrived = province["still_inside"].iloc[0], province["arrived"].iloc[0]
         terminal.note(
@@ -145,7 +146,7 @@ def _say_what_clearance_covers(summary) -> None:
             f"({inside / arrived:.1%}) were still inside at the horizon"
         )
     flagged = unstable_flows(summary)
-    flagged = flagged[(flagged["gate"] != "all") & (flagged["direction"] != "all")]
+    flagged = flagged[(flagged["gate"] != ALL) & (flagged["direction"] != ALL)]
     if flagged.empty:
         return
     where = ", ".join(

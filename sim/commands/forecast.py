@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents, size_option, study_options
+from sim.groups import ALL, DIRECTION_CHOICES
 
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
@@ -32,8 +33,8 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     )
     cmd.add_argument(
         "--direction",
-        default="all",
-        choices=("export", "import", "all"),
+        default=ALL,
+        choices=DIRECTION_CHOICES,
         help="the direction --until-below and the tables count (default: both)",
     )
     cmd.add_argument(

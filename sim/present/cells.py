@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.metrics import metric_info
 from sim.analysis.stats import COUNT_INTERVAL
+from sim.groups import ALL
 
 NOT_MODELLED = "not modelled"
 NO_VALUE = "n/a"

@@ -11,6 +11,7 @@ import pandas as pd
 from rich.table import Table
 
 from sim.analysis.metrics import metric_info
+from sim.groups import ALL
 from sim.present.console import plain, warning
 from sim.present.decision_text import print_decision
 from sim.present.terminal import out_console, say
@@ -98,17 +99,17 @@ def stale_state_warning(age_h: float | None, start: datetime) -> None:
 def _daily(result, base: str, gates: bool) -> None:
     daily = result.daily
     rows = daily[(daily["variant"] == base)]
-    groups = [(g, result.direction) for g in rows["gate"].unique() if g != "all"] if gates else []
-    groups.append(("all", result.direction))
+    groups = [(g, result.direction) for g in rows["gate"].unique() if g != ALL] if gates else []
+    groups.append((ALL, result.direction))
     out = Table(
         title=plain(
-            f"Trucks waiting ({result.direction if result.direction != 'all' else 'both directions'}), "
+            f"Trucks waiting ({result.direction if result.direction != ALL else 'both directions'}), "
             f"{base}, at {result.start:%H:%M} each day (day 0: the state)"
         )
     )
     out.add_column("date")
     for g, _ in groups:
-        out.add_column(plain("province" if g == "all" else g), justify="right")
+        out.add_column(plain("province" if g == ALL else g), justify="right")
     dates = sorted(rows["date"].unique())
     step = max(1, math.ceil(len(dates) / 30))
     for k, d in enumerate(dates):
@@ -128,7 +129,7 @@ def _until(result) -> None:
     if result.until_below is None:
         return
     rows = result.summary[result.summary["metric"] == "days_until_below"]
-    what = "trucks waiting" + ("" if result.direction == "all" else f" ({result.direction})")
+    what = "trucks waiting" + ("" if result.direction == ALL else f" ({result.direction})")
     for r in rows.itertuples(index=False):
         if r.n == 0:
             say(
@@ -164,11 +165,11 @@ def _until(result) -> None:
 
 def _outcomes(result) -> None:
     s = result.summary
-    s = s[(s["gate"] == "all") & (s["direction"] == result.direction) & s["metric"].isin(list(LABELS))]
+    s = s[(s["gate"] == ALL) & (s["direction"] == result.direction) & s["metric"].isin(list(LABELS))]
     out = Table(
         title=plain(
             f"By {result.start + timedelta(days=result.days):%Y-%m-%d %H:%M}: trucks, "
-            f"{'both directions' if result.direction == 'all' else result.direction}, all gates"
+            f"{'both directions' if result.direction == ALL else result.direction}, all gates"
         )
     )
     out.add_column("outcome")

@@ -26,9 +26,10 @@ import yaml
 
 from sim.analysis.compare import wide
 from sim.analysis.decision import decide, ranking_rows, settings
-from sim.analysis.metrics import ALL, metric_info, summarize_metrics
+from sim.analysis.metrics import metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
+from sim.groups import ALL
 from sim.present.cells import interval_text
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from sim.groups import ALL
 from sim.present.plots.style import Written
 from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.layout import FIGURE_DIRS
@@ -37,7 +38,7 @@ def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written 
     if kind == "forecast":
         from sim.present.plots.forecast import plot_forecast
 
-        drawn = plot_forecast(folder, str(manifest.get("direction") or "all"))
+        drawn = plot_forecast(folder, str(manifest.get("direction") or ALL))
         return [p for p in drawn if p.suffix == ".png"]
     return sorted({*folder.glob("*.png"), *plots.glob("*.png")})  # as the study drew them (the tornado)
 

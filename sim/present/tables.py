@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pandas as pd
 from rich.console import Console
 
-from sim.analysis.metrics import ALL
 from sim.analysis.stats import COUNT_INTERVAL, count_interval
+from sim.groups import ALL
 from sim.present.cells import (
     COUNTS_NOTE,
     _flag,

@@ -29,8 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.metrics import ALL, all_metrics
+from sim.analysis.metrics import all_metrics
 from sim.errors import Problem, UserError
+from sim.groups import ALL
 from sim.model import run_replication
 from sim.model.random_streams import replication_seed
 from sim.model.records import Tables

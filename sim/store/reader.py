@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.groups import ALL
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import DIRECTIONS, Gate
@@ -78,7 +79,7 @@ class RunData:
         """(gate, direction) pairs the scenario has, in the scenario's order."""
         return [(g, d) for g, spec in self.gates.items() for d in DIRECTIONS if spec.flow(d) is not None]
 
-    def yard_capacity(self, gate: str, direction: str = "all") -> int | None:
+    def yard_capacity(self, gate: str, direction: str = ALL) -> int | None:
         """The places of the gate's yards a direction uses ("all": both, each yard once), in trucks
         (None: unlimited or unknown gate)."""
         return self.gates[gate].yard_capacity(direction) if gate in self.gates else None

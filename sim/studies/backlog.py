@@ -16,6 +16,7 @@ import pandas as pd
 from sim.analysis.backlog import daily_interval, peak_by_replication
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.store.reader import RunData, load_run
 
 COUNTS = ("waiting", "outside", "in_yard", "before_yard")
@@ -43,8 +44,8 @@ class BacklogResult:
 def read_backlog(
     folder: str | Path,
     *,
-    gate: str = "all",
-    direction: str = "all",
+    gate: str = ALL,
+    direction: str = ALL,
     count: str = "waiting",
     at: str | float = "12:00",
 ) -> BacklogResult:
@@ -52,10 +53,10 @@ def read_backlog(
     at_hour = parse_hour(at) if isinstance(at, str) else float(at)
     if count not in COUNTS:
         raise UserError.single(None, "--count", f"choose from {', '.join(COUNTS)} (got {count!r})")
-    if direction not in ("export", "import", "all"):
+    if direction not in DIRECTION_CHOICES:
         raise UserError.single(None, "--direction", f"choose export, import or all (got {direction!r})")
     run = load_run(folder)
-    if gate != "all" and gate not in run.gates:
+    if gate != ALL and gate not in run.gates:
         raise UserError.single(
             None, "--gate", f"{gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
         )

@@ -39,12 +39,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import ALL, FlowChanges, daily, value_at
+from sim.analysis.backlog import FlowChanges, daily, value_at
 from sim.analysis.compare import comparison
 from sim.analysis.decision import Decision, MetricRef, as_markdown, decide
 from sim.analysis.metrics import not_modelled
 from sim.analysis.stats import T_INTERVAL, paired_differences, summarize
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.scenario.schema import InitialState
 from sim.scenario.state import state_table
@@ -279,7 +280,7 @@ def _analyse(
     past = (-started["origin_arrival"] * s.run.unit_hours) > started["shelf_left_h"]
     spoiled0 = started.assign(value=past.astype(float))
     extra = []
-    for gate, dirn in [(g, d) for g in [*s.gates, ALL] for d in ("export", "import", ALL)]:
+    for gate, dirn in [(g, d) for g in [*s.gates, ALL] for d in DIRECTION_CHOICES]:
         rows = spoiled0
         if gate != ALL:
             rows = rows[rows["gate"] == gate]
@@ -298,7 +299,7 @@ def _analyse(
             )
         )
     series = run.table("backlog_series")
-    groups = [(g, d) for g in [*s.gates, ALL] for d in ("export", "import", ALL)]
+    groups = [(g, d) for g in [*s.gates, ALL] for d in DIRECTION_CHOICES]
     days_rows, below_rows = [], []
     for rep, rows in series.groupby("replication", sort=True):
         changes = FlowChanges.of(rows.reset_index(drop=True))

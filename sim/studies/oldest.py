@@ -16,6 +16,7 @@ import pandas as pd
 from sim.analysis.backlog import oldest_interval
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.store.reader import RunData, load_run
 
 TRUCK_COLUMNS = ["gate", "direction", "arrival", "origin_arrival", "exit"]
@@ -39,14 +40,14 @@ class OldestResult:
 
 
 def read_oldest(
-    folder: str | Path, *, gate: str = "all", direction: str = "all", at: str | float = "12:00"
+    folder: str | Path, *, gate: str = ALL, direction: str = ALL, at: str | float = "12:00"
 ) -> OldestResult:
     """The age of the oldest truck waiting at ``gate``/``direction``, each day at ``at`` (HH:MM or hours)."""
     at_hour = parse_hour(at) if isinstance(at, str) else float(at)
-    if direction not in ("export", "import", "all"):
+    if direction not in DIRECTION_CHOICES:
         raise UserError.single(None, "--direction", f"choose export, import or all (got {direction!r})")
     run = load_run(folder)
-    if gate != "all" and gate not in run.gates:
+    if gate != ALL and gate not in run.gates:
         raise UserError.single(
             None, "--gate", f"{gate!r} is not a gate of this run; choose all or {', '.join(run.gates)}"
         )

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import ALL, FlowChanges, daily_at
+from sim.analysis.backlog import FlowChanges, daily_at
 from sim.analysis.metrics import not_modelled
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
+from sim.groups import ALL
 from sim.model.size import check_work, disk_bytes
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario

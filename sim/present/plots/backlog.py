@@ -28,8 +28,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis.backlog import ALL, FlowChanges, daily, value_at
+from sim.analysis.backlog import FlowChanges, daily, value_at
 from sim.errors import UserError
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.present.plots import style
 from sim.store.reader import RunData, Study
 
@@ -184,7 +185,7 @@ def _columns(observed: pd.DataFrame | None) -> list[tuple[str, str, str]]:
     """The figure's columns: outside, in the yard, then trucks waiting in each direction observed
     (export alone without observations)."""
     seen = set() if observed is None else set(observed["direction"].astype(str))
-    directions = [d for d in ("export", "import", ALL) if d in seen] or ["export"]
+    directions = [d for d in DIRECTION_CHOICES if d in seen] or ["export"]
     words = {"export": "Export trucks waiting", "import": "Import trucks waiting", ALL: "Trucks waiting"}
     return [*COLUMNS[:2], *(("waiting", d, words[d]) for d in directions)]
 

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from sim.errors import UserError
+from sim.groups import ALL
 from sim.present.plots import style
 from sim.store.layout import FORECAST_DAILY, FORECAST_TABLE
 from sim.store.tables import read_csv
@@ -22,7 +23,7 @@ from sim.store.tables import read_csv
 NAME = "forecast_fan"
 
 
-def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | None = None) -> list[Path]:
+def plot_forecast(folder: str | Path, direction: str = ALL, out: str | Path | None = None) -> list[Path]:
     """Draw the fan of a forecast folder into ``out`` (default ``folder/plots``); the files written."""
     folder = Path(folder)
     path = folder / FORECAST_DAILY
@@ -35,7 +36,7 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
     if "level" in summary and summary["level"].notna().any():
         level = float(summary["level"].dropna().iloc[0])
     variants = list(dict.fromkeys(daily["variant"]))
-    gates = ["all", *[g for g in dict.fromkeys(daily["gate"]) if g != "all"]]
+    gates = [ALL, *[g for g in dict.fromkeys(daily["gate"]) if g != ALL]]
     # the spread of outcomes where the folder has it; a folder from before it was saved: the interval of
     # the mean, and the title says so (it is far narrower than what one future may look like)
     spread = {"p5", "p95"} <= set(daily.columns) and daily["p5"].notna().any()
@@ -62,15 +63,15 @@ def plot_forecast(folder: str | Path, direction: str = "all", out: str | Path | 
                     zorder=10,
                     label="the starting state",
                 )
-        if gate == "all" and level is not None:
+        if gate == ALL and level is not None:
             style.level_line(ax, level, f"{level:,.0f} trucks")
-        ax.set_title("Province" if gate == "all" else gate.replace("_", " ").title(), loc="left")
+        ax.set_title("Province" if gate == ALL else gate.replace("_", " ").title(), loc="left")
         ax.set_ylabel("trucks waiting")
         ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 10))  # a gate with none waiting: 0-10, not 0-0.05
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # trucks are whole: no 0.01 ticks
     axes[0, 0].legend(loc="upper right", fontsize="small")
     style.date_axis(axes[-1, 0])
-    which = "both directions" if direction == "all" else f"{direction}s"
+    which = "both directions" if direction == ALL else f"{direction}s"
     title = f"Forecast from the starting state: trucks waiting ({which}), {band}"
     style.suptitle(fig, title)
     caption = (

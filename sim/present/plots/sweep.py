@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import ALL, metric_info
+from sim.analysis.metrics import metric_info
 from sim.analysis.stats import t_half_width
+from sim.groups import ALL
 from sim.present.plots import style
 from sim.store.reader import Study
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.metrics import metric_info
+from sim.groups import ALL, DIRECTION_CHOICES
 from sim.present.plots import style
 from sim.present.uncertainty_text import few_sets_caveat
 from sim.store import bands as study
@@ -25,7 +26,6 @@ from sim.store.tables import read_csv
 
 BAND_COLOUR = "#1f77b4"
 MAX_INPUTS = 30
-ALL = "all"
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
@@ -37,7 +37,7 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
     daily = daily.copy()
     daily["date"] = pd.to_datetime(daily["date"].astype(str))
     gates = list(dict.fromkeys([ALL, *daily["gate"].astype(str)]))
-    directions = [d for d in ("export", "import", ALL) if d in set(daily["direction"])]
+    directions = [d for d in DIRECTION_CHOICES if d in set(daily["direction"])]
     with plt.rc_context(style.RC):
         fig, axes = style.figure(len(gates), len(directions), 2.4, sharex=True)
         for i, gate in enumerate(gates):

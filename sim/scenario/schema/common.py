@@ -13,8 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from sim.groups import DIRECTIONS as DIRECTIONS
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DIRECTIONS = ("export", "import")
 TIME_UNIT_HOURS = {"minutes": 1.0 / 60.0, "hours": 1.0, "days": 24.0}
 
 PositiveFloat = Annotated[float, Field(gt=0)]
