@@ -26,19 +26,9 @@ from matplotlib.figure import Figure
 from sim.cli import main
 from sim.present.plots import style
 from tests.conftest import SCENARIOS
+from tests.test_plots_report import FIGURES  # every figure the report draws
 
 SHORT = ["--set", "run.horizon=96", "--set", "run.warmup=24", "--replications", "2", "--jobs", "1"]
-FIGURES = {
-    "forest",
-    "headline_clearance",
-    "clearance_ecdf",
-    "clearance_hist",
-    "clearance_box",
-    "backlog",
-    "daily_trucks",
-    "daily_value",
-    "stage_breakdown",
-}
 ADD_GATE = """extends: one_direction.yaml
 name: add_gate
 description: adds Chi Ma, imports only, with a daily cap
@@ -103,6 +93,7 @@ def _panel(fig: Figure, title: str):
     return next(ax for ax in fig.axes if ax.get_title().startswith(title))
 
 
+@pytest.mark.slow  # the whole report twice (about 40 s on two busy cores); .ci/run runs it
 @pytest.mark.parametrize("which", ["run", "compare"])
 def test_every_figure_and_the_report_are_drawn_with_a_one_direction_gate(
     which: str, folders: dict[str, Path], drawn: dict[str, Figure]

@@ -411,6 +411,7 @@ def test_row3_every_interrupted_study_is_finished_by_the_printed_command(
     assert all(after[p] == t for p, t in kept.items())  # the finished replications were reused
 
 
+@pytest.mark.slow  # a real process killed mid-forecast, then rerun (about 12 s); .ci/run runs it
 def test_row3_a_forecast_killed_outright_is_finished_by_the_same_command(tmp_path: Path, capsys) -> None:
     import os
     import signal

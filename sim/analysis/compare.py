@@ -89,6 +89,8 @@ def _value(row: pd.Series, fmt) -> str:
     """A scenario's mean with its interval: 'mean (low to high)' for a count of trucks, whose interval is
     not symmetric (and never below 0), 'mean ± half-width' for the others."""
     if row.get("interval") == COUNT_INTERVAL and np.isfinite(row["mean"]) and np.isfinite(row["ci_low"]):
+        if row["ci_low"] == row["ci_high"]:  # every replication agrees: no zero-width range that looks sure
+            return f"{fmt(row['mean'])} (every replication)"
         return f"{fmt(row['mean'])} ({fmt(row['ci_low'])} to {fmt(row['ci_high'])})"
     return _ci(row["mean"], row["half_width"], fmt)
 
