@@ -317,6 +317,7 @@ def _printed_commands(err: str) -> list[list[str]]:
     return [shlex.split(c.split(" (")[0].strip()) for c in found]  # without a trailing "(explanation)"
 
 
+@pytest.mark.slow  # it runs every suggested command: plot, report, summary, a comparison (72 s here)
 def test_every_command_run_and_compare_suggest_runs_as_printed(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
