@@ -44,14 +44,12 @@ def cmd_animate(args: argparse.Namespace) -> int:
     from sim.present import terminal
     from sim.present.animate import animate_run
     from sim.present.plots import PLOTS_DIR
-    from sim.store.layout import check_figures_out
     from sim.store.outputs import refuse_existing
     from sim.store.reader import load_study
 
     at_hour = parse_hour(args.at)
     if args.out is not None:  # a file the user named is never replaced without --force
         refuse_existing(args.out, args.force)
-        check_figures_out(Path(args.out).parent)
     study = load_study(args.folder)
     if study.kind not in ("run", "comparison"):
         raise UserError.single(str(args.folder), "", "animate reads a run or a comparison folder")

@@ -74,12 +74,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         terminal.print_sweep(saved.table, saved.keys or [], saved.names[0], saved.replications, args.fmt)
     elif saved.kind == "uncertainty":
         from sim.present.uncertainty_text import print_bands
-        from sim.store.layout import UNCERTAINTY_DRIVERS
-        from sim.store.tables import read_csv
 
-        tables = {"bands": saved.table}
-        if (saved.folder / UNCERTAINTY_DRIVERS).is_file():
-            tables["drivers"] = read_csv(saved.folder / UNCERTAINTY_DRIVERS)
+        tables = {"bands": saved.table, **saved.companions}
         samples = int(saved.manifest.get("samples") or 0)
         print_bands(tables, saved.names[0], samples, saved.replications[0], saved.folder, args.fmt)
     elif saved.kind != "history":

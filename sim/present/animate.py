@@ -33,6 +33,7 @@ from sim.analysis.backlog import FlowChanges, value_at
 from sim.errors import UserError
 from sim.present.plots import style
 from sim.scenario.schema import DIRECTIONS
+from sim.store.layout import check_figures_out
 from sim.store.reader import RunData
 
 STEPS = {"day": 24.0, "hour": 1.0}  # hours between frames
@@ -415,8 +416,10 @@ def animate_run(
     run: RunData, out: Path, step: str = "day", at_hour: float = 12.0, frame: str | None = None
 ) -> Animation:
     """Write the animated map of a run to ``out`` (.gif, or .mp4 with ffmpeg; without ffmpeg the GIF is
-    written beside it and the note says why), or with ``frame`` one date's picture (.png)."""
+    written beside it and the note says why), or with ``frame`` one date's picture (.png). Never among a
+    results folder's tables (:func:`~sim.store.layout.check_figures_out`)."""
     out = Path(out)
+    check_figures_out(out.parent)
     if frame is not None:
         if out.suffix.lower() != ".png":
             raise UserError.single(None, "--out", f"'{out.name}': one frame (--frame) is written as .png")

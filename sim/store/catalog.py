@@ -31,6 +31,7 @@ from sim.store.layout import (
     SWEEP_SUMMARY,
     SWEEP_TABLE,
     UNCERTAINTY_BANDS,
+    UNCERTAINTY_DRIVERS,
 )
 from sim.store.manifest import read_manifest
 
@@ -41,6 +42,7 @@ STUDY_TABLES = {  # kind -> its table
     "forecast": FORECAST_TABLE,
     "uncertainty": UNCERTAINTY_BANDS,
 }
+COMPANION_TABLES = {"uncertainty": {"drivers": UNCERTAINTY_DRIVERS}}  # kind -> tables printed beside its own
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ class SavedSummary:
     observed_title: str = ""
     table_file: Path | None = None  # the file ``table`` was read from
     manifest: dict[str, Any] = field(default_factory=dict)
+    companions: dict[str, Any] = field(default_factory=dict)  # name -> a table printed beside it, if saved
 
 
 def _not_finished(folder: Path, why: str) -> UserError:
@@ -293,6 +296,11 @@ def saved_summary(folder: Path) -> SavedSummary:
             m.get("root_seed"),
             table_file=table_file,
             manifest=m,
+            companions={
+                name: read_csv(folder / file)
+                for name, file in COMPANION_TABLES.get(kind, {}).items()
+                if (folder / file).is_file()
+            },
         )
     if kind is None and (folder / HISTORY_MARKDOWN).is_file():
         raise _not_finished(
