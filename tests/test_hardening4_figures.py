@@ -209,6 +209,7 @@ def test_the_forecast_fan_shows_the_spread_of_outcomes_and_says_so(
     plot_forecast(result.folder, "export", out=tmp_path / "plots")
     fig = drawn["forecast_fan"]
     assert "5-95% of 2 replications" in fig.get_suptitle()
+    assert "unreliable with so few" in fig.get_suptitle()  # 2 replications: said, as every figure does
     ax = next(ax for ax in fig.axes if ax.get_title(loc="left") == "Province")
     (band,) = ax.collections[:1]
     ys = band.get_paths()[0].vertices[:, 1]

@@ -47,6 +47,8 @@ def plot_forecast(folder: str | Path, direction: str = ALL, out: str | Path | No
         if spread
         else f"mean and the 95% interval of the mean over {n} replications (not the spread of outcomes)"
     )
+    if style.unreliable(n):  # the same warning every figure gives a band over 2 to 4 replications
+        band += f"; unreliable with so few: run {style.SUGGESTED_REPLICATIONS}"
     fig, axes = style.figure(len(gates), 1, 2.2, sharex=True)
     for ax, gate in zip(axes[:, 0], gates, strict=True):
         for k, name in enumerate(variants):
