@@ -496,3 +496,15 @@ def test_row3_rerunning_never_writes_into_a_folder_of_other_files(tmp_path: Path
     err = capsys.readouterr().err
     assert "notes.txt" in err and "--out" in err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_row2_sibling_a_huge_morris_study_is_refused_at_once(tmp_path: Path, capsys) -> None:
+    """The family of row 2: sensitivity --trajectories 10^8 built every trajectory first (it ran until
+    killed); now its points x replications are checked like --samples, before anything is sampled."""
+    started = time.monotonic()
+    command = ["sensitivity", str(SCENARIOS / "lang_son_minimal.yaml"), "--method", "morris"]
+    code = main([*command, "--trajectories", "100000000", "--results-root", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--trajectories" in err and "trucks" in err and "on disk" in err
+    assert time.monotonic() - started < 60 and not any(tmp_path.iterdir())

@@ -29,6 +29,7 @@ import pandas as pd
 from sim.analysis.decision import MetricRef, parse_metric_ref
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
+from sim.model.size import check_work
 from sim.runner.experiment import Failure
 from sim.scenario.sources import Assumption, assumptions
 from sim.store.layout import SENSITIVITY_TABLE
@@ -149,6 +150,16 @@ def sensitivity(
             "",
             "no '# assumption' number to vary" + (f" matching {list(only)}" if only else ""),
         )
+    # the work, checked before anything is sampled or written (SALib would build 10^8 trajectories first)
+    planned = 1 + 2 * len(found) if method == "oat" else trajectories * (len(found) + 1)
+    check_work(
+        base.scenario,
+        planned * replications,
+        "--trajectories" if method == "morris" else "--replications",
+        f"{planned:,} points x {replications} replications",
+        options.max_trucks,
+        str(base.path),
+    )
     root_seed = options.root_seed(base.scenario)
     outputs = StudyFolder.for_study(
         options.root, base.scenario.name, "sensitivity", label=options.label, out=options.out
