@@ -5,8 +5,9 @@ written before the scenario (and every other input) has been validated. A replic
 worker ends in a message naming the replication, its seed and the exception, exit code 1, and the other
 replications kept. Ctrl-C keeps what finished (exit code 130).
 
-The commands live in :mod:`sim.commands`, one module per group; they import the studies lazily so that
-``--version`` and ``--help`` answer at once.
+The studies' commands are generated from their declarations (:mod:`sim.commands.studies`); the other
+commands live in :mod:`sim.commands`, one module per group. ``--version`` answers before the parser is
+built (building it reads every study's declaration).
 """
 
 from __future__ import annotations
@@ -18,34 +19,18 @@ from sim.commands import (
     animate,
     app,
     backlog,
-    calibration,
-    decision,
-    experiments,
-    forecast,
     listing,
     options,
     results,
     scenarios,
-    uncertainty,
+    studies,
 )
 from sim.errors import Interrupted, UserError
 from sim.version import __version__
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
-COMMAND_GROUPS = (
-    experiments,
-    calibration,
-    scenarios,
-    results,
-    backlog,
-    forecast,
-    animate,
-    uncertainty,
-    listing,
-    decision,
-    app,
-)
+COMMAND_GROUPS = (studies, scenarios, results, backlog, animate, listing, app)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 done, 1 a replication failed, 2 input, 130 interrupted)."""
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(f"bordersim {__version__}")
+        return 0
     args = build_parser().parse_args(argv)
     args.command_argv = ["bordersim", *(sys.argv[1:] if argv is None else argv)]  # as typed, for hints
     from sim.present import terminal

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.app.study_form import replications_widget, widget
 from sim.errors import UserError
-from sim.groups import ALL, DIRECTION_CHOICES
+from sim.groups import ALL
 from sim.studies.forecast import ForecastResult, forecast
 from sim.studies.options import StudyOptions
+from sim.studies.registry import study
 
 NO_POLICY = "(none)"
 
@@ -31,7 +33,7 @@ def run_forecast(
     start: datetime,
     days: float,
     policy: Path | None,
-    replications: int,
+    replications: int | None,
     until_below: int | None,
     direction: str,
     root: Path,
@@ -97,6 +99,16 @@ def _base_start(base_file: Path) -> date:
         return date.today()
 
 
+def _base_replications(base_file: Path) -> int | None:
+    """The base scenario's replications (the default when the study declares none)."""
+    from sim.scenario import load_scenario
+
+    try:
+        return load_scenario(base_file).scenario.run.replications
+    except UserError:
+        return None
+
+
 def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
     """The panel, folded under the results: inputs, a Run button, then the fan and the numbers."""
     import streamlit as st
@@ -107,19 +119,20 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
             type=["csv"],
             key="fc_state",
         )
+        declared = study("forecast")  # the settings' defaults, limits and help, as the command line has them
         cols = st.columns(4)
         day = cols[0].date_input("State date", value=_base_start(base_file), key="fc_date")
         at = cols[1].time_input("State time", value=time(12, 0), key="fc_time")
-        days = cols[2].number_input("Days", min_value=1, max_value=120, value=14, key="fc_days")
-        reps = cols[3].number_input("Replications", min_value=2, max_value=50, value=4, key="fc_reps")
+        days = widget(cols[2], declared.setting("days"), declared.default("days"), "fc_days")
+        reps = replications_widget(cols[3], declared, "fc_reps", _base_replications(base_file))
         files = sorted(str(p.relative_to(scenarios)) for p in scenarios.rglob("*.yaml"))
         policy = st.selectbox("Policy (a file that extends the base)", [NO_POLICY, *files], key="fc_policy")
         cols = st.columns(2)
-        level = cols[0].number_input(
-            "Report when the waiting trucks fall below", min_value=1, value=500, key="fc_level"
+        level = widget(cols[0], declared.setting("until_below"), declared.default("until_below"), "fc_level")
+        direction = widget(
+            cols[1], declared.setting("direction"), declared.default("direction"), "fc_direction"
         )
-        direction = cols[1].selectbox("Direction", list(DIRECTION_CHOICES), key="fc_direction")
-        if not st.button("Run forecast", disabled=upload is None, key="fc_run"):
+        if not st.button("Run forecast", disabled=upload is None or not days, key="fc_run"):
             return
         try:
             with st.spinner("forecasting..."):
@@ -127,10 +140,10 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
                     base_file,
                     upload.getvalue(),  # type: ignore[union-attr]
                     start=datetime.combine(day, at),
-                    days=float(days),
+                    days=float(days),  # type: ignore[arg-type]
                     policy=None if policy == NO_POLICY else scenarios / policy,
-                    replications=int(reps),
-                    until_below=int(level),
+                    replications=reps,
+                    until_below=None if level is None else int(level),
                     direction=direction,
                     root=root,
                     scratch=scratch,

@@ -26,9 +26,10 @@ from sim.errors import Problem, UserError
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.store.layout import COMPARISON, comparison_folders, whatif_folder
+from sim.studies.registry import study
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
-DEFAULT_REPLICATIONS = 4
+COMPARE = study("compare")  # the what-if is a comparison: its settings' defaults and help are the study's
 OTHERS = "(saved policies compared too)"  # the form key's entry for them
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
 LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "mean_wait_h", "peak_backlog"}
@@ -540,11 +541,18 @@ def main() -> None:
         state["window"] = next((label for label in labels if label.startswith("month")), labels[0])
     window_label = side.selectbox("Time window", labels, key="window")
     window = choices[labels.index(window_label)]
-    state.setdefault("reps", DEFAULT_REPLICATIONS)
+    state.setdefault("reps", COMPARE.replications.default)  # type: ignore[union-attr]
     state.setdefault("name", "what_if")
     if state.get("seed_of") != base_name:  # a new base: its own root seed
         state["seed"], state["seed_of"] = run.seed, base_name
-    replications = int(side.number_input("Replications", step=1, key="reps"))
+    replications = int(
+        side.number_input(
+            "Replications",
+            step=1,
+            key="reps",
+            help=COMPARE.replications.help,  # type: ignore[union-attr]
+        )
+    )
     seed = int(side.number_input("Root seed", step=1, key="seed"))
     name = side.text_input("Policy name", key="name").strip()
     others = side.multiselect(

@@ -7,7 +7,6 @@ import argparse
 from pathlib import Path
 
 from sim.commands.options import Parents
-from sim.errors import UserError
 
 MAP_FILE = "map.gif"
 
@@ -40,26 +39,15 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_animate(args: argparse.Namespace) -> int:
     """Write the animated map and say where it is (and why not an MP4, where ffmpeg is missing)."""
-    from sim.analysis.observed import parse_hour
     from sim.present import terminal
     from sim.present.animate import animate_run
     from sim.present.plots import PLOTS_DIR
-    from sim.store.outputs import refuse_existing
-    from sim.store.reader import load_study
+    from sim.studies.folders import check_new_file, parse_hour, run_of
 
     at_hour = parse_hour(args.at)
     if args.out is not None:  # a file the user named is never replaced without --force
-        refuse_existing(args.out, args.force)
-    study = load_study(args.folder)
-    if study.kind not in ("run", "comparison"):
-        raise UserError.single(str(args.folder), "", "animate reads a run or a comparison folder")
-    names = study.names
-    name = args.scenario or names[0]
-    if name not in names:
-        raise UserError.single(
-            None, "--scenario", f"'{name}' is not in this comparison; choose {', '.join(names)}"
-        )
-    run = study.runs[names.index(name)]
+        check_new_file(args.out, args.force)
+    run = run_of(args.folder, args.scenario, "animate")
     out = args.out if args.out is not None else Path(args.folder) / PLOTS_DIR / MAP_FILE
     done = animate_run(run, out, args.step, at_hour, args.frame)
     if done.note:

@@ -32,9 +32,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
         "over its input sets",
     )
     cmd.add_argument("--gate", default=ALL, help="a gate of the scenario, or all (default)")
-    cmd.add_argument(
-        "--direction", default=ALL, choices=DIRECTION_CHOICES, help="default: both (all)"
-    )
+    cmd.add_argument("--direction", default=ALL, choices=DIRECTION_CHOICES, help="default: both (all)")
     cmd.add_argument(
         "--count",
         default="waiting",
@@ -66,15 +64,14 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_backlog(args: argparse.Namespace) -> int:
     """Print the day-by-day count with its interval and each replication's exact peak."""
-    from sim.analysis.observed import hour_text, parse_hour
     from sim.present import terminal
-    from sim.store.bands import is_uncertainty_folder
     from sim.studies.backlog import read_backlog
+    from sim.studies.folders import is_uncertainty_folder
 
     if args.state_at is not None:
         return _state(args)
     if is_uncertainty_folder(args.folder):
-        return _uncertainty_band(args, hour_text(parse_hour(args.at)))
+        return _uncertainty_band(args)
     if args.oldest:
         return _print_oldest(args)
     result = read_backlog(args.folder, gate=args.gate, direction=args.direction, count=args.count, at=args.at)
@@ -85,7 +82,6 @@ def cmd_backlog(args: argparse.Namespace) -> int:
 
 def _print_oldest(args: argparse.Namespace) -> int:
     """``--oldest``: the age of the oldest truck waiting each day, from the saved trucks table."""
-    from sim.errors import UserError
     from sim.present import terminal
     from sim.present.oldest_text import print_oldest
     from sim.studies.oldest import read_oldest
@@ -107,27 +103,12 @@ def _state(args: argparse.Namespace) -> int:
     return 0
 
 
-def _uncertainty_band(args: argparse.Namespace, at: str) -> int:
+def _uncertainty_band(args: argparse.Namespace) -> int:
     """An uncertainty folder: the daily band over its input sets, read at the study's own time of day."""
     from sim.present import terminal
     from sim.present.uncertainty_text import print_daily_band
-    from sim.store.bands import read_daily_bands, reading_time
+    from sim.studies.folders import read_uncertainty_band
 
-    if args.count != "waiting":
-        raise UserError.single(None, "--count", "an uncertainty folder holds the band of trucks waiting only")
-    saved_at = reading_time(args.folder)
-    if at != saved_at:
-        raise UserError.single(
-            None, "--at", f"this uncertainty study read the series at {saved_at}: give --at {saved_at}"
-        )
-    bands = read_daily_bands(args.folder)
-    if args.gate != ALL and args.gate not in set(bands["gate"]):
-        gates = sorted(set(bands["gate"]) - {ALL})
-        raise UserError.single(
-            None, "--gate", f"{args.gate!r} is not a gate of this study; choose all or {', '.join(gates)}"
-        )
-    days = bands[(bands["gate"] == args.gate) & (bands["direction"] == args.direction)].reset_index(drop=True)
-    if days.empty:
-        raise UserError.single(None, "--direction", f"no {args.direction} flow at {args.gate}")
+    days, at = read_uncertainty_band(args.folder, args.gate, args.direction, args.count, args.at)
     print_daily_band(days, terminal.group_label(args.gate, args.direction), at, args.fmt)
     return 0

@@ -44,26 +44,20 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every results folder under the results root with its state."""
-    import pandas as pd
-
     from sim.present import terminal
-    from sim.store.catalog import Entry, catalog
+    from sim.studies.folders import catalog_table
 
-    entries = catalog(args.results_root)
-    columns = [c for c in Entry.__dataclass_fields__ if c != "sort_key"]
-    table = pd.DataFrame([e.row() for e in entries], columns=columns)
-    table["replications"] = table["replications"].astype("Int64")  # whole numbers, blank where unknown
+    table, problems = catalog_table(args.results_root)
     terminal.print_listing(table, str(args.results_root), args.fmt)
-    for e in entries:
-        if e.problem:  # listed as damaged above; why, on stderr (the listing itself stays data)
-            terminal.warning(e.problem)
+    for problem in problems:  # listed as damaged above; why, on stderr (the listing itself stays data)
+        terminal.warning(problem)
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print a finished study's summary from its saved files, as the study printed it."""
     from sim.present import terminal
-    from sim.store.catalog import saved_summary
+    from sim.studies.folders import saved_summary
 
     saved = saved_summary(args.folder)
     if saved.kind == "run":
@@ -96,14 +90,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Write or print the JSON Schema."""
     from sim.present import terminal
     from sim.scenario.json_schema import schema_text
-    from sim.store.atomic import write_text_atomic
-    from sim.store.outputs import refuse_existing
+    from sim.studies.folders import write_new_file
 
     text = schema_text(policy=args.policy)
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    write_text_atomic(refuse_existing(args.out, args.force), text)
+    write_new_file(args.out, text, args.force)
     terminal.say(
         f"wrote {args.out}; first line of a scenario file: # yaml-language-server: $schema={args.out}",
         err=True,

@@ -77,12 +77,12 @@ def parents() -> Parents:
     return Parents(overrides, parallel, seed, root, output, verbosity)
 
 
-def backend(args: argparse.Namespace):  # -> sim.runner.backends.Backend (imported lazily)
+def backend(args: argparse.Namespace):  # -> sim.runner.backends.Backend (made by the study options)
     """The backend the --jobs and --dask options ask for (validated)."""
     from sim.present import terminal
-    from sim.runner.backends import check_backend
+    from sim.studies.options import StudyOptions
 
-    chosen = check_backend(args.jobs, args.dask)
+    chosen = StudyOptions(jobs=args.jobs, dask=args.dask).resolved_backend()
     terminal.detail(f"running on {chosen.describe()}")
     return chosen
 

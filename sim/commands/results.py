@@ -21,9 +21,7 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     plot.add_argument("--out", type=Path, help="folder for the figures (default: RESULTS_DIR/plots)")
     plot.set_defaults(handler=cmd_plot)
 
-    rep = sub.add_parser(
-        "report", help="write an HTML report of any study's folder (opens offline)"
-    )
+    rep = sub.add_parser("report", help="write an HTML report of any study's folder (opens offline)")
     rep.add_argument(
         "folder", type=Path, metavar="RESULTS_DIR", help="a run, comparison, sweep or other study's folder"
     )

@@ -27,14 +27,14 @@ def register(sub: argparse._SubParsersAction, p: Parents) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check each scenario file; every problem of every file is reported, nothing runs."""
-    from sim.model.size import check_size
     from sim.present import terminal
     from sim.scenario import load_scenario
+    from sim.studies.common import check_sizes
 
     failed = []
     for path in args.scenarios:
         try:
-            check_size(load_scenario(path, args.overrides).scenario, None, str(path))
+            check_sizes([load_scenario(path, args.overrides)])
             terminal.say(f"ok: {path}")
         except UserError as exc:
             failed.extend(exc.problems)

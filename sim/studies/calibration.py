@@ -32,6 +32,7 @@ from sim.studies.calibrate import SCALE_LIMITS, Calibration, Evaluation, calibra
 from sim.studies.fit import Fit, Point, calibrated_file, fit, free_parameters
 from sim.studies.history import DEFAULT_REPORTED
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 Step = Callable[[str], None]  # receives one line per evaluation (the command prints it; the API need not)
 
@@ -259,3 +260,56 @@ def describe(result: CalibrationResult) -> dict[str, Any]:
         }
     assert result.scale is not None
     return {"method": "scale", "file": str(result.file), "scale": result.scale.scale}
+
+
+FIT = "fitting free parameters to reported figures"
+
+STUDY = Study(
+    name="calibrate",
+    help="fit the scenario's free parameters to the reported figures (or the arrival scale to a value)",
+    order=40,
+    function=calibrate_scenario,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    settings=(
+        Setting(
+            "target_usd",
+            "float",
+            "cleared value to reach, e.g. 4.27e9 (required without free parameters; with them it replaces "
+            "the reported annual value)",
+        ),
+        Setting("tolerance", "float", "relative error allowed", minimum=0.0, maximum=1.0),
+        Setting(
+            "free",
+            "texts",
+            "a free parameter and its bounds (repeatable; adds to the scenario's calibration.free)",
+            metavar="KEY=LOW..HIGH",
+            group=FIT,
+        ),
+        Setting("reported", "path", "reported figures (YAML; default: data/reported_2021.yaml)", group=FIT),
+        Setting("max_evaluations", "int", "simulations the fit may run", minimum=1, group=FIT),
+        Setting(
+            "diff_step",
+            "float",
+            "finite-difference step, as a share of each parameter's bounds",
+            minimum=0.0,
+            maximum=1.0,
+            group=FIT,
+        ),
+        Setting(
+            "final_replications",
+            "int",
+            "replications of the final fit table (at least --replications)",
+            minimum=2,
+            group=FIT,
+        ),
+        Setting(
+            "scale_only",
+            "flag",
+            "ignore the scenario's free parameters: only the arrival scale, to --target-usd (brentq)",
+            group=FIT,
+        ),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "out", "force"),
+    replications=Replications(None, per="replications per evaluation", rule="4; 2 with free parameters"),
+    callbacks=("on_step",),
+)

@@ -51,6 +51,7 @@ from sim.studies.common import (
     run_with_monitor,
 )
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 DEFAULT_REPLICATIONS = 10
 RERUN_HINT = "Run the same command again to run only the missing replications."
@@ -306,3 +307,54 @@ def _write(
     if result.precision is not None:
         manifest["precision"] = result.precision
     write_manifest(folder, manifest)
+
+
+STUDY = Study(
+    name="compare",
+    help="compare policies with a base scenario (common random numbers)",
+    order=20,
+    function=compare_policies,
+    source=Setting("base", "path", "the base scenario", flag="", metavar="base"),
+    settings=(
+        Setting(
+            "policies",
+            "paths",
+            "policy scenarios compared with the base",
+            flag="",
+            positional=True,
+            page=False,
+        ),
+        Setting(
+            "objective",
+            "text",
+            "what to rank the policies on (default: mean_clearance_h of the province), "
+            "e.g. p95_clearance_h@huu_nghi/export",
+            metavar="METRIC[@GATE[/DIR]]",
+        ),
+        Setting(
+            "min_effect",
+            "texts",
+            "the smallest change that matters, in the printed unit or as a percentage of the base, "
+            "e.g. mean_clearance_h=0.5 or cleared_value_usd=2% (repeatable, one per metric)",
+            metavar="METRIC=VALUE[%]",
+        ),
+        Setting(
+            "precision",
+            "float",
+            "add replications in batches until the objective's paired difference has a 95% half-width "
+            "at most REL times its size (e.g. 0.05), for every policy",
+            metavar="REL",
+            minimum=0.0,
+        ),
+        Setting(
+            "precision_of",
+            "text",
+            "what --precision applies to: the paired difference (default) or the objective itself",
+            choices=("difference", "objective"),
+        ),
+        Setting("max_replications", "int", "the most --precision may run", minimum=2),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "format", "out", "max_trucks"),
+    replications=Replications(DEFAULT_REPLICATIONS, least=2, per="replications of each scenario"),
+    summary_of=lambda result: result.table,
+)

@@ -61,6 +61,7 @@ from sim.store.reader import load_run
 from sim.store.tables import read_csv
 from sim.studies.common import check_sizes, interrupt_hint, refuse_other_study, rerun_hint, run_with_monitor
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 KIND = "forecast"
 OUTCOMES = (
@@ -73,6 +74,7 @@ OUTCOMES = (
 )
 UNTIL = "days_until_below"
 DEFAULT_OBJECTIVE = "spoiled_trucks"
+DEFAULT_REPLICATIONS = 10  # or the scenario's, if more
 
 
 def parse_datetime(text: str | datetime, option: str = "--start") -> datetime:
@@ -180,7 +182,9 @@ def forecast(
             None, "POLICY", f"two variants have the same name ({', '.join(names)}): rename one"
         )
     ref = MetricRef(objective, ALL, direction)
-    reps = options.replications_for(base.scenario, default=max(base.scenario.run.replications, 10))
+    reps = options.replications_for(
+        base.scenario, default=max(base.scenario.run.replications, DEFAULT_REPLICATIONS)
+    )
     check_sizes(variants, options.max_trucks, reps)
     backend = options.resolved_backend()
     seed = options.root_seed(base.scenario)
@@ -413,3 +417,41 @@ def _summary(
 def date_of(start: datetime, days: float) -> datetime:
     """The local time ``days`` days after ``start``."""
     return start + timedelta(days=days)
+
+
+STUDY = Study(
+    name="forecast",
+    help="forecast from a starting state (trucks waiting now): daily queue, when it falls below a "
+    "level, spoiled, turned back and crossed, and each policy's paired difference",
+    order=90,
+    function=forecast,
+    source=Setting("source", "path", "the scenario YAML (the base)", flag="", metavar="SCENARIO"),
+    settings=(
+        Setting(
+            "policies",
+            "paths",
+            "policy YAML files (extends: SCENARIO)",
+            flag="",
+            metavar="POLICY",
+            positional=True,
+            page=False,
+        ),
+        Setting("state", "path", "the state CSV (gate,direction,count,...)", metavar="FILE"),
+        Setting("start", "text", "the state's local time, e.g. 2021-12-20T12:00", metavar="DATETIME"),
+        Setting("days", "float", "days to forecast", metavar="N", minimum=0.0),
+        Setting(
+            "until_below", "int", "report when the waiting trucks first fall below N", metavar="N", minimum=1
+        ),
+        Setting(
+            "direction",
+            "text",
+            "the direction --until-below and the tables count (default: both)",
+            choices=DIRECTION_CHOICES,
+        ),
+        Setting("objective", "text", "what the decision summary ranks policies on", metavar="METRIC"),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "max_trucks"),
+    replications=Replications(
+        DEFAULT_REPLICATIONS, least=2, per="replications per variant", rule="10, or the scenario's if more"
+    ),
+)

@@ -76,6 +76,7 @@ from sim.studies.common import (
     run_with_monitor,
 )
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 DEFAULT_REPORTED = Path(__file__).resolve().parents[2] / "data" / "reported_2021.yaml"
 
@@ -371,3 +372,99 @@ def validate_observed(
         manifest[OBSERVED_KEY] = entry
         write_manifest(folder, manifest)
     return result
+
+
+def check_history(
+    source: ScenarioSource,
+    options: StudyOptions = DEFAULTS,
+    *,
+    winter: ScenarioSource | None = None,
+    reported: Path | None = None,
+    observed: Path | None = None,
+    at: str = "12:00",
+) -> HistoryResult | ObservedResult | Any:
+    """``validate-history``: the 2021 run (and the winter) against the reported figures; with
+    ``observed``, a scenario's runs against the user's counts, or an uncertainty folder's band against
+    them (:func:`sim.studies.uncertainty.observed_band`)."""
+    from sim.analysis.observed import parse_hour
+
+    if observed is None:
+        return validate_history(source, options, winter=winter, reported=reported or DEFAULT_REPORTED)
+    for option, value in (("--winter", winter), ("--reported", reported)):
+        if value is not None:
+            raise UserError.single(
+                None,
+                option,
+                "compares with the reported figures, --observed with your observations: give one of them "
+                "(run the command twice for both)",
+            )
+    at_hour = parse_hour(at)
+    if isinstance(source, (str, Path)) and Path(source).is_dir():  # an uncertainty study's band
+        from sim.store.bands import is_uncertainty_folder
+        from sim.studies.uncertainty import observed_band
+
+        if not is_uncertainty_folder(Path(source)):
+            raise UserError.single(str(source), "", "a folder, but not a finished uncertainty study")
+        return observed_band(Path(source), Path(observed), at_hour)
+    return validate_observed(source, observed, options, at_hour=at_hour)
+
+
+VALIDATE_HISTORY_DESCRIPTION = """\
+Without --observed: run the calibrated 2021 scenario (and, with --winter, the winter 2021-22) and
+compare them with the reported figures of data/reported_2021.yaml.
+
+With --observed FILE.csv: run (or reuse) SCENARIO's replications and compare them with your own
+observations of trucks waiting, one per line:
+
+    date,gate,direction,value
+    2021-06-14,huu_nghi,export,90
+    2021-06-14,all,all,300
+
+date is YYYY-MM-DD inside the run; gate is a gate of the scenario (its key or its name) or 'all';
+direction is export, import or all; value is trucks waiting, a number at least 0 (an optional
+'source' column is kept). The daily value compared is the number of trucks waiting (arrived at the
+gate area and not yet crossed, turned back or diverted: before the yard, outside it and in it) at
+--at (default 12:00) local time of that date, read from the exact backlog series; per row the mean
+over replications with its 95% t-interval, the observed value and the ratio simulated / observed,
+then the root mean square of ln(ratio) and how many observations fall inside the interval (and
+inside the 95% prediction interval of one day's value, the fairer test of a single count). Writes
+observed.csv, observed.md and plots/backlog.png (the observed points drawn) under
+results/history-<scenario>/.
+"""
+
+
+STUDY = Study(
+    name="validate-history",
+    help="compare a run of the 2021 scenario (and the winter) with reported figures, or any "
+    "scenario with observed trucks waiting (--observed)",
+    order=50,
+    function=check_history,
+    source=Setting(
+        "source",
+        "path",
+        "the calibrated 2021 scenario; with --observed, the scenario observed (or an uncertainty folder)",
+        flag="",
+        metavar="scenario",
+    ),
+    settings=(
+        Setting("winter", "path", "the winter 2021-22 scenario (its backlog is reported)"),
+        Setting("reported", "path", "reported figures (YAML; default: data/reported_2021.yaml)"),
+        Setting(
+            "observed",
+            "path",
+            "observed trucks waiting (columns date, gate, direction, value): compare SCENARIO with them "
+            "instead of the reported figures",
+            metavar="FILE.csv",
+        ),
+        Setting(
+            "at",
+            "text",
+            "with --observed: the local time of day each date's simulated value is read at",
+            metavar="HH:MM",
+        ),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "format", "out"),
+    replications=Replications(None, least=2, per="replications", rule="the scenario's, at least 2"),
+    description=VALIDATE_HISTORY_DESCRIPTION,
+    summary_of=lambda result: result.table,
+)

@@ -43,6 +43,7 @@ from sim.store.outputs import StudyFolder
 from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
+from sim.studies.registry import Replications, Setting, Study
 
 METHOD = (
     "greedy marginal allocation: from the lower bounds, add the unit with the largest paired improvement "
@@ -191,26 +192,44 @@ def _cost(x: Mapping[str, int], variables: Sequence[Variable]) -> float:
     return float(sum(v.cost * x[v.key] for v in variables))
 
 
+DEFAULT_REPLICATIONS = 5
+DEFAULT_FINAL_REPLICATIONS = 20
+
+
 def optimise(
     source: ScenarioSource,
-    variables: Sequence[Variable] | Sequence[str],
-    target: Target | str,
+    variables: Sequence[Variable] | Sequence[str] = (),
+    target: Target | str | None = None,
     options: StudyOptions = DEFAULTS,
     *,
     costs: Sequence[str] = (),
-    final_replications: int = 20,
+    final_replications: int | None = None,
+    study: Path | None = None,
 ) -> OptimiseResult:
     """Find the cheapest point of the integer grid that meets ``target`` (see the module docstring).
 
     ``variables`` and ``target`` may be given as the command line writes them (``KEY=LOW..HIGH[:STEP]``,
-    ``'METRIC[@GATE/DIR]<=V'``, costs as ``KEY=C``); ``options.replications`` is per point (default 5)."""
+    ``'METRIC[@GATE/DIR]<=V'``, costs as ``KEY=C``), or in a ``study`` file (:func:`read_study_file`),
+    whose variables the given ones add to; ``options.replications`` is per point (default 5, or the
+    file's), ``final_replications`` the final check's (default 20, or the file's)."""
+    if study is not None:
+        spec = read_study_file(Path(study))
+        variables = [*spec["variables"], *variables]  # type: ignore[list-item]
+        costs = [*spec["costs"], *costs]
+        target = target or spec.get("target")
+        if options.replications is None and spec.get("replications"):
+            options = options.replace(replications=int(spec["replications"]))
+        final_replications = final_replications or spec.get("final_replications")
+    final_replications = final_replications or DEFAULT_FINAL_REPLICATIONS
+    if not target:
+        raise UserError.single(None, "--target", "give a target, e.g. 'p95_clearance_h@huu_nghi/export<=12'")
     if isinstance(target, str):
         target = parse_target(target)
     if variables and isinstance(variables[0], str):
         variables = parse_variables(list(variables), list(costs))  # type: ignore[arg-type]
     variables = list(variables)  # type: ignore[arg-type]
     options.check_replications(least=2)
-    replications = options.replications or 5
+    replications = options.replications or DEFAULT_REPLICATIONS
     if final_replications < replications:
         raise UserError.single(
             None, "--final-replications", f"must be at least --replications ({replications})"
@@ -393,3 +412,47 @@ def _manifest_fields(result: OptimiseResult, overrides, root_seed: int) -> dict[
         "steps": result.steps,
         "evaluations": EVALUATIONS,
     }
+
+
+STUDY = Study(
+    name="optimise",
+    help="the cheapest configuration of integer scenario values that meets a service target",
+    order=60,
+    function=optimise,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    settings=(
+        Setting(
+            "variables",
+            "texts",
+            "a decision variable: an integer scenario value and its range, e.g. "
+            "gates.huu_nghi.export.stages.customs.servers=4..16, or 40..70:5 to move 5 at a time "
+            "(repeatable)",
+            flag="--var",
+            metavar="KEY=LOW..HIGH[:STEP]",
+            positional=True,
+        ),
+        Setting(
+            "target",
+            "text",
+            "the service target, e.g. 'p95_clearance_h@huu_nghi/export<=12' (or >= for more-is-better)",
+            metavar="METRIC[@GATE/DIR]<=VALUE",
+            positional=True,
+        ),
+        Setting(
+            "costs", "texts", "cost of one unit of a variable (default 1)", flag="--cost", metavar="KEY=COST"
+        ),
+        Setting("study", "path", "a YAML study file with variables (range, cost) and target", page=False),
+        Setting(
+            "final_replications",
+            "int",
+            f"replications of the final check of the chosen point (default {DEFAULT_FINAL_REPLICATIONS}, "
+            "or the study file's)",
+            minimum=2,
+        ),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "out", "label", "max_trucks"),
+    replications=Replications(
+        DEFAULT_REPLICATIONS, least=2, per="replications per evaluated point", rule="5, or the study file's"
+    ),
+    summary_of=lambda result: result.evaluations,
+)

@@ -15,6 +15,7 @@ from sim.scenario import Scenario
 from sim.store.layout import run_folder
 from sim.studies.common import check_sizes, interrupt_hint, resume_hint, run_with_monitor
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 
 @dataclass
@@ -58,3 +59,14 @@ def run_scenario(source: ScenarioSource, options: StudyOptions = DEFAULTS) -> Ru
         failures = run_with_monitor([exp], backend, [(s.name, [0])], options.monitor, options.argv)
     summary = None if failures else mark_unstable(summary_of(exp.metrics(), s))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)
+
+
+STUDY = Study(
+    name="run",
+    help="run replications of a scenario and write their results",
+    order=10,
+    function=run_scenario,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "resume", "max_trucks"),
+    replications=Replications(None, per="number of replications"),
+)

@@ -37,6 +37,7 @@ from sim.store.outputs import StudyFolder
 from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
+from sim.studies.registry import Replications, Setting, Study
 
 METHODS = ("oat", "morris")
 
@@ -120,6 +121,9 @@ class SensitivityResult:
     resume_hint: str = "Run the same command again: finished points and replications are reused."
 
 
+DEFAULT_REPLICATIONS = 3
+
+
 def sensitivity(
     source: ScenarioSource,
     options: StudyOptions = DEFAULTS,
@@ -134,7 +138,7 @@ def sensitivity(
     ``options.replications`` is per point (default 3)."""
     ref = parse_metric_ref(metric, "--metric")
     options.check_replications()
-    replications = options.replications or 3
+    replications = options.replications or DEFAULT_REPLICATIONS
     if method not in METHODS:
         raise UserError.single(None, "--method", f"choose from {', '.join(METHODS)}")
     if not (0 < spread < 1):
@@ -285,3 +289,29 @@ def _mean(x: np.ndarray) -> float:
 def _half(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return t_half_width(x) if len(x) else math.nan
+
+
+STUDY = Study(
+    name="sensitivity",
+    help="which '# assumption:' values of the scenario files move a metric the most (tornado chart)",
+    order=70,
+    function=sensitivity,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    settings=(
+        Setting(
+            "metric", "text", "the metric whose change ranks the assumptions", metavar="METRIC[@GATE/DIR]"
+        ),
+        Setting(
+            "method",
+            "text",
+            "oat: one at a time, low and high; morris: SALib's Morris elementary effects",
+            choices=METHODS,
+        ),
+        Setting("spread", "float", "relative range when none is written", minimum=0.0, maximum=1.0),
+        Setting("only", "texts", "only keys containing TEXT (repeatable)", metavar="TEXT"),
+        Setting("trajectories", "int", "Morris trajectories", minimum=2),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "out", "label", "max_trucks"),
+    replications=Replications(DEFAULT_REPLICATIONS, per="replications per point"),
+    summary_of=lambda result: result.table,
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from numbers import Number
@@ -36,6 +36,7 @@ from sim.studies.common import (
     run_with_monitor,
 )
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
+from sim.studies.registry import Replications, Setting, Study
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,15 @@ MAX_GRID_POINTS = 1_000  # a factorial grid grows fast; past this it is a mistak
 
 def run_sweep(
     source: ScenarioSource,
-    grid: Sequence[str],
+    grid: Sequence[str] | Mapping[str, Sequence[Any]],
     options: StudyOptions = DEFAULTS,
     *,
     keep_tables: bool = False,
 ) -> SweepResult:
-    """Run every point of the factorial ``grid`` (``KEY=V1,V2,...`` strings) for R replications each."""
+    """Run every point of the factorial ``grid`` (``KEY=V1,V2,...`` strings, or a mapping of each key to
+    its values: ``{"run.warmup": [24, 48]}``) for R replications each."""
+    if isinstance(grid, Mapping):
+        grid = [f"{key}={','.join(json.dumps(v) for v in values)}" for key, values in grid.items()]
     axes = parse_grid(grid)
     base = load_source(source, options.overrides)
     options.check_replications()
@@ -258,3 +262,24 @@ def run_sweep(
         outputs.write_csv(SWEEP_SUMMARY, result.summary)
         manifest(True)
     return result
+
+
+STUDY = Study(
+    name="sweep",
+    help="run a factorial grid of overrides x replications into one table",
+    order=30,
+    function=run_sweep,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    settings=(
+        Setting(
+            "grid",
+            "texts",
+            "a grid axis: a scenario key and its values, e.g. 'run.warmup=24,48' (repeatable: factorial)",
+            metavar="KEY=V1,V2,...",
+            positional=True,
+        ),
+        Setting("keep_tables", "flag", "keep every point's full tables, not only metrics", flag="--tables"),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "resume", "max_trucks"),
+    replications=Replications(None, per="replications per point"),
+)

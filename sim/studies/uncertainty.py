@@ -51,6 +51,7 @@ from sim.store.tables import read_csv, read_table
 from sim.studies.common import refuse_other_study, rerun_hint
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
+from sim.studies.registry import Replications, Setting, Study
 
 KIND = UNCERTAINTY_KIND
 METHODS = ("lhs", "sobol")
@@ -375,3 +376,25 @@ def observed_band(folder: Path, observed: Path, at_hour: float | None = None) ->
     with study.open():
         study.write_csv(layout.OBSERVED_TABLE, table)
     return ObservedBand(folder, s.name, saved, table, band_error(table))
+
+
+STUDY = Study(
+    name="uncertainty",
+    help="draw input sets over the scenario's 'uncertain:' ranges, run them with common random numbers "
+    "and print the 5-50-95% band of every metric and of trucks waiting day by day",
+    order=80,
+    function=uncertainty,
+    source=Setting("source", "path", "scenario YAML file", flag="", metavar="scenario"),
+    settings=(
+        Setting("samples", "int", "input sets to draw", minimum=1),
+        Setting(
+            "method",
+            "text",
+            "lhs: Latin hypercube; sobol: scrambled Sobol sequence (samples a power of 2)",
+            choices=METHODS,
+        ),
+        Setting("series_at", "text", "time of day the daily series is read", metavar="HH:MM"),
+    ),
+    shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "max_trucks"),
+    replications=Replications(None, per="replications per input set"),
+)
