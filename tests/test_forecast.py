@@ -101,3 +101,23 @@ def test_forecast_command_prints_and_draws_the_fan(tmp_path: Path, capsys) -> No
     assert (
         tmp_path / "results" / "lang_son_minimal" / "forecast-cli" / "plots" / "forecast_fan.png"
     ).is_file()
+
+
+def test_a_level_never_reached_is_a_result_not_a_crash(tmp_path: Path, capsys) -> None:
+    """Issue 29, row 2: when the queue does not fall below --until-below within the horizon (in no
+    replication, for the base or the policy), the forecast says so; paired differences of the other
+    outcomes are still given."""
+    state = tmp_path / "state.csv"
+    state.write_text("gate,direction,count,waited_h\nhuu_nghi,export,400,24\n")
+    policy = tmp_path / "same.yaml"
+    policy.write_text(f"extends: {MINIMAL}\nname: same\n")
+    argv = ["forecast", str(MINIMAL), str(policy), "--state", str(state), "--start", "2021-06-01T12:00"]
+    argv += ["--days", "0.5", "--until-below", "1", "--replications", "2", "--jobs", "1"]
+    assert main([*argv, "--results-root", str(tmp_path / "r"), "--label", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "never" in out.lower() or "not within" in out.lower()
+    saved = pd.read_csv(tmp_path / "r" / "lang_son_minimal" / "forecast-never" / "forecast.csv")
+    until = saved[saved["metric"] == "days_until_below"]
+    assert until["mean"].isna().all() and (until["never"] == 2).all()
+    cleared = saved[(saved["metric"] == "cleared") & (saved["variant"] == "same")]
+    assert cleared["diff"].notna().any()  # the outcomes that exist are still paired

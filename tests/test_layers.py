@@ -96,3 +96,26 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     bad.write_text("from sim.store.tables import read_table\n", encoding="utf-8")
     assert [layer(n) for n in imported(bad)] == ["sim.store", "sim.store"]
     assert RANK[layer("sim.store.tables")] > RANK[layer("sim.model.network")]
+
+
+FACES = ("sim.commands", "sim.cli", "sim.api", "sim.app", "sim")
+BEHIND_THE_STUDIES = ("sim.store", "sim.analysis", "sim.runner", "sim.model")
+"""What a face may not import: it talks to the studies (the registry, the study modules, their readers
+in ``sim.studies.folders``) and to ``sim.present``, never past them (issue 28)."""
+
+
+def reached_past(path: Path) -> list[str]:
+    return sorted({n for n in imported(path) if layer(n) in BEHIND_THE_STUDIES})
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if layer(module_name(p)) in FACES], ids=lambda p: module_name(p)
+)
+def test_faces_talk_to_the_studies_and_present_only(path: Path) -> None:
+    assert not reached_past(path), f"{module_name(path)} reaches past the studies: {reached_past(path)}"
+
+
+def test_the_face_check_catches_a_face_reading_the_store(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from sim.store.reader import load_study\n", encoding="utf-8")
+    assert reached_past(bad) == ["sim.store.reader", "sim.store.reader.load_study"]

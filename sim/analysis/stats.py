@@ -130,6 +130,19 @@ def _welch_half_width(a: np.ndarray, b: np.ndarray, confidence: float) -> float:
     return float(ci.high - ci.low) / 2
 
 
+PAIRED_COLUMNS = (
+    "n",
+    "diff",
+    "diff_sd",
+    "diff_half_width",
+    "diff_low",
+    "diff_high",
+    "significant",
+    "diff_pct",
+    "unpaired_half_width",
+)
+
+
 def paired_differences(
     base: pd.DataFrame,
     policy: pd.DataFrame,
@@ -147,6 +160,8 @@ def paired_differences(
         policy[[*keys, "value"]], on=keys, suffixes=("_base", "_policy"), how="inner"
     )
     pairs = pairs.dropna(subset=["value_base", "value_policy"])
+    if pairs.empty:  # no replication has both values (e.g. the queue never fell below a level): no rows
+        return pd.DataFrame(columns=[*by, *PAIRED_COLUMNS])
     pairs["value"] = pairs["value_policy"] - pairs["value_base"]
     out = (
         summarize(pairs, by, confidence)

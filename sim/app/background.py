@@ -28,14 +28,14 @@ from sim.app.jobs import (
     write_state,
 )
 from sim.errors import UserError
-from sim.store.atomic import write_json_atomic
+from sim.studies.folders import write_json_atomic
 
 
 def draw_figures(folder: Path) -> None:
     """Draw the what-if's figures into ``folder/plots`` one kind at a time, listing each (title, caption)
     as soon as it is written, so the page shows the first while the next is drawn."""
     from sim.present.plots import plot_study
-    from sim.store.reader import load_study
+    from sim.studies.folders import load_study
 
     study = load_study(folder)
     listed: list[dict[str, str]] = []

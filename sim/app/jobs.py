@@ -20,9 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.runner.progress import Bar, Tally
-from sim.store.atomic import write_json_atomic
-from sim.store.layout import whatif_folders
+from sim.studies.folders import whatif_folders, write_json_atomic
+from sim.studies.options import Bar, Tally
 
 SPEC = "whatif.json"
 STATE = "whatif-state.json"
@@ -152,7 +151,7 @@ def read_state(folder: Path) -> JobState | None:
 
 class StateMonitor:
     """The runner's progress, written to the job's state file (the page reads it); the count the page
-    shows (done plus running) never falls (:class:`sim.runner.progress.Tally`)."""
+    shows (done plus running) never falls (:class:`sim.studies.options.Tally`)."""
 
     def __init__(self, folder: Path, state: JobState) -> None:
         self.folder, self.state = Path(folder), state

@@ -25,7 +25,7 @@ from sim.app.windows import windows
 from sim.errors import Problem, UserError
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
-from sim.store.layout import COMPARISON, comparison_folders, whatif_folder
+from sim.studies.folders import COMPARISON, comparison_folders, load_study, whatif_folder
 from sim.studies.registry import study
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
@@ -185,7 +185,6 @@ def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str
 @st.cache_data(show_spinner=False, max_entries=16)
 def read_comparison(folder: str, stamp: float) -> tuple[pd.DataFrame, dict[str, Any], str]:
     """A comparison folder's table, manifest and window in words (cached per version of the folder)."""
-    from sim.store.reader import load_study
 
     study = load_study(folder)
     if study.comparison is None:
@@ -247,7 +246,6 @@ def _group_png(folder: str, stamp: float, gate: str, direction: str) -> tuple[by
 
     from sim.groups import ALL
     from sim.present.plots.clearance import group_ecdf
-    from sim.store.reader import load_study
 
     study = load_study(folder)
     with plt.rc_context(style.RC):
@@ -262,7 +260,6 @@ def _group_png(folder: str, stamp: float, gate: str, direction: str) -> tuple[by
 def _map_of(folder: str, stamp: float, scenario: str) -> Any:
     """The map's frames and figure of one scenario of a results folder (built once per version)."""
     from sim.present.animate import MapFigure, frames
-    from sim.store.reader import load_study
 
     study = load_study(folder)
     run = study.runs[study.names.index(scenario)]
@@ -392,10 +389,10 @@ def progress(folder: Path, status: str | None) -> None:
 def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
     """Expected trucks in one replication of a scenario file with the window's overrides (0 if it does
     not load: its problems are shown elsewhere)."""
-    from sim.model.size import estimate
+    from sim.studies.run import expected_trucks
 
     try:
-        return estimate(load_scenario(path, overrides).scenario).trucks
+        return expected_trucks(load_scenario(path, overrides))
     except UserError:
         return 0.0
 

@@ -21,7 +21,7 @@ import yaml
 from sim.app.levers import CLOSURES, Lever, edits, policy_data, relative_extends
 from sim.errors import Problem, UserError
 from sim.scenario import LoadedScenario, load_scenario
-from sim.store.atomic import write_text_atomic
+from sim.studies.folders import write_text_atomic
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 

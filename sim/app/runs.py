@@ -16,7 +16,7 @@ from sim.analysis.metrics import metric_info
 from sim.app import jobs
 from sim.app.levers import Lever, changed, values_from_policy
 from sim.groups import ALL
-from sim.store.layout import COMPARISON
+from sim.studies.folders import COMPARISON
 
 COLUMNS = ["run", "started", "base", "period", "replications", "levers changed", "effect", "status"]
 

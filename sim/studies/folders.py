@@ -14,7 +14,7 @@ import pandas as pd
 from sim.analysis.observed import hour_text, parse_hour
 from sim.errors import UserError
 from sim.groups import ALL
-from sim.store.atomic import write_json_atomic, write_text_atomic
+from sim.store.atomic import write_json_atomic, write_text_atomic  # the page's job and policy files
 from sim.store.bands import is_uncertainty_folder, read_daily_bands, reading_time
 from sim.store.catalog import Entry, SavedSummary, catalog, saved_summary
 from sim.store.layout import COMPARISON, comparison_folders, whatif_folder, whatif_folders
@@ -43,6 +43,7 @@ __all__ = [
     "whatif_folders",
     "write_json_atomic",
     "write_new_file",
+    "write_text_atomic",
 ]
 
 

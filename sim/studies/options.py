@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+from sim.runner.progress import Bar, Monitor, Tally
 from sim.scenario import LoadedScenario, Scenario, load_scenario
 from sim.store.layout import DEFAULT_ROOT, check_out
 
 if TYPE_CHECKING:
     from sim.runner.backends import Backend
-    from sim.runner.progress import Monitor
+
+__all__ = ["DEFAULTS", "Bar", "Monitor", "ScenarioSource", "StudyOptions", "Tally", "load_source"]
 
 ScenarioSource = str | Path | LoadedScenario
 """A scenario file's path, or a scenario already loaded (its files and overrides kept for manifests)."""

@@ -10,8 +10,9 @@ import pandas as pd
 from sim.analysis.metrics import summary_of
 from sim.analysis.stability import mark_unstable
 from sim.errors import UserError
+from sim.model.size import estimate
 from sim.runner.experiment import NEW, RESUME, Experiment, Failure, plan
-from sim.scenario import Scenario
+from sim.scenario import LoadedScenario, Scenario
 from sim.store.layout import run_folder
 from sim.studies.common import check_sizes, interrupt_hint, resume_hint, run_with_monitor
 from sim.studies.options import DEFAULTS, ScenarioSource, StudyOptions, load_source
@@ -59,6 +60,12 @@ def run_scenario(source: ScenarioSource, options: StudyOptions = DEFAULTS) -> Ru
         failures = run_with_monitor([exp], backend, [(s.name, [0])], options.monitor, options.argv)
     summary = None if failures else mark_unstable(summary_of(exp.metrics(), s))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)
+
+
+def expected_trucks(loaded: LoadedScenario) -> float:
+    """The trucks a replication of ``loaded`` is expected to hold (its arrival rates over its horizon),
+    for the page's estimate of a job's size."""
+    return estimate(loaded.scenario).trucks
 
 
 STUDY = Study(
