@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.commands.options import Parents, size_option, study_options
-from sim.studies.registry import REQUIRED, Setting, Study, studies
+
+if TYPE_CHECKING:  # the registry is read when the parser is built, not when --version is asked
+    from sim.studies.registry import Setting, Study
 
 TYPES: dict[str, Any] = {"int": int, "float": float, "text": str, "path": Path, "texts": str, "paths": Path}
 
@@ -26,6 +28,8 @@ SHARED_HELP = {
 
 def register(sub: argparse._SubParsersAction, p: Parents) -> None:
     """Add a sub-command for every registered study."""
+    from sim.studies.registry import studies
+
     for declared in studies().values():
         add_study(sub, p, declared)
 
@@ -75,6 +79,8 @@ def add_study(sub: argparse._SubParsersAction, p: Parents, declared: Study) -> a
 def add_setting(parser: Any, s: Setting, default: Any) -> None:
     """One setting as an argument: its flag, type, choices and help (with its default, when it has one).
     The parsed value is left None when not given, so that the study's own default applies."""
+    from sim.studies.registry import REQUIRED
+
     said = "default" in s.help or default in (None, (), REQUIRED, False)
     kwargs: dict[str, Any] = {"help": escape(s.help if said else f"{s.help} (default {default})")}
     if s.metavar or s.kind in ("int", "float"):

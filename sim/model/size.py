@@ -224,13 +224,11 @@ def check_work(
     advice: str = "",
 ) -> None:
     """Refuse ``runs`` replications of ``s`` (``what`` says how they are counted, e.g. "1,000 input sets
-    x 2 replications") that could not finish: one replication above the limit
-    (:func:`check_size`), above :data:`MAX_REPLICATIONS`, or whose trucks over all
+    x 2 replications") that could not finish: above :data:`MAX_REPLICATIONS`, or whose trucks over all
     runs pass 1,000 times the per-replication limit (the work, not one process's memory, is what runs
     away: ``--replications 1000000000`` of a day's run would run for years). Checked before anything is
     drawn or loaded per run; the message gives the work and the disk it would take."""
     limit = max_trucks_setting() if limit is None else limit
-    check_size(s, limit, file)  # one replication too large is said first: it is what the user must change
     total = estimate(s).trucks * runs
     disk = size_text(disk_bytes(s, runs))
     if runs > MAX_REPLICATIONS:

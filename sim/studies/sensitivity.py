@@ -29,7 +29,7 @@ import pandas as pd
 from sim.analysis.decision import MetricRef, parse_metric_ref
 from sim.analysis.stats import t_half_width
 from sim.errors import UserError
-from sim.model.size import check_work
+from sim.model.size import check_size, check_work
 from sim.runner.experiment import Failure
 from sim.scenario.sources import Assumption, assumptions
 from sim.store.layout import SENSITIVITY_TABLE
@@ -154,7 +154,9 @@ def sensitivity(
             "",
             "no '# assumption' number to vary" + (f" matching {list(only)}" if only else ""),
         )
-    # the work, checked before anything is sampled or written (SALib would build 10^8 trajectories first)
+    # the work, checked before anything is sampled or written (SALib would build 10^8 trajectories first);
+    # one replication too large is said first: it is what the user must change
+    check_size(base.scenario, options.max_trucks, str(base.path))
     planned = 1 + 2 * len(found) if method == "oat" else trajectories * (len(found) + 1)
     check_work(
         base.scenario,
