@@ -124,12 +124,13 @@ def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
         decision = decide(comp, MetricRef(DEFAULT_OBJECTIVE, *group))
     except UserError:  # the group has no clearance times (e.g. a flow the scenarios lack)
         return
-    st.markdown("\n".join(f"- {sentence}" for sentence in decision.sentences))
-    if len(decision.ranking) > 2:  # several policies: the ranking, best first
-        from sim.analysis.decision import ranking_rows
+    from sim.present.decision_text import decision_sentences as sentences
+    from sim.present.decision_text import ranking_rows, ranking_title
 
+    st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
+    if len(decision.ranking) > 2:  # several policies: the ranking, best first
         headers, rows = ranking_rows(decision)
-        st.caption(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first")
+        st.caption(ranking_title(decision))
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
 
 
@@ -171,7 +172,7 @@ def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
 
 def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
     """The comparison of one gate and direction, as the command line prints it."""
-    from sim.analysis.compare import wide
+    from sim.present.comparison_text import wide
 
     headers, rows, marks = wide(comp, names, *group)
     frame = pd.DataFrame(rows, columns=headers)

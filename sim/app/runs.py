@@ -11,11 +11,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.decision import DEFAULT_OBJECTIVE, interval_text
+from sim.analysis.decision import DEFAULT_OBJECTIVE
 from sim.analysis.metrics import metric_info
 from sim.app import jobs
 from sim.app.levers import Lever, changed, values_from_policy
 from sim.groups import ALL
+from sim.present.decision_text import interval_text
 from sim.store.layout import COMPARISON
 
 COLUMNS = ["run", "started", "base", "period", "replications", "levers changed", "effect", "status"]

@@ -24,13 +24,14 @@ import jinja2
 import pandas as pd
 import yaml
 
-from sim.analysis.compare import wide
-from sim.analysis.decision import decide, ranking_rows, settings
+from sim.analysis.decision import decide, settings
 from sim.analysis.metrics import metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.groups import ALL
 from sim.present.cells import interval_text
+from sim.present.comparison_text import wide
+from sim.present.decision_text import decision_sentences, ranking_rows, threshold_text
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
 from sim.scenario import Scenario
@@ -388,11 +389,11 @@ def decision_context(study: Study) -> dict[str, Any] | None:
     decision = decide(study.comparison, objective, thresholds)
     headers, rows = ranking_rows(decision)
     return {
-        "sentences": decision.sentences,
+        "sentences": decision_sentences(decision),
         "headers": headers,
         "rows": rows,
         "objective": f"{decision.objective.label} ({decision.objective.where()})",
-        "thresholds": [f"{metric_info(k).label}: {t.text(k)}" for k, t in thresholds.items()],
+        "thresholds": [f"{metric_info(k).label}: {threshold_text(t, k)}" for k, t in thresholds.items()],
     }
 
 
