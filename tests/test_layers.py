@@ -48,6 +48,12 @@ EXCEPTIONS: dict[str, set[str]] = {
         "sim.present.decision_text",
         "sim.present.decision_text.as_markdown",
     },
+    "sim.studies.fit": {"sim.present.fit_text", "sim.present.fit_text.fit_markdown"},
+    "sim.studies.history": {
+        "sim.present.history_text",
+        "sim.present.history_text.markdown_table",
+        "sim.present.history_text.observed_markdown",
+    },
     "sim.studies.forecast": {"sim.present.decision_text", "sim.present.decision_text.as_markdown"},
 }
 

@@ -158,8 +158,7 @@ def decision_sentences(decision: Decision) -> list[str]:
     sentences += ["Also: " + effect_sentence(change) for change in decision.trade_offs]
     if decision.not_modelled:
         absent = [
-            metric_info(u.metric).label
-            + ("" if u.everywhere else f" (in {', '.join(u.scenarios)})")
+            metric_info(u.metric).label + ("" if u.everywhere else f" (in {', '.join(u.scenarios)})")
             for u in decision.not_modelled
         ]
         sentences.append(f"Not modelled in these scenarios: {', '.join(absent)}.")
@@ -240,8 +239,6 @@ def as_markdown(decision: Decision) -> str:
     lines.append("|" + "|".join(["---"] * len(headers)) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
-
-
 
 
 def print_decision(decision: Decision) -> None:
