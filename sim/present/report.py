@@ -35,7 +35,6 @@ from sim.present.decision_text import decision_sentences, ranking_rows, threshol
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
 from sim.scenario import Scenario
-from sim.scenario.demand import derived_arrivals
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
@@ -304,7 +303,7 @@ def _as_data(scenario: Scenario) -> dict[str, Any]:
 
 def _derived_arrivals(run: RunData) -> list[list[str]]:
     """Arrival rates the scenario derives from trade value (trucks/day in the peak month)."""
-    return [[name, f"{arr.rate:.3f}"] for name, arr in derived_arrivals(run.scenario).items()]
+    return [[name, f"{arr.rate:.3f}"] for name, arr in run.scenario.derived_arrivals.items()]
 
 
 def scenario_context(study: Study) -> list[dict[str, Any]]:

@@ -441,15 +441,13 @@ def resolved_files(loaded: LoadedScenario, scenario_file: str = "scenario.yaml")
 def resolved_yaml(loaded: LoadedScenario, state_file: str | None = None) -> str:
     """The fully resolved scenario (extends applied, defaults filled) as YAML text; with ``state_file``,
     the starting state is named by that file instead of written out row by row."""
-    from sim.scenario.demand import derived_arrivals
-
     data = loaded.scenario.model_dump(mode="json", by_alias=True)
     if state_file is not None and data.get("run", {}).get("initial_state") is not None:
         data["run"]["initial_state"] = state_file
     header = f"# resolved from: {', '.join(str(f) for f in loaded.files)}\n"
     if loaded.overrides:
         header += f"# overrides: {' '.join(loaded.overrides)}\n"
-    derived = derived_arrivals(loaded.scenario)
+    derived = loaded.scenario.derived_arrivals
     if derived:
         header += "# arrival streams derived from 'demand' (trucks/day in the peak month):\n"
         for name, arr in derived.items():

@@ -173,10 +173,8 @@ def state_problems(s: Scenario) -> list[Problem]:
     state = s.run.initial_state
     if state is None:
         return []
-    from sim.scenario.demand import all_arrivals
-
     where = state.file or "run.initial_state"
-    streams = {(a.gate, a.direction) for a in all_arrivals(s).values()}
+    streams = {(a.gate, a.direction) for a in s.all_arrivals.values()}
     in_yard: dict[tuple[str, str], int] = {}  # (gate, direction with its own yard, or "" for the shared)
     problems: list[Problem] = []
     for g in state.groups:
