@@ -18,7 +18,7 @@ ONE_REPLICATION = "(1 replication: no interval)"
 
 
 # ---- cells ------------------------------------------------------------------------------------------
-def _flag(value: object) -> bool | None:
+def flag(value: object) -> bool | None:
     """A boolean read from a table (CSV gives 'True'/'False' text), None when absent."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
@@ -29,7 +29,7 @@ def _flag(value: object) -> bool | None:
 
 def modelled(row: pd.Series) -> bool:
     """Whether the scenario models this metric (a summary may say so in a ``modelled`` column)."""
-    return _flag(row.get("modelled")) is not False
+    return flag(row.get("modelled")) is not False
 
 
 def ci_text(mean: float, half: float, fmt: Callable[[float], str]) -> str:
@@ -90,7 +90,7 @@ def diff_cell(row: pd.Series) -> str:
     pct = row.get("diff_pct", float("nan"))
     if pct == pct:
         text += f" ({pct:+.1f}%)"
-    return text + (" *" if _flag(row.get("significant")) else "")
+    return text + (" *" if flag(row.get("significant")) else "")
 
 
 def one_line(label: str) -> str:
