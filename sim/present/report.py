@@ -38,6 +38,7 @@ from sim.scenario import Scenario
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
+from sim.store.catalog import STUDY_TABLES, kind_of
 from sim.store.layout import SUMMARY
 from sim.store.reader import RunData, Study, load_study, manifest_text
 from sim.version import __version__
@@ -453,7 +454,6 @@ def render(
 
 def build_report(folder: str | Path) -> tuple[Path, list[Written | Path]]:
     """Draw the figures into ``folder/plots`` and write ``folder/report/index.html``; returns its path."""
-    from sim.store.catalog import STUDY_TABLES, kind_of
 
     folder = Path(folder)
     kind = kind_of(folder) if folder.is_dir() else None
