@@ -48,7 +48,12 @@ EXCEPTIONS: dict[str, set[str]] = {
         "sim.present.decision_text",
         "sim.present.decision_text.as_markdown",
     },
-    "sim.studies.fit": {"sim.present.fit_text", "sim.present.fit_text.fit_markdown"},
+    "sim.studies.calibrate": {"sim.present.fit_text", "sim.present.fit_text.scale_header"},
+    "sim.studies.fit": {
+        "sim.present.fit_text",
+        "sim.present.fit_text.fit_markdown",
+        "sim.present.fit_text.fit_header",
+    },
     "sim.studies.history": {
         "sim.present.history_text",
         "sim.present.history_text.markdown_table",

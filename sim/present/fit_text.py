@@ -1,18 +1,54 @@
-"""A calibration fit in words: its parameters, the fit table and what the Jacobian says about
-identifiability, as the terminal, ``fit.md`` and the calibrated scenario's header show them (the numbers:
-:class:`sim.studies.fit.Fit`, :class:`sim.analysis.fit.Identifiability`)."""
+"""A calibration in words: a fit's parameters, its table and what the Jacobian says about
+identifiability, as the terminal, ``fit.md`` and the calibrated scenario's header show them, and the
+header of a scale calibration's scenario (the numbers: :class:`sim.studies.fit.Fit`,
+:class:`sim.analysis.fit.Identifiability`, :class:`sim.studies.calibrate.Calibration`)."""
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sim.analysis.fit import FLAT, WEAK, Identifiability, IdentIssue
+from sim.version import __version__
 
 if TYPE_CHECKING:
+    from sim.studies.calibrate import Calibration
     from sim.studies.fit import Fit
+
+
+def _made_by(command: str) -> list[str]:
+    return [
+        f"Calibrated by `{command}`",
+        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {__version__}.",
+    ]
+
+
+def scale_header(cal: Calibration, command: str) -> list[str]:
+    """The header of a scale calibration's scenario file: how, every evaluation, the result."""
+    final = cal.final
+    header = [
+        *_made_by(command),
+        f"Target: simulated cleared value USD {cal.target:,.0f} within {cal.tolerance:.2%};",
+        f"{cal.replications} replications per evaluation from root seed {cal.root_seed} (common random"
+        " numbers), scipy.optimize.brentq on the arrival scale.",
+        "Evaluations (scale -> mean cleared value, 95% CI half-width):",
+    ]
+    for e in cal.evaluations:
+        err = e.mean / cal.target - 1
+        header.append(f"  {e.scale:.6f} -> USD {e.mean:,.0f} +- {e.half_width():,.0f} ({err:+.3%})")
+    header.append(
+        f"Result: scale {cal.scale:.6f}; cleared USD {final.mean:,.0f} +- {final.half_width():,.0f} "
+        f"(error {cal.error:+.4%})."
+    )
+    return header
+
+
+def fit_header(result: Fit, command: str) -> list[str]:
+    """The header of a fitted scenario file: how, and the fit as in ``fit.md``."""
+    return [*_made_by(command), *fit_markdown(result).splitlines()]
 
 
 def identifiability_text(issue: IdentIssue) -> str:

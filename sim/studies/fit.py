@@ -30,7 +30,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,6 @@ from sim.store.manifest import calibration_manifest, write_manifest
 from sim.store.outputs import StudyFolder
 from sim.studies.calibrate import calibrate, scaled
 from sim.studies.history import load_reported
-from sim.version import __version__
 
 DIFF_STEP = 0.05
 MAX_EVALUATIONS = 40
@@ -440,14 +438,10 @@ def calibrated_file(
 ) -> str:
     """The calibrated scenario: extends the fitted one and sets what the fit moved, each value marked as
     fitted; the header says how (command, method, parameters, annual value, identifiability, table)."""
-    from sim.present.fit_text import fit_markdown  # the words: see _write
+    from sim.present.fit_text import fit_header  # the words: see _write
 
     assert result.doc is not None
-    header = [
-        f"Calibrated by `{command}`",
-        f"on {datetime.now().astimezone().isoformat(timespec='seconds')}, bordersim {__version__}.",
-        *fit_markdown(result).splitlines(),
-    ]
+    header = fit_header(result, command)
     paths: list[Path_] = free.written_keys()
     if result.scale_factor != 1.0 and ("demand", "scale") not in paths and "demand" in result.doc:
         paths.append(("demand", "scale"))
