@@ -104,11 +104,6 @@ class MetricRef:
         """The metric's name as a reader sees it."""
         return metric_info(self.metric).label
 
-    def where(self) -> str:
-        """The group in words: 'all gates, both directions', 'huu_nghi, export'."""
-        gate = "all gates" if self.gate == ALL else self.gate
-        return f"{gate}, {'both directions' if self.direction == ALL else self.direction}"
-
     def rows(self, comp: pd.DataFrame) -> pd.DataFrame:
         """This metric's rows of a tidy summary or comparison table."""
         return comp[

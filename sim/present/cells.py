@@ -5,12 +5,16 @@ name. Shared by the terminal, the report and the what-if page, so all three say 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sim.analysis.metrics import metric_info
 from sim.analysis.stats import COUNT_INTERVAL
 from sim.groups import ALL
+
+if TYPE_CHECKING:
+    from sim.analysis.decision import MetricRef
 
 NOT_MODELLED = "not modelled"
 NO_VALUE = "n/a"
@@ -109,6 +113,11 @@ def group_label(gate: str, direction: str, *, readable: bool = False) -> str:
     directions'; ``readable`` writes the gate as a name ('Huu Nghi'), as the what-if page shows it."""
     g = "all gates" if gate == ALL else (gate.replace("_", " ").title() if readable else gate)
     return f"{g}, {'both directions' if direction == ALL else direction}"
+
+
+def ref_group(ref: MetricRef) -> str:
+    """The group a metric reference reads (``p95_clearance_h@huu_nghi/export``) in words."""
+    return group_label(ref.gate, ref.direction)
 
 
 COUNTS_NOTE = "counts of trucks: mean (low to high) of the 95% quasi-Poisson interval, never below 0"

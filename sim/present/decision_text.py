@@ -24,6 +24,7 @@ from sim.analysis.decision import (
     good_direction,
 )
 from sim.analysis.metrics import metric_info
+from sim.present.cells import ref_group
 from sim.present.console import plain
 from sim.present.terminal import note, out_console, say
 from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
@@ -123,7 +124,7 @@ def headline(decision: Decision) -> str:
     objective, ranking = decision.objective, decision.ranking
     threshold = decision.thresholds.get(objective.metric)
     info = metric_info(objective.metric)
-    what = f"{info.label} ({objective.where()})"
+    what = f"{info.label} ({ref_group(objective)})"
     if not ranking or not math.isfinite(ranking[0].mean):
         return f"No scenario has a value of {what}."
     if ranking[0].effect is Effect.NOT_MODELLED:
@@ -226,7 +227,7 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
 
 def ranking_title(decision: Decision) -> str:
     """'Ranking on mean clearance time (all gates, both directions), best first'."""
-    return f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first"
+    return f"Ranking on {decision.objective.label} ({ref_group(decision.objective)}), best first"
 
 
 def as_markdown(decision: Decision) -> str:
@@ -275,7 +276,7 @@ def print_optimise(result: OptimiseResult) -> None:
     elif not result.met:
         say(f"the chosen point did not meet {t} in its final check:")
     else:
-        say(f"Cheapest configuration meeting {t} ({result.target.ref.where()}):")
+        say(f"Cheapest configuration meeting {t} ({ref_group(result.target.ref)}):")
     table = Table(show_header=True)
     table.add_column("variable")
     table.add_column("value", justify="right")
@@ -354,7 +355,8 @@ def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> N
     headers, rows, caption = sensitivity_rows(result)
     table = Table(
         title=plain(
-            f"Assumptions ranked by their effect on {info.label} ({result.metric.where()}), {result.method}"
+            f"Assumptions ranked by their effect on {info.label} ({ref_group(result.metric)}), "
+            f"{result.method}"
         ),
         caption=plain(caption),
     )

@@ -29,7 +29,7 @@ from sim.analysis.metrics import metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.groups import ALL
-from sim.present.cells import interval_text
+from sim.present.cells import interval_text, ref_group
 from sim.present.comparison_text import wide
 from sim.present.decision_text import decision_sentences, ranking_rows, threshold_text
 from sim.present.plots import PLOTS_DIR, plot_study
@@ -392,7 +392,7 @@ def decision_context(study: Study) -> dict[str, Any] | None:
         "sentences": decision_sentences(decision),
         "headers": headers,
         "rows": rows,
-        "objective": f"{decision.objective.label} ({decision.objective.where()})",
+        "objective": f"{decision.objective.label} ({ref_group(decision.objective)})",
         "thresholds": [f"{metric_info(k).label}: {threshold_text(t, k)}" for k, t in thresholds.items()],
     }
 
