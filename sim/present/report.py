@@ -29,11 +29,13 @@ from sim.analysis.metrics import metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.groups import ALL
+from sim.present.animate import animate_run
 from sim.present.cells import interval_text, ref_group
 from sim.present.comparison_text import wide
 from sim.present.decision_text import decision_sentences, ranking_rows, threshold_text
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
+from sim.present.study_report import build_study_report
 from sim.scenario import Scenario
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
@@ -401,8 +403,6 @@ def maps(study: Study, out: Path, report_dir: Path) -> list[dict[str, Any]]:
     """The animated maps of the border (:mod:`sim.present.animate`), day by day: the base's, and for a
     comparison the first policy's beside it. Written beside the page and linked, not inlined: a year is
     a few megabytes of GIF. A run saved without its backlog series has no map, and says nothing."""
-    from sim.present.animate import animate_run
-
     if study.kind not in ("run", "comparison"):
         return []
     out_maps = []
@@ -458,8 +458,6 @@ def build_report(folder: str | Path) -> tuple[Path, list[Written | Path]]:
     folder = Path(folder)
     kind = kind_of(folder) if folder.is_dir() else None
     if kind in ("calibration", "history", *STUDY_TABLES) and not (folder / "scenario.yaml").is_file():
-        from sim.present.study_report import build_study_report
-
         return build_study_report(folder, str(kind))
     study = load_study(folder)
     figures = plot_study(study, folder / PLOTS_DIR)
