@@ -25,6 +25,7 @@ import yaml
 from sim.analysis.fit import held_back_by, identifiability, scaled_residual
 from sim.analysis.history import history_values
 from sim.cli import main
+from sim.present.fit_text import identifiability_warnings
 from sim.runner.backends import Backend
 from sim.runner.pool import reduce_replications
 from sim.scenario import load_scenario
@@ -116,7 +117,7 @@ def test_fit_recovers_two_known_parameters(in_tmp: Path) -> None:
     optimiser = 0.02 / 5  # the step tolerance, in shares of the bounds
     assert abs(scale - 1.2) <= 3.5 * rel * 1.2 + optimiser * 0.8, (scale, rel)
     assert abs(share - p) <= 3.5 * math.sqrt(p * (1 - p)) * rel + optimiser * 0.6, (share, rel)
-    assert result.ident is not None and result.ident.warnings() == []  # both are identified
+    assert result.ident is not None and result.ident.issues() == []  # both are identified
     # the table, the evaluations and the manifest are in the results store
     folder = result.folder
     assert folder is not None and (folder / "fit.csv").is_file() and (folder / "manifest.json").is_file()
@@ -158,12 +159,12 @@ def test_cli_writes_a_calibrated_file_with_the_fitted_values(
 
 def test_identifiability_flags_a_flat_and_a_collinear_column() -> None:
     jac = np.array([[3.0, 6.0, 0.0, 0.0], [1.0, 2.01, 0.0, 0.0], [0.0, 0.0, 0.0, 4.0]])
-    warnings = identifiability(jac, ["a", "b", "flat", "d"]).warnings()
+    warnings = identifiability_warnings(identifiability(jac, ["a", "b", "flat", "d"]))
     assert any(w.startswith("flat: no reported figure changes") for w in warnings)
     assert any(w.startswith("a and b: collinear") for w in warnings)
     assert any(w.startswith("a: weakly identified") for w in warnings)  # only a + 2b is seen
     assert not any(w.startswith("d") for w in warnings)  # its own figure, standard error 1/4 of its bounds
-    assert identifiability(np.eye(2) * 10, ["x", "y"]).warnings() == []
+    assert identifiability(np.eye(2) * 10, ["x", "y"]).issues() == []
 
 
 def test_why_a_figure_stays_outside_its_range() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.compare import NOT_MODELLED, comparison, wide
+from sim.analysis.compare import comparison
 from sim.analysis.decision import (
     Effect,
     MetricRef,
@@ -22,6 +22,8 @@ from sim.analysis.decision import (
 from sim.analysis.metrics import not_modelled, replication_metrics, summary_of
 from sim.cli import main
 from sim.errors import UserError
+from sim.present.comparison_text import NOT_MODELLED, wide
+from sim.present.decision_text import decision_sentences
 from sim.studies.compare import compare_policies, relative_half_widths
 from sim.studies.options import StudyOptions
 from tests.conftest import SCENARIOS, run, scenario
@@ -80,8 +82,8 @@ def test_ranking_orders_policies_by_the_objective_and_judges_each(constructed: p
 
 def test_sentences_say_how_much_how_sure_and_whether_it_matters(constructed: pd.DataFrame) -> None:
     d = decide(constructed, MetricRef("mean_clearance_h"), {"mean_clearance_h": Threshold(0.5)})
-    text = "\n".join(d.sentences)
-    assert d.sentences[0].startswith(
+    text = "\n".join(decision_sentences(d))
+    assert decision_sentences(d)[0].startswith(
         "Best on mean clearance time (all gates, both directions): extended_hours"
     )
     assert "extended_hours cuts mean clearance time by 5.40 h (-" in text
@@ -104,7 +106,7 @@ def test_relevance_is_kept_apart_from_significance(constructed: pd.DataFrame) ->
     assert plain["more_drivers"] is Effect.WORSE
     pct = decide(constructed, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
     assert {r.scenario: r.effect for r in pct.ranking}["more_drivers"] is Effect.NEGLIGIBLE
-    assert "less than the 1% you consider relevant" in "\n".join(pct.sentences)
+    assert "less than the 1% you consider relevant" in "\n".join(decision_sentences(pct))
 
 
 def test_more_is_better_for_cleared_value(constructed: pd.DataFrame) -> None:
@@ -153,7 +155,7 @@ def test_metrics_a_scenario_lacks_are_not_modelled_not_zero() -> None:
     spoiled = next(r for r in rows if r[0].startswith("spoiled"))
     assert spoiled[1] == NOT_MODELLED and spoiled[3] == "not modelled in the base"
     d = decide(comp)
-    assert "Not modelled in these scenarios: spoiled" in "\n".join(d.sentences)
+    assert "Not modelled in these scenarios: spoiled" in "\n".join(decision_sentences(d))
 
 
 def test_one_replication_says_it_has_no_interval(constructed: pd.DataFrame) -> None:
@@ -163,7 +165,7 @@ def test_one_replication_says_it_has_no_interval(constructed: pd.DataFrame) -> N
     }
     d = decide(comparison(one, "base"))
     assert {r.scenario: r.effect for r in d.ranking}["p"] is Effect.NO_INTERVAL
-    assert any("no interval" in s for s in d.sentences)
+    assert any("no interval" in s for s in decision_sentences(d))
 
 
 # ---- the sequential procedure ------------------------------------------------------------------------
@@ -236,3 +238,24 @@ def test_compare_refuses_an_unknown_objective(tmp_path: Path, capsys: pytest.Cap
     for bad in (["--objective", "nope"], ["--objective", "mean_clearance_h@nowhere"], ["--precision", "2"]):
         assert main(["compare", base, base, "--results-root", str(tmp_path / "r"), *bad]) == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_the_page_reads_the_decision_the_terminal_printed(constructed: pd.DataFrame) -> None:
+    """Issue 28: the page's decision and tiles use the objective and relevance thresholds saved in the
+    comparison's manifest, not thresholds of its own: more_drivers' 0.1 h is a change without a
+    threshold and negligible at the 1% the comparison was summarised with, on the page as in the terminal."""
+    from sim.present.page_text import group_decision, tiles
+
+    manifest = {"decision": {"objective": "mean_clearance_h", "min_effect": ["mean_clearance_h=1%"]}}
+    terminal = decide(constructed, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
+    page = group_decision(constructed, ("all", "all"), manifest)
+    assert page is not None
+    assert {r.scenario: r.effect for r in page.ranking} == {r.scenario: r.effect for r in terminal.ranking}
+    assert decision_sentences(page) == decision_sentences(terminal)
+    names = ["base", "extended_hours", "more_drivers", "china_cap", "green_lane"]
+    shown = dict(tiles(constructed, names, ("all", "all"), manifest))
+    clearance = {p: next(t for t in row if t.label.startswith("mean clearance")) for p, row in shown.items()}
+    assert clearance["more_drivers"].colour == "off"  # negligible at 1%: grey
+    assert clearance["extended_hours"].colour == "inverse" and clearance["extended_hours"].delta.endswith("*")
+    plain = dict(tiles(constructed, names, ("all", "all"), {}))
+    assert next(t for t in plain["more_drivers"] if t.label.startswith("mean clearance")).colour != "off"

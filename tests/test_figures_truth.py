@@ -287,8 +287,10 @@ def _per_rep(values: dict[str, list[float]]) -> pd.DataFrame:
 
 
 def test_a_difference_identical_in_every_replication_is_not_called_significant() -> None:
-    from sim.analysis.compare import comparison, wide
-    from sim.analysis.decision import Effect, MetricRef, classify, decide, effect_sentence
+    from sim.analysis.compare import comparison
+    from sim.analysis.decision import Effect, MetricRef, change_of, classify, decide
+    from sim.present.comparison_text import wide
+    from sim.present.decision_text import decision_sentences, effect_sentence
 
     base = _per_rep({"spoiled_trucks": [3.0, 5.0], "mean_clearance_h": [10.0, 12.0]})
     policy = _per_rep({"spoiled_trucks": [2.0, 4.0], "mean_clearance_h": [8.0, 11.0]})
@@ -297,7 +299,7 @@ def test_a_difference_identical_in_every_replication_is_not_called_significant()
     assert row["diff"] == -1 and row["diff_low"] == row["diff_high"] == -1  # zero width
     assert not bool(row["significant"])
     assert classify(row.to_dict(), -1, 0.0) is Effect.CONSTANT
-    sentence = effect_sentence("policy", row.to_dict(), "spoiled_trucks", None)
+    sentence = effect_sentence(change_of("policy", row.to_dict(), "spoiled_trucks", None))
     assert "the same in each of the 2 replications" in sentence and "interval -1 to -1" not in sentence
     _headers, rows, _marks = wide(comp, ["base", "policy"])
     cells = dict(zip([r[0] for r in rows], [r[-1] for r in rows], strict=True))
@@ -308,14 +310,15 @@ def test_a_difference_identical_in_every_replication_is_not_called_significant()
     assert varied["diff_half_width"] > 0
     decision = decide(comp, MetricRef("spoiled_trucks"))
     assert decision.ranking[-1].effect is Effect.CONSTANT or decision.ranking[0].effect is Effect.CONSTANT
-    assert any("unreliable" in s and "--replications 10" in s for s in decision.sentences)
+    assert any("unreliable" in s and "--replications 10" in s for s in decision_sentences(decision))
 
 
 def test_five_replications_are_not_called_unreliable() -> None:
     from sim.analysis.compare import comparison
     from sim.analysis.decision import MetricRef, decide
+    from sim.present.decision_text import decision_sentences
 
     base = _per_rep({"mean_clearance_h": [10.0, 12.0, 11.0, 9.0, 13.0]})
     policy = _per_rep({"mean_clearance_h": [8.0, 11.0, 9.5, 8.0, 12.0]})
     decision = decide(comparison({"base": base, "policy": policy}, "base"), MetricRef("mean_clearance_h"))
-    assert not any("unreliable" in s for s in decision.sentences)
+    assert not any("unreliable" in s for s in decision_sentences(decision))

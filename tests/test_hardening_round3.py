@@ -438,7 +438,7 @@ def test_text_that_already_starts_with_a_quote_reads_back_the_same() -> None:
 
 
 def test_observed_csv_is_neutralised_and_the_markdown_table_escaped(tmp_path: Path, capsys) -> None:
-    from sim.analysis.observed import markdown_table
+    from sim.present.history_text import markdown_table
 
     observed = tmp_path / "observed.csv"
     observed.write_text(

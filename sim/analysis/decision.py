@@ -1,9 +1,10 @@
 """The decision summary: which policy wins on the objective the planner picked, by how much, how sure we
-are, and whether the change is big enough to matter, in a ranking and a few plain sentences.
+are, and whether the change is big enough to matter, as a ranking and verdicts (the sentences that say it
+are built from these in :mod:`sim.present.decision_text`, the one home of decision wording).
 
 Pure functions of the tidy comparison table (:func:`sim.analysis.compare.comparison`): nothing here runs
-or reads anything, so the same summary is printed by ``compare``, written at the top of the report and
-tested on a constructed table.
+or reads anything, so the same decision is printed by ``compare``, shown on the page, written at the top
+of the report and tested on a constructed table.
 
 Two questions are kept apart on purpose:
 
@@ -103,11 +104,6 @@ class MetricRef:
         """The metric's name as a reader sees it."""
         return metric_info(self.metric).label
 
-    def where(self) -> str:
-        """The group in words: 'all gates, both directions', 'huu_nghi, export'."""
-        gate = "all gates" if self.gate == ALL else self.gate
-        return f"{gate}, {'both directions' if self.direction == ALL else self.direction}"
-
     def rows(self, comp: pd.DataFrame) -> pd.DataFrame:
         """This metric's rows of a tidy summary or comparison table."""
         return comp[
@@ -147,10 +143,6 @@ class Threshold:
         if self.percent:
             return abs(base_mean) * self.value / 100 if math.isfinite(base_mean) else math.nan
         return self.value * metric_info(metric).scale
-
-    def text(self, metric: str) -> str:
-        """The threshold in the metric's printed unit, or as a percentage of the base."""
-        return f"{self.value:g}%" if self.percent else amount(metric, self.value * metric_info(metric).scale)
 
 
 def parse_min_effect(specs: Sequence[str], option: str = "--min-effect") -> dict[str, Threshold]:
@@ -229,83 +221,6 @@ def _modelled(row: Mapping) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------
-# words
-# --------------------------------------------------------------------------------------------------
-def amount(metric: str, value: float, signed: bool = False) -> str:
-    """A value in the metric's printed unit: '5.40 h', 'USD 3.20 m', '12 trucks'."""
-    info = metric_info(metric)
-    number = info.format(value)
-    if signed and value > 0:
-        number = "+" + number
-    if info.unit == "USD m":
-        sign = "-" if number.startswith("-") else ("+" if number.startswith("+") else "")
-        return f"{sign}USD {number.lstrip('+-')} m"
-    return f"{number} {info.unit}".strip()
-
-
-def _pct(pct: float) -> str:
-    if not math.isfinite(pct):
-        return ""
-    return f"{pct:+.0f}%" if abs(pct) >= 10 else f"{pct:+.1f}%"
-
-
-def interval_text(metric: str, low: float, high: float) -> str:
-    """A 95% interval in words, in the metric's printed unit: '-9.28 to -3.57 h'."""
-    info = metric_info(metric)
-    unit = amount(metric, 0.0).replace(info.format(0.0), "").strip()
-    if info.unit == "USD m":
-        return f"USD {info.format(low)} to {info.format(high)} m"
-    return f"{info.format(low)} to {info.format(high)} {unit}".strip()
-
-
-def effect_sentence(name: str, row: Mapping, metric: str, threshold: Threshold | None) -> str:
-    """One sentence on a policy's change of ``metric`` (row: its comparison row)."""
-    label = metric_info(metric).label
-    good = good_direction(metric)
-    base_mean = float(row.get("base_mean", math.nan))
-    limit = threshold.absolute(metric, base_mean) if threshold else 0.0
-    effect = classify(row, good, limit)
-    d = float(row.get("diff", math.nan))
-    low, high = float(row.get("diff_low", math.nan)), float(row.get("diff_high", math.nan))
-    pct = _pct(float(row.get("diff_pct", math.nan)))
-    relevant = f"the {threshold.text(metric)} you consider relevant" if threshold else ""
-    ci = f"95% interval {interval_text(metric, low, high)}"
-    if effect is Effect.NOT_MODELLED:
-        return f"{name}: {label} is not modelled."
-    if effect is Effect.SAME:
-        return f"{name} leaves {label} exactly as it is in every replication."
-    if effect is Effect.NO_INTERVAL:
-        by = amount(metric, d, signed=True)
-        return f"{name} changes {label} by {by} ({pct}); one replication: no interval."
-    if effect is Effect.CONSTANT:
-        by = amount(metric, d, signed=True)
-        n = row.get("n_pairs", math.nan)
-        every = f"each of the {int(n)} replications" if pd.notna(n) else "every replication"
-        return (
-            f"{name} changes {label} by {by} ({pct}), the same in {every}: with no spread there is no "
-            "interval, so this is not called a clear change; more replications would tell."
-        )
-    if effect is Effect.NEGLIGIBLE:
-        return f"{name} changes {label} by less than {relevant} ({ci})."
-    if effect is Effect.UNCLEAR:
-        text = f"{name} has no clear effect on {label} ({ci}: it includes no change"
-        return text + (
-            f" and changes larger than {relevant}); more replications would tell." if threshold else ")."
-        )
-    verb = (
-        ("cuts" if d < 0 else "raises")
-        if metric_info(metric).unit != "h"
-        else ("cuts" if d < 0 else "lengthens")
-    )
-    text = f"{name} {verb} {label} by {amount(metric, abs(d))} ({', '.join(filter(None, [pct, ci]))})"
-    if effect is Effect.SMALL:
-        return text + f": real, but less than {relevant}."
-    if threshold and min(abs(low), abs(high)) < limit:
-        text += f"; the interval reaches below {relevant}"
-    return text + (": worse." if effect is Effect.WORSE else ".")
-
-
-# --------------------------------------------------------------------------------------------------
 # the summary
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -325,22 +240,64 @@ class Ranked:
     effect: Effect
 
 
+@dataclass(frozen=True)
+class Change:
+    """One policy's change of one metric against the base: the paired difference, its 95% interval and
+    the verdict (``limit``: the relevance threshold in stored units, 0 without one)."""
+
+    scenario: str
+    metric: str
+    effect: Effect
+    diff: float
+    diff_low: float
+    diff_high: float
+    diff_pct: float
+    n_pairs: float
+    threshold: Threshold | None = None
+    limit: float = 0.0
+
+
+def change_of(scenario: str, row: Mapping, metric: str, threshold: Threshold | None) -> Change:
+    """The change a comparison row records (``row``: the policy's row, with ``base_mean`` when a
+    percentage threshold needs the base)."""
+    limit = threshold.absolute(metric, float(row.get("base_mean", math.nan))) if threshold else 0.0
+    return Change(
+        scenario,
+        metric,
+        classify(row, good_direction(metric), limit),
+        *(float(row.get(k, math.nan)) for k in ("diff", "diff_low", "diff_high", "diff_pct", "n_pairs")),
+        threshold=threshold,
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True)
+class Unmodelled:
+    """A key metric some scenario does not model: ``everywhere`` when none does."""
+
+    metric: str
+    scenarios: tuple[str, ...]
+    everywhere: bool
+
+
 @dataclass
 class Decision:
-    """The ranking on the objective and the sentences that say what it means."""
+    """The ranking on the objective, each policy's change of it, the clear changes of the other key
+    metrics and what is not modelled: numbers and verdicts (the words: :mod:`sim.present.decision_text`)."""
 
     objective: MetricRef
     good: int
     thresholds: dict[str, Threshold]
     ranking: list[Ranked]
-    sentences: list[str]
-    not_modelled: list[str] = field(default_factory=list)  # labels of key metrics no scenario models
+    changes: list[Change] = field(default_factory=list)  # each policy's change of the objective, in order
+    trade_offs: list[Change] = field(default_factory=list)  # clear, relevant changes of other key metrics
+    not_modelled: list[Unmodelled] = field(default_factory=list)
     replications: int = 0
 
     @property
-    def headline(self) -> str:
-        """The first sentence: what the best policy does to the objective, and how sure that is."""
-        return self.sentences[0] if self.sentences else ""
+    def reliable(self) -> bool:
+        """Whether the intervals rest on enough replications to be read (see RELIABLE_REPLICATIONS)."""
+        return self.replications >= RELIABLE_REPLICATIONS
 
 
 def _with_base_mean(comp: pd.DataFrame) -> pd.DataFrame:
@@ -369,99 +326,52 @@ def decide(
     check_objective(comp, objective)
     comp = _with_base_mean(comp.astype({"gate": str, "direction": str}))
     good = good_direction(objective.metric)
-    rows = objective.rows(comp)
-    limit_for = {
-        r["scenario"]: (
-            thresholds[objective.metric].absolute(objective.metric, r["base_mean"])
-            if objective.metric in thresholds
-            else 0.0
-        )
-        for _, r in rows.iterrows()
-    }
-    entries = [
-        (r["scenario"], r["role"], r, classify(r, good, limit_for[r["scenario"]])) for _, r in rows.iterrows()
+    threshold = thresholds.get(objective.metric)
+    rows = [r for _, r in objective.rows(comp).iterrows()]
+    effects = [
+        classify(r, good, threshold.absolute(objective.metric, r["base_mean"]) if threshold else 0.0)
+        for r in rows
     ]
     order = sorted(
-        range(len(entries)),
+        range(len(rows)),
         key=lambda k: (
-            not math.isfinite(float(entries[k][2]["mean"])),
-            -good * float(entries[k][2]["mean"])
-            if good and math.isfinite(float(entries[k][2]["mean"]))
-            else 0,
+            not math.isfinite(float(rows[k]["mean"])),
+            -good * float(rows[k]["mean"]) if good and math.isfinite(float(rows[k]["mean"])) else 0,
             k,
         ),
     )
     ranking = [
         Ranked(
             rank + 1,
-            entries[k][0],
-            entries[k][1],
-            int(entries[k][2]["n"]) if pd.notna(entries[k][2]["n"]) else 0,
-            float(entries[k][2]["mean"]),
-            float(entries[k][2]["half_width"]),
-            float(entries[k][2].get("diff", math.nan)) if entries[k][1] != "base" else 0.0,
-            float(entries[k][2].get("diff_low", math.nan)),
-            float(entries[k][2].get("diff_high", math.nan)),
-            float(entries[k][2].get("diff_pct", math.nan)),
-            entries[k][3],
+            rows[k]["scenario"],
+            rows[k]["role"],
+            int(rows[k]["n"]) if pd.notna(rows[k]["n"]) else 0,
+            float(rows[k]["mean"]),
+            float(rows[k]["half_width"]),
+            float(rows[k].get("diff", math.nan)) if rows[k]["role"] != "base" else 0.0,
+            float(rows[k].get("diff_low", math.nan)),
+            float(rows[k].get("diff_high", math.nan)),
+            float(rows[k].get("diff_pct", math.nan)),
+            effects[k],
         )
         for rank, k in enumerate(order)
     ]
-    replications = max((r.n for r in ranking), default=0)
-    sentences = [_headline(ranking, objective, thresholds.get(objective.metric))]
-    for name, role, row, _ in entries:
-        if role != "base":
-            sentences.append(effect_sentence(name, row, objective.metric, thresholds.get(objective.metric)))
-    sentences += _trade_offs(comp, objective, thresholds, key_metrics)
-    absent = _not_modelled(comp, objective, key_metrics)
-    if absent:
-        sentences.append(f"Not modelled in these scenarios: {', '.join(absent)}.")
-    if 0 < replications < 2:
-        sentences.append(
-            "One replication: there is no interval, so nothing here says how sure these numbers are; "
-            "run at least 2 (e.g. --replications 10)."
-        )
-    elif 2 <= replications < RELIABLE_REPLICATIONS:
-        sentences.append(
-            f"Only {replications} replications: the 95% intervals rest on {replications - 1} degree(s) of "
-            f"freedom and are unreliable; run at least {SUGGESTED_REPLICATIONS} "
-            f"(--replications {SUGGESTED_REPLICATIONS})."
-        )
-    return Decision(objective, good, thresholds, ranking, sentences, absent, replications)
-
-
-def _headline(ranking: list[Ranked], objective: MetricRef, threshold: Threshold | None) -> str:
-    info = metric_info(objective.metric)
-    what = f"{info.label} ({objective.where()})"
-    if not ranking or not math.isfinite(ranking[0].mean):
-        return f"No scenario has a value of {what}."
-    if ranking[0].effect is Effect.NOT_MODELLED:
-        return f"{what} is not modelled by these scenarios."
-    if good_direction(objective.metric) == NEUTRAL:
-        return f"Ranked on {what} (neither more nor less is better by itself)."
-    base = next((r for r in ranking if r.role == "base"), None)
-    winners = [r for r in ranking if r.effect is Effect.BETTER]
-    if winners:
-        best = winners[0]
-        shown = f"{amount(objective.metric, best.mean)}"
-        if math.isfinite(best.half_width):
-            shown += f" ± {info.format(best.half_width)}"
-        against = f" against {amount(objective.metric, base.mean)} for {base.scenario}" if base else ""
-        return f"Best on {what}: {best.scenario}, {shown}{against}."
-    bar = (
-        f"by at least the {threshold.text(objective.metric)} you consider relevant"
-        if threshold
-        else "clearly"
-    )
-    name = base.scenario if base else "the base"
-    return (
-        f"No policy improves {what} {bar} on {name} ({amount(objective.metric, base.mean) if base else '-'})."
+    changes = [change_of(r["scenario"], r, objective.metric, threshold) for r in rows if r["role"] != "base"]
+    return Decision(
+        objective,
+        good,
+        thresholds,
+        ranking,
+        changes,
+        _trade_offs(comp, objective, thresholds, key_metrics),
+        _not_modelled(comp, objective, key_metrics),
+        max((r.n for r in ranking), default=0),
     )
 
 
 def _trade_offs(
     comp: pd.DataFrame, objective: MetricRef, thresholds: Mapping[str, Threshold], key_metrics: Sequence[str]
-) -> list[str]:
+) -> list[Change]:
     """Clear, relevant changes of the other key metrics (the same group as the objective)."""
     out = []
     for metric in key_metrics:
@@ -471,15 +381,14 @@ def _trade_offs(
         for _, row in ref.rows(comp).iterrows():
             if row["role"] == "base":
                 continue
-            threshold = thresholds.get(metric)
-            limit = threshold.absolute(metric, row["base_mean"]) if threshold else 0.0
-            if classify(row, good_direction(metric), limit) in (Effect.BETTER, Effect.WORSE, Effect.CHANGED):
-                out.append("Also: " + effect_sentence(row["scenario"], row, metric, threshold))
+            change = change_of(row["scenario"], row, metric, thresholds.get(metric))
+            if change.effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED):
+                out.append(change)
     return out
 
 
-def _not_modelled(comp: pd.DataFrame, objective: MetricRef, key_metrics: Sequence[str]) -> list[str]:
-    """Key metrics some scenario does not model: 'spoiled' (none models it) or 'spoiled (in base)'."""
+def _not_modelled(comp: pd.DataFrame, objective: MetricRef, key_metrics: Sequence[str]) -> list[Unmodelled]:
+    """Key metrics some scenario does not model, with the scenarios that do not."""
     if "modelled" not in comp.columns:
         return []
     out = []
@@ -487,65 +396,8 @@ def _not_modelled(comp: pd.DataFrame, objective: MetricRef, key_metrics: Sequenc
         rows = MetricRef(metric, objective.gate, objective.direction).rows(comp)
         lacking = rows[~rows["modelled"].astype(bool)]["scenario"].tolist()
         if lacking:
-            label = metric_info(metric).label
-            out.append(label if len(lacking) == len(rows) else f"{label} (in {', '.join(lacking)})")
+            out.append(Unmodelled(metric, tuple(lacking), len(lacking) == len(rows)))
     return out
-
-
-def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
-    """The ranking as table cells: rank, scenario, objective ± half-width, difference from the base with
-    its 95% interval, verdict."""
-    metric = decision.objective.metric
-    info = metric_info(metric)
-    headers = ["rank", "scenario", f"{info.label} ({info.unit})", "Δ vs base (95% interval)", "verdict"]
-    rows = []
-    for r in decision.ranking:
-        if r.effect is Effect.NOT_MODELLED:
-            value = delta = "not modelled"
-        else:
-            value = info.format(r.mean) + (
-                f" ± {info.format(r.half_width)}" if math.isfinite(r.half_width) else ""
-            )
-            if r.role == "base":
-                delta = "(base)"
-            elif r.effect is Effect.CONSTANT:
-                delta = f"{amount(metric, r.diff, signed=True)} in every replication"
-            elif math.isfinite(r.diff_low) and math.isfinite(r.diff_high):
-                ci = interval_text(metric, r.diff_low, r.diff_high)
-                delta = f"{amount(metric, r.diff, signed=True)} ({ci})"
-            else:
-                delta = (
-                    f"{amount(metric, r.diff, signed=True)} (no interval)" if math.isfinite(r.diff) else "-"
-                )
-        rows.append([str(r.rank), r.scenario, value, delta, VERDICT_WORDS[r.effect]])
-    return headers, rows
-
-
-VERDICT_WORDS = {
-    Effect.BETTER: "better",
-    Effect.WORSE: "worse",
-    Effect.CHANGED: "changed",
-    Effect.NEGLIGIBLE: "less than relevant",
-    Effect.SMALL: "real but small",
-    Effect.UNCLEAR: "unclear",
-    Effect.SAME: "identical",
-    Effect.CONSTANT: "the same in every replication",
-    Effect.NO_INTERVAL: "no interval",
-    Effect.NOT_MODELLED: "not modelled",
-    Effect.BASE: "base",
-}
-
-
-def as_markdown(decision: Decision) -> str:
-    """The decision summary as Markdown: the sentences, then the ranking table."""
-    headers, rows = ranking_rows(decision)
-    lines = ["# Decision summary", "", *(f"- {s}" for s in decision.sentences), ""]
-    lines.append(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first:")
-    lines.append("")
-    lines.append("| " + " | ".join(headers) + " |")
-    lines.append("|" + "|".join(["---"] * len(headers)) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def settings(manifest: Mapping) -> tuple[MetricRef, dict[str, Threshold]]:

@@ -69,6 +69,23 @@ def fit_table(values: np.ndarray, rows: Sequence[dict[str, Any]]) -> pd.DataFram
     return pd.DataFrame(out)
 
 
+FLAT, WEAK, COLLINEAR_PAIR = "flat", "weak", "collinear"
+
+
+@dataclass(frozen=True)
+class IdentIssue:
+    """One identifiability problem: ``kind`` flat (``value``: the Jacobian column's norm), weak (the
+    standard error in shares of the bounds) or collinear (two parameters; the cosine of their columns)."""
+
+    kind: str
+    parameters: tuple[str, ...]
+    value: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the manifest."""
+        return {"kind": self.kind, "parameters": list(self.parameters), "value": self.value}
+
+
 @dataclass
 class Identifiability:
     """How well the reported figures pin down each free parameter, from the Jacobian of the weighted
@@ -79,30 +96,20 @@ class Identifiability:
     standard_error: np.ndarray  # sqrt(diag((J'J)^+)), in shares of the bounds: how far the ranges let it move
     cosine: np.ndarray  # between Jacobian columns: +-1 when two parameters move the figures alike
 
-    def warnings(self) -> list[str]:
-        """One sentence per parameter the figures do not identify, and per collinear pair."""
+    def issues(self) -> list[IdentIssue]:
+        """Each parameter the figures do not identify (flat column, loose standard error) and each
+        collinear pair (the words: :func:`sim.present.fit_text.identifiability_warnings`)."""
         out = []
         for k, name in enumerate(self.names):
             if self.column_norm[k] < FLAT_COLUMN:
-                out.append(
-                    f"{name}: no reported figure changes when it moves over its bounds (Jacobian column "
-                    f"{self.column_norm[k]:.2g}); the data do not identify it, its value is the start's"
-                )
+                out.append(IdentIssue(FLAT, (name,), float(self.column_norm[k])))
             elif self.standard_error[k] > LOOSE_SHARE:
-                se = self.standard_error[k]
-                much = f"{se:.0%} of its bounds" if se < 10 else "more than ten times its bounds"
-                out.append(
-                    f"{name}: weakly identified: within their ranges the figures let it move over {much} "
-                    "(standard error from the Jacobian)"
-                )
+                out.append(IdentIssue(WEAK, (name,), float(self.standard_error[k])))
         for a in range(len(self.names)):
             for b in range(a + 1, len(self.names)):
                 r = self.cosine[a, b]
                 if abs(r) >= COLLINEAR:
-                    out.append(
-                        f"{self.names[a]} and {self.names[b]}: collinear (cosine of their Jacobian columns "
-                        f"{r:+.3f}): the figures see mainly a combination of the two"
-                    )
+                    out.append(IdentIssue(COLLINEAR_PAIR, (self.names[a], self.names[b]), float(r)))
         return out
 
 

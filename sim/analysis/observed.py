@@ -240,21 +240,6 @@ def simulated_values(series: pd.DataFrame, observed: pd.DataFrame, times: np.nda
     return out
 
 
-def markdown_cell(value: object) -> object:
-    """A cell of a Markdown table as text that stays in its cell: ``|`` escaped, line breaks as spaces
-    (the user's ``source`` column may hold either); numbers as they are."""
-    if not isinstance(value, str):
-        return value
-    return re.sub(r"[\r\n]+", " ", value).replace("\\", "\\\\").replace("|", "\\|")
-
-
-def markdown_table(table: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    """``table`` as a GitHub Markdown table whose text cells cannot break it (:func:`markdown_cell`)."""
-    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
-    safe = table.assign(**{c: table[c].map(markdown_cell) for c in text}) if text else table
-    return safe.to_markdown(index=False, tablefmt="github", floatfmt=floatfmt)
-
-
 def compare_observed(observed: pd.DataFrame, per_replication: np.ndarray) -> pd.DataFrame:
     """Observed beside simulated, a row per observation: the mean over replications (rows of
     ``per_replication``), its 95% t-interval, the ratio simulated / observed, its natural log, and

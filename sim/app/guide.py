@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.app.levers import OPTIONAL_COUNT, SHARE, Lever, _comparable
+from sim.app.levers import OPTIONAL_COUNT, SHARE, Lever, comparable
 
 PURPOSE = (
     "Change a few levers of a Lang Son border scenario (servers, opening hours, daily caps, priorities, "
@@ -145,7 +145,7 @@ def form_key(base: str, window: str, replications: int, seed: int, policy: dict[
     they ran)."""
     import json
 
-    edits = {k: _comparable(v) for k, v in policy.items()}
+    edits = {k: comparable(v) for k, v in policy.items()}
     return json.dumps([base, window, int(replications), int(seed), edits], sort_keys=True, default=str)
 
 

@@ -208,11 +208,12 @@ def values_from_policy(all_levers: Sequence[Lever], data: Mapping[str, Any]) -> 
     return out
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
+    """A lever value as compared: lists and mappings element by element, empty entries dropped."""
     if isinstance(value, list):
-        return [_comparable(v) for v in value]
+        return [comparable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items() if v not in (None, "", [], {})}
+        return {k: comparable(v) for k, v in value.items() if v not in (None, "", [], {})}
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day)
     return value
@@ -222,7 +223,7 @@ def changed(lever: Lever, value: Any) -> bool:
     """Whether an edited value differs from the base (a float share compared to 1e-9)."""
     if lever.kind == SHARE and isinstance(value, int | float) and isinstance(lever.base, int | float):
         return abs(float(value) - float(lever.base)) > 1e-9
-    return _comparable(value) != _comparable(lever.base)
+    return comparable(value) != comparable(lever.base)
 
 
 def policy_data(all_levers: Sequence[Lever], values: Mapping[Key, Any]) -> dict[str, Any]:

@@ -31,8 +31,6 @@ from sim.studies.registry import study
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 COMPARE = study("compare")  # the what-if is a comparison: its settings' defaults and help are the study's
 OTHERS = "(saved policies compared too)"  # the form key's entry for them
-HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
-LOWER_IS_BETTER = {"mean_clearance_h", "p95_clearance_h", "waiting_cost_usd", "mean_wait_h", "peak_backlog"}
 
 
 def options() -> argparse.Namespace:
@@ -76,61 +74,35 @@ def problem_text(p: Problem) -> str:
 def headline(
     comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
 ) -> None:
-    """The effect on one group's key metrics: the policy's value and its paired difference. A tile is
-    coloured only for a change that is both significant and at least the relevance threshold the
-    comparison was summarised with (:func:`sim.analysis.decision.classify`): Streamlit would otherwise
-    paint every non-zero difference red or green, noise included."""
-    from sim.analysis.decision import Effect, classify, good_direction, settings
-    from sim.analysis.metrics import metric_info
+    """The effect on one group's key metrics, a row of tiles per policy (named): the policy's value and
+    its paired difference, coloured only where the change is clear (:func:`sim.present.page_text.tiles`)."""
+    from sim.present.page_text import TILE_HELP, tiles
 
-    _, thresholds = settings(manifest or {})
-    prov = comp[(comp["gate"] == group[0]) & (comp["direction"] == group[1])]
-    for policy in names[1:]:
-        cols = st.columns(len(HEADLINE_METRICS))
-        for col, metric in zip(cols, HEADLINE_METRICS, strict=True):
-            row = prov[(prov["scenario"] == policy) & (prov["metric"] == metric)]
-            if row.empty:
-                continue
-            r = row.iloc[0]
-            info = metric_info(metric)
-            base = prov[(prov["role"] == "base") & (prov["metric"] == metric)]
-            base_mean = float(base["mean"].iloc[0]) if len(base) else float("nan")
-            limit = thresholds[metric].absolute(metric, base_mean) if metric in thresholds else 0.0
-            effect = classify(r.to_dict(), good_direction(metric), limit)
-            sign = "+" if r["diff"] > 0 else ""
-            if effect is Effect.CONSTANT or r["diff_half_width"] == 0:
-                diff = f"{sign}{info.format(r['diff'])} in every replication"
-            else:
-                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
-            pct = f" ({r['diff_pct']:+.1f}%)" if pd.notna(r["diff_pct"]) else ""
-            clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
-            colour = ("inverse" if metric in LOWER_IS_BETTER else "normal") if clear else "off"
-            col.metric(
-                f"{info.label} ({info.unit})",
-                info.format(r["mean"]),
-                f"{diff}{pct}{' *' if clear else ''}",
-                delta_color=colour,
-                help="Policy mean; below it the paired difference from the base ± the half-width of its 95% "
-                "interval (common random numbers). Coloured, with *, only where the interval excludes 0 and "
-                "the change is at least the relevance threshold; grey otherwise.",
-            )
+    for policy, row in tiles(comp, names, group, manifest):
+        if len(names) > 2:
+            st.caption(f"**{policy}** against {names[0]}")
+        cols = st.columns(len(row))
+        for col, tile in zip(cols, row, strict=True):
+            col.metric(tile.label, tile.value, tile.delta, delta_color=tile.colour, help=TILE_HELP)
 
 
-def decision_sentences(comp: pd.DataFrame, group: tuple[str, str]) -> None:
-    """The decision summary's sentences, as ``compare`` and the report write them, on the mean clearance
-    time of the group shown: which policy wins, by how much, and how sure (or that it cannot say)."""
-    from sim.analysis.decision import DEFAULT_OBJECTIVE, MetricRef, decide
+def decision_sentences(
+    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> None:
+    """The decision summary's sentences on the group shown, with the objective and the relevance
+    thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
+    by how much, and how sure (or that it cannot say)."""
+    from sim.present.decision_text import decision_sentences as sentences
+    from sim.present.decision_text import ranking_rows, ranking_title
+    from sim.present.page_text import group_decision
 
-    try:
-        decision = decide(comp, MetricRef(DEFAULT_OBJECTIVE, *group))
-    except UserError:  # the group has no clearance times (e.g. a flow the scenarios lack)
+    decision = group_decision(comp, group, manifest)
+    if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
         return
-    st.markdown("\n".join(f"- {sentence}" for sentence in decision.sentences))
+    st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
     if len(decision.ranking) > 2:  # several policies: the ranking, best first
-        from sim.analysis.decision import ranking_rows
-
         headers, rows = ranking_rows(decision)
-        st.caption(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first")
+        st.caption(ranking_title(decision))
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
 
 
@@ -172,7 +144,7 @@ def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
 
 def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
     """The comparison of one gate and direction, as the command line prints it."""
-    from sim.analysis.compare import wide
+    from sim.present.comparison_text import wide
 
     headers, rows, marks = wide(comp, names, *group)
     frame = pd.DataFrame(rows, columns=headers)
@@ -214,7 +186,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     group = pick_group(comp, folder.name)
     st.subheader(f"Effect: {group_label(group)}", anchor="summary")
-    decision_sentences(comp, group)
+    decision_sentences(comp, group, manifest)
     headline(comp, names, group, manifest)
     st.subheader("Paired differences with 95% intervals", anchor="differences")
     comparison_table(comp, names, group)

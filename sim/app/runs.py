@@ -4,18 +4,15 @@ find and reopen one without remembering folder names."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from sim.analysis.decision import DEFAULT_OBJECTIVE, interval_text
-from sim.analysis.metrics import metric_info
 from sim.app import jobs
 from sim.app.levers import Lever, changed, values_from_policy
-from sim.groups import ALL
+from sim.present.page_text import headline_effect
 from sim.studies.folders import COMPARISON
 
 COLUMNS = ["run", "started", "base", "period", "replications", "levers changed", "effect", "status"]
@@ -36,29 +33,6 @@ def _changes(spec: jobs.JobSpec, all_levers: list[Lever] | None) -> str:
         if changed(by_key[k], v)
     ]
     return "; ".join(edits) or "nothing (the base itself)"
-
-
-def headline_effect(comparison: pd.DataFrame, metric: str = DEFAULT_OBJECTIVE) -> str:
-    """The policy's paired difference on the province's objective metric, with its 95% interval."""
-    rows = comparison[
-        (comparison["role"] == "policy")
-        & (comparison["metric"] == metric)
-        & (comparison["gate"].astype(str) == ALL)
-        & (comparison["direction"].astype(str) == ALL)
-    ]
-    if rows.empty:
-        return "-"
-    r = rows.iloc[0]
-    info = metric_info(metric)
-    diff, low, high = float(r["diff"]), float(r["diff_low"]), float(r["diff_high"])
-    if not math.isfinite(diff):
-        return "-"
-    text = f"{info.label} {'+' if diff > 0 else ''}{info.format(diff)} {info.unit}"
-    if math.isfinite(low) and math.isfinite(high) and low != high:
-        text += f" (95% interval {interval_text(metric, low, high)})"
-    elif low == high:
-        text += " (the same in every replication)"
-    return text
 
 
 def saved_runs(root: Path, levers_of: Any = None) -> pd.DataFrame:

@@ -50,7 +50,6 @@ from sim.model.patience import UNIT_EXPONENTIAL, hazard_patience_h
 from sim.model.random_streams import alternatives_sampler, sampler, stream, uniforms
 from sim.model.routes import FlowRuntime, Reneging
 from sim.model.trucks import Cargo, Truck
-from sim.scenario.demand import all_arrivals
 from sim.scenario.schema import STATE_PLACES, InitialState, Scenario, StateGroup
 from sim.scenario.state import gate_key, waited_hours
 
@@ -87,7 +86,7 @@ def _mix(scenario: Scenario, model: Model) -> dict[tuple[str, str], tuple[list[s
     each stream's rate in the start's month and the schedule level in force then."""
     month = scenario.run.start.month - 1
     weights: dict[tuple[str, str], dict[str, float]] = {}
-    for arrival in all_arrivals(scenario).values():
+    for arrival in scenario.all_arrivals.values():
         rate = rate_per_time_unit(arrival, model.cal) * (arrival.month_factors or [1.0] * 12)[month]
         if arrival.schedule:
             starts, levels = schedule_levels(arrival, model.cal)

@@ -33,7 +33,6 @@ from sim.model.route_choice import RouteChooser
 from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
 from sim.model.trucks import Cargo, Context, Truck
 from sim.model.upstream import UpstreamHold
-from sim.scenario.demand import all_arrivals
 from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import (
     DIRECTIONS,
@@ -102,7 +101,7 @@ class Model:
             if f.spec.upstream is not None
         }
         self.choosers = [RouteChooser(self, name, c) for name, c in scenario.route_choice.items()]
-        for name, arrival in all_arrivals(scenario).items():
+        for name, arrival in scenario.all_arrivals.items():
             _Source(self, name, arrival, class_names.index(arrival.truck_class)).start()
         self.impatient_at_start = place_initial_state(self)  # run.initial_state: trucks already waiting
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)

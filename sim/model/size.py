@@ -21,6 +21,7 @@ from sim.errors import UserError
 from sim.model.arrivals import RateProfile, rate_per_time_unit
 from sim.model.calendar import Calendar
 from sim.scenario import schema as S
+from sim.scenario.state import gate_key
 
 DEFAULT_MAX_TRUCKS = 5_000_000  # per replication; the calibrated 2021 year expects about 300,000
 MAX_TRUCKS_ENV = "BORDERSIM_MAX_TRUCKS"
@@ -90,12 +91,10 @@ def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
 def estimate(s: S.Scenario) -> RunSize:
     """The expected size of one replication of ``s``: the arrivals expected over the horizon plus the
     trucks of its starting state (``run.initial_state``), which the run places and carries like any."""
-    from sim.scenario.demand import all_arrivals
-    from sim.scenario.state import gate_key
 
     run = s.run
     try:
-        arrivals = all_arrivals(s)
+        arrivals = s.all_arrivals
     except ValueError:  # a clash the loader reports with the field named
         arrivals = dict(s.arrivals)
     trucks = stages = 0.0

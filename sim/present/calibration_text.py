@@ -4,8 +4,8 @@ what was written."""
 from __future__ import annotations
 
 from sim.present import terminal
+from sim.present.fit_text import identifiability_warnings, parameter_lines, table_lines
 from sim.studies.calibration import CalibrationResult
-from sim.studies.fit import parameter_lines, table_lines
 
 
 def print_calibration(result: CalibrationResult) -> None:
@@ -15,7 +15,11 @@ def print_calibration(result: CalibrationResult) -> None:
         for line in parameter_lines(fit):
             terminal.say(line)
         terminal.say(f"annual value: {fit.annual}")
-        warnings = fit.ident.warnings() if fit.ident else ["no Jacobian computed: raise --max-evaluations"]
+        warnings = (
+            identifiability_warnings(fit.ident)
+            if fit.ident
+            else ["no Jacobian computed: raise --max-evaluations"]
+        )
         for warning in warnings:
             terminal.warning(f"not identified: {warning}")
         terminal.say(f"fit table ({fit.final_replications} replications, 95% CI):")

@@ -5,6 +5,7 @@ name. Shared by the terminal, the report and the what-if page, so all three say 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -12,13 +13,16 @@ from sim.analysis.metrics import metric_info
 from sim.analysis.stats import COUNT_INTERVAL
 from sim.groups import ALL
 
+if TYPE_CHECKING:
+    from sim.analysis.decision import MetricRef
+
 NOT_MODELLED = "not modelled"
 NO_VALUE = "n/a"
 ONE_REPLICATION = "(1 replication: no interval)"
 
 
 # ---- cells ------------------------------------------------------------------------------------------
-def _flag(value: object) -> bool | None:
+def flag(value: object) -> bool | None:
     """A boolean read from a table (CSV gives 'True'/'False' text), None when absent."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
@@ -29,7 +33,7 @@ def _flag(value: object) -> bool | None:
 
 def modelled(row: pd.Series) -> bool:
     """Whether the scenario models this metric (a summary may say so in a ``modelled`` column)."""
-    return _flag(row.get("modelled")) is not False
+    return flag(row.get("modelled")) is not False
 
 
 def ci_text(mean: float, half: float, fmt: Callable[[float], str]) -> str:
@@ -90,7 +94,7 @@ def diff_cell(row: pd.Series) -> str:
     pct = row.get("diff_pct", float("nan"))
     if pct == pct:
         text += f" ({pct:+.1f}%)"
-    return text + (" *" if _flag(row.get("significant")) else "")
+    return text + (" *" if flag(row.get("significant")) else "")
 
 
 def one_line(label: str) -> str:
@@ -109,6 +113,11 @@ def group_label(gate: str, direction: str, *, readable: bool = False) -> str:
     directions'; ``readable`` writes the gate as a name ('Huu Nghi'), as the what-if page shows it."""
     g = "all gates" if gate == ALL else (gate.replace("_", " ").title() if readable else gate)
     return f"{g}, {'both directions' if direction == ALL else direction}"
+
+
+def ref_group(ref: MetricRef) -> str:
+    """The group a metric reference reads (``p95_clearance_h@huu_nghi/export``) in words."""
+    return group_label(ref.gate, ref.direction)
 
 
 COUNTS_NOTE = "counts of trucks: mean (low to high) of the 95% quasi-Poisson interval, never below 0"

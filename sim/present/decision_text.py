@@ -1,5 +1,7 @@
-"""The decision summary on the terminal: the sentences, then the ranking (``compare`` prints it before
-the comparison table). The terminal's other tables live in :mod:`sim.present.terminal`."""
+"""Decision wording, its one home: the sentences, the ranking's cells and the Markdown of a decision
+(:class:`sim.analysis.decision.Decision`, numbers and verdicts), and the decision summary on the terminal
+(``compare`` prints it before the comparison table). The page, the terminal, the report and
+``comparison.md`` all read these. The terminal's other tables live in :mod:`sim.present.terminal`."""
 
 from __future__ import annotations
 
@@ -10,8 +12,19 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from sim.analysis.decision import Decision, Effect, amount, ranking_rows
+from sim.analysis.decision import (
+    NEUTRAL,
+    RELIABLE_REPLICATIONS,
+    SUGGESTED_REPLICATIONS,
+    Change,
+    Decision,
+    Effect,
+    Ranked,
+    Threshold,
+    good_direction,
+)
 from sim.analysis.metrics import metric_info
+from sim.present.cells import ref_group
 from sim.present.console import plain
 from sim.present.terminal import note, out_console, say
 from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
@@ -23,14 +36,220 @@ if TYPE_CHECKING:
 STYLE = {"better": "green", "worse": "red", "not modelled": "dim", "no interval": "yellow"}
 
 
+# --------------------------------------------------------------------------------------------------
+# amounts and intervals in the metric's printed unit
+# --------------------------------------------------------------------------------------------------
+def amount(metric: str, value: float, signed: bool = False) -> str:
+    """A value in the metric's printed unit: '5.40 h', 'USD 3.20 m', '12 trucks'."""
+    info = metric_info(metric)
+    number = info.format(value)
+    if signed and value > 0:
+        number = "+" + number
+    if info.unit == "USD m":
+        sign = "-" if number.startswith("-") else ("+" if number.startswith("+") else "")
+        return f"{sign}USD {number.lstrip('+-')} m"
+    return f"{number} {info.unit}".strip()
+
+
+def _pct(pct: float) -> str:
+    if not math.isfinite(pct):
+        return ""
+    return f"{pct:+.0f}%" if abs(pct) >= 10 else f"{pct:+.1f}%"
+
+
+def interval_text(metric: str, low: float, high: float) -> str:
+    """A 95% interval in words, in the metric's printed unit: '-9.28 to -3.57 h'."""
+    info = metric_info(metric)
+    unit = amount(metric, 0.0).replace(info.format(0.0), "").strip()
+    if info.unit == "USD m":
+        return f"USD {info.format(low)} to {info.format(high)} m"
+    return f"{info.format(low)} to {info.format(high)} {unit}".strip()
+
+
+def threshold_text(threshold: Threshold, metric: str) -> str:
+    """The threshold in the metric's printed unit, or as a percentage of the base."""
+    if threshold.percent:
+        return f"{threshold.value:g}%"
+    return amount(metric, threshold.value * metric_info(metric).scale)
+
+
+# --------------------------------------------------------------------------------------------------
+# sentences
+# --------------------------------------------------------------------------------------------------
+def effect_sentence(change: Change) -> str:
+    """One sentence on a policy's change of a metric."""
+    name, metric, effect, threshold = change.scenario, change.metric, change.effect, change.threshold
+    label = metric_info(metric).label
+    d, low, high = change.diff, change.diff_low, change.diff_high
+    pct = _pct(change.diff_pct)
+    relevant = f"the {threshold_text(threshold, metric)} you consider relevant" if threshold else ""
+    ci = f"95% interval {interval_text(metric, low, high)}"
+    if effect is Effect.NOT_MODELLED:
+        return f"{name}: {label} is not modelled."
+    if effect is Effect.SAME:
+        return f"{name} leaves {label} exactly as it is in every replication."
+    if effect is Effect.NO_INTERVAL:
+        by = amount(metric, d, signed=True)
+        return f"{name} changes {label} by {by} ({pct}); one replication: no interval."
+    if effect is Effect.CONSTANT:
+        by = amount(metric, d, signed=True)
+        n = change.n_pairs
+        every = f"each of the {int(n)} replications" if math.isfinite(n) else "every replication"
+        return (
+            f"{name} changes {label} by {by} ({pct}), the same in {every}: with no spread there is no "
+            "interval, so this is not called a clear change; more replications would tell."
+        )
+    if effect is Effect.NEGLIGIBLE:
+        return f"{name} changes {label} by less than {relevant} ({ci})."
+    if effect is Effect.UNCLEAR:
+        text = f"{name} has no clear effect on {label} ({ci}: it includes no change"
+        return text + (
+            f" and changes larger than {relevant}); more replications would tell." if threshold else ")."
+        )
+    verb = (
+        ("cuts" if d < 0 else "raises")
+        if metric_info(metric).unit != "h"
+        else ("cuts" if d < 0 else "lengthens")
+    )
+    text = f"{name} {verb} {label} by {amount(metric, abs(d))} ({', '.join(filter(None, [pct, ci]))})"
+    if effect is Effect.SMALL:
+        return text + f": real, but less than {relevant}."
+    if threshold and min(abs(low), abs(high)) < change.limit:
+        text += f"; the interval reaches below {relevant}"
+    return text + (": worse." if effect is Effect.WORSE else ".")
+
+
+def headline(decision: Decision) -> str:
+    """The first sentence: what the best policy does to the objective, and how sure that is."""
+    objective, ranking = decision.objective, decision.ranking
+    threshold = decision.thresholds.get(objective.metric)
+    info = metric_info(objective.metric)
+    what = f"{info.label} ({ref_group(objective)})"
+    if not ranking or not math.isfinite(ranking[0].mean):
+        return f"No scenario has a value of {what}."
+    if ranking[0].effect is Effect.NOT_MODELLED:
+        return f"{what} is not modelled by these scenarios."
+    if good_direction(objective.metric) == NEUTRAL:
+        return f"Ranked on {what} (neither more nor less is better by itself)."
+    base: Ranked | None = next((r for r in ranking if r.role == "base"), None)
+    winners = [r for r in ranking if r.effect is Effect.BETTER]
+    if winners:
+        best = winners[0]
+        shown = f"{amount(objective.metric, best.mean)}"
+        if math.isfinite(best.half_width):
+            shown += f" ± {info.format(best.half_width)}"
+        against = f" against {amount(objective.metric, base.mean)} for {base.scenario}" if base else ""
+        return f"Best on {what}: {best.scenario}, {shown}{against}."
+    bar = (
+        f"by at least the {threshold_text(threshold, objective.metric)} you consider relevant"
+        if threshold
+        else "clearly"
+    )
+    name = base.scenario if base else "the base"
+    return (
+        f"No policy improves {what} {bar} on {name} ({amount(objective.metric, base.mean) if base else '-'})."
+    )
+
+
+def decision_sentences(decision: Decision) -> list[str]:
+    """The headline, each policy's change of the objective, the trade-offs, what is not modelled and how
+    far the replications can be trusted."""
+    sentences = [headline(decision)]
+    sentences += [effect_sentence(change) for change in decision.changes]
+    sentences += ["Also: " + effect_sentence(change) for change in decision.trade_offs]
+    if decision.not_modelled:
+        absent = [
+            metric_info(u.metric).label + ("" if u.everywhere else f" (in {', '.join(u.scenarios)})")
+            for u in decision.not_modelled
+        ]
+        sentences.append(f"Not modelled in these scenarios: {', '.join(absent)}.")
+    replications = decision.replications
+    if 0 < replications < 2:
+        sentences.append(
+            "One replication: there is no interval, so nothing here says how sure these numbers are; "
+            "run at least 2 (e.g. --replications 10)."
+        )
+    elif 2 <= replications < RELIABLE_REPLICATIONS:
+        sentences.append(
+            f"Only {replications} replications: the 95% intervals rest on {replications - 1} degree(s) of "
+            f"freedom and are unreliable; run at least {SUGGESTED_REPLICATIONS} "
+            f"(--replications {SUGGESTED_REPLICATIONS})."
+        )
+    return sentences
+
+
+# --------------------------------------------------------------------------------------------------
+# the ranking as cells, and the whole summary as Markdown
+# --------------------------------------------------------------------------------------------------
+VERDICT_WORDS = {
+    Effect.BETTER: "better",
+    Effect.WORSE: "worse",
+    Effect.CHANGED: "changed",
+    Effect.NEGLIGIBLE: "less than relevant",
+    Effect.SMALL: "real but small",
+    Effect.UNCLEAR: "unclear",
+    Effect.SAME: "identical",
+    Effect.CONSTANT: "the same in every replication",
+    Effect.NO_INTERVAL: "no interval",
+    Effect.NOT_MODELLED: "not modelled",
+    Effect.BASE: "base",
+}
+
+
+def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
+    """The ranking as table cells: rank, scenario, objective ± half-width, difference from the base with
+    its 95% interval, verdict."""
+    metric = decision.objective.metric
+    info = metric_info(metric)
+    headers = ["rank", "scenario", f"{info.label} ({info.unit})", "Δ vs base (95% interval)", "verdict"]
+    rows = []
+    for r in decision.ranking:
+        if r.effect is Effect.NOT_MODELLED:
+            value = delta = "not modelled"
+        else:
+            value = info.format(r.mean) + (
+                f" ± {info.format(r.half_width)}" if math.isfinite(r.half_width) else ""
+            )
+            if r.role == "base":
+                delta = "(base)"
+            elif r.effect is Effect.CONSTANT:
+                delta = f"{amount(metric, r.diff, signed=True)} in every replication"
+            elif math.isfinite(r.diff_low) and math.isfinite(r.diff_high):
+                ci = interval_text(metric, r.diff_low, r.diff_high)
+                delta = f"{amount(metric, r.diff, signed=True)} ({ci})"
+            else:
+                delta = (
+                    f"{amount(metric, r.diff, signed=True)} (no interval)" if math.isfinite(r.diff) else "-"
+                )
+        rows.append([str(r.rank), r.scenario, value, delta, VERDICT_WORDS[r.effect]])
+    return headers, rows
+
+
+def ranking_title(decision: Decision) -> str:
+    """'Ranking on mean clearance time (all gates, both directions), best first'."""
+    return f"Ranking on {decision.objective.label} ({ref_group(decision.objective)}), best first"
+
+
+def as_markdown(decision: Decision) -> str:
+    """The decision summary as Markdown: the sentences, then the ranking table."""
+    headers, rows = ranking_rows(decision)
+    lines = ["# Decision summary", "", *(f"- {s}" for s in decision_sentences(decision)), ""]
+    lines.append(ranking_title(decision) + ":")
+    lines.append("")
+    lines.append("| " + " | ".join(headers) + " |")
+    lines.append("|" + "|".join(["---"] * len(headers)) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def print_decision(decision: Decision) -> None:
     """Sentences first (what a planner reads), then the ranking with intervals and verdicts."""
     out_console.print(plain("Decision summary", "bold"), highlight=False)
-    for sentence in decision.sentences:
+    for sentence in decision_sentences(decision):
         say(f"  - {sentence}")
     headers, rows = ranking_rows(decision)
     table = Table(
-        title=plain(f"Ranking on {decision.objective.label} ({decision.objective.where()}), best first"),
+        title=plain(ranking_title(decision)),
         caption="verdict: better/worse = the paired 95% interval excludes 0 and the change is at least the "
         "relevance threshold (--min-effect); 'less than relevant' = the whole interval is inside it",
     )
@@ -57,7 +276,7 @@ def print_optimise(result: OptimiseResult) -> None:
     elif not result.met:
         say(f"the chosen point did not meet {t} in its final check:")
     else:
-        say(f"Cheapest configuration meeting {t} ({result.target.ref.where()}):")
+        say(f"Cheapest configuration meeting {t} ({ref_group(result.target.ref)}):")
     table = Table(show_header=True)
     table.add_column("variable")
     table.add_column("value", justify="right")
@@ -136,7 +355,8 @@ def print_sensitivity(result: SensitivityResult, chart: Path | None = None) -> N
     headers, rows, caption = sensitivity_rows(result)
     table = Table(
         title=plain(
-            f"Assumptions ranked by their effect on {info.label} ({result.metric.where()}), {result.method}"
+            f"Assumptions ranked by their effect on {info.label} ({ref_group(result.metric)}), "
+            f"{result.method}"
         ),
         caption=plain(caption),
     )

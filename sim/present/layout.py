@@ -14,6 +14,7 @@ from rich.table import Table
 
 from sim.present.cells import one_line
 from sim.present.console import out_console, plain
+from sim.store.atomic import csv_text
 
 
 @dataclass
@@ -103,8 +104,6 @@ def emit(
     """Print a result: its tidy data (csv, json), its widest layout (markdown) or the layout that fits."""
     console = console or out_console
     if fmt == "csv":
-        from sim.store.atomic import csv_text  # cells a spreadsheet would run, made inert
-
         sys.stdout.write(csv_text(data))
     elif fmt == "json":
         sys.stdout.write(data.to_json(orient="records", indent=2, date_format="iso") + "\n")

@@ -24,20 +24,23 @@ import jinja2
 import pandas as pd
 import yaml
 
-from sim.analysis.compare import wide
-from sim.analysis.decision import decide, ranking_rows, settings
+from sim.analysis.decision import decide, settings
 from sim.analysis.metrics import metric_info, summarize_metrics
 from sim.analysis.stability import INSIDE_SHARE_LIMIT, SHARE, unstable_flows
 from sim.errors import UserError
 from sim.groups import ALL
-from sim.present.cells import interval_text
+from sim.present.animate import animate_run
+from sim.present.cells import interval_text, ref_group
+from sim.present.comparison_text import wide
+from sim.present.decision_text import decision_sentences, ranking_rows, threshold_text
 from sim.present.plots import PLOTS_DIR, plot_study
 from sim.present.plots.style import Written
+from sim.present.study_report import build_study_report
 from sim.scenario import Scenario
-from sim.scenario.demand import derived_arrivals
 from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
+from sim.store.catalog import STUDY_TABLES, kind_of
 from sim.store.layout import SUMMARY
 from sim.store.reader import RunData, Study, load_study, manifest_text
 from sim.version import __version__
@@ -303,7 +306,7 @@ def _as_data(scenario: Scenario) -> dict[str, Any]:
 
 def _derived_arrivals(run: RunData) -> list[list[str]]:
     """Arrival rates the scenario derives from trade value (trucks/day in the peak month)."""
-    return [[name, f"{arr.rate:.3f}"] for name, arr in derived_arrivals(run.scenario).items()]
+    return [[name, f"{arr.rate:.3f}"] for name, arr in run.scenario.derived_arrivals.items()]
 
 
 def scenario_context(study: Study) -> list[dict[str, Any]]:
@@ -388,11 +391,11 @@ def decision_context(study: Study) -> dict[str, Any] | None:
     decision = decide(study.comparison, objective, thresholds)
     headers, rows = ranking_rows(decision)
     return {
-        "sentences": decision.sentences,
+        "sentences": decision_sentences(decision),
         "headers": headers,
         "rows": rows,
-        "objective": f"{decision.objective.label} ({decision.objective.where()})",
-        "thresholds": [f"{metric_info(k).label}: {t.text(k)}" for k, t in thresholds.items()],
+        "objective": f"{decision.objective.label} ({ref_group(decision.objective)})",
+        "thresholds": [f"{metric_info(k).label}: {threshold_text(t, k)}" for k, t in thresholds.items()],
     }
 
 
@@ -400,8 +403,6 @@ def maps(study: Study, out: Path, report_dir: Path) -> list[dict[str, Any]]:
     """The animated maps of the border (:mod:`sim.present.animate`), day by day: the base's, and for a
     comparison the first policy's beside it. Written beside the page and linked, not inlined: a year is
     a few megabytes of GIF. A run saved without its backlog series has no map, and says nothing."""
-    from sim.present.animate import animate_run
-
     if study.kind not in ("run", "comparison"):
         return []
     out_maps = []
@@ -453,13 +454,10 @@ def render(
 
 def build_report(folder: str | Path) -> tuple[Path, list[Written | Path]]:
     """Draw the figures into ``folder/plots`` and write ``folder/report/index.html``; returns its path."""
-    from sim.store.catalog import STUDY_TABLES, kind_of
 
     folder = Path(folder)
     kind = kind_of(folder) if folder.is_dir() else None
     if kind in ("calibration", "history", *STUDY_TABLES) and not (folder / "scenario.yaml").is_file():
-        from sim.present.study_report import build_study_report
-
         return build_study_report(folder, str(kind))
     study = load_study(folder)
     figures = plot_study(study, folder / PLOTS_DIR)

@@ -16,7 +16,9 @@ import jinja2
 import pandas as pd
 
 from sim.groups import ALL
+from sim.present.plots.forecast import plot_forecast
 from sim.present.plots.style import Written
+from sim.present.plots.uncertainty import uncertainty_figures
 from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.layout import FIGURE_DIRS
 from sim.store.manifest import read_manifest
@@ -32,12 +34,8 @@ def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written 
     """The study's figures, drawn from its saved tables where a figure exists for its kind."""
     plots = folder / FIGURE_DIRS[0]
     if kind == "uncertainty":
-        from sim.present.plots.uncertainty import uncertainty_figures
-
         return list(uncertainty_figures(folder, make_folder(plots), str(folder)))
     if kind == "forecast":
-        from sim.present.plots.forecast import plot_forecast
-
         drawn = plot_forecast(folder, str(manifest.get("direction") or ALL))
         return [p for p in drawn if p.suffix == ".png"]
     return sorted({*folder.glob("*.png"), *plots.glob("*.png")})  # as the study drew them (the tornado)

@@ -13,10 +13,10 @@ from sim.analysis.stats import COUNT_INTERVAL, count_interval
 from sim.groups import ALL
 from sim.present.cells import (
     COUNTS_NOTE,
-    _flag,
     ci_text,
     count_note,
     diff_cell,
+    flag,
     group_label,
     interval_note,
     metric_label,
@@ -134,7 +134,7 @@ def comparison_layouts(comp: pd.DataFrame, names: list[str], replications: int, 
 
     def diff(name: str, metric: str) -> tuple[str, bool]:
         r = rows.get((name, metric))
-        return ("-", False) if r is None else (diff_cell(r), bool(_flag(r.get("significant"))))
+        return ("-", False) if r is None else (diff_cell(r), bool(flag(r.get("significant"))))
 
     def table(which: list[str], block_title: str, block_caption: str) -> Block:
         headers = ["metric", base]
@@ -276,8 +276,8 @@ def observed_layouts(table: pd.DataFrame, error: dict[str, float | int], title: 
             _number(r["observed"], ",.4g"),
             ci_text(float(r["simulated"]), float(r["ci95_half_width"]), lambda v: format(v, ",.4g")),
             _number(r["ratio"], ".2f"),
-            "yes" if _flag(r["inside"]) else "no",
-            "yes" if _flag(r.get("inside_prediction")) else "no",
+            "yes" if flag(r["inside"]) else "no",
+            "yes" if flag(r.get("inside_prediction")) else "no",
         ]
         wide.rows.append([str(r["date"]), str(r["gate"]), str(r["direction"]), *cells])
         long.heading(f"{r['date']}, {group_label(str(r['gate']), str(r['direction']))}")

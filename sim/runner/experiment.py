@@ -67,6 +67,7 @@ class Experiment:
     previous: dict[str, Any] | None = None
     fresh: bool = False  # the folder does not exist yet: this experiment creates it
     damaged: dict[int, list[Path]] = field(default_factory=dict)  # done once, but a file is not whole
+    summary: pd.DataFrame | None = None  # across replications, computed once when the last one finishes
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder).absolute()  # workers may not share our working directory
@@ -111,12 +112,13 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path} (saved: {a!r}, now: {b!r})"]
 
 
-def plan(exp: Experiment, mode: str) -> None:
+def plan(exp: Experiment, mode: str, saved_replications: bool = False) -> None:
     """Check ``exp``'s folder against ``mode`` and find the replications already done. Reads only.
 
     ``new``: the folder must not exist. ``resume``: it must exist. ``reuse``: either. An existing folder
     must hold the same resolved scenario, root seed and kind of output, or resuming is refused: results
-    of two different experiments must never mix.
+    of two different experiments must never mix. With ``saved_replications`` (a resume that names no
+    count) the experiment runs to the count its folder was started with.
     """
     folder = exp.folder
     if not folder.exists():
@@ -157,6 +159,8 @@ def plan(exp: Experiment, mode: str) -> None:
         kept = "every table" if manifest.get("keep_tables", True) else "metrics only"
         raise UserError.single(None, "--resume", f"'{folder}' keeps {kept}; resume it the same way")
     exp.previous = manifest
+    if saved_replications and "replications" in manifest:
+        exp.replications = int(manifest["replications"])
     exp.done = done_replications(folder)
     # a replication whose files were cut short (a full disk, a copy interrupted) is not done: rerun it
     names = [METRICS, *TABLES] if exp.keep_tables else [METRICS]
@@ -247,7 +251,8 @@ def _finish(exp: Experiment, run: dict[str, Any]) -> None:
         with store_errors(errors):
             errors.rmdir()
     if exp.complete:
-        write_csv_atomic(exp.folder / SUMMARY, mark_unstable(summary_of(exp.metrics(), exp.scenario)))
+        exp.summary = mark_unstable(summary_of(exp.metrics(), exp.scenario))
+        write_csv_atomic(exp.folder / SUMMARY, exp.summary)
 
 
 def run_experiments(

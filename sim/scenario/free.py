@@ -22,8 +22,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from sim.scenario.documents import set_dotted
 from sim.scenario.key_paths import Path_, document, find
-from sim.scenario.loader import set_dotted
 from sim.scenario.schema import Scenario
 
 

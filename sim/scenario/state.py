@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import Problem, UserError
+from sim.scenario.documents import read_yaml_mapping
 from sim.scenario.schema import DIRECTIONS, STATE_PLACES, Scenario, StateGroup
 from sim.scenario.user_files import NamedRows, read_user_text
 
@@ -173,10 +174,8 @@ def state_problems(s: Scenario) -> list[Problem]:
     state = s.run.initial_state
     if state is None:
         return []
-    from sim.scenario.demand import all_arrivals
-
     where = state.file or "run.initial_state"
-    streams = {(a.gate, a.direction) for a in all_arrivals(s).values()}
+    streams = {(a.gate, a.direction) for a in s.all_arrivals.values()}
     in_yard: dict[tuple[str, str], int] = {}  # (gate, direction with its own yard, or "" for the shared)
     problems: list[Problem] = []
     for g in state.groups:
@@ -298,10 +297,8 @@ def resolve_state(
     text = run["initial_state"]
     base = Path.cwd()
     if not any(o.split("=", 1)[0].strip() == "run.initial_state" for o in overrides):
-        from sim.scenario.loader import _read_yaml
-
         for f in files:
-            own = _read_yaml(f).get("run")
+            own = read_yaml_mapping(f).get("run")
             if isinstance(own, dict) and "initial_state" in own:
                 base = f.parent
                 break

@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.errors import UserError
+from sim.scenario.documents import apply_override
 from sim.scenario.key_paths import Path_, document, find
-from sim.scenario.schema import Scenario, UncertainInput
+from sim.scenario.schema import Scenario, UncertainInput, reference_problems
 
 
 class UncertainKeyError(ValueError):
@@ -201,9 +203,6 @@ def _loads(doc: dict[str, Any], assignments: dict[str, Any]) -> tuple[str, str] 
     problem."""
     from pydantic import ValidationError
 
-    from sim.errors import UserError
-    from sim.scenario.loader import apply_override
-    from sim.scenario.schema import reference_problems
 
     data = copy.deepcopy(doc)
     data.pop("uncertain", None)

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.loader import LoadedScenario, apply_override, set_dotted
+from sim.scenario.documents import apply_override, set_dotted
+from sim.scenario.loader import LoadedScenario
 
 FITTED = "# fitted by bordersim calibrate (see the header)"
 FROM_SET = "# --set when calibrated"

@@ -15,9 +15,12 @@ import pandas as pd
 
 from sim.analysis.backlog import daily_interval, peak_by_replication
 from sim.analysis.observed import hour_text, parse_hour
+from sim.analysis.state_at import sim_time
+from sim.analysis.state_at import state_at as state_table
 from sim.errors import UserError
 from sim.groups import ALL, DIRECTION_CHOICES
 from sim.store.reader import RunData, load_run
+from sim.studies.forecast import parse_datetime
 
 COUNTS = ("waiting", "outside", "in_yard", "before_yard")
 
@@ -70,9 +73,6 @@ def read_backlog(
 def read_state(folder: str | Path, state_at: str, replication: int = 0) -> tuple[pd.DataFrame, datetime]:
     """The trucks present in replication ``replication`` of a saved run at ``state_at`` (a local date and
     time inside the run), as the rows of a state file (see sim/analysis/state_at.py), and that time."""
-    from sim.analysis.state_at import sim_time
-    from sim.analysis.state_at import state_at as state_table
-    from sim.studies.forecast import parse_datetime
 
     run = load_run(folder)
     when = parse_datetime(state_at, "--state-at")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+from sim.runner.backends import check_backend
 from sim.runner.progress import Bar, Monitor, Tally
 from sim.scenario import LoadedScenario, Scenario, load_scenario
 from sim.store.layout import DEFAULT_ROOT, check_out
@@ -89,7 +90,6 @@ class StudyOptions:
 
     def resolved_backend(self) -> Backend:
         """The backend asked for: ``backend`` as given, else ``--jobs``/``--dask`` (validated)."""
-        from sim.runner.backends import check_backend
 
         return self.backend if self.backend is not None else check_backend(self.jobs, self.dask)
 

@@ -52,13 +52,13 @@ def run_scenario(source: ScenarioSource, options: StudyOptions = DEFAULTS) -> Ru
         raise UserError.single(None, "--resume", "needs --label or --out naming the run folder to finish")
     folder = options.out or run_folder(options.root, s.name, options.label)
     exp = Experiment(loaded, folder, options.root_seed(s), options.replications_for(s))
-    plan(exp, RESUME if options.resume else NEW)
-    if options.resume and options.replications is None and exp.previous:
-        exp.replications = int(exp.previous.get("replications", exp.replications))
+    plan(exp, RESUME if options.resume else NEW, saved_replications=options.replications is None)
     hint = resume_hint("run", loaded, options, folder)
     with interrupt_hint(hint):
         failures = run_with_monitor([exp], backend, [(s.name, [0])], options.monitor, options.argv)
-    summary = None if failures else mark_unstable(summary_of(exp.metrics(), s))
+    summary = None if failures else exp.summary
+    if summary is None and not failures:  # resumed after its last replication: nothing ran, nothing summed
+        summary = mark_unstable(summary_of(exp.metrics(), s))
     return RunResult(folder, s, exp.replications, exp, failures, summary, hint)
 
 

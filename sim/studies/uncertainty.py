@@ -35,16 +35,17 @@ import pandas as pd
 
 from sim.analysis.backlog import FlowChanges, daily_at
 from sim.analysis.metrics import not_modelled
-from sim.analysis.observed import hour_text, parse_hour
+from sim.analysis.observed import band_error, compare_band, hour_text, parse_hour, read_observed
 from sim.errors import UserError
 from sim.groups import ALL
 from sim.model.size import check_work, disk_bytes
 from sim.runner.experiment import Failure
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 from sim.scenario.schema import DIRECTIONS
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
 from sim.store.bands import UNCERTAINTY_KIND, is_uncertainty_folder, read_daily_bands, reading_time
+from sim.store.manifest import read_manifest
 from sim.store.outputs import StudyFolder
 from sim.store.space import check_space
 from sim.store.tables import read_csv, read_table
@@ -353,9 +354,6 @@ def observed_band(folder: Path, observed: Path, at_hour: float | None = None) ->
     uncertainty study in ``folder``: how many fall inside its 90% band, and the log ratio of its median
     (:func:`sim.analysis.observed.compare_band`). The file is checked against the study's scenario, and
     the reading time must be the study's (its band was read then)."""
-    from sim.analysis.observed import band_error, compare_band, read_observed
-    from sim.scenario import load_scenario
-    from sim.store.manifest import read_manifest
 
     folder = Path(folder)
     if not is_uncertainty_folder(folder):

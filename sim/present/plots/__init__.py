@@ -33,6 +33,8 @@ from sim.present.plots import backlog, clearance, forest, stages, style, sweep, 
 from sim.present.plots import uncertainty as _uncertainty
 from sim.present.plots.style import Written
 from sim.store.atomic import make_folder
+from sim.store.bands import is_uncertainty_folder
+from sim.store.layout import check_figures_out
 from sim.store.reader import Study, load_study
 
 PlotFn = Callable[[Study, Path, str], list[Written]]
@@ -92,8 +94,6 @@ def plot(
 
     ``kinds`` None draws every kind that applies; kinds named are each checked to apply
     (:func:`check_kinds`), so a figure asked for is drawn or refused, never silently left out."""
-    from sim.store.bands import is_uncertainty_folder
-    from sim.store.layout import check_figures_out
 
     if out is not None:
         check_figures_out(Path(out))

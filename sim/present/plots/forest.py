@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.decision import KEY_METRICS, Effect, classify, good_direction, settings
 from sim.analysis.metrics import metric_info
+from sim.present.cells import ref_group
 from sim.present.plots import style
 from sim.store.reader import Study
 
@@ -42,7 +43,7 @@ def forest(study: Study, out: Path, source: str) -> list[style.Written]:
         _panel(ax, part, metric, policies, y, thresholds.get(metric))
     axes[0][0].set_yticks(y, policies)
     axes[0][0].set_ylim(-0.7, len(policies) - 0.3)
-    where = objective.where()
+    where = ref_group(objective)
     title = f"Policy minus base ({study.names[0]}), paired by replication, with 95% intervals: {where}"
     style.suptitle(fig, title)
     banded = [m for m in metrics if m in thresholds]

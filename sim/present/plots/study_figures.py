@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis.decision import parse_metric_ref
 from sim.errors import UserError
+from sim.present.cells import ref_group
 from sim.present.plots import style
 from sim.present.plots.backlog import backlog_with_observed
 from sim.present.plots.tornado import tornado
@@ -38,7 +39,7 @@ def sensitivity_figures(folder: str | Path) -> list[style.Written]:
     ref = parse_metric_ref(str(manifest.get("metric", "mean_clearance_h")), "metric")
     table = read_csv(table_file)
     method = str(manifest.get("method", "oat"))
-    return [tornado(table, ref.metric, ref.where(), method, folder, str(folder))]
+    return [tornado(table, ref.metric, ref_group(ref), method, folder, str(folder))]
 
 
 def observed_figures(

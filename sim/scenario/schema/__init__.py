@@ -30,6 +30,7 @@ from sim.scenario.schema.common import (
     key_name,
     safe_name,
 )
+from sim.scenario.schema.derived import derive_arrivals
 from sim.scenario.schema.distributions import (
     DISTRIBUTION_TAGS,
     DISTRIBUTIONS,
@@ -71,11 +72,12 @@ from sim.scenario.schema.hours import (
 from sim.scenario.schema.levers import Rail, RailDirection, RailSend, RouteChoice, Upstream, UpstreamPeriod
 from sim.scenario.schema.references import reference_problems
 from sim.scenario.schema.run import CALENDAR_LOOKAHEAD_DAYS, STATE_PLACES, InitialState, Run, StateGroup
-from sim.scenario.schema.scenario import DISTRIBUTION_FIELDS, Scenario
+from sim.scenario.schema.scenario import DERIVED, DISTRIBUTION_FIELDS, Scenario
 from sim.scenario.schema.studies import Bounds, CalibrationSpec, UncertainInput
 
 __all__ = [
     "CALENDAR_LOOKAHEAD_DAYS",
+    "DERIVED",
     "DIRECTIONS",
     "DISTRIBUTIONS",
     "DISTRIBUTION_FIELDS",
@@ -136,6 +138,7 @@ __all__ = [
     "Upstream",
     "UpstreamPeriod",
     "Yard",
+    "derive_arrivals",
     "hours_from_text",
     "increasing_dates",
     "key_name",

@@ -124,9 +124,7 @@ def _demand_problems(s: Scenario) -> list[tuple[str, str]]:
         if b.from_ < a.from_:
             problems.append((f"demand.schedule.{i}.from", "entries must be in date order"))
     if not problems:
-        from sim.scenario.demand import derived_arrivals
-
-        for name in sorted(set(derived_arrivals(s)) & set(s.arrivals)):
+        for name in sorted(set(s.derived_arrivals) & set(s.arrivals)):
             problems.append((f"arrivals.{name}", "this stream is also derived from 'demand': rename one"))
     return problems
 

@@ -4,12 +4,14 @@ hold a distribution (read from the finished model, so that error messages can sa
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import cached_property
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from sim.scenario.schema.arrivals import Arrival, Demand, TruckClass
 from sim.scenario.schema.common import Key, Strict, safe_name
+from sim.scenario.schema.derived import derive_arrivals
 from sim.scenario.schema.distributions import Dist
 from sim.scenario.schema.gates import Gate
 from sim.scenario.schema.levers import Rail, RouteChoice
@@ -37,6 +39,41 @@ class Scenario(Strict):
         if not self.arrivals and self.demand is None:
             raise ValueError("a scenario needs 'arrivals' (truck rates) or 'demand' (trade value), or both")
         return self
+
+    # ---- derived once: the scenario is frozen, so what it stands for is computed at most once ----------
+    @cached_property
+    def derived_arrivals(self) -> dict[str, Arrival]:
+        """The arrival streams the ``demand`` section stands for (:mod:`sim.scenario.schema.derived`);
+        empty without one. Shared: read, never change it."""
+        return derive_arrivals(self)
+
+    @cached_property
+    def all_arrivals(self) -> dict[str, Arrival]:
+        """Typed arrival streams plus those derived from demand; a ValueError when names clash (the
+        loader reports that with the field named first)."""
+        derived = self.derived_arrivals
+        clash = set(derived) & set(self.arrivals)
+        if clash:
+            raise ValueError(f"arrival streams {sorted(clash)} are both typed and derived from demand")
+        return {**self.arrivals, **derived}
+
+    def __copy__(self) -> Scenario:
+        """A copy without the derived values: ``model_copy(update=...)`` changes fields after copying,
+        and a cached value would then describe the original (calibration scales ``demand`` this way)."""
+        return _without_derived(super().__copy__())
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Scenario:
+        """A deep copy without the derived values (see ``__copy__``)."""
+        return _without_derived(super().__deepcopy__(memo))
+
+
+DERIVED = ("derived_arrivals", "all_arrivals")
+
+
+def _without_derived(scenario: Scenario) -> Scenario:
+    for name in DERIVED:
+        scenario.__dict__.pop(name, None)
+    return scenario
 
 
 def _distribution_fields() -> frozenset[str]:

@@ -1,0 +1,124 @@
+"""The what-if page's words and tiles, built from the comparison as the terminal and the report read it.
+
+The page draws what this module gives it: the tiles of a group's key metrics (each policy's value and
+its paired difference, coloured only where the change is clear at the comparison's own relevance
+thresholds), the decision on the group shown (the objective and thresholds the comparison was summarised
+with, as ``compare`` printed them), and a saved run's headline effect.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.decision import (
+    DEFAULT_OBJECTIVE,
+    Decision,
+    Effect,
+    MetricRef,
+    classify,
+    decide,
+    good_direction,
+    settings,
+)
+from sim.analysis.metrics import metric_info
+from sim.errors import UserError
+from sim.groups import ALL
+from sim.present.decision_text import interval_text
+
+HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
+TILE_HELP = (
+    "Policy mean; below it the paired difference from the base ± the half-width of its 95% interval "
+    "(common random numbers). Coloured, with *, only where the interval excludes 0 and the change is at "
+    "least the relevance threshold; grey otherwise."
+)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One metric's tile: its label, the policy's value, the difference below it and its colour
+    (Streamlit's ``delta_color``: normal, inverse where less is better, off when not clear)."""
+
+    label: str
+    value: str
+    delta: str
+    colour: str
+
+
+def tiles(
+    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> list[tuple[str, list[Tile]]]:
+    """Each policy's tiles on the group's key metrics, with the thresholds the comparison was
+    summarised with (:func:`sim.analysis.decision.classify`): without them every non-zero difference
+    would be painted red or green, noise included."""
+    _, thresholds = settings(manifest or {})
+    shown = comp[(comp["gate"].astype(str) == group[0]) & (comp["direction"].astype(str) == group[1])]
+    out = []
+    for policy in names[1:]:
+        row_tiles = []
+        for metric in HEADLINE_METRICS:
+            rows = shown[(shown["scenario"] == policy) & (shown["metric"] == metric)]
+            if rows.empty:
+                continue
+            r = rows.iloc[0]
+            info = metric_info(metric)
+            base = shown[(shown["role"] == "base") & (shown["metric"] == metric)]
+            base_mean = float(base["mean"].iloc[0]) if len(base) else float("nan")
+            limit = thresholds[metric].absolute(metric, base_mean) if metric in thresholds else 0.0
+            effect = classify(r.to_dict(), good_direction(metric), limit)
+            sign = "+" if r["diff"] > 0 else ""
+            if effect is Effect.CONSTANT or r["diff_half_width"] == 0:
+                diff = f"{sign}{info.format(r['diff'])} in every replication"
+            else:
+                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+            pct = f" ({r['diff_pct']:+.1f}%)" if pd.notna(r["diff_pct"]) else ""
+            clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
+            colour = ("inverse" if good_direction(metric) < 0 else "normal") if clear else "off"
+            row_tiles.append(
+                Tile(
+                    f"{info.label} ({info.unit})",
+                    info.format(r["mean"]),
+                    f"{diff}{pct}{' *' if clear else ''}",
+                    colour,
+                )
+            )
+        out.append((policy, row_tiles))
+    return out
+
+
+def group_decision(
+    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> Decision | None:
+    """The decision on the group shown: the comparison's own objective metric there, with its own
+    relevance thresholds (those ``compare`` printed); None where the group has no values of it."""
+    objective, thresholds = settings(manifest or {})
+    try:
+        return decide(comp, MetricRef(objective.metric, *group), thresholds)
+    except UserError:
+        return None
+
+
+def headline_effect(comparison: pd.DataFrame, metric: str = DEFAULT_OBJECTIVE) -> str:
+    """The policy's paired difference on the province's objective metric, with its 95% interval."""
+    rows = comparison[
+        (comparison["role"] == "policy")
+        & (comparison["metric"] == metric)
+        & (comparison["gate"].astype(str) == ALL)
+        & (comparison["direction"].astype(str) == ALL)
+    ]
+    if rows.empty:
+        return "-"
+    r = rows.iloc[0]
+    info = metric_info(metric)
+    diff, low, high = float(r["diff"]), float(r["diff_low"]), float(r["diff_high"])
+    if not math.isfinite(diff):
+        return "-"
+    text = f"{info.label} {'+' if diff > 0 else ''}{info.format(diff)} {info.unit}"
+    if math.isfinite(low) and math.isfinite(high) and low != high:
+        text += f" (95% interval {interval_text(metric, low, high)})"
+    elif low == high:
+        text += " (the same in every replication)"
+    return text
