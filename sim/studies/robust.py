@@ -155,8 +155,10 @@ def robust(
     s = loaded[0].scenario
     if not s.uncertain:
         raise UserError.single(
-            str(loaded[0].path), "uncertain", "the base has no 'uncertain:' section: give its unknown "
-            "inputs a range there (README: Uncertainty)"
+            str(loaded[0].path),
+            "uncertain",
+            "the base has no 'uncertain:' section: give its unknown "
+            "inputs a range there (README: Uncertainty)",
         )
     all_inputs, own = union_inputs(loaded)
     reps = options.replications or DEFAULT_REPLICATIONS
@@ -285,16 +287,16 @@ def analyse(
     r = regret(sets, better)
     x = varied.loc[sets.index]
     boxes = []
+    goal_wide = None
+    if goal is not None:
+        goal_rows = values[values["metric"] == str(goal.ref)]
+        goal_wide = goal_rows.pivot(index="set", columns="policy", values="value").loc[sets.index]
     for policy in dict.fromkeys([top, *explain]):
-        failed = (r[policy] > 0).to_numpy()
-        why = "loses"
-        if goal is not None:
-            wide = values[values["metric"] == str(goal.ref)].pivot(index="set", columns="policy", values="value")
-            met = wide.loc[sets.index, policy] <= goal.value if goal.op == "<=" else wide.loc[
-                sets.index, policy
-            ] >= goal.value
+        if goal is not None and goal_wide is not None:
+            got = goal_wide[policy]
+            met = (got <= goal.value) if goal.op == "<=" else (got >= goal.value)
             boxes += _box_rows(policy, "misses the target", x, ~met.to_numpy(), r, shown)
-        boxes += _box_rows(policy, why, x, failed, r, shown)
+        boxes += _box_rows(policy, "loses", x, (r[policy] > 0).to_numpy(), r, shown)
     voi = value_of_information(x, r, top).assign(metric=str(ref), chosen=top)
     return {"robust": robust_table, "boxes": pd.DataFrame(boxes), "voi": voi}
 
@@ -339,7 +341,9 @@ STUDY = Study(
     "(common inputs and random numbers): P(best), regret, the robust ranking and where each one fails",
     order=85,
     function=robust,
-    source=Setting("base", "path", "the base scenario (with an 'uncertain:' section)", flag="", metavar="base"),
+    source=Setting(
+        "base", "path", "the base scenario (with an 'uncertain:' section)", flag="", metavar="base"
+    ),
     settings=(
         Setting("policies", "paths", "policy scenarios", flag="", positional=True, page=False),
         Setting("samples", "int", "input sets to draw", minimum=4),
@@ -358,7 +362,8 @@ STUDY = Study(
         Setting(
             "metric",
             "texts",
-            f"headline metrics (repeatable; the first is the decision measure; default: {', '.join(HEADLINE)})",
+            "headline metrics (repeatable; the first is the decision measure; default: "
+            f"{', '.join(HEADLINE)})",
             metavar="METRIC[@GATE[/DIR]]",
         ),
         Setting("explain", "texts", "also find where this policy fails (repeatable)", metavar="POLICY"),
