@@ -210,7 +210,7 @@ def robust(
             metrics=[str(r) for r in refs],
             target=target,
             rule=ROBUST_RULE,
-            scenarios=[str(ld.path) for ld in loaded],
+            scenario_files=[str(ld.path) for ld in loaded],
             **settings,
         )
     return result
