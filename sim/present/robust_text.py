@@ -65,8 +65,9 @@ def summary_lines(result: Any) -> list[str]:
     rows = table[table["metric"] == decision]
     label, fmt = _metric(decision)
     top = rows.iloc[0]
+    plural = "s" if result.replications != 1 else ""
     lines = [
-        f"Across {result.samples} plausible input sets ({result.replications} replications each, "
+        f"Across {result.samples} plausible input sets ({result.replications} replication{plural} each, "
         f"common inputs and random numbers), by {ROBUST_RULE} on {label}: {top['policy']} ranks first "
         f"(best in {top['p_best']:.0%} of the sets, 95% interval {top['p_best_low']:.0%} - "
         f"{top['p_best_high']:.0%}; expected regret {fmt(top['expected_regret'])}, "
@@ -172,7 +173,7 @@ def robust_figure(result: Any, out: Path | None = None) -> list[Path]:
         ax.plot(means["x"], means["y"], color=points.get_facecolor()[0], alpha=0.9)
     ax.set_xlabel(f"{driver} (the input worth learning first)")
     ax.set_ylabel(label)
-    ax.set_title(f"Each policy over {len(drawn)} input sets ({result.replications} replications each)")
+    ax.set_title(f"Each policy over {len(drawn)} input sets, {result.replications} replication(s) each")
     ax.legend(fontsize=8)
     fig.tight_layout()
     target = Path(out) if out is not None else Path(result.folder) / "plots"
