@@ -55,6 +55,15 @@ LABELLED = {
         "--replications",
         "2",
     ],
+    "robust": [
+        "robust",
+        str(ROOT / "tests" / "data" / "uncertain_mmc.yaml"),
+        str(ROOT / "tests" / "data" / "uncertain_mmc.yaml"),
+        "--samples",
+        "4",
+        "--replications",
+        "1",
+    ],
     "forecast": [
         "forecast",
         str(MINIMAL),
@@ -123,7 +132,7 @@ def test_no_results_path_is_built_outside_the_store() -> None:
 
 
 def test_no_study_lists_the_shared_options_again() -> None:
-    from sim.studies import calibration, compare, history, optimise, run, sensitivity, sweep
+    from sim.studies import calibration, compare, history, optimise, robust, run, sensitivity, sweep
     from sim.studies.options import StudyOptions
 
     shared = set(StudyOptions.__dataclass_fields__) - {"force"}
@@ -136,6 +145,7 @@ def test_no_study_lists_the_shared_options_again() -> None:
         history.validate_observed,
         optimise.optimise,
         sensitivity.sensitivity,
+        robust.robust,
     ]
     for study in studies:
         params = inspect.signature(study).parameters
@@ -161,6 +171,7 @@ SCRIPT = textwrap.dedent(
     k = sim.calibrate({minimal!r}, target_usd=value * 1.05, tolerance=0.5, scale_only=True, replications=2,
                       overrides=short, jobs=2, out={calibrated!r})
     u = sim.uncertainty({uncertain!r}, samples=2, replications=2, jobs=2, root=root)
+    q = sim.robust({uncertain!r}, [{uncertain!r}], samples=4, replications=1, jobs=2, root=root)
     f = sim.forecast({minimal!r}, state={state!r}, start="2021-06-02T12:00", days=1, replications=2,
                      overrides=short, jobs=2, root=root)
     observed = {observed!r}
@@ -168,7 +179,7 @@ SCRIPT = textwrap.dedent(
         fh.write("date,gate,direction,value\\n2021-06-02,all,all,10\\n")
     h = sim.validate_history({minimal!r}, observed=observed, replications=2, overrides=short, jobs=2,
                              root=root)
-    for x in (r, c, w, b, s, o, k, u, f, h):
+    for x in (r, c, w, b, s, o, k, u, q, f, h):
         assert len(x.summary) > 0 and x._repr_html_()
     print("ALL STUDIES RAN", len(s.plot()))
     """

@@ -345,6 +345,8 @@ def view(study: str, result: Any, summary: pd.DataFrame | None = None) -> Any:
     table = summary if summary is not None else pd.DataFrame()
     heading = title(study, result)
     folder = getattr(result, "folder", None)
+    from sim.present.robust_text import RobustView  # it builds on StudyView, so imported here
+
     kinds: dict[str, type[StudyView]] = {
         "calibrate": Calibration,
         "validate-history": History,
@@ -352,5 +354,6 @@ def view(study: str, result: Any, summary: pd.DataFrame | None = None) -> Any:
         "sensitivity": Sensitivity,
         "forecast": Forecast,
         "uncertainty": Uncertainty,
+        "robust": RobustView,
     }
     return kinds.get(study, StudyView)(heading, folder, table, result)

@@ -64,6 +64,10 @@ UNCERTAINTY_DRIVERS = "drivers.csv"
 FORECAST_TABLE = "forecast.csv"
 FORECAST_DAILY = "forecast_daily.csv"
 STATE_FILE = "state.csv"
+ROBUST_TABLE = "robust.csv"  # the robust study (issue 31): per metric and policy
+ROBUST_SETS = "robust_sets.csv"  # each input set's inputs and every policy's metrics
+ROBUST_BOXES = "boxes.csv"  # where a policy fails, as boxes of inputs
+ROBUST_VOI = "voi.csv"  # the value of knowing each input
 TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
 STUDY_FILES = frozenset(
     {
@@ -90,6 +94,10 @@ STUDY_FILES = frozenset(
         FORECAST_TABLE,
         FORECAST_DAILY,
         STATE_FILE,
+        ROBUST_TABLE,
+        ROBUST_SETS,
+        ROBUST_BOXES,
+        ROBUST_VOI,
         f"{TORNADO}.png",
         f"{TORNADO}.svg",
     }

@@ -1,0 +1,136 @@
+"""``robust`` end to end on a tiny M/M/1 toy: common inputs and common random numbers (a policy that
+changes nothing gives the base's run in every input set; the base's inputs take the same value in every
+policy; a policy's own input is drawn in the same sets and set in that policy only), the API's result,
+and mistakes refused before anything runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.errors import UserError
+from sim.studies.options import StudyOptions
+from sim.studies.robust import robust
+from tests.conftest import SCENARIOS
+
+MEAN = "gates.gate.export.stages.service.service.mean"
+RATE = "arrivals.trucks.rate"
+
+
+def toys(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A base with an uncertain service mean, a policy identical to it, and a policy with two servers
+    and its own uncertain arrival rate."""
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        f"extends: {SCENARIOS / 'examples' / 'mmc.yaml'}\n"
+        "name: toy_base\n"
+        "run: {horizon: 200, warmup: 20, seed: 5, kernel: heap}\n"
+        "gates: {gate: {export: {stages: {service: {servers: 1}}}}}\n"
+        "arrivals: {trucks: {rate: 0.5}}\n"
+        f"uncertain:\n  {MEAN}: {{low: 0.6, high: 1.0, why: toy}}\n",
+        encoding="utf-8",
+    )
+    same = tmp_path / "same.yaml"
+    same.write_text("extends: base.yaml\nname: same\n", encoding="utf-8")
+    two = tmp_path / "two.yaml"
+    two.write_text(
+        "extends: base.yaml\nname: two\n"
+        "gates: {gate: {export: {stages: {service: {servers: 2,\n"
+        "  service: {dist: exponential, mean: 1.5}}}}}}\n"
+        f"uncertain:\n  {RATE}: {{low: 0.3, high: 0.7, why: toy}}\n",
+        encoding="utf-8",
+    )
+    return base, same, two
+
+
+def settings(folder: Path, policy: str, point: int) -> dict:
+    manifest = folder / "policies" / policy / "points" / f"point-{point:04d}" / "manifest.json"
+    return json.loads(manifest.read_text(encoding="utf-8"))["settings"]
+
+
+def test_common_inputs_and_random_numbers_across_policies(tmp_path: Path) -> None:
+    base, same, two = toys(tmp_path)
+    out = tmp_path / "study"
+    samples = 5
+    result = robust(
+        base,
+        [same, two],
+        StudyOptions(replications=2, jobs=1, out=out),
+        samples=samples,
+        metric=["mean_wait_h", "cleared"],
+        explain=["same"],
+    )
+    sets = result.tables["sets"].set_index("set")
+    assert len(sets) == samples + 1  # the central point (0) and each input set
+    for metric in ("mean_wait_h", "cleared"):  # the same input set gives the same run in every policy
+        pd.testing.assert_series_equal(sets[f"{metric}:same"], sets[f"{metric}:toy_base"], check_names=False)
+    assert not sets["mean_wait_h:two"].equals(sets["mean_wait_h:toy_base"])
+    for k in range(1, samples + 1):  # the base's input: one value per set, the same in every policy
+        drawn = settings(out, "toy_base", k)
+        assert drawn == settings(out, "same", k)
+        assert settings(out, "two", k)[MEAN] == drawn[MEAN] == pytest.approx(sets.loc[k, MEAN])
+        assert RATE not in drawn  # the policy's own input is set in that policy only
+        assert settings(out, "two", k)[RATE] == pytest.approx(sets.loc[k, RATE])
+    assert sets.loc[1:, MEAN].nunique() == samples and sets.loc[1:, RATE].nunique() == samples
+    assert settings(out, "two", 0) == {}  # the central point is the file as written
+    summary = result.summary
+    same_row = summary[(summary["metric"] == "mean_wait_h") & (summary["policy"] == "same")].iloc[0]
+    assert same_row["diff_p5"] == same_row["diff_p95"] == 0.0
+    assert set(result.tables["boxes"]["policy"]) >= {"same"}
+
+
+def test_the_command_leads_with_the_robust_summary_and_the_api_has_the_result(tmp_path: Path, capsys) -> None:
+    import sim
+
+    base, _, two = toys(tmp_path)
+    out = tmp_path / "cmd"
+    args = ["robust", str(base), str(two), "--samples", "4", "--replications", "1", "--jobs", "1"]
+    code = main([*args, "--metric", "mean_wait_h", "--target", "mean_wait_h<=0.3", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert printed.lstrip().startswith("Across 4 plausible input sets")
+    assert "minimax regret" in printed and "meets mean_wait_h<=0.3" in printed
+    assert (out / "plots" / "robust_driver.png").is_file()
+    view = sim.robust(
+        str(base),
+        [str(two)],
+        samples=4,
+        replications=1,
+        jobs=1,
+        out=str(out),
+        metric=["mean_wait_h"],
+        target="mean_wait_h<=0.3",
+    )
+    assert set(view.summary["policy"]) == {"toy_base", "two"}
+    assert {"robust", "sets", "boxes", "voi"} <= set(view.tables)
+    assert view.tables["robust"]["meets_target"].between(0, 1).all()
+    assert [p.suffix for p in view.plot(tmp_path / "figs")] == [".png", ".svg"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "option"),
+    [
+        (["--explain", "nobody"], "--explain"),
+        (["--method", "sobol", "--samples", "6"], "--samples"),
+        (["--metric", "no_such_metric"], "--metric"),
+        (["--target", "mean_wait_h<3"], "--target"),
+    ],
+)
+def test_mistakes_are_refused_before_anything_runs(tmp_path: Path, capsys, extra, option) -> None:
+    base, _, two = toys(tmp_path)
+    out = tmp_path / "bad"
+    code = main(["robust", str(base), str(two), "--samples", "4", "--out", str(out), *extra])
+    assert code == 2
+    assert option in capsys.readouterr().err
+    assert not (out / "policies").exists()
+
+
+def test_a_base_without_uncertain_ranges_is_refused(tmp_path: Path) -> None:
+    mmc = SCENARIOS / "examples" / "mmc.yaml"
+    with pytest.raises(UserError) as err:
+        robust(mmc, [mmc], StudyOptions(out=tmp_path / "x"), samples=4)
+    assert err.value.problems[0].path == "uncertain"
