@@ -353,7 +353,8 @@ def observed_band(folder: Path, observed: Path, at_hour: float | None = None) ->
     uncertainty study in ``folder``: how many fall inside its 90% band, and the log ratio of its median
     (:func:`sim.analysis.observed.compare_band`). The file is checked against the study's scenario, and
     the reading time must be the study's (its band was read then)."""
-    from sim.analysis.observed import band_error, compare_band, read_observed
+    from sim.analysis.observed import read_observed
+    from sim.analysis.observed_band import band_error, compare_band
     from sim.scenario import load_scenario
     from sim.store.manifest import read_manifest
 
