@@ -64,6 +64,11 @@ UNCERTAINTY_DRIVERS = "drivers.csv"
 FORECAST_TABLE = "forecast.csv"
 FORECAST_DAILY = "forecast_daily.csv"
 STATE_FILE = "state.csv"
+POSTERIOR_TABLE = "posterior.csv"  # assimilate: each uncertain input's prior and posterior
+ASSIMILATE_DAILY = "assimilate_daily.csv"  # assimilate: the filtered daily series and the forecast fan
+ESS_TABLE = "ess.csv"  # assimilate: the effective sample size at each step
+HINDCAST_TABLE = "hindcast.csv"  # assimilate --hindcast: scores by horizon band
+HINDCAST_ROWS = "hindcast_rows.csv"  # assimilate --hindcast: each forecast row's scores
 TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
 STUDY_FILES = frozenset(
     {
@@ -90,6 +95,11 @@ STUDY_FILES = frozenset(
         FORECAST_TABLE,
         FORECAST_DAILY,
         STATE_FILE,
+        POSTERIOR_TABLE,
+        ASSIMILATE_DAILY,
+        ESS_TABLE,
+        HINDCAST_TABLE,
+        HINDCAST_ROWS,
         f"{TORNADO}.png",
         f"{TORNADO}.svg",
     }
