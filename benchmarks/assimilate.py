@@ -29,8 +29,8 @@ def main() -> None:
     from sim.studies.options import StudyOptions
 
     if args.smoke:
-        scenario = ROOT / "scenarios" / "examples" / "mm1_twin.yaml"
-        observed = ROOT / "scenarios" / "examples" / "mm1_observed.csv"
+        scenario = ROOT / "data" / "twins" / "mm1_twin.yaml"
+        observed = ROOT / "data" / "twins" / "mm1_observed.csv"
         particles = args.particles or 8
     else:
         scenario = ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml"

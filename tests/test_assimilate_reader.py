@@ -14,7 +14,7 @@ from sim.errors import UserError
 from sim.scenario import load_scenario
 from tests.conftest import ROOT
 
-TWIN = ROOT / "scenarios" / "examples" / "mm1_twin.yaml"
+TWIN = ROOT / "data" / "twins" / "mm1_twin.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def write(tmp_path, text: str):
 
 
 def test_the_committed_example_reads_every_kind_of_row(scenario) -> None:
-    rows = read_observed(ROOT / "scenarios" / "examples" / "mm1_observed.csv", scenario, whats=WHATS)
+    rows = read_observed(ROOT / "data" / "twins" / "mm1_observed.csv", scenario, whats=WHATS)
     assert set(rows["what"]) == {"crossed", "waiting"}
     timed = rows[rows["date"].astype(str) == "2021-12-02"]
     assert datetime(2021, 12, 2, 8, 0) in set(timed["when"])  # the time in the date cell is its reading time

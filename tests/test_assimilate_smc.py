@@ -55,7 +55,7 @@ def conjugate_check(loglik, seed: int = 1, particles: int = 2000) -> tuple[bool,
     rng = np.random.default_rng(seed)
     y = rng.poisson(2.0 * HOURS, 10).astype(float)
     exact = stats.gamma(A + y.sum(), scale=1 / (B + HOURS * len(y)))
-    found, _, mean, sd = posterior(y, particles, seed, loglik)
+    _, _, mean, sd = posterior(y, particles, seed, loglik)
     n_eff = particles / 10
     mean_ok = abs(mean - exact.mean()) <= 4 * exact.std() / math.sqrt(n_eff)
     sd_ok = abs(sd - exact.std()) <= 4 * exact.std() / math.sqrt(2 * n_eff)

@@ -20,7 +20,7 @@ from sim.studies.assimilate import assimilate
 from sim.studies.options import StudyOptions
 from tests.conftest import ROOT
 
-TWIN = ROOT / "scenarios" / "examples" / "mm1_twin.yaml"
+TWIN = ROOT / "data" / "twins" / "mm1_twin.yaml"
 START = datetime(2021, 12, 1)
 
 
