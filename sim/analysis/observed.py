@@ -46,10 +46,14 @@ from sim.scenario.schema import DIRECTIONS, Scenario
 from sim.scenario.user_files import NamedRows, read_user_text
 
 COLUMNS = ("date", "gate", "direction", "value")
+WHATS = ("waiting", "crossed", "turned_back")  # trucks waiting at a time; crossed, turned back in a day
+DAY_COUNTS = ("crossed", "turned_back")
 DEFAULT_AT_HOUR = 12.0  # noon local time: the moment of the day a row's simulated value is read at
 MAX_BYTES = 5_000_000  # ten years of daily counts for every gate and direction is under 1 MB
 MAX_PROBLEMS = 10  # problems listed before "and N more"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?")
+_ERROR = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(%?)")
 
 
 def _read_text(path: Path) -> str:
@@ -111,10 +115,17 @@ def _gate_choices(s: Scenario) -> str:
     return ", ".join([ALL, *(f"{k} ({g.name})" if g.name else k for k, g in s.gates.items())])
 
 
-def read_observed(path: str | Path, s: Scenario, at_hour: float = DEFAULT_AT_HOUR) -> pd.DataFrame:
+def read_observed(
+    path: str | Path, s: Scenario, at_hour: float = DEFAULT_AT_HOUR, whats: tuple[str, ...] = ("waiting",)
+) -> pd.DataFrame:
     """The observations of a CSV file, checked against the scenario: columns ``line`` (in the file),
     ``date`` (a :class:`datetime.date`), ``gate`` (its key, or ``all``), ``direction``, ``value`` and
-    ``source`` (the file's optional column of the same name, else empty).
+    ``source`` (the file's optional column of the same name, else empty); then ``what`` (the optional
+    column: one of ``whats``, ``waiting`` when absent), ``when`` (the local time the count is known: a
+    trucks-waiting row's reading time, its own if the date cell has one, else ``at_hour``; the end of
+    the day of a day count) and ``error`` (the optional column: ``20%`` a relative error, ``30`` an
+    absolute one in trucks, both one standard deviation; read as the pair ``rel_error``, ``abs_error``,
+    NaN where not given: :mod:`sim.analysis.likelihood` states the default).
 
     Every problem (a missing column, an unknown gate or direction, a date the run cannot give, a value
     that is not a number at least 0, an empty file) is reported with the file, line and column, up to
@@ -128,6 +139,7 @@ def read_observed(path: str | Path, s: Scenario, at_hour: float = DEFAULT_AT_HOU
     start, end = run_window(s)
     for line, cell in reader.rows(_read_text(path), MAX_PROBLEMS):
         row: dict[str, object] = {"line": line, "source": cell.get("source", "")}
+        problems += _check_extra(cell, row, where, line, whats)
         problems += _check_row(s, cell, row, where, line, window, (start, end), at_hour)
         rows.append(row)
     header, header_line = reader.header, reader.header_line
@@ -142,7 +154,30 @@ def read_observed(path: str | Path, s: Scenario, at_hour: float = DEFAULT_AT_HOU
         if len(problems) > MAX_PROBLEMS:
             shown.append(Problem(where, "", "and more problems after these (the check stopped)"))
         raise UserError(shown)
-    return pd.DataFrame(rows, columns=["line", *COLUMNS, "source"])
+    extra = ["what", "when", "rel_error", "abs_error"]
+    return pd.DataFrame(rows, columns=["line", *COLUMNS, "source", *extra])
+
+
+def _check_extra(
+    cell: dict[str, str], row: dict[str, object], where: str, line: int, whats: tuple[str, ...]
+) -> list[Problem]:
+    """The optional ``what`` and ``error`` cells into ``row``; the problems found."""
+    problems = []
+    what = (cell.get("what") or "waiting").lower()
+    if what not in whats:
+        message = f"{cell.get('what')!r} is not one of {', '.join(whats)}"
+        problems.append(Problem(where, "what", message, line))
+    row["what"] = what
+    row["rel_error"] = row["abs_error"] = math.nan
+    text = cell.get("error", "")
+    match = _ERROR.fullmatch(text)
+    if text and not match:
+        message = f"{text!r} is not an error: write a relative one as 20% or an absolute one in trucks as 30"
+        problems.append(Problem(where, "error", message, line))
+    elif match:
+        size = float(match.group(1))
+        row["rel_error" if match.group(2) else "abs_error"] = size / 100.0 if match.group(2) else size
+    return problems
 
 
 def _check_row(
@@ -159,16 +194,32 @@ def _check_row(
     problems = []
     text = cell["date"]
     day: date | None = None
+    clock: datetime | None = None
     try:
-        if not _ISO_DATE.fullmatch(text):
+        if _ISO_TIME.fullmatch(text):
+            clock = datetime.fromisoformat(text.replace(" ", "T"))
+            day = clock.date()
+        elif _ISO_DATE.fullmatch(text):
+            day = date.fromisoformat(text)
+        else:
             raise ValueError
-        day = date.fromisoformat(text)
     except ValueError:
-        problems.append(Problem(where, "date", f"{text!r} is not a date: write it as YYYY-MM-DD", line))
-    if day is not None:
+        message = f"{text!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM-DDTHH:MM)"
+        problems.append(Problem(where, "date", message, line))
+    counted_day = row.get("what") in DAY_COUNTS
+    if clock is not None and counted_day:
+        message = f"a count of trucks {row['what']} in a day takes a date without a time (got {text!r})"
+        problems.append(Problem(where, "date", message, line))
+    elif day is not None:
         row["date"] = day
-        when = reading_time(day, at_hour)
-        if not run[0] <= when <= run[1]:
+        when = clock or reading_time(day, 24.0 if counted_day else at_hour)
+        row["when"] = when
+        inside = run[0] <= when <= run[1] and (not counted_day or run[0] <= reading_time(day, 0.0))
+        if not inside and counted_day:
+            problems.append(
+                Problem(where, "date", f"{day:%Y-%m-%d} is not a whole day inside the run of {s.name}", line)
+            )
+        elif not inside:
             dates = (
                 f"dates from {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d} can be compared"
                 if window
@@ -314,51 +365,3 @@ def observed_error(table: pd.DataFrame, replications: int) -> ObservedError:
         int(table["inside_prediction"].sum()),
         replications,
     )
-
-
-def compare_band(observed: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
-    """Observed beside an uncertainty study's daily band (``bands_daily.csv``: date, gate, direction,
-    p5, p50, p95), a row per observation: the band's median and 5% and 95% points on that date, the
-    ratio median / observed and its natural log, and whether the observation lies inside the 90% band.
-
-    The band is the spread of the model's answer over its uncertain inputs; an observation inside it is
-    one the model can give with some input set in the ranges, outside it one it cannot (at the band's
-    sampling precision)."""
-    indexed = bands.set_index(["date", "gate", "direction"])[["p5", "p50", "p95"]]
-    keys = list(zip(observed["date"], observed["gate"], observed["direction"], strict=True))
-    found = indexed.reindex(pd.MultiIndex.from_tuples(keys, names=["date", "gate", "direction"]))
-    obs = observed["value"].to_numpy(dtype=float)
-    p5, p50, p95 = (found[c].to_numpy(dtype=float) for c in ("p5", "p50", "p95"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(obs > 0, p50 / obs, np.nan)
-        log_ratio = np.where((obs > 0) & (p50 > 0), np.log(p50 / obs), np.nan)
-    return pd.DataFrame(
-        {
-            "date": [d.isoformat() for d in observed["date"]],
-            "gate": observed["gate"].to_numpy(),
-            "direction": observed["direction"].to_numpy(),
-            "observed": obs,
-            "p5": p5,
-            "p50": p50,
-            "p95": p95,
-            "ratio": ratio,
-            "log_ratio": log_ratio,
-            "inside_band": (p5 <= obs) & (obs <= p95),
-            "source": observed["source"].to_numpy(),
-        }
-    )
-
-
-def band_error(table: pd.DataFrame) -> dict[str, float | int]:
-    """The summary of :func:`compare_band`: observations, those compared (both values above zero), the
-    root mean square and the geometric mean of the median's ratio to the observed, and how many
-    observations fall inside the 90% band."""
-    logs = table["log_ratio"].to_numpy(dtype=float)
-    logs = logs[np.isfinite(logs)]
-    return {
-        "observations": len(table),
-        "compared": len(logs),
-        "rms_log_ratio": float(np.sqrt(np.mean(logs**2))) if len(logs) else math.nan,
-        "geometric_mean_ratio": float(np.exp(logs.mean())) if len(logs) else math.nan,
-        "inside_band": int(table["inside_band"].sum()),
-    }

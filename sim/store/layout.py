@@ -68,6 +68,11 @@ ROBUST_TABLE = "robust.csv"  # the robust study (issue 31): per metric and polic
 ROBUST_SETS = "robust_sets.csv"  # each input set's inputs and every policy's metrics
 ROBUST_BOXES = "boxes.csv"  # where a policy fails, as boxes of inputs
 ROBUST_VOI = "voi.csv"  # the value of knowing each input
+POSTERIOR_TABLE = "posterior.csv"  # assimilate: each uncertain input's prior and posterior
+ASSIMILATE_DAILY = "assimilate_daily.csv"  # assimilate: the filtered daily series and the forecast fan
+ESS_TABLE = "ess.csv"  # assimilate: the effective sample size at each step
+HINDCAST_TABLE = "hindcast.csv"  # assimilate --hindcast: scores by horizon band
+HINDCAST_ROWS = "hindcast_rows.csv"  # assimilate --hindcast: each forecast row's scores
 TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
 STUDY_FILES = frozenset(
     {
@@ -98,6 +103,11 @@ STUDY_FILES = frozenset(
         ROBUST_SETS,
         ROBUST_BOXES,
         ROBUST_VOI,
+        POSTERIOR_TABLE,
+        ASSIMILATE_DAILY,
+        ESS_TABLE,
+        HINDCAST_TABLE,
+        HINDCAST_ROWS,
         f"{TORNADO}.png",
         f"{TORNADO}.svg",
     }

@@ -35,7 +35,8 @@ import pandas as pd
 
 from sim.analysis.backlog import FlowChanges, daily_at
 from sim.analysis.metrics import not_modelled
-from sim.analysis.observed import band_error, compare_band, hour_text, parse_hour, read_observed
+from sim.analysis.observed import hour_text, parse_hour, read_observed
+from sim.analysis.observed_band import band_error, compare_band
 from sim.errors import UserError
 from sim.groups import ALL
 from sim.model.size import check_work, disk_bytes
@@ -352,7 +353,7 @@ class ObservedBand:
 def observed_band(folder: Path, observed: Path, at_hour: float | None = None) -> ObservedBand:
     """Set the observations of ``observed`` (date, gate, direction, value) against the daily band of the
     uncertainty study in ``folder``: how many fall inside its 90% band, and the log ratio of its median
-    (:func:`sim.analysis.observed.compare_band`). The file is checked against the study's scenario, and
+    (:func:`sim.analysis.observed_band.compare_band`). The file is checked against the study's scenario, and
     the reading time must be the study's (its band was read then)."""
 
     folder = Path(folder)

@@ -1,0 +1,93 @@
+"""``assimilate`` on the M/M/1 twin with the real model (issue 30): a truth run with known inputs, its
+daily crossings plus the default error model's noise as observations, and the study's tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.analysis.counts import CountReader, Query
+from sim.analysis.likelihood import noisy
+from sim.errors import UserError
+from sim.model.network import run_replication
+from sim.model.random_streams import replication_seed
+from sim.scenario import load_scenario
+from sim.studies.assimilate import assimilate
+from sim.studies.options import StudyOptions
+from tests.conftest import ROOT
+
+TWIN = ROOT / "data" / "twins" / "mm1_twin.yaml"
+START = datetime(2021, 12, 1)
+
+
+def twin_file(tmp_path, rate: float, days: int, seed: int) -> tuple[str, np.ndarray]:
+    """Observations of a truth run at ``rate``: each day's crossings with the default noise."""
+    s = load_scenario(TWIN, [f"arrivals.trucks.rate={rate}"]).scenario
+    queries = tuple(Query("gate", "export", "crossed", 24.0 * d, 24.0 * (d + 1)) for d in range(days))
+    truth = CountReader(queries)(run_replication(s, replication_seed(12345, seed)))
+    y = noisy(truth, np.random.default_rng(seed))
+    rows = pd.DataFrame(
+        {
+            "date": [(START + timedelta(days=d)).date().isoformat() for d in range(days)],
+            "gate": "gate",
+            "direction": "export",
+            "what": "crossed",
+            "value": y.astype(int),
+        }
+    )
+    path = tmp_path / f"twin-{seed}.csv"
+    rows.to_csv(path, index=False)
+    return str(path), truth
+
+
+def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_path) -> None:
+    path, _ = twin_file(tmp_path, 1.15, 6, 1)
+    options = StudyOptions(root=tmp_path, jobs=2, label="t")
+    result = assimilate(TWIN, options, observed=path, particles=16, days=2.0, hindcast=True)
+    rate = result.posterior.set_index("input").loc["arrivals.trucks.rate"]
+    assert rate["prior_p50"] == pytest.approx(0.8)
+    assert rate["posterior_p50"] > 0.95  # the counts of a 1.15 rate pull it up from the prior's 0.8
+    assert len(result.ess) == 6 and (result.ess["ess"] <= 16 + 1e-9).all()
+    parts = set(result.daily["part"])
+    assert parts == {"filtered", "forecast"}
+    fan = result.daily[result.daily["part"] == "forecast"]
+    assert (fan["p5"] <= fan["p95"]).all() and len(fan) == 2
+    assert set(result.hindcast["method"]) == {"assimilated", "prior", "persistence"}
+    assert {p.name for p in result.folder.iterdir()} >= {"posterior.csv", "ess.csv", "hindcast.csv"}
+
+
+def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
+    path, _ = twin_file(tmp_path, 0.8, 2, 2)
+    options = StudyOptions(root=tmp_path)
+    with pytest.raises(UserError, match="uncertain"):
+        assimilate(ROOT / "scenarios" / "examples" / "mmc.yaml", options, observed=path)
+    with pytest.raises(UserError, match="at least 4 particles"):
+        assimilate(TWIN, options, observed=path, particles=2)
+    with pytest.raises(UserError, match="no observation"):
+        assimilate(TWIN, options, observed=path, until="2021-11-30T00:00")
+    assert not any(tmp_path.glob("mm1_twin/*"))
+
+
+@pytest.mark.slow
+def test_twins_with_the_real_model_hold_the_true_rate_about_90_percent(tmp_path) -> None:
+    """20 twins with rates drawn from the prior; Binomial(20, 0.9)'s central 99.8% is the tolerance."""
+    twins, held, crps_better = 20, 0, 0
+    rng = np.random.default_rng(5)
+    for k in range(twins):
+        rate = float(rng.uniform(0.4, 1.2))
+        path, _ = twin_file(tmp_path, rate, 8, 100 + k)
+        options = StudyOptions(root=tmp_path, jobs=2, label=f"t{k}", seed=k + 1)
+        result = assimilate(TWIN, options, observed=path, particles=48, days=1.0, hindcast=True)
+        row = result.posterior.set_index("input").loc["arrivals.trucks.rate"]
+        held += bool(row["posterior_p5"] <= rate <= row["posterior_p95"])
+        table = result.hindcast.set_index(["band", "method"])["crps"]
+        crps_better += bool(
+            table.xs("assimilated", level="method").mean() <= table.xs("prior", level="method").mean()
+        )
+    low, high = int(stats.binom.ppf(0.001, twins, 0.9)), int(stats.binom.ppf(0.999, twins, 0.9))
+    assert low <= held <= high
+    assert crps_better > twins / 2  # the assimilated forecast's CRPS beats the prior band's in most twins
