@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, forecast_panel, guide, jobs
+from sim.app import controls, forecast_panel, guide, jobs, study_panel
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
@@ -612,6 +612,7 @@ def main() -> None:
 
     saved_runs_browser(args)
     forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
+    study_panel.render(args.scenarios, args.results_root)  # every registered study, its form generated
     st.header("Levers")
     st.caption(
         f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "
