@@ -118,6 +118,8 @@ def test_the_command_leads_with_the_robust_summary_and_the_api_has_the_result(tm
         (["--method", "sobol", "--samples", "6"], "--samples"),
         (["--metric", "no_such_metric"], "--metric"),
         (["--target", "mean_wait_h<3"], "--target"),
+        (["--metric", "total_cost_usd"], "--metric"),  # the toy has no cost rates: not modelled
+        (["--target", "spoiled_trucks<=3"], "--target"),  # nor perishables
     ],
 )
 def test_mistakes_are_refused_before_anything_runs(tmp_path: Path, capsys, extra, option) -> None:
@@ -134,3 +136,13 @@ def test_a_base_without_uncertain_ranges_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         robust(mmc, [mmc], StudyOptions(out=tmp_path / "x"), samples=4)
     assert err.value.problems[0].path == "uncertain"
+
+
+def test_headline_metrics_the_base_cannot_produce_are_not_ranked_as_zeros(tmp_path: Path, capsys) -> None:
+    """The toy sets no cost rates and no perishables: total cost, waiting cost and spoiled trucks are not
+    modelled, so they are left out of the ranking and said to be (a tie at 0 would read as a result)."""
+    base, _, two = toys(tmp_path)
+    result = robust(base, [two], StudyOptions(out=tmp_path / "r", replications=1, jobs=1), samples=4)
+    assert {"total_cost_usd", "waiting_cost_usd", "spoiled_trucks"} <= set(result.not_modelled)
+    assert not set(result.summary["metric"]) & set(result.not_modelled)
+    assert set(result.summary["metric"])  # what is modelled is still ranked

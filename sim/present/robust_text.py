@@ -136,6 +136,11 @@ def print_robust(result: Any, fmt: str = "table") -> None:
             say(line)
     blocks = [robust_block(rows, result.target) for _, rows in table.groupby("metric", sort=False)]
     emit(table, [blocks], fmt)
+    if getattr(result, "not_modelled", None):
+        note(
+            f"not modelled in {result.names[0]}, so not ranked: {', '.join(result.not_modelled)} "
+            "(the scenario sets no cost rates, perishables or holding for them)"
+        )
     if fmt == "table" and result.samples < 32:
         note(
             f"only {result.samples} input sets: P(best) intervals are wide and boxes rough; use --samples 64."

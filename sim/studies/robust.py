@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision import good_direction, parse_metric_ref
+from sim.analysis.metrics import not_modelled
 from sim.analysis.robust import ROBUST_RULE, discover, regret, robustness, value_of_information
 from sim.errors import UserError
 from sim.model.size import check_work, disk_bytes
@@ -73,6 +74,7 @@ class RobustResult:
     metrics: list[str]
     target: str | None = None
     failures: list[Failure] = field(default_factory=list)
+    not_modelled: list[str] = field(default_factory=list)  # headline metrics the base cannot produce
     resume_hint: str = "Run the same command again with the same --label or --out: finished sets are reused."
 
     def _read(self, name: str) -> pd.DataFrame:
@@ -145,10 +147,21 @@ def robust(
     _check(method, samples, policies)
     refs = [parse_metric_ref(m, "--metric") for m in (metric or HEADLINE)]
     goal: Target | None = parse_target(target) if target else None
-    if goal is not None and str(goal.ref) not in [str(r) for r in refs]:
-        refs.append(goal.ref)
     loaded = [load_source(p, options.overrides) for p in (base, *policies)]
     names = display_names(loaded, [ld.path for ld in loaded])
+    # a metric the base cannot produce (no cost rates, no perishables) is not modelled, never a 0 to rank
+    lacking = not_modelled(loaded[0].scenario)
+    asked = [r for r in [*(refs if metric else []), *([goal.ref] if goal else [])] if r.metric in lacking]
+    if asked:
+        raise UserError.single(
+            str(loaded[0].path),
+            "--metric" if metric else "--target",
+            f"{asked[0].metric} is not modelled in {names[0]}",
+        )
+    unmodelled = [str(r) for r in refs if r.metric in lacking]
+    refs = [r for r in refs if r.metric not in lacking]
+    if goal is not None and str(goal.ref) not in [str(r) for r in refs]:
+        refs.append(goal.ref)
     unknown = [e for e in explain if e not in names]
     if unknown:
         raise UserError.single(None, "--explain", f"{unknown[0]!r} is not one of {', '.join(names)}")
@@ -175,6 +188,7 @@ def robust(
     result = RobustResult(
         study.folder, s.name, names, method, samples, reps, all_inputs, [str(r) for r in refs], target
     )
+    result.not_modelled = unmodelled
     result.resume_hint = rerun_hint(options.argv, study.folder)
     chosen: list[list[Point]] = []  # per scenario: the central point, then each input set's
     stacks = [
@@ -210,6 +224,7 @@ def robust(
             metrics=[str(r) for r in refs],
             target=target,
             rule=ROBUST_RULE,
+            not_modelled=unmodelled,
             scenario_files=[str(ld.path) for ld in loaded],
             **settings,
         )
