@@ -536,7 +536,7 @@ def main() -> None:
         [n for n in names if n != base_name],
         key="others",
         help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
-        "same period; the results rank them all on mean clearance time.",
+        "same period; the results rank them all on the net cost to the province.",
     )
     other_files = [args.scenarios / o for o in others]
 
