@@ -32,6 +32,8 @@ REPS = 10
 # zero-mean noise, so that each constructed difference has exactly the mean it is built with
 NOISE = np.array([-0.3, 0.3, -0.2, 0.2, -0.1, 0.1, -0.05, 0.05, 0.0, 0.0])
 
+CLEARANCE = MetricRef("mean_clearance_h")  # these tables carry only some metrics; the default is the net cost
+
 
 def _per_rep(values: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = [
@@ -102,9 +104,9 @@ def test_relevance_is_kept_apart_from_significance(constructed: pd.DataFrame) ->
         (constructed["scenario"] == "more_drivers") & (constructed["metric"] == "mean_clearance_h")
     ]
     assert bool(row["significant"].iloc[0])
-    plain = {r.scenario: r.effect for r in decide(constructed).ranking}
+    plain = {r.scenario: r.effect for r in decide(constructed, CLEARANCE).ranking}
     assert plain["more_drivers"] is Effect.WORSE
-    pct = decide(constructed, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
+    pct = decide(constructed, CLEARANCE, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
     assert {r.scenario: r.effect for r in pct.ranking}["more_drivers"] is Effect.NEGLIGIBLE
     assert "less than the 1% you consider relevant" in "\n".join(decision_sentences(pct))
 
@@ -139,6 +141,7 @@ def test_metrics_a_scenario_lacks_are_not_modelled_not_zero() -> None:
     )
     # the 2021 base models everything but holding trucks upstream (issue 22's lever)
     upstream = {"held_upstream_peak", "held_upstream_days", "upstream_cost_usd", "trucks_held_upstream"}
+    upstream.add("cost_held_usd")  # the net cost's part held upstream (issue 29), by the same rule
     assert not_modelled(scenario("lang_son/base_2021.yaml")) == upstream | {"trucks_cancelled"}
     per_rep = pd.concat(
         [replication_metrics(run(minimal, replication=r), minimal).assign(replication=r) for r in range(2)]
@@ -154,7 +157,7 @@ def test_metrics_a_scenario_lacks_are_not_modelled_not_zero() -> None:
     _, rows, _ = wide(comp, ["a", "b"])
     spoiled = next(r for r in rows if r[0].startswith("spoiled"))
     assert spoiled[1] == NOT_MODELLED and spoiled[3] == "not modelled in the base"
-    d = decide(comp)
+    d = decide(comp, CLEARANCE)
     assert "Not modelled in these scenarios: spoiled" in "\n".join(decision_sentences(d))
 
 
@@ -163,7 +166,7 @@ def test_one_replication_says_it_has_no_interval(constructed: pd.DataFrame) -> N
         name: _per_rep({"mean_clearance_h": np.full(REPS, v)}).query("replication == 0")
         for name, v in [("base", 10.0), ("p", 8.0)]
     }
-    d = decide(comparison(one, "base"))
+    d = decide(comparison(one, "base"), CLEARANCE)
     assert {r.scenario: r.effect for r in d.ranking}["p"] is Effect.NO_INTERVAL
     assert any("no interval" in s for s in decision_sentences(d))
 
@@ -247,7 +250,7 @@ def test_the_page_reads_the_decision_the_terminal_printed(constructed: pd.DataFr
     from sim.present.page_text import group_decision, tiles
 
     manifest = {"decision": {"objective": "mean_clearance_h", "min_effect": ["mean_clearance_h=1%"]}}
-    terminal = decide(constructed, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
+    terminal = decide(constructed, CLEARANCE, thresholds=parse_min_effect(["mean_clearance_h=1%"]))
     page = group_decision(constructed, ("all", "all"), manifest)
     assert page is not None
     assert {r.scenario: r.effect for r in page.ranking} == {r.scenario: r.effect for r in terminal.ranking}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim.analysis.metrics import METRICS, metric_info
+from sim.analysis.net_cost import NET_COST_METRICS
 from sim.errors import UserError
 from sim.groups import ALL
 
@@ -57,8 +58,10 @@ GOOD: dict[str, int] = {
     "total_delay_days": LOWER,
     "upstream_cost_usd": LOWER,
     "total_cost_usd": LOWER,
+    **{m.name: LOWER for m in NET_COST_METRICS},  # the net cost to the province and its parts (issue 29)
 }
-DEFAULT_OBJECTIVE = "mean_clearance_h"
+DEFAULT_OBJECTIVE = "net_cost_usd"  # what a planner means (sim/analysis/net_cost.py), not time at the gate
+FALLBACK_OBJECTIVE = "mean_clearance_h"  # where the scenarios price nothing (queueing examples)
 RELIABLE_REPLICATIONS = 5  # fewer: a t-interval on 1-3 degrees of freedom, too wide and too unsure
 SUGGESTED_REPLICATIONS = 10
 # the metrics a planner reads beside the objective (the forest plot's rows too)
@@ -323,6 +326,14 @@ def decide(
 ) -> Decision:
     """The decision summary of a comparison table (base first, then policies, as ``comparison`` returns)."""
     thresholds = dict(thresholds or {})
+    if (
+        objective.metric == DEFAULT_OBJECTIVE
+        and "modelled" in comp
+        and not objective.rows(comp)["modelled"].any()
+    ):
+        objective = MetricRef(
+            FALLBACK_OBJECTIVE, objective.gate, objective.direction
+        )  # a model without costs
     check_objective(comp, objective)
     comp = _with_base_mean(comp.astype({"gate": str, "direction": str}))
     good = good_direction(objective.metric)

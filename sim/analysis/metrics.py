@@ -26,12 +26,13 @@ values stay as recorded (0 is the count); across replications :func:`flag_modell
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.backlog import HELD, FlowChanges, peak, peaks_by_group
+from sim.analysis.metric_spec import Metric as Metric
+from sim.analysis.net_cost import NET_COST_METRICS, net_cost_metrics, net_cost_not_modelled
 from sim.analysis.stats import BY, CONFIDENCE, summarize
 from sim.groups import ALL
 from sim.model.records import Tables
@@ -41,28 +42,6 @@ from sim.scenario.schema import DIRECTIONS, Scenario
 KEYS = ["gate", "direction"]
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 KNOWN_STATUSES = ("cleared", "inside")
-
-
-@dataclass(frozen=True)
-class Metric:
-    """How a metric reads in a table: label, unit as printed, decimals, and the divisor into that unit.
-
-    Values are stored in plain units (USD, hours, trucks); ``scale`` only changes what is printed, so that
-    a cleared value reads as 223.60 (USD m) rather than 223,602,100.
-    """
-
-    name: str
-    label: str
-    unit: str
-    decimals: int
-    scale: float = 1.0
-
-    def format(self, value: float) -> str:
-        """The value as printed in tables: in the metric's unit and decimals, '-' for no value; a value
-        that rounds to zero prints as 0, never '-0' (adding 0.0 turns IEEE negative zero positive)."""
-        if not np.isfinite(value):
-            return "-"
-        return f"{round(value / self.scale, self.decimals) + 0.0:,.{self.decimals}f}"
 
 
 METRICS: dict[str, Metric] = {
@@ -92,6 +71,7 @@ METRICS: dict[str, Metric] = {
         Metric("total_delay_days", "total delay (upstream + border)", "truck-days", 0),
         Metric("upstream_cost_usd", "cost of holding upstream", "USD m", 3, 1e6),
         Metric("total_cost_usd", "total cost (waiting + upstream + spoiled)", "USD m", 3, 1e6),
+        *NET_COST_METRICS,  # the net cost to the province and its parts (issue 29)
     ]
 }
 LEVER_METRICS = (
@@ -162,7 +142,7 @@ def not_modelled(scenario: Scenario) -> set[str]:
         out.add("upstream_cost_usd")  # holding with no cost set: a cost of 0 would read as measured
     if {"waiting_cost_usd", "value_lost_usd", "upstream_cost_usd"} <= out:
         out.add("total_cost_usd")  # a total of parts none of which is modelled is not 0, it is unknown
-    return out
+    return out | net_cost_not_modelled(scenario, out)
 
 
 NO_VALUE_COLUMNS = (
@@ -357,12 +337,16 @@ def lever_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
 
 
 def all_metrics(tables: Tables, scenario: Scenario) -> pd.DataFrame:
-    """What a run records per replication: :func:`replication_metrics` and :func:`lever_metrics`.
+    """What a run records per replication: :func:`replication_metrics`, :func:`lever_metrics` and the
+    net cost to the province (:mod:`sim.analysis.net_cost`), in that order.
 
     The golden fingerprints (tests/golden) pin :func:`replication_metrics`; the lever metrics are sums of
     the same records, checked against an independent computation in tests/test_levers.py."""
     core = replication_metrics(tables, scenario)
-    return pd.concat([core, lever_metrics(tables, scenario)], ignore_index=True)
+    net = net_cost_metrics(
+        tables.trucks, scenario, groups(scenario), _ready(tables.trucks, scenario.run.unit_hours)
+    )
+    return pd.concat([core, lever_metrics(tables, scenario), net], ignore_index=True)
 
 
 def _throughput(tables: Tables, scenario: Scenario) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import yaml
 
 from sim.app import controls, forecast_panel, guide, jobs, study_panel
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
+from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
@@ -185,27 +186,33 @@ def show_results(folder: Path, live: str | None = None) -> None:
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     group = pick_group(comp, folder.name)
-    st.subheader(f"Effect: {group_label(group)}", anchor="summary")
-    decision_sentences(comp, group, manifest)
-    headline(comp, names, group, manifest)
-    st.subheader("Paired differences with 95% intervals", anchor="differences")
-    comparison_table(comp, names, group)
-    exports(folder, comp, manifest, window)
+    with panel("The effect"):
+        st.subheader(f"Effect: {group_label(group)}", anchor="summary")
+        decision_sentences(comp, group, manifest)
+        headline(comp, names, group, manifest)
+    with panel("The table of paired differences"):
+        st.subheader("Paired differences with 95% intervals", anchor="differences")
+        comparison_table(comp, names, group)
+    with panel("The downloads and the report"):
+        exports(folder, comp, manifest, window)
     st.subheader("Clearance times and backlog", anchor="figures")
-    group_figure(folder, stamp, group)
+    with panel("The clearance-time figure"):
+        group_figure(folder, stamp, group)
     if live is not None:
         drawing(folder, live)
         return
-    figures = jobs.figures(folder)
-    if not figures and st.button("Draw the figures", key=f"draw-{folder.name}"):
-        from sim.app.background import draw_figures
+    with panel("The figures"):
+        figures = jobs.figures(folder)
+        if not figures and st.button("Draw the figures", key=f"draw-{folder.name}"):
+            from sim.app.background import draw_figures
 
-        with st.spinner("drawing"):
-            draw_figures(folder)
-        st.rerun()
-    for fig in figures:
-        st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
-    border_map(folder, stamp, names)
+            with st.spinner("drawing"):
+                draw_figures(folder)
+            st.rerun()
+        for fig in figures:
+            st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
+    with panel("The map"):
+        border_map(folder, stamp, names)
     st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
 
 
@@ -267,9 +274,9 @@ def exports(folder: Path, comp: pd.DataFrame, manifest: dict[str, Any], window: 
     if right.button("Write report", key=f"report-{folder.name}"):
         from sim.present.report import build_report
 
-        with st.spinner("writing the report (figures and the map)"):
+        with st.spinner("writing the report (figures and the map)"), panel("The report"):
             page, _ = build_report(folder)
-        st.session_state[f"report-of-{folder.name}"] = str(page)
+            st.session_state[f"report-of-{folder.name}"] = str(page)
     written = st.session_state.get(f"report-of-{folder.name}")
     if written and Path(written).is_file():
         right.success(f"report written: {written}")
@@ -529,7 +536,7 @@ def main() -> None:
         [n for n in names if n != base_name],
         key="others",
         help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
-        "same period; the results rank them all on mean clearance time.",
+        "same period; the results rank them all on the net cost to the province.",
     )
     other_files = [args.scenarios / o for o in others]
 
@@ -604,15 +611,19 @@ def main() -> None:
     if problem is not None:
         st.error(problem, icon="⚠️")
     elif job is not None and (args.results_root / job).is_dir():
-        stale_mark(args, args.results_root / job)
-        show_job(args.results_root / job)
+        with panel("The run"):
+            stale_mark(args, args.results_root / job)
+            show_job(args.results_root / job)
         st.divider()
     elif job is not None:
         st.error(f"no run named '{job}' under {args.results_root}; pick one under Reopen results", icon="⚠️")
 
-    saved_runs_browser(args)
-    forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
-    study_panel.render(args.scenarios, args.results_root)  # every registered study, its form generated
+    with panel("The saved runs"):
+        saved_runs_browser(args)
+    with panel("The forecast"):
+        forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
+    with panel("Any study"):
+        study_panel.render(args.scenarios, args.results_root)  # every registered study, its form generated
     st.header("Levers")
     st.caption(
         f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "

@@ -332,7 +332,7 @@ STUDY = Study(
         Setting(
             "objective",
             "text",
-            "what to rank the policies on (default: mean_clearance_h of the province), "
+            f"what to rank the policies on (default: {DEFAULT_OBJECTIVE} of the province), "
             "e.g. p95_clearance_h@huu_nghi/export",
             metavar="METRIC[@GATE[/DIR]]",
         ),

@@ -55,7 +55,7 @@ from sim.studies.registry import Replications, Setting, Study
 from sim.studies.uncertainty import METHODS, draw
 
 KIND = "robust"
-DECISION_METRIC = "total_cost_usd"  # issue 29's net cost to the province replaces it when it lands
+DECISION_METRIC = "net_cost_usd"  # issue 29: the net cost to the province (sim/analysis/net_cost.py)
 HEADLINE = (DECISION_METRIC, "spoiled_trucks", "waiting_cost_usd", "total_delay_days")
 DEFAULT_REPLICATIONS = 2
 

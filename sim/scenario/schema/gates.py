@@ -242,6 +242,9 @@ class Gate(Strict):
     """A border gate: its yard, shared resources, closures and its export and import flows."""
 
     name: str | None = None
+    # another province's gate (e.g. Quang Ninh's Mong Cai, which route choice may use): its own rows,
+    # never in the province's totals of the net cost (sim/analysis/net_cost.py); None: the province's
+    province: str | None = None
     location: Location | None = None  # for maps only
     yard: Yard = Yard()
     resources: dict[Key, SharedResource] = {}

@@ -1,0 +1,115 @@
+"""Issue 29 row 4: the net cost to the province, its parts, and a policy's own cost with its source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.metrics import METRICS, groups, not_modelled
+from sim.analysis.net_cost import NET, PARTS, net_cost_metrics, outside_gates
+from sim.errors import UserError
+from sim.groups import ALL
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+WINTER = ROOT / "scenarios" / "lang_son" / "policies_winter"
+
+
+def _trucks(rows: list[tuple]) -> pd.DataFrame:
+    cols = [
+        "gate",
+        "direction",
+        "status",
+        "value_usd",
+        "waiting_cost_usd",
+        "upstream_cost_usd",
+        "value_lost_usd",
+    ]
+    df = pd.DataFrame(rows, columns=cols)
+    df["arrival"] = 1000.0  # after the warm-up
+    return df
+
+
+def _values(out: pd.DataFrame, gate: str, direction: str) -> dict[str, float]:
+    rows = out[(out["gate"] == gate) & (out["direction"] == direction)]
+    return dict(zip(rows["metric"], rows["value"], strict=True))
+
+
+def _policy(tmp_path: Path, extra: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"extends: {WINTER / 'route_by_wait.yaml'}\nname: p\n{extra}", encoding="utf-8")
+    return path
+
+
+def test_the_province_leaves_out_other_provinces_gates_and_parts_add_up(tmp_path: Path) -> None:
+    path = _policy(
+        tmp_path,
+        "cost: {usd: 500000, source: 'assumption: a test figure'}\n"
+        "lost_exports: {share_of_value: 0.25, source: 'assumption: sold at home'}\n",
+    )
+    scenario = load_scenario(path).scenario
+    assert outside_gates(scenario) == {"mong_cai", "lao_cai"}
+    trucks = _trucks(
+        [
+            ("huu_nghi", "export", "cleared", 40_000.0, 300.0, 0.0, 0.0),
+            ("huu_nghi", "export", "turned_back", 20_000.0, 700.0, 0.0, 0.0),  # lost: 0.25 of its value
+            ("huu_nghi", "export", "turned_back", 30_000.0, 100.0, 0.0, 30_000.0),  # spoiled: counted once
+            ("tan_thanh", "import", "turned_back", 50_000.0, 50.0, 0.0, 0.0),  # an import: not a lost export
+            ("mong_cai", "export", "cleared", 10_000.0, 900.0, 0.0, 0.0),  # Quang Ninh's gate
+        ]
+    )
+    out = net_cost_metrics(trucks, scenario, groups(scenario), trucks["arrival"])
+    province = _values(out, ALL, ALL)
+    assert province["cost_waiting_usd"] == 300 + 700 + 100 + 50  # not Mong Cai's 900
+    assert province["cost_spoiled_usd"] == 30_000
+    assert province["cost_lost_exports_usd"] == 0.25 * 20_000
+    assert province["cost_policy_usd"] == 500_000
+    assert province[NET] == pytest.approx(sum(province[p] for p in PARTS))
+    assert _values(out, "mong_cai", "export")["cost_waiting_usd"] == 900  # its own row
+    assert _values(out, ALL, "export")["cost_policy_usd"] == 0  # the policy's cost: province row only
+    assert _values(out, ALL, "export")[NET] == 300 + 700 + 100 + 30_000 + 5_000
+    assert set(out["metric"]) == {NET, *PARTS} and set(out["metric"]) <= set(METRICS)
+
+
+def test_the_rail_route_is_its_own_row_not_the_provinces() -> None:
+    scenario = load_scenario(WINTER / "rail_fruit.yaml").scenario
+    assert outside_gates(scenario) == {scenario.rail.name}
+    trucks = _trucks([(scenario.rail.name, "export", "cleared", 1.0, 123.0, 0.0, 0.0)])
+    out = net_cost_metrics(trucks, scenario, groups(scenario), trucks["arrival"])
+    assert _values(out, scenario.rail.name, "export")["cost_waiting_usd"] == 123
+    assert _values(out, ALL, ALL)["cost_waiting_usd"] == 0
+
+
+def test_a_policy_cost_without_a_source_is_refused_naming_the_field(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as err:
+        load_scenario(_policy(tmp_path, "cost: {usd: 100, source: 'we think'}\n"))
+    assert "cost.source" in str(err.value) and "assumption" in str(err.value)
+    with pytest.raises(UserError) as err:
+        load_scenario(_policy(tmp_path, "cost: {usd: -1, source: 'assumption: x'}\n"))
+    assert "cost.usd" in str(err.value)
+
+
+def test_a_run_records_the_net_cost_and_a_part_the_scenario_lacks_is_not_modelled() -> None:
+    from sim.analysis.metrics import all_metrics
+    from sim.model.network import run_replication
+
+    loaded = load_scenario(ROOT / "scenarios" / "lang_son_minimal.yaml", ["run.horizon=48", "run.warmup=0"])
+    tables = run_replication(loaded.scenario, np.random.SeedSequence(1))
+    metrics = all_metrics(tables, loaded.scenario)
+    row = metrics[(metrics["gate"] == ALL) & (metrics["direction"] == ALL)].set_index("metric")["value"]
+    assert row[NET] == pytest.approx(sum(row[p] for p in PARTS))
+    absent = not_modelled(loaded.scenario)
+    assert ("cost_held_usd" in absent) == ("upstream_cost_usd" in absent)  # the same rule as the older one
+    assert "cost_policy_usd" not in absent  # no cost: field is a cost of 0, stated by the scenario
+
+
+def test_compare_and_robust_rank_on_the_net_cost_by_default() -> None:
+    from sim.analysis.decision import DEFAULT_OBJECTIVE
+    from sim.studies import robust
+    from sim.studies.registry import study
+
+    assert DEFAULT_OBJECTIVE == NET and robust.DECISION_METRIC == NET
+    assert study("compare").default("objective") == NET
