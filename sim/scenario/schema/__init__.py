@@ -30,6 +30,7 @@ from sim.scenario.schema.common import (
     key_name,
     safe_name,
 )
+from sim.scenario.schema.costs import SOURCE_WORDS, LostExports, PolicyCost
 from sim.scenario.schema.derived import derive_arrivals
 from sim.scenario.schema.distributions import (
     DISTRIBUTION_TAGS,
@@ -84,6 +85,7 @@ __all__ = [
     "DISTRIBUTION_TAGS",
     "KEY",
     "NAME",
+    "SOURCE_WORDS",
     "STATE_PLACES",
     "TIME_UNIT_HOURS",
     "WEEKDAYS",
@@ -111,9 +113,11 @@ __all__ = [
     "LocalDateTime",
     "Location",
     "Lognormal",
+    "LostExports",
     "NonNegativeFloat",
     "PatienceHazard",
     "Perishability",
+    "PolicyCost",
     "PositiveFloat",
     "PriorityRule",
     "Rail",
