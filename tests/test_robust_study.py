@@ -139,10 +139,10 @@ def test_a_base_without_uncertain_ranges_is_refused(tmp_path: Path) -> None:
 
 
 def test_headline_metrics_the_base_cannot_produce_are_not_ranked_as_zeros(tmp_path: Path, capsys) -> None:
-    """The toy sets no cost rates and no perishables: total cost, waiting cost and spoiled trucks are not
+    """The toy sets no cost rates and no perishables: net cost, waiting cost and spoiled trucks are not
     modelled, so they are left out of the ranking and said to be (a tie at 0 would read as a result)."""
     base, _, two = toys(tmp_path)
     result = robust(base, [two], StudyOptions(out=tmp_path / "r", replications=1, jobs=1), samples=4)
-    assert {"total_cost_usd", "waiting_cost_usd", "spoiled_trucks"} <= set(result.not_modelled)
+    assert {"net_cost_usd", "waiting_cost_usd", "spoiled_trucks"} <= set(result.not_modelled)
     assert not set(result.summary["metric"]) & set(result.not_modelled)
     assert set(result.summary["metric"])  # what is modelled is still ranked
