@@ -12,8 +12,9 @@ start with its new inputs and a fresh seed (no saved state), so every particle i
 
 It writes into ``<root>/<scenario>/assimilate-<label or time>/``:
 
-- ``posterior.csv``: each uncertain input's prior 5/50/95% points beside its posterior's, and the
-  posterior mean (weighted over the final particles);
+- ``posterior.csv``: each uncertain input's range (``low``, ``high``; a date as its ordinal day when
+  ``dated``), its prior 5/50/95% points beside its posterior's, and the posterior mean (weighted over
+  the final particles);
 - ``assimilate_daily.csv``: per observed group and date, the 5/25/50/75/95% points of the model's count;
   ``part`` is ``prior`` before the first observation, ``filtered`` up to ``until`` (each date under the
   weights of the observations known by then) and ``forecast`` after it (the fan over ``days``);
@@ -273,6 +274,9 @@ def posterior_table(inputs: Inputs, found: Filtered) -> pd.DataFrame:
             {
                 "input": item.name,
                 "range": item.range_text(),
+                "low": _number(item.value(0.0)),
+                "high": _number(item.value(1.0)),
+                "dated": item.dated,
                 "prior_p5": prior[0],
                 "prior_p50": prior[1],
                 "prior_p95": prior[2],
