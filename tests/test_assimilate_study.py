@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analysis import likelihood
 from sim.analysis.counts import CountReader, Query
 from sim.analysis.likelihood import noisy
 from sim.errors import UserError
@@ -60,6 +61,21 @@ def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_pa
     assert {p.name for p in result.folder.iterdir()} >= {"posterior.csv", "ess.csv", "hindcast.csv"}
 
 
+def test_a_wrong_error_model_fails_the_same_check(tmp_path, monkeypatch) -> None:
+    """The study takes its error model from likelihood.MODELS by name (--errors): put a wrong one in
+    the default's place (counts taken as twice the model's) and the rate is no longer learnt."""
+
+    def doubled(observed, simulated, rel, abs_):
+        return likelihood.poisson(observed, 2.0 * simulated, rel, abs_)
+
+    monkeypatch.setitem(likelihood.MODELS, "negative_binomial", doubled)
+    path, _ = twin_file(tmp_path, 1.15, 6, 1)
+    options = StudyOptions(root=tmp_path, jobs=2, label="t")
+    result = assimilate(TWIN, options, observed=path, particles=16, days=1.0)
+    rate = result.posterior.set_index("input").loc["arrivals.trucks.rate"]
+    assert not rate["posterior_p50"] > 0.95
+
+
 def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
     path, _ = twin_file(tmp_path, 0.8, 2, 2)
     options = StudyOptions(root=tmp_path)
@@ -67,6 +83,8 @@ def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
         assimilate(ROOT / "scenarios" / "examples" / "mmc.yaml", options, observed=path)
     with pytest.raises(UserError, match="at least 4 particles"):
         assimilate(TWIN, options, observed=path, particles=2)
+    with pytest.raises(UserError, match="choose from negative_binomial, poisson"):
+        assimilate(TWIN, options, observed=path, errors="normal")
     with pytest.raises(UserError, match="no observation"):
         assimilate(TWIN, options, observed=path, until="2021-11-30T00:00")
     assert not any(tmp_path.glob("mm1_twin/*"))

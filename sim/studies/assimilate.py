@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.counts import CountReader, Query
-from sim.analysis.likelihood import LogLikelihood, negative_binomial
+from sim.analysis.likelihood import MODELS, LogLikelihood, error_model
 from sim.analysis.observed import DAY_COUNTS, DEFAULT_AT_HOUR, WHATS, read_observed
 from sim.analysis.smc import Filtered, run_filter, weighted_quantiles
 from sim.errors import UserError
@@ -66,7 +66,7 @@ class Twin:
     rows: pd.DataFrame  # the observations (read_observed), sorted by when
     root_seed: int
     backend: Any
-    loglik: LogLikelihood = negative_binomial
+    loglik: LogLikelihood
     moves: int = 1
 
     def sim_time(self, when: datetime) -> float:
@@ -180,8 +180,9 @@ class AssimilateResult:
         return self.posterior
 
 
-def setup(source: ScenarioSource, options: StudyOptions, observed: str | Path, loglik: LogLikelihood) -> Twin:
-    """The scenario, its inputs and the observations, checked before anything runs."""
+def setup(source: ScenarioSource, options: StudyOptions, observed: str | Path, errors: str) -> Twin:
+    """The scenario, its inputs, the observations and their error model, checked before anything runs."""
+    loglik = error_model(errors)
     loaded = load_source(source, options.overrides)
     s = loaded.scenario
     if not s.uncertain:
@@ -211,7 +212,7 @@ def assimilate(
     particles: int = 32,
     days: float = 14.0,
     hindcast: bool = False,
-    loglik: LogLikelihood = negative_binomial,
+    errors: str = "negative_binomial",
     **option_kwargs: Any,
 ) -> AssimilateResult:
     """Assimilate the observations up to ``until`` and forecast ``days`` days (module docstring)."""
@@ -222,7 +223,7 @@ def assimilate(
         raise UserError.single(None, "--days", f"must be a positive number of days (got {days})")
     if policies:
         raise UserError.single(None, "POLICY", "policies are not yet supported by assimilate (issue 30)")
-    twin = setup(source, options, observed, loglik)
+    twin = setup(source, options, observed, errors)
     last = max(twin.rows["when"])
     stop = parse_datetime(until, "--until") if until else last
     used = twin.rows[twin.rows["when"] <= stop].reset_index(drop=True)
@@ -383,8 +384,16 @@ STUDY = Study(
         Setting("particles", "int", "particles of the filter", metavar="N", minimum=4),
         Setting("days", "float", "days to forecast after --until", metavar="N", minimum=0.0),
         Setting("hindcast", "flag", "score the forecasts made from each observation date on the later rows"),
+        Setting(
+            "errors",
+            "text",
+            "the counts' error model: negative_binomial (variance m + (r m)^2 + a^2 around the model's "
+            "count m, r and a from the error column, r 10% by default) or poisson (a count's own "
+            "scatter only; the error column ignored)",
+            metavar="MODEL",
+            choices=tuple(MODELS),
+        ),
     ),
     shared=("seed", "parallel", "overrides", "root", "format", "out", "label"),
     replications=None,
-    callbacks=("loglik",),
 )
