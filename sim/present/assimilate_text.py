@@ -212,8 +212,9 @@ def print_assimilate(result: Any, fmt: str = "table") -> None:
 
         say("")
         say(
-            f"Policy {name} against the scenario, from the posterior particles "
-            "(paired: common random numbers)"
+            f"Policy {name} against {result.scenario}, each run once per posterior particle (its inputs "
+            f"and seed: paired, common random numbers) from the start to {result.until:%Y-%m-%d} + "
+            f"{result.days:g} days"
         )
         print_decision(decision)
 

@@ -12,14 +12,14 @@ start with its new inputs and a fresh seed (no saved state), so every particle i
 
 It writes into ``<root>/<scenario>/assimilate-<label or time>/``:
 
-- ``posterior.csv``: each uncertain input's range (``low``, ``high``; a date as its ordinal day when
-  ``dated``), its prior 5/50/95% points beside its posterior's, and the posterior mean (weighted over
-  the final particles);
+- ``posterior.csv``: each input's range (``low``, ``high``; a date as its ordinal day when ``dated``),
+  its prior 5/50/95% points beside its posterior's, and the posterior mean (the final particles');
 - ``assimilate_daily.csv``: per observed group and date, the 5/25/50/75/95% points of the model's count;
   ``part`` is ``prior`` before the first observation, ``filtered`` up to ``until`` (each date under the
   weights of the observations known by then) and ``forecast`` after it (the fan over ``days``);
-- ``ess.csv``: each step's time, observations, effective sample size, whether it resampled and the
-  share of moves accepted;
+- ``ess.csv``: each step's time, observations, effective sample size, resampled or not, moves accepted;
+- with POLICY files, ``assimilate_policies.csv``: each variant run from the posterior particles, paired
+  (:mod:`sim.studies.assimilate_policies`), and its decision summary in the result;
 - with ``hindcast``, ``hindcast.csv`` and ``hindcast_rows.csv`` (:mod:`sim.studies.hindcast`).
 """
 
@@ -46,6 +46,7 @@ from sim.scenario import load_scenario
 from sim.scenario.uncertain import Inputs, override
 from sim.store import layout
 from sim.store.outputs import StudyFolder
+from sim.studies.assimilate_policies import check_policies, run_policies
 from sim.studies.forecast import parse_datetime
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.registry import Setting, Study
@@ -172,6 +173,8 @@ class AssimilateResult:
     daily: pd.DataFrame
     ess: pd.DataFrame
     hindcast: pd.DataFrame | None = None
+    comparison: pd.DataFrame | None = None  # with POLICY files: the variants over the posterior particles
+    decisions: dict[str, Any] = field(default_factory=dict)  # each policy's decision summary
     failures: list[Any] = field(default_factory=list)
 
     @property
@@ -221,9 +224,8 @@ def assimilate(
         raise UserError.single(None, "--particles", f"a filter needs at least 4 particles (got {particles})")
     if not (math.isfinite(days) and days > 0):
         raise UserError.single(None, "--days", f"must be a positive number of days (got {days})")
-    if policies:
-        raise UserError.single(None, "POLICY", "policies are not yet supported by assimilate (issue 30)")
     twin = setup(source, options, observed, errors)
+    check_policies(twin, policies)
     last = max(twin.rows["when"])
     stop = parse_datetime(until, "--until") if until else last
     used = twin.rows[twin.rows["when"] <= stop].reset_index(drop=True)
@@ -238,6 +240,8 @@ def assimilate(
     result = AssimilateResult(
         out.folder, twin.scenario.name, particles, stop, float(days), found.runs, posterior, daily, ess
     )
+    if policies:
+        result.comparison, result.decisions = run_policies(twin, found, policies, end)
     if hindcast:
         from sim.studies.hindcast import hindcast_scores
 
@@ -246,6 +250,8 @@ def assimilate(
         out.write_csv(layout.POSTERIOR_TABLE, posterior)
         out.write_csv(layout.ASSIMILATE_DAILY, daily)
         out.write_csv(layout.ESS_TABLE, ess)
+        if result.comparison is not None:
+            out.write_csv(layout.ASSIMILATE_POLICIES, result.comparison)
         if result.hindcast is not None:
             out.write_csv(layout.HINDCAST_TABLE, result.hindcast)
             out.write_csv(layout.HINDCAST_ROWS, rows)
@@ -306,14 +312,8 @@ def daily_table(found: Filtered, rows: pd.DataFrame, days: pd.DataFrame, until: 
         if day.known > until:
             values, weights, part = found.values[:, col], found.weights, "forecast"
         else:
-            i = (
-                int(
-                    np.searchsorted(
-                        np.array(times, dtype="datetime64[ns]"), np.datetime64(day.known), "right"
-                    )
-                )
-                - 1
-            )
+            known = np.datetime64(day.known)
+            i = int(np.searchsorted(np.array(times, dtype="datetime64[ns]"), known, "right")) - 1
             snap = found.steps[max(i, 0)]
             weights = snap.weights if i >= 0 else np.full(len(snap.weights), 1 / len(snap.weights))
             values, part = snap.values[:, col], "filtered" if i >= 0 else "prior"
