@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analysis import likelihood
 from sim.analysis.counts import CountReader, Query
 from sim.analysis.likelihood import noisy
 from sim.errors import UserError
@@ -60,6 +61,21 @@ def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_pa
     assert {p.name for p in result.folder.iterdir()} >= {"posterior.csv", "ess.csv", "hindcast.csv"}
 
 
+def test_a_wrong_error_model_fails_the_same_check(tmp_path, monkeypatch) -> None:
+    """The study takes its error model from likelihood.MODELS by name (--errors): put a wrong one in
+    the default's place (counts taken as twice the model's) and the rate is no longer learnt."""
+
+    def doubled(observed, simulated, rel, abs_):
+        return likelihood.poisson(observed, 2.0 * simulated, rel, abs_)
+
+    monkeypatch.setitem(likelihood.MODELS, "negative_binomial", doubled)
+    path, _ = twin_file(tmp_path, 1.15, 6, 1)
+    options = StudyOptions(root=tmp_path, jobs=2, label="t")
+    result = assimilate(TWIN, options, observed=path, particles=16, days=1.0)
+    rate = result.posterior.set_index("input").loc["arrivals.trucks.rate"]
+    assert not rate["posterior_p50"] > 0.95
+
+
 def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
     path, _ = twin_file(tmp_path, 0.8, 2, 2)
     options = StudyOptions(root=tmp_path)
@@ -67,6 +83,8 @@ def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
         assimilate(ROOT / "scenarios" / "examples" / "mmc.yaml", options, observed=path)
     with pytest.raises(UserError, match="at least 4 particles"):
         assimilate(TWIN, options, observed=path, particles=2)
+    with pytest.raises(UserError, match="choose from negative_binomial, poisson"):
+        assimilate(TWIN, options, observed=path, errors="normal")
     with pytest.raises(UserError, match="no observation"):
         assimilate(TWIN, options, observed=path, until="2021-11-30T00:00")
     assert not any(tmp_path.glob("mm1_twin/*"))
@@ -91,3 +109,30 @@ def test_twins_with_the_real_model_hold_the_true_rate_about_90_percent(tmp_path)
     low, high = int(stats.binom.ppf(0.001, twins, 0.9)), int(stats.binom.ppf(0.999, twins, 0.9))
     assert low <= held <= high
     assert crps_better > twins / 2  # the assimilated forecast's CRPS beats the prior band's in most twins
+
+
+def test_policies_run_from_the_posterior_particles_paired(tmp_path) -> None:
+    """Each POLICY is run once per posterior particle with its inputs and seed: a policy that changes
+    nothing differs by exactly 0 in every pair (common random numbers), a second server shortens the
+    clearance time, and each has forecast's decision summary."""
+    path, _ = twin_file(tmp_path, 0.8, 3, 3)
+    same = tmp_path / "same.yaml"
+    same.write_text(f"extends: {TWIN}\nname: same\n", encoding="utf-8")
+    two = tmp_path / "two.yaml"
+    two.write_text(
+        f"extends: {TWIN}\nname: two_servers\n"
+        "gates: {gate: {export: {stages: {service: {servers: 2}}}}}\n",
+        encoding="utf-8",
+    )
+    options = StudyOptions(root=tmp_path, jobs=2, label="p")
+    result = assimilate(TWIN, options, observed=path, policies=[same, two], particles=8, days=1.0)
+    comp = result.comparison
+    rows = comp[
+        (comp["gate"] == "all") & (comp["direction"] == "all") & (comp["metric"] == "mean_clearance_h")
+    ]
+    by = rows.set_index("scenario")
+    assert by.loc["same", "diff"] == 0.0 and by.loc["same", "diff_low"] == 0.0  # every pair identical
+    assert by.loc["two_servers", "diff_high"] < 0  # a second server: shorter in every plausible future
+    assert set(result.decisions) == {"same", "two_servers"}
+    assert result.decisions["two_servers"].ranking[0].scenario == "two_servers"
+    assert (result.folder / "assimilate_policies.csv").is_file()

@@ -64,6 +64,16 @@ LABELLED = {
         "--replications",
         "1",
     ],
+    "assimilate": [
+        "assimilate",
+        str(ROOT / "data" / "twins" / "mm1_twin.yaml"),
+        "--observed",
+        str(ROOT / "data" / "twins" / "mm1_observed.csv"),
+        "--particles",
+        "4",
+        "--days",
+        "1",
+    ],
     "forecast": [
         "forecast",
         str(MINIMAL),

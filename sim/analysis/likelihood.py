@@ -19,6 +19,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
+from sim.errors import UserError
+
 DEFAULT_RELATIVE_ERROR = 0.10
 FLOOR = 0.5
 
@@ -59,6 +61,15 @@ def poisson(observed: np.ndarray, simulated: np.ndarray, rel: np.ndarray, abs_: 
 
 
 MODELS: dict[str, LogLikelihood] = {"negative_binomial": negative_binomial, "poisson": poisson}
+"""The error models a study may name (``assimilate --errors``), the default first."""
+
+
+def error_model(name: str) -> LogLikelihood:
+    """The log-likelihood of the error model ``name``, looked up when a study starts (so a test may put
+    a wrong one in :data:`MODELS` and see the study fail)."""
+    if name not in MODELS:
+        raise UserError.single(None, "--errors", f"choose from {', '.join(MODELS)} (got {name!r})")
+    return MODELS[name]
 
 
 def noisy(simulated: np.ndarray, rng: np.random.Generator, rel: float = DEFAULT_RELATIVE_ERROR) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sim.groups import ALL
 from sim.present import terminal
+from sim.present.assimilate_text import show_assimilate
 from sim.present.robust_text import show_robust
 
 EXIT_FAILED = 1
@@ -284,5 +285,6 @@ PRINTERS: dict[str, Callable[[Any, Request], int]] = {
     "optimise": show_optimise,
     "sensitivity": show_sensitivity,
     "robust": show_robust,
+    "assimilate": show_assimilate,
 }
 """The printers by study name, or by result class for a study with several kinds of answer."""

@@ -71,6 +71,7 @@ ROBUST_VOI = "voi.csv"  # the value of knowing each input
 POSTERIOR_TABLE = "posterior.csv"  # assimilate: each uncertain input's prior and posterior
 ASSIMILATE_DAILY = "assimilate_daily.csv"  # assimilate: the filtered daily series and the forecast fan
 ESS_TABLE = "ess.csv"  # assimilate: the effective sample size at each step
+ASSIMILATE_POLICIES = "assimilate_policies.csv"  # assimilate POLICY: variants over the posterior particles
 HINDCAST_TABLE = "hindcast.csv"  # assimilate --hindcast: scores by horizon band
 HINDCAST_ROWS = "hindcast_rows.csv"  # assimilate --hindcast: each forecast row's scores
 TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
@@ -106,6 +107,7 @@ STUDY_FILES = frozenset(
         POSTERIOR_TABLE,
         ASSIMILATE_DAILY,
         ESS_TABLE,
+        ASSIMILATE_POLICIES,
         HINDCAST_TABLE,
         HINDCAST_ROWS,
         f"{TORNADO}.png",

@@ -12,13 +12,14 @@ start with its new inputs and a fresh seed (no saved state), so every particle i
 
 It writes into ``<root>/<scenario>/assimilate-<label or time>/``:
 
-- ``posterior.csv``: each uncertain input's prior 5/50/95% points beside its posterior's, and the
-  posterior mean (weighted over the final particles);
+- ``posterior.csv``: each input's range (``low``, ``high``; a date as its ordinal day when ``dated``),
+  its prior 5/50/95% points beside its posterior's, and the posterior mean (the final particles');
 - ``assimilate_daily.csv``: per observed group and date, the 5/25/50/75/95% points of the model's count;
   ``part`` is ``prior`` before the first observation, ``filtered`` up to ``until`` (each date under the
   weights of the observations known by then) and ``forecast`` after it (the fan over ``days``);
-- ``ess.csv``: each step's time, observations, effective sample size, whether it resampled and the
-  share of moves accepted;
+- ``ess.csv``: each step's time, observations, effective sample size, resampled or not, moves accepted;
+- with POLICY files, ``assimilate_policies.csv``: each variant run from the posterior particles, paired
+  (:mod:`sim.studies.assimilate_policies`), and its decision summary in the result;
 - with ``hindcast``, ``hindcast.csv`` and ``hindcast_rows.csv`` (:mod:`sim.studies.hindcast`).
 """
 
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.counts import CountReader, Query
-from sim.analysis.likelihood import LogLikelihood, negative_binomial
+from sim.analysis.likelihood import MODELS, LogLikelihood, error_model
 from sim.analysis.observed import DAY_COUNTS, DEFAULT_AT_HOUR, WHATS, read_observed
 from sim.analysis.smc import Filtered, run_filter, weighted_quantiles
 from sim.errors import UserError
@@ -45,6 +46,7 @@ from sim.scenario import load_scenario
 from sim.scenario.uncertain import Inputs, override
 from sim.store import layout
 from sim.store.outputs import StudyFolder
+from sim.studies.assimilate_policies import check_policies, run_policies
 from sim.studies.forecast import parse_datetime
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.registry import Setting, Study
@@ -65,7 +67,7 @@ class Twin:
     rows: pd.DataFrame  # the observations (read_observed), sorted by when
     root_seed: int
     backend: Any
-    loglik: LogLikelihood = negative_binomial
+    loglik: LogLikelihood
     moves: int = 1
 
     def sim_time(self, when: datetime) -> float:
@@ -171,6 +173,8 @@ class AssimilateResult:
     daily: pd.DataFrame
     ess: pd.DataFrame
     hindcast: pd.DataFrame | None = None
+    comparison: pd.DataFrame | None = None  # with POLICY files: the variants over the posterior particles
+    decisions: dict[str, Any] = field(default_factory=dict)  # each policy's decision summary
     failures: list[Any] = field(default_factory=list)
 
     @property
@@ -179,8 +183,9 @@ class AssimilateResult:
         return self.posterior
 
 
-def setup(source: ScenarioSource, options: StudyOptions, observed: str | Path, loglik: LogLikelihood) -> Twin:
-    """The scenario, its inputs and the observations, checked before anything runs."""
+def setup(source: ScenarioSource, options: StudyOptions, observed: str | Path, errors: str) -> Twin:
+    """The scenario, its inputs, the observations and their error model, checked before anything runs."""
+    loglik = error_model(errors)
     loaded = load_source(source, options.overrides)
     s = loaded.scenario
     if not s.uncertain:
@@ -210,7 +215,7 @@ def assimilate(
     particles: int = 32,
     days: float = 14.0,
     hindcast: bool = False,
-    loglik: LogLikelihood = negative_binomial,
+    errors: str = "negative_binomial",
     **option_kwargs: Any,
 ) -> AssimilateResult:
     """Assimilate the observations up to ``until`` and forecast ``days`` days (module docstring)."""
@@ -219,9 +224,8 @@ def assimilate(
         raise UserError.single(None, "--particles", f"a filter needs at least 4 particles (got {particles})")
     if not (math.isfinite(days) and days > 0):
         raise UserError.single(None, "--days", f"must be a positive number of days (got {days})")
-    if policies:
-        raise UserError.single(None, "POLICY", "policies are not yet supported by assimilate (issue 30)")
-    twin = setup(source, options, observed, loglik)
+    twin = setup(source, options, observed, errors)
+    check_policies(twin, policies)
     last = max(twin.rows["when"])
     stop = parse_datetime(until, "--until") if until else last
     used = twin.rows[twin.rows["when"] <= stop].reset_index(drop=True)
@@ -236,6 +240,8 @@ def assimilate(
     result = AssimilateResult(
         out.folder, twin.scenario.name, particles, stop, float(days), found.runs, posterior, daily, ess
     )
+    if policies:
+        result.comparison, result.decisions = run_policies(twin, found, policies, end)
     if hindcast:
         from sim.studies.hindcast import hindcast_scores
 
@@ -244,6 +250,8 @@ def assimilate(
         out.write_csv(layout.POSTERIOR_TABLE, posterior)
         out.write_csv(layout.ASSIMILATE_DAILY, daily)
         out.write_csv(layout.ESS_TABLE, ess)
+        if result.comparison is not None:
+            out.write_csv(layout.ASSIMILATE_POLICIES, result.comparison)
         if result.hindcast is not None:
             out.write_csv(layout.HINDCAST_TABLE, result.hindcast)
             out.write_csv(layout.HINDCAST_ROWS, rows)
@@ -273,6 +281,9 @@ def posterior_table(inputs: Inputs, found: Filtered) -> pd.DataFrame:
             {
                 "input": item.name,
                 "range": item.range_text(),
+                "low": _number(item.value(0.0)),
+                "high": _number(item.value(1.0)),
+                "dated": item.dated,
                 "prior_p5": prior[0],
                 "prior_p50": prior[1],
                 "prior_p95": prior[2],
@@ -301,14 +312,8 @@ def daily_table(found: Filtered, rows: pd.DataFrame, days: pd.DataFrame, until: 
         if day.known > until:
             values, weights, part = found.values[:, col], found.weights, "forecast"
         else:
-            i = (
-                int(
-                    np.searchsorted(
-                        np.array(times, dtype="datetime64[ns]"), np.datetime64(day.known), "right"
-                    )
-                )
-                - 1
-            )
+            known = np.datetime64(day.known)
+            i = int(np.searchsorted(np.array(times, dtype="datetime64[ns]"), known, "right")) - 1
             snap = found.steps[max(i, 0)]
             weights = snap.weights if i >= 0 else np.full(len(snap.weights), 1 / len(snap.weights))
             values, part = snap.values[:, col], "filtered" if i >= 0 else "prior"
@@ -379,8 +384,16 @@ STUDY = Study(
         Setting("particles", "int", "particles of the filter", metavar="N", minimum=4),
         Setting("days", "float", "days to forecast after --until", metavar="N", minimum=0.0),
         Setting("hindcast", "flag", "score the forecasts made from each observation date on the later rows"),
+        Setting(
+            "errors",
+            "text",
+            "the counts' error model: negative_binomial (variance m + (r m)^2 + a^2 around the model's "
+            "count m, r and a from the error column, r 10% by default) or poisson (a count's own "
+            "scatter only; the error column ignored)",
+            metavar="MODEL",
+            choices=tuple(MODELS),
+        ),
     ),
     shared=("seed", "parallel", "overrides", "root", "format", "out", "label"),
     replications=None,
-    callbacks=("loglik",),
 )

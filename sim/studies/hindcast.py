@@ -1,13 +1,14 @@
 """How good the morning twin's forecasts would have been (``assimilate --hindcast``).
 
-For each observation date D of the file (after the first), the rows counted before D's midnight are
-assimilated (:meth:`sim.studies.assimilate.Twin.filter`) and the later rows are forecast: each particle's
-count with the observation's error drawn on top (:func:`sim.analysis.scores.predictive`), scored at its
-horizon (days from D's midnight to the row's time) by CRPS, 50% and 90% coverage and log ratio
+For each observation date D of the file (after the first), the rows known by D's midnight (a day's
+count at the end of its day, so the crossings of D-1 are among them) are assimilated
+(:meth:`sim.studies.assimilate.Twin.filter`) and the later rows are forecast: each particle's count with
+the observation's error drawn on top (:func:`sim.analysis.scores.predictive`), scored at its horizon
+(days from D's midnight to the row's time) by CRPS, 50% and 90% coverage and log ratio
 (:mod:`sim.analysis.scores`). Two baselines are scored the same way on the same rows:
 
 - **prior**: the same particles before any observation (equal weights): the band without assimilation;
-- **persistence**: the last count of the same gate, direction and quantity before D, carried forward.
+- **persistence**: the last count of the same gate, direction and quantity known by D, carried forward.
 
 The table gives the mean per horizon band (1-3, 4-7, 8-14, 15-30 days) and method.
 """
@@ -31,8 +32,10 @@ def hindcast_scores(twin: Any, particles: int) -> tuple[pd.DataFrame, pd.DataFra
     dates = sorted(set(rows["date"]))
     for k, day in enumerate(dates[1:], start=1):
         cut = datetime.combine(day, datetime.min.time())
-        past = rows[rows["when"] < cut].reset_index(drop=True)
-        later = rows[rows["when"] >= cut]
+        # a day's count is known at its midnight: the crossings of D-1 are counted by D's morning, so they
+        # are assimilated, not forecast at a horizon of 0 days (and scored in the 1-3 day band)
+        past = rows[rows["when"] <= cut].reset_index(drop=True)
+        later = rows[rows["when"] > cut]
         if past.empty or later.empty:
             continue
         found, _ = twin.filter(past, end, particles, k, predict=later.reset_index(drop=True))
