@@ -15,6 +15,7 @@ import tomllib
 
 import pytest
 
+from sim import version
 from tests.conftest import ROOT
 
 CORE = {
@@ -38,6 +39,8 @@ def test_the_core_modules_are_all_checked_strictly() -> None:
     config = configured()
     files = {str(f) for f in config["files"]}  # type: ignore[attr-defined]
     assert {f"sim/model/{m}.py" for m in CORE} <= files
+    # the compiled build compiles the same list that sim.version.build() looks for
+    assert {f"sim/model/{m}.py" for m in version.CORE} == files
     assert all((ROOT / f).is_file() for f in files), "a checked module was moved or renamed"
     assert config["strict"] is True
 
