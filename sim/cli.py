@@ -26,7 +26,7 @@ from sim.commands import (
     studies,
 )
 from sim.errors import Interrupted, UserError
-from sim.version import __version__
+from sim.version import __version__, build
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bordersim",
         description="Simulate cargo trucks crossing the Lang Son border gates (SimPy discrete-event model).",
     )
-    p.add_argument("--version", action="version", version=f"bordersim {__version__}")
+    p.add_argument("--version", action="version", version=f"bordersim {__version__} ({build()})")
     options.verbosity_options(p, False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = options.parents()
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 done, 1 a replication failed, 2 input, 130 interrupted)."""
     if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
-        print(f"bordersim {__version__}")
+        print(f"bordersim {__version__} ({build()})")
         return 0
     args = build_parser().parse_args(argv)
     args.command_argv = ["bordersim", *(sys.argv[1:] if argv is None else argv)]  # as typed, for hints

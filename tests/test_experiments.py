@@ -251,6 +251,7 @@ def test_sweep_writes_one_tidy_table_matching_single_runs(in_tmp: Path) -> None:
     assert sorted(table["point"].unique()) == [0, 1, 2, 3]
     assert set(zip(table[key], table["run.seed"], strict=True)) == {(10, 1), (10, 2), (12, 1), (12, 2)}
     assert json.loads((folder / "manifest.json").read_text())["complete"]
+    assert not [p for p in folder.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
     # point 3 (servers 12, seed 2) is exactly what a plain run with those settings gives
     assert (
         run_folder(in_tmp, "p3", "--set", f"{key}=12", "--set", "run.seed=2", "--replications", "2")[0] == 0

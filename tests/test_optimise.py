@@ -18,6 +18,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import UserError
+from sim.store.tables import TABLES
 from sim.studies.optimise import optimise, parse_target, parse_variables
 from sim.studies.options import StudyOptions
 
@@ -101,6 +102,7 @@ def test_optimise_finds_the_erlang_c_minimum(tmp_path: Path) -> None:
     table = pd.read_csv(result.folder / "evaluations.csv")
     assert len(table) == len(list((result.folder / "points").iterdir())) >= 3
     assert table["chosen"].sum() == 1 and table.loc[table["chosen"], "meets_target"].all()
+    assert not [p for p in result.folder.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
     cheaper = table[table["cost"] < result.cost]
     assert len(cheaper) and not cheaper["meets_target"].any()
     manifest = json.loads((result.folder / "manifest.json").read_text())

@@ -13,6 +13,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import UserError
+from sim.store.tables import TABLES
 from sim.studies.options import StudyOptions
 from sim.studies.robust import robust
 from tests.conftest import SCENARIOS
@@ -81,6 +82,7 @@ def test_common_inputs_and_random_numbers_across_policies(tmp_path: Path) -> Non
     same_row = summary[(summary["metric"] == "mean_wait_h") & (summary["policy"] == "same")].iloc[0]
     assert same_row["diff_p5"] == same_row["diff_p95"] == 0.0
     assert set(result.tables["boxes"]["policy"]) >= {"same"}
+    assert not [p for p in out.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
 
 
 def test_the_command_leads_with_the_robust_summary_and_the_api_has_the_result(tmp_path: Path, capsys) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sim.cli import main
 from sim.scenario import load_scenario
 from sim.scenario.sources import assumptions
+from sim.store.tables import TABLES
 from sim.studies.options import StudyOptions
 from sim.studies.sensitivity import factors, sensitivity
 
@@ -90,6 +91,7 @@ def test_one_at_a_time_ranks_the_parameter_it_depends_on_first(synthetic: Path, 
     assert saved["assumption"].tolist() == table["assumption"].tolist()
     manifest = json.loads((result.folder / "manifest.json").read_text())
     assert manifest["points"] == 1 + 2 * len(table) and manifest["method"] == "oat"
+    assert not [p for p in result.folder.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
 
 
 def test_morris_ranks_it_first_too(synthetic: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ Two things separate it from the exact value, each bounded here:
 from __future__ import annotations
 
 import io
+import json
 import math
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +30,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis.backlog import daily, daily_at
+from sim.analysis.backlog import FlowChanges, daily, daily_at
+from sim.analysis.daily_series import DAILY_TABLE
 from sim.cli import main
 from sim.errors import UserError
+from sim.model import run_replication
+from sim.model.random_streams import replication_seed
+from sim.model.records import Tables
 from sim.scenario import load_scenario
 from sim.scenario.uncertain import Inputs
 from sim.store.tables import read_table
@@ -153,15 +158,61 @@ def test_study_is_reproducible_and_replication_k_shares_its_random_numbers(tmp_p
     assert not np.allclose(pd.read_csv(other.folder / "samples.csv")[KEY], a[KEY])
     # CRN: replication k of every sample has the same seed, so the same uniforms: the arrival times
     # differ only through the rate (an exponential draw scaled by 1/rate), the same for every sample
+    # (the points keep no tables: each replication is run again from its folder's scenario and seed)
     scaled = {}
     for k in (0, 1):
         for _, row in a.iterrows():
-            trucks = read_table(runs[0].folder / "points" / row["point"], "trucks", [k])
+            trucks = rerun(runs[0].folder / "points" / row["point"], k).trucks
             gaps = np.diff(np.concatenate([[0.0], np.sort(trucks["arrival"].to_numpy())]))[:20]
             scaled.setdefault(k, []).append(gaps * row["arrivals.trucks.rate"])
         for gaps in scaled[k][1:]:
             np.testing.assert_allclose(gaps, scaled[k][0], rtol=1e-9)
     assert not np.allclose(scaled[0][0], scaled[1][0])  # and replications differ from each other
+
+
+def rerun(point: Path, replication: int) -> Tables:
+    """Replication ``replication`` of a study's point, run again from its saved scenario and root seed."""
+    scenario = load_scenario(point / "scenario.yaml").scenario
+    root_seed = json.loads((point / "manifest.json").read_text())["root_seed"]
+    return run_replication(scenario, replication_seed(root_seed, replication))
+
+
+def test_points_keep_metrics_and_daily_series_only_and_the_band_is_the_exact_reading(tmp_path: Path) -> None:
+    """Item 4 of issue 32: an input set's folder holds its metrics and its daily series, no event table;
+    the daily series kept is the exact backlog series read at series_at, and the bands are its quantiles."""
+    path = toy(tmp_path, 300, "  arrivals.trucks.rate: {low: 0.3, high: 0.6, why: 'a second input'}\n")
+    reps, at = 2, "17:30"
+    result = uncertainty(
+        path, StudyOptions(replications=reps, jobs=1, out=tmp_path / "u"), samples=3, series_at=at
+    )
+    points = sorted((result.folder / "points").iterdir())
+    assert len(points) == 3
+    for point in points:
+        kept = {p.name for p in point.iterdir() if p.is_dir()}
+        assert kept == {"metrics", DAILY_TABLE}, kept  # no trucks, stages, backlog_series...
+        assert json.loads((point / "manifest.json").read_text())["tables"] == [DAILY_TABLE, "metrics"]
+    s = load_scenario(points[0] / "scenario.yaml").scenario
+    per_sample = []
+    for k, point in enumerate(points):
+        saved = read_table(point, DAILY_TABLE, range(reps))
+        exact = []
+        for rep in range(reps):
+            tables = rerun(point, rep)
+            changes = FlowChanges.of(tables.backlog_series.reset_index(drop=True))
+            steps = changes.steps("all", "export")
+            want = daily_at(steps, s.run.start, s.run.unit_hours, s.run.horizon, at_hour=17.5)
+            got = saved.query("replication == @rep and gate == 'all' and direction == 'export'")
+            np.testing.assert_array_equal(got["value"].to_numpy(), want["at"].to_numpy())
+            assert list(got["date"]) == list(want["date"])
+            exact.append(want.set_index("date")["at"])
+        per_sample.append(pd.concat(exact, axis=1).mean(axis=1).rename(k))
+    wide = pd.concat(per_sample, axis=1).dropna(how="all")
+    band = pd.read_csv(result.folder / "bands_daily.csv").query("gate == 'all' and direction == 'export'")
+    np.testing.assert_allclose(band["p50"], wide.median(axis=1).to_numpy())
+    np.testing.assert_allclose(band["p95"], wide.quantile(0.95, axis=1).to_numpy())
+    # the same folder read at another time of day is another study: refused, nothing mixed
+    with pytest.raises(UserError, match="series_at"):
+        uncertainty(path, StudyOptions(replications=reps, jobs=1, out=tmp_path / "u"), samples=3)
 
 
 def test_a_bad_uncertain_key_is_refused_naming_the_field(tmp_path: Path) -> None:

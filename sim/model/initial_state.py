@@ -48,7 +48,7 @@ from sim.model.arrivals import rate_per_time_unit, schedule_levels
 from sim.model.dated import service_periods
 from sim.model.patience import UNIT_EXPONENTIAL, hazard_patience_h
 from sim.model.random_streams import alternatives_sampler, sampler, stream, uniforms
-from sim.model.routes import FlowRuntime, Reneging
+from sim.model.routes import FlowRuntime
 from sim.model.trucks import Cargo, Truck
 from sim.scenario.schema import STATE_PLACES, InitialState, Scenario, StateGroup
 from sim.scenario.state import gate_key, waited_hours
@@ -210,8 +210,9 @@ def _shadow_flow(model: Model, flow: FlowRuntime, key: tuple[str, str], held: _H
         )
     reneging = None
     rule = flow.spec.reneging
-    if rule is not None:
-        reneging = Reneging(
+    if rule is not None and flow.reneging is not None:  # the flow's rule, the starting trucks' own draws
+        reneging = replace(
+            flow.reneging,
             patience=held,
             diverted_patience=held,
             divert_u=uniforms(stream(seed, "initial-divert", *key)),

@@ -35,15 +35,20 @@ KERNELS = ("simpy", "heap")
 
 
 class Clock(Protocol):
-    """The object whose ``_now`` attribute is the current time (read on every event, so no property)."""
+    """The object whose ``_now`` attribute is the current time (read on every event, so no property in
+    the kernels; read-only here, so that SimPy's ``Environment`` and the heap kernel both qualify)."""
 
-    _now: float
+    @property
+    def _now(self) -> float: ...
 
 
 class Kernel(Protocol):
     """What the model asks of a kernel: the time, scheduling a callback, and running to a time."""
 
-    clock: Clock
+    @property
+    def clock(self) -> Clock:
+        """What holds the current time as ``_now``."""
+        ...
 
     @property
     def now(self) -> float:
@@ -70,7 +75,8 @@ class _Call:
     __slots__ = ("_ok", "callbacks")
 
     def __init__(self, callback: Callback):
-        self.callbacks = [callback]
+        # SimPy's step() sets ``callbacks`` to None once the event is processed: typed so
+        self.callbacks: list[Callback] | None = [callback]
         self._ok = True
 
 
@@ -92,7 +98,7 @@ class SimPyKernel:
 
     def __init__(self) -> None:
         env = self.env = simpy.Environment()
-        self.clock = env  # ``env._now`` is the attribute behind the public ``env.now`` property
+        self.clock: Clock = env  # ``env._now`` is the attribute behind the public ``env.now`` property
         queue, order = simpy_event_heap(env)
 
         def after(delay: float, callback: Callback) -> None:
@@ -132,7 +138,7 @@ class HeapKernel:
 
     def __init__(self) -> None:
         self._now = 0.0
-        self.clock = self
+        self.clock: Clock = self
         self._queue: list[tuple[float, int, Callback]] = []
         self._order = count()
 

@@ -183,6 +183,12 @@ class Model:
                 diverted_patience=sampler(patience, stream(seed, "patience-diverted", *key)),
                 divert_u=uniforms(stream(seed, "divert", *key)),
                 travel=sampler(rule.travel_h, stream(seed, "travel", *key)),
+                shelf_life_fraction=rule.shelf_life_fraction,
+                hazard=None
+                if rule.hazard is None
+                else (rule.hazard.per_day, rule.hazard.past_shelf_life_per_day),
+                divert_to=rule.divert_to,
+                divert_share=rule.divert_share,
             )
         self.flows[(gate.name, direction)] = runtime
 

@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sim.model.random_streams import stream, uniforms
 from sim.model.trucks import Cargo
-from sim.scenario.schema import Rail
+
+if TYPE_CHECKING:
+    from sim.model.network import Model
 
 
 class RailSender:
     """Sends a truck's cargo by rail when the scenario's ``rail.send`` rules say so, else by road."""
 
-    def __init__(self, model, gate: str, direction: str, truck_class: str):
-        rail: Rail = model.scenario.rail
+    def __init__(self, model: Model, gate: str, direction: str, truck_class: str):
+        rail = model.scenario.rail
+        assert rail is not None, "a rail sender is built only for a scenario with rail (see applies)"
         self.rule = rail.send[truck_class]
         self.recorder = model.recorder
         self.rail_flow = model.flows[(rail.name, direction)]
@@ -39,7 +43,7 @@ class RailSender:
         self.clock = model.kernel
 
     @staticmethod
-    def applies(model, direction: str, truck_class: str) -> bool:
+    def applies(model: Model, direction: str, truck_class: str) -> bool:
         """Whether trucks of ``truck_class`` in ``direction`` may be sent by rail at all."""
         rail = model.scenario.rail
         return rail is not None and rail.direction(direction) is not None and truck_class in rail.send

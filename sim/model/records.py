@@ -38,9 +38,13 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model.resources import Pool
 
 NAN = float("nan")
 _CHUNK = 4096
@@ -287,7 +291,7 @@ class Recorder:
         self.t_status[truck] = DIVERTED if diverted else TURNED_BACK
         self._move(truck, GONE, when)
 
-    def snapshot(self, now: float, outside: list[int], pools: list) -> None:
+    def snapshot(self, now: float, outside: list[int], pools: list[Pool]) -> None:
         """The state of every gate (trucks waiting outside, in the yard, cleared so far) and of every pool
         (queue, servers busy) at ``now``."""
         for gate, waiting in enumerate(outside):
@@ -442,11 +446,11 @@ class Recorder:
         return table
 
 
-def _floats(a: array) -> np.ndarray:
+def _floats(a: array[float]) -> np.ndarray:
     return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0, dtype=np.float64)
 
 
-def _ints(a: array, dtype: type = np.int32) -> np.ndarray:
+def _ints(a: array[int], dtype: type = np.int32) -> np.ndarray:
     if not len(a):
         return np.zeros(0, dtype=dtype)
     return np.frombuffer(a, dtype=np.dtype(a.typecode if a.typecode != "q" else "int64")).astype(dtype)
@@ -476,5 +480,6 @@ def _order_in_flow(stage_keys: list[tuple[str, str, str]]) -> list[int]:
     return out
 
 
-def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=names)
+def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
+    # the categories as an Index: the one overload of pandas-stubs for named categories (the same call)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names))

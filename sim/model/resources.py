@@ -42,6 +42,13 @@ class Waiter(Protocol):
         ...
 
 
+# a priority queue's entry: (priority rank, time of request, arrival order, truck, bans). The arrival
+# order is unique, so the heap never compares two trucks, and it names the entry: a pool keeps the order
+# of each truck's live entry (an int, compared by value: a compiled build may box a tuple afresh, so an
+# identity check on entries would fail there and leave trucks queued for ever)
+Entry = tuple[int, float, int, Waiter, Bans]
+
+
 def _banned(bans: Bans, now: float) -> bool:
     return any(t0 <= now < t1 for t0, t1 in bans)
 
@@ -58,7 +65,7 @@ class Pool:
         self.clock = kernel.clock
         self.capacity = capacity
         self.busy = 0  # servers taken, including a border driver still on the way back
-        self.queue: deque = deque()
+        self.queue: deque[Waiter] = deque()
         self._waiting = 0
         self._gone: set[int] = set()  # id() of trucks that left the queue; the queue holds them alive
 
@@ -97,17 +104,18 @@ class Pool:
 class PriorityPool(Pool):
     """A pool serving its queue by (priority rank, time of request), ties in arrival order.
 
-    The queue is a binary heap on SimPy's ``PriorityRequest`` key plus an arrival counter, which gives the
-    order of SimPy's stably sorted queue at O(log n) a request instead of a re-sort of the whole list; a
-    truck that gives up leaves a stale entry, skipped when it reaches the top."""
+    The queue is a binary heap (``heap``; the plain ``queue`` stays empty) on SimPy's ``PriorityRequest``
+    key plus an arrival counter, which gives the order of SimPy's stably sorted queue at O(log n) a request
+    instead of a re-sort of the whole list; a truck that gives up leaves a stale entry, skipped when it
+    reaches the top."""
 
-    __slots__ = ("_order", "_place")
+    __slots__ = ("_order", "_place", "heap")
 
     def __init__(self, kernel: Kernel, capacity: int):
         super().__init__(kernel, capacity)
-        self.queue: list = []  # type: ignore[assignment]  # heap of (rank, time, order, truck, bans)
+        self.heap: list[Entry] = []
         self._order = count()
-        self._place: dict[int, tuple] = {}  # id(truck) -> its live queue entry
+        self._place: dict[int, int] = {}  # id(truck) -> the arrival order of its live queue entry
 
     def waiting(self) -> int:
         """How many trucks are queued."""
@@ -122,21 +130,21 @@ class PriorityPool(Pool):
         return False
 
     def _join(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> None:
-        entry = (priority or 0, now, next(self._order), truck, bans)
-        heappush(self.queue, entry)
-        self._place[id(truck)] = entry
+        entry: Entry = (priority or 0, now, next(self._order), truck, bans)
+        heappush(self.heap, entry)
+        self._place[id(truck)] = entry[2]
 
     def withdraw(self, truck: Waiter) -> None:
         """Take a waiting truck out of the queue (it gave up)."""
         del self._place[id(truck)]
 
-    def _pop(self) -> tuple | None:
+    def _pop(self) -> Entry | None:
         """The first live entry, taken off the queue (None if no truck waits)."""
-        queue, place = self.queue, self._place
+        queue, place = self.heap, self._place
         while queue:
             entry = heappop(queue)
             key = id(entry[3])
-            if place.get(key) is entry:
+            if place.get(key) == entry[2]:  # its live entry (not one left by a truck that gave up)
                 del place[key]
                 return entry
         return None
@@ -178,21 +186,21 @@ class ScheduledPool(PriorityPool):
         super().__init__(kernel, capacity)
         # banned trucks set aside until their ban ends: a heap of (ban end, order, entry); they are still
         # waiting (and counted), and go back to the queue in their place as soon as the ban is over
-        self._held: list[tuple[float, int, tuple]] = []
+        self._held: list[tuple[float, int, Entry]] = []
         self.is_open = intervals is None
         self.daily_cap = daily_cap
-        self.caps = list(caps)
+        self.caps = [float(c) for c in caps]  # one type: a float quota (inf: no cap)
         self.resizes = list(resizes)
-        self.tokens: float = daily_cap if daily_cap is not None else math.inf
+        self.tokens: float = float(daily_cap) if daily_cap is not None else math.inf
         if intervals is not None:  # an opening already due acts at once; every closing is an event
             times = [t for span in intervals for t in span]
-            _Timetable(kernel, times, self._open_or_close, lambda i: i % 2 == 0).start()
+            _Timetable(kernel, times, self._open_or_close, _is_opening).start()
         if daily_cap is not None or self.caps:
-            _Timetable(kernel, list(refills), self._refill, lambda _i: False).start()
+            _Timetable(kernel, list(refills), self._refill, _never).start()
         if self.resizes:
-            _Timetable(kernel, [t for t, _ in self.resizes], self._resize, lambda _i: True).start()
+            _Timetable(kernel, [t for t, _ in self.resizes], self._resize, _always).start()
         if wakeups:
-            _Timetable(kernel, sorted(set(wakeups)), self._wake, lambda _i: True).start()
+            _Timetable(kernel, sorted(set(wakeups)), self._wake, _always).start()
 
     def request(self, truck: Waiter, priority: int | None, bans: Bans, now: float) -> bool:
         """Take a server now (True) or join the queue in order (False)."""
@@ -226,23 +234,23 @@ class ScheduledPool(PriorityPool):
         truck.granted(now)
         return True
 
-    def _hold(self, entry: tuple, now: float) -> None:
+    def _hold(self, entry: Entry, now: float) -> None:
         """Set a banned truck aside (still waiting) until the ban in force on it ends."""
         until = min(t1 for t0, t1 in entry[4] if t0 <= now < t1)
         heappush(self._held, (until, entry[2], entry))
-        self._place[id(entry[3])] = entry
+        self._place[id(entry[3])] = entry[2]
 
     def _unhold(self, now: float) -> None:
         """Put back in the queue, in their places, the set-aside trucks whose ban is over."""
         held, place = self._held, self._place
         while held and held[0][0] <= now:
             entry = heappop(held)[2]
-            if place.get(id(entry[3])) is not entry:
+            if place.get(id(entry[3])) != entry[2]:
                 continue  # it gave up meanwhile
             if _banned(entry[4], now):  # another ban starts as this one ends
                 heappush(held, (min(t1 for t0, t1 in entry[4] if t0 <= now < t1), entry[2], entry))
             else:
-                heappush(self.queue, entry)
+                heappush(self.heap, entry)
 
     def release(self, _event: object = None) -> None:
         """A server is free again: the first waiting truck that may start takes it."""
@@ -262,7 +270,8 @@ class ScheduledPool(PriorityPool):
             self._start_waiting()
 
     def _refill(self, index: int) -> None:
-        self.tokens = self.caps[index] if self.caps else self.daily_cap  # type: ignore[assignment]
+        cap = self.caps[index] if self.caps else self.daily_cap
+        self.tokens = float(cap) if cap is not None else math.inf
         self._start_waiting()
 
     def _resize(self, index: int) -> None:
@@ -271,6 +280,19 @@ class ScheduledPool(PriorityPool):
 
     def _wake(self, _index: int) -> None:
         self._start_waiting()
+
+
+def _is_opening(index: int) -> bool:
+    """An opening (even index of an intervals timetable) already due acts at once."""
+    return index % 2 == 0
+
+
+def _never(_index: int) -> bool:
+    return False
+
+
+def _always(_index: int) -> bool:
+    return True
 
 
 class _Timetable:

@@ -19,16 +19,21 @@ the approach.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sim.model.random_streams import stream, uniforms
 from sim.model.routes import FlowRuntime
 from sim.model.trucks import Cargo, Truck
 from sim.scenario.schema import RouteChoice
 
+if TYPE_CHECKING:
+    from sim.model.network import Model
+
 
 class RouteChooser:
     """One route choice: the announced waits of its gates and the drivers' choice."""
 
-    def __init__(self, model, name: str, spec: RouteChoice):
+    def __init__(self, model: Model, name: str, spec: RouteChoice):
         self.spec = spec
         self.kernel = model.kernel
         self.context = model.context

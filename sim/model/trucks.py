@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING
 
 from sim.model.dated import period_at
 from sim.model.patience import hazard_patience_h
-from sim.model.routes import Attrs, FlowRuntime
+from sim.model.routes import Attrs, FlowRuntime, Reneging, RouteKey, Step
 
 if TYPE_CHECKING:
     from sim.model.kernel import Kernel
     from sim.model.records import Recorder
     from sim.model.resources import Pool
+
+NO_PERIODS: list[tuple[float, ...]] = []  # a route without dated changes: shared, never read or changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class Cargo:
     """What a truck carries from gate to gate: its class, attributes, value and perishability."""
 
     truck_class: int
-    key: tuple  # the class and flag values: identifies the truck's route at any gate
+    key: RouteKey  # the class and flag values: identifies the truck's route at any gate
     attributes: Callable[[], Attrs]  # its attributes (built only when a route is first worked out)
     value: float
     tonnage: float
@@ -77,6 +79,7 @@ class Truck:
         "divert",
         "flow",
         "in_yard",
+        "periods",
         "pos",
         "queued",
         "returns",
@@ -119,14 +122,17 @@ class Truck:
         )
         route = self.route = flow.route(cargo.key, cargo.attributes)
         steps = self.steps = route.steps
-        if diverted:
+        self.periods: list[tuple[float, ...]] = NO_PERIODS  # service times per dated period, by step
+        if route.dated:
+            self._draw_dated(diverted)
+        elif diverted:
             self.services = [s.draw_diverted() for s in steps]
         else:
             self.services = [s.draw() for s in steps]
         returns = route.no_returns
         if returns is None:
             returns = [s.returns() if s.returns is not None else 0.0 for s in steps]
-        self.returns = returns
+        self.returns: list[float] = returns
         self.deadline, self.divert, self.travel = math.inf, False, 0.0
         reneging = flow.reneging
         if reneging is not None:
@@ -138,22 +144,42 @@ class Truck:
         self.timer_at: float | None = None
         self.queued = self.start = now
 
-    def _draw_patience(self, reneging, flow: FlowRuntime, now: float, diverted: bool) -> None:
-        rule = flow.spec.reneging
+    def _draw_dated(self, diverted: bool) -> None:
+        """Draw a route with dated service changes, step by step in order (the same draws, in the same
+        order, as any other route): one time at a plain step, one per period at a dated one."""
+        services: list[float] = []
+        periods: list[tuple[float, ...]] = []
+        for s in self.steps:
+            if s.periods:
+                services.append(math.nan)
+                periods.append(s.draw_periods_diverted() if diverted else s.draw_periods())
+            else:
+                services.append(s.draw_diverted() if diverted else s.draw())
+                periods.append(())
+        self.services, self.periods = services, periods
+
+    def _service(self, step: Step, pos: int, now: float) -> float:
+        """The service time at ``step`` (position ``pos``) starting ``now``: with dated changes the time
+        of the period in force as service starts."""
+        if step.periods:
+            return self.periods[pos][period_at(step.periods, now)]
+        return self.services[pos]
+
+    def _draw_patience(self, reneging: Reneging, flow: FlowRuntime, now: float, diverted: bool) -> None:
         patience_h = (reneging.diverted_patience if diverted else reneging.patience)()
         u = reneging.divert_u()
         trip = reneging.travel()
         shelf = self.cargo.shelf_left_h
-        hazard = rule.hazard  # type: ignore[union-attr]
+        hazard = reneging.hazard
         if hazard is not None:  # the draw is a unit exponential (sim/model/patience.py)
-            keeps = rule.shelf_life_fraction * shelf  # type: ignore[union-attr]
+            keeps = reneging.shelf_life_fraction * shelf
             if diverted:  # the cargo aged at the first gate and on the road: less of its life is left
                 keeps -= (now - self.cargo.origin) / self.ctx.to_units(1.0)
-            patience_h = hazard_patience_h(patience_h, hazard.per_day, hazard.past_shelf_life_per_day, keeps)
+            patience_h = hazard_patience_h(patience_h, hazard[0], hazard[1], keeps)
         elif not math.isinf(shelf):
-            patience_h = min(patience_h, max(0.0, rule.shelf_life_fraction * shelf))  # type: ignore[union-attr]
+            patience_h = min(patience_h, max(0.0, reneging.shelf_life_fraction * shelf))
         self.deadline = now + self.ctx.to_units(patience_h)
-        self.divert = (not diverted) and rule.divert_to is not None and u < rule.divert_share  # type: ignore[union-attr]
+        self.divert = (not diverted) and reneging.divert_to is not None and u < reneging.divert_share
         self.travel = self.ctx.to_units(trip)
 
     # ------------------------------------------------------------------------------------------------
@@ -185,9 +211,8 @@ class Truck:
                 self._begin_service(now)
         elif pool.request(self, step.priority, step.bans, now):  # served at once: the common case, inline
             self.start = now
-            service = self.services[pos]
-            if service.__class__ is tuple:
-                service = service[period_at(step.periods, now)]  # type: ignore[index]
+            periods = step.periods
+            service = self.periods[pos][period_at(periods, now)] if periods else self.services[pos]
             self.ctx.after(service, self._served)
         else:
             self._queue_at(pool, now)
@@ -200,10 +225,8 @@ class Truck:
         """Service at the current stage starts now: schedule its end. With dated service changes the
         truck's time is the one of the period in force as service starts."""
         self.start = now
-        service = self.services[self.pos]
-        if service.__class__ is tuple:
-            service = service[period_at(self.steps[self.pos].periods, now)]  # type: ignore[index]
-        self.ctx.after(service, self._served)
+        pos = self.pos
+        self.ctx.after(self._service(self.steps[pos], pos, now), self._served)
 
     def _hold(self, first_ban: int) -> None:
         """A pure delay waits out each ban in force (sorted by start, so a hold ending inside the next is
@@ -213,9 +236,18 @@ class Truck:
         for i in range(first_ban, len(bans)):
             t0, t1 = bans[i]
             if t0 <= now < t1:
-                self.ctx.after(t1 - now, lambda _e, nxt=i + 1: self._hold(nxt))
+                self.ctx.after(t1 - now, self._hold_from(i + 1))
                 return
         self._begin_service(now)
+
+    def _hold_from(self, first_ban: int) -> Callable[[object], None]:
+        """A callback that goes on holding from ban ``first_ban`` (a closure, not a lambda with a default
+        argument, which a compiled build refuses)."""
+
+        def resume(_event: object) -> None:
+            self._hold(first_ban)
+
+        return resume
 
     def granted(self, now: float) -> None:
         """The pool (or yard) this truck queued at gives it a place now."""
@@ -282,8 +314,9 @@ class Truck:
         """The truck stops waiting: it turns back, or drives to another gate and starts again there."""
         flow = self.flow
         pool = self.waiting
+        assert pool is not None, "only a queued truck gives up"
         self.waiting = None
-        pool.withdraw(self)  # type: ignore[union-attr]
+        pool.withdraw(self)
         self.ctx.recorder.gave_up(self.tid, flow.gate, when, self.in_yard, self.divert)
         if self.in_yard and pool is not flow.yard and flow.yard is not None:
             flow.yard.release()
@@ -292,5 +325,7 @@ class Truck:
             self.ctx.at(when + self.travel, self._arrive_elsewhere)
 
     def _arrive_elsewhere(self, _event: object) -> None:
-        target = self.ctx.flows[(self.flow.spec.reneging.divert_to, self.flow.direction)]  # type: ignore[union-attr]
+        reneging = self.flow.reneging
+        assert reneging is not None and reneging.divert_to is not None, "only a rule naming a gate diverts"
+        target = self.ctx.flows[(reneging.divert_to, self.flow.direction)]
         Truck(self.ctx, target, self.cargo, diverted_from=self.tid).advance(self.ctx.clock._now)

@@ -28,12 +28,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sim.model.calendar import Calendar, closure_span
 from sim.model.dated import period_at
 from sim.model.random_streams import sampler, stream, uniforms
 from sim.model.trucks import Cargo
 from sim.scenario.schema import WEEKDAYS, Hours, Upstream, UpstreamPeriod
+
+if TYPE_CHECKING:
+    from sim.model.network import Model
 
 Onward = Callable[[Cargo], None]
 
@@ -52,7 +56,7 @@ class UpstreamHold:
 
     def __init__(
         self,
-        model,  # sim.model.network.Model (not imported: the network imports this module)
+        model: Model,  # imported for the type checker only: the network imports this module
         gate: str,
         direction: str,
         spec: Upstream,

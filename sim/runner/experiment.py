@@ -26,7 +26,7 @@ from sim.errors import UserError
 from sim.model.size import disk_bytes
 from sim.runner.backends import Backend
 from sim.runner.pool import Failure, run_tasks
-from sim.runner.tasks import FAIL_ENV, Outcome, Task, failing_replications
+from sim.runner.tasks import FAIL_ENV, Deriver, Outcome, Task, failing_replications
 from sim.scenario import LoadedScenario, Scenario, load_scenario
 from sim.scenario.loader import resolved_files
 from sim.store.atomic import store_errors, write_bytes_atomic, write_csv_atomic, write_text_atomic
@@ -60,6 +60,7 @@ class Experiment:
     root_seed: int
     replications: int
     keep_tables: bool = True
+    derive: Deriver | None = None  # small tables each replication derives in its worker (kept always)
     about: dict[str, Any] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)
     info: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -91,6 +92,12 @@ class Experiment:
     def finished(self) -> int:
         """Replications 0..R-1 that are done."""
         return len([r for r in self.done if r < self.replications])
+
+    @property
+    def kept(self) -> list[str]:
+        """The tables each replication writes into the folder, the metrics last."""
+        derived = list(self.derive.names) if self.derive is not None else []
+        return [*(TABLES if self.keep_tables else ()), *derived, METRICS]
 
     def trucks(self) -> int:
         """Trucks simulated over replications 0..R-1 (as the workers reported them)."""
@@ -158,12 +165,16 @@ def plan(exp: Experiment, mode: str, saved_replications: bool = False) -> None:
     if manifest.get("keep_tables", True) != exp.keep_tables:
         kept = "every table" if manifest.get("keep_tables", True) else "metrics only"
         raise UserError.single(None, "--resume", f"'{folder}' keeps {kept}; resume it the same way")
+    saved_derived = sorted(set(manifest.get("tables") or ()) - {*TABLES, METRICS})
+    if saved_derived != sorted(exp.derive.names if exp.derive is not None else ()):
+        kept = ", ".join(saved_derived) or "no derived tables"
+        raise UserError.single(None, "--resume", f"'{folder}' keeps {kept}; run into a new folder instead")
     exp.previous = manifest
     if saved_replications and "replications" in manifest:
         exp.replications = int(manifest["replications"])
     exp.done = done_replications(folder)
     # a replication whose files were cut short (a full disk, a copy interrupted) is not done: rerun it
-    names = [METRICS, *TABLES] if exp.keep_tables else [METRICS]
+    names = exp.kept
     for rep in sorted(exp.done):
         bad = damaged_files(folder, rep, names)
         if bad:
@@ -193,7 +204,7 @@ def _write_manifest(exp: Experiment, run: dict[str, Any]) -> None:
         done=exp.done,
         failed=failed,
         keep_tables=exp.keep_tables,
-        tables=[*TABLES, METRICS] if exp.keep_tables else [METRICS],
+        tables=exp.kept,
         info=info,
         run=run,
         previous=exp.previous,
@@ -230,7 +241,7 @@ def _record(exp: Experiment, outcome: Outcome) -> None:
         exp.failed[rep] = Failure(exp.scenario.name, rep, exp.root_seed, seed, outcome.error or "", details)
         return
     if outcome.metrics is not None:  # the worker could not write into our folder
-        write_replication(exp.folder, rep, outcome.tables, outcome.metrics)
+        write_replication(exp.folder, rep, outcome.tables, outcome.metrics, outcome.derived)
     with store_errors(errors):
         errors.unlink(missing_ok=True)
     exp.failed.pop(rep, None)
@@ -316,6 +327,7 @@ def run_experiments(
             rep,
             str(experiments[i].folder) if backend.shared_filesystem else None,
             experiments[i].keep_tables,
+            experiments[i].derive,
             fail=rep in fail,
         )
         for i, rep in pairs

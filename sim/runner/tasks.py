@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -65,6 +65,16 @@ def _reporter(task: Task) -> Callable[[float], None] | None:
 Reducer = Callable[[Tables, Scenario], Any]
 
 
+class Deriver(Protocol):
+    """Small tables a worker derives from a replication's tables, written beside its metrics when the
+    tables themselves are not kept (e.g. :class:`sim.analysis.daily_series.DailyWaiting`): a study of many
+    runs keeps what it reads, not every event. ``names`` are the tables it returns, always the same."""
+
+    names: tuple[str, ...]
+
+    def __call__(self, tables: Tables, scenario: Scenario, /) -> dict[str, pd.DataFrame]: ...
+
+
 @dataclass(frozen=True)
 class Task:
     """Everything a worker needs for one replication (picklable: the scenario is a frozen pydantic model)."""
@@ -74,6 +84,7 @@ class Task:
     replication: int
     folder: str | None = None  # absolute path of the run folder to write into; None: send results back
     keep_tables: bool = True  # write every table, or only the metrics
+    derive: Deriver | None = None  # small tables derived in the worker, written beside the metrics
     reduce: Reducer | None = None  # a reducing task: send back reduce(tables, scenario), write nothing
     fail: bool = False  # test hook (see the module docstring)
     key: int | None = None  # its number in the runner's list, for progress reports
@@ -89,6 +100,7 @@ class Outcome:
     counts: dict[str, float] = field(default_factory=dict)  # arrived, cleared, still inside (province)
     metrics: pd.DataFrame | None = None
     tables: Tables | None = None
+    derived: dict[str, pd.DataFrame] | None = None  # the task's derived tables, when sent back
     value: Any = None  # a reducing task's result
     error: str | None = None
     details: str | None = None  # the worker's traceback, saved for whoever debugs it
@@ -129,15 +141,18 @@ def run_task(task: Task) -> Outcome:
             )
         metrics = all_metrics(tables, task.scenario)  # with the lever metrics (issue 22)
         kept = tables if task.keep_tables else None
+        derived = task.derive(tables, task.scenario) if task.derive is not None else None
         if task.folder is not None:
-            write_replication(Path(task.folder), task.replication, kept, metrics)
+            write_replication(Path(task.folder), task.replication, kept, metrics, derived)
+        back = task.folder is None
         return Outcome(
             task.replication,
             time.perf_counter() - t0,
             len(tables.trucks),
             province_counts(metrics),
-            metrics if task.folder is None else None,
-            kept if task.folder is None else None,
+            metrics if back else None,
+            kept if back else None,
+            derived if back else None,
             worker=worker,
         )
     except UserError as exc:

@@ -32,6 +32,7 @@ from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
+from sim.analysis.daily_series import DAILY_TABLE
 from sim.errors import UserError
 from sim.store import manifest as manifests
 from sim.store.atomic import store_errors
@@ -256,7 +257,8 @@ def check_out(out: Path, option: str = "--out") -> Path:
     return Path(out)
 
 
-REPLICATION_DIRS = frozenset({*TABLES, "metrics", "errors", "points"})  # a folder's own per-replication parts
+# a folder's own per-replication parts
+REPLICATION_DIRS = frozenset({*TABLES, DAILY_TABLE, "metrics", "errors", "points"})
 
 
 def check_figures_out(out: Path, option: str = "--out") -> Path:

@@ -29,7 +29,7 @@ from sim.errors import Problem, UserError
 from sim.model.random_streams import replication_seed
 from sim.scenario import LoadedScenario, Scenario
 from sim.store.atomic import write_json_atomic
-from sim.version import __version__
+from sim.version import __version__, build, compiled_files
 
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 256 * 2**20  # 100,000 replications' seeds and timings take about 30 MB
@@ -51,6 +51,7 @@ def versions() -> dict[str, str]:
 
     return {
         "bordersim": __version__,
+        "build": build(),  # interpreted, or the core compiled with mypyc (issue 32)
         "python": platform.python_version(),
         "simpy": simpy.__version__,
         "numpy": numpy.__version__,
@@ -73,6 +74,9 @@ def model_digest() -> str:
         for f in sorted((root / name).rglob("*.py")):
             h.update(f.relative_to(root).as_posix().encode())
             h.update(f.read_bytes())
+    for compiled in sorted(compiled_files()):  # a compiled core: a stale .so cannot hide behind its sources
+        h.update(Path(compiled).name.encode())
+        h.update(Path(compiled).read_bytes())
     return h.hexdigest()
 
 

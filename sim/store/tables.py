@@ -47,12 +47,19 @@ def write_table(folder: Path, name: str, replication: int, df: pd.DataFrame) -> 
 
 
 def write_replication(
-    folder: Path, replication: int, tables: Tables | None, metrics: pd.DataFrame | None = None
+    folder: Path,
+    replication: int,
+    tables: Tables | None,
+    metrics: pd.DataFrame | None = None,
+    derived: dict[str, pd.DataFrame] | None = None,
 ) -> None:
-    """Write one replication: its tables (if kept), then its metrics, which mark it as done."""
+    """Write one replication: its tables (if kept) and the small tables derived from them (if any), then
+    its metrics, which mark it as done."""
     if tables is not None:
         for name, df in tables.as_dict().items():
             write_table(folder, name, replication, df)
+    for name, df in (derived or {}).items():
+        write_table(folder, name, replication, df)
     if metrics is not None:
         write_table(folder, METRICS, replication, metrics)
 

@@ -11,7 +11,8 @@ two samples differ by their inputs and not by their luck. It reports:
   each sample taken as the mean over its replications. This is the spread of the answer across the
   inputs' ranges; with one replication per sample each sample's own noise is in it too;
 - ``bands_daily.csv``: the same band of the daily count of trucks waiting per gate and direction, read at
-  ``series_at`` local time from the exact ``backlog_series`` (:mod:`sim.analysis.backlog`);
+  ``series_at`` local time from the exact ``backlog_series`` (:mod:`sim.analysis.backlog`) in the worker,
+  while the replication's tables are in memory (:class:`~sim.analysis.daily_series.DailyWaiting`);
 - ``drivers.csv``: which inputs drive the band's width, as the Spearman rank correlation of each input
   with each headline metric over the samples (a rank correlation needs no straight line, only a
   monotone tendency; its square is roughly the share of the ranks' variance the input explains);
@@ -19,6 +20,9 @@ two samples differ by their inputs and not by their luck. It reports:
 
 The bands are not confidence intervals: they say what the model answers over the inputs' ranges (each
 range's distribution taken as given), not how precisely a single answer is estimated.
+
+Each point keeps what the study reads, its metrics and its daily series (``daily_waiting``), never the
+replications' tables (an input set of the winter would otherwise take about 33 MB a replication).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.backlog import FlowChanges, daily_at
+from sim.analysis.daily_series import DAILY_TABLE, DailyWaiting, daily_groups
 from sim.analysis.metrics import not_modelled
 from sim.analysis.observed import hour_text, parse_hour, read_observed
 from sim.analysis.observed_band import band_error, compare_band
@@ -42,7 +46,6 @@ from sim.groups import ALL
 from sim.model.size import check_work, disk_bytes
 from sim.runner.experiment import Failure
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.schema import DIRECTIONS
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
 from sim.store.bands import UNCERTAINTY_KIND, is_uncertainty_folder, read_daily_bands, reading_time
@@ -167,9 +170,10 @@ def uncertainty(
     runs = f"{samples:,} input sets x {reps:,} replication{'s' if reps != 1 else ''}"
     check_work(s, samples * reps, "--samples", runs, options.max_trucks, str(loaded.path))
     study = StudyFolder.for_study(options.root, s.name, KIND, label=options.label, out=options.out)
-    check_space(study.folder, disk_bytes(s, samples * reps, folders=samples), "--samples")
+    check_space(study.folder, disk_bytes(s, samples * reps, keep_tables=False, folders=samples), "--samples")
     cube = draw(method, samples, len(inputs), root_seed)
-    settings = {"method": method, "samples": samples, "root_seed": root_seed}
+    # the daily series is read in the workers at series_at: another reading time is another study
+    settings = {"method": method, "samples": samples, "root_seed": root_seed, "series_at": hour_text(at_hour)}
     refuse_other_study(study.folder, KIND, settings)  # the same study again reuses its finished samples
     result = UncertaintyResult(study.folder, s.name, method, samples, reps, inputs.names, hour_text(at_hour))
     result.resume_hint = rerun_hint(options.argv, study.folder)
@@ -177,7 +181,7 @@ def uncertainty(
         chosen = []
         for u in cube:  # every sample loads (is valid) before anything runs
             point = points.get(inputs.settings(u))
-            point.experiment.keep_tables = True  # the bands of the daily series read its backlog_series
+            point.experiment.derive = DailyWaiting(at_hour)  # its daily series, not its tables
             chosen.append(point)
         try:
             points.run(chosen, reps, f"{samples} input sets")
@@ -185,7 +189,7 @@ def uncertainty(
             result.failures = exc.failures
             return result
     per_sample = _sample_metrics(chosen, reps, s)
-    daily_values = _sample_daily(chosen, reps, s, at_hour)
+    daily_values = _sample_daily(chosen, reps)
     table = _samples_table(inputs, cube, chosen, per_sample)
     with study.open():
         study.write_csv(layout.UNCERTAINTY_SAMPLES, table)
@@ -235,35 +239,17 @@ def _sample_metrics(chosen: Sequence[Point], reps: int, s: Scenario) -> pd.DataF
     return out[~out["metric"].isin(absent)].reset_index(drop=True)
 
 
-def groups(s: Scenario) -> list[tuple[str, str]]:
-    """The (gate, direction) groups of the daily series: the province and each gate, each direction and
-    both, where the gate has that direction."""
-    out = [(ALL, d) for d in (*DIRECTIONS, ALL)]
-    for name, gate in s.gates.items():
-        ds = [d for d in DIRECTIONS if gate.flow(d) is not None]
-        out += [(name, d) for d in ds] + ([(name, ALL)] if len(ds) > 1 else [])
-    return out
+groups = daily_groups  # the (gate, direction) groups of the daily series
 
 
-def _sample_daily(chosen: Sequence[Point], reps: int, s: Scenario, at_hour: float) -> pd.DataFrame:
-    """Each sample's trucks waiting at ``at_hour`` on every date, per group, the mean over its
-    replications (tidy: sample, date, gate, direction, value), from the exact backlog series."""
-    run = s.run
+def _sample_daily(chosen: Sequence[Point], reps: int) -> pd.DataFrame:
+    """Each sample's trucks waiting at the reading time on every date, per group, the mean over its
+    replications (tidy: sample, date, gate, direction, value), from the daily series its workers kept."""
     frames = []
     for k, point in enumerate(chosen):
-        series = read_table(point.experiment.folder, "backlog_series", range(reps))
-        per_rep = []
-        for _, rows in series.groupby("replication", sort=True):
-            changes = FlowChanges.of(rows.reset_index(drop=True))
-            for gate, direction in groups(s):
-                days = daily_at(
-                    changes.steps(gate, direction), run.start, run.unit_hours, run.horizon, at_hour=at_hour
-                )
-                per_rep.append(
-                    days.assign(gate=gate, direction=direction)[["date", "gate", "direction", "at"]]
-                )
-        values = pd.concat(per_rep).groupby(["date", "gate", "direction"], sort=False)["at"].mean()
-        frame = values.rename("value").reset_index()
+        series = read_table(point.experiment.folder, DAILY_TABLE, range(reps))
+        values = series.groupby(["date", "gate", "direction"], sort=False)["value"].mean()
+        frame = values.reset_index()
         frame.insert(0, "sample", k)
         frames.append(frame.dropna(subset=["value"]))
     return pd.concat(frames, ignore_index=True)
