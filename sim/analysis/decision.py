@@ -309,6 +309,15 @@ def _with_base_mean(comp: pd.DataFrame) -> pd.DataFrame:
     return comp.merge(base, on=keys, how="left")
 
 
+def usable_objective(comp: pd.DataFrame, objective: MetricRef = MetricRef(DEFAULT_OBJECTIVE)) -> str:
+    """The default objective where the comparison has it modelled, else :data:`FALLBACK_OBJECTIVE`
+    (the scenarios price nothing: a net cost of 0 would read as measured)."""
+    rows = objective.rows(comp)
+    if rows.empty or ("modelled" in rows and not rows["modelled"].any()):
+        return FALLBACK_OBJECTIVE
+    return objective.metric
+
+
 def check_objective(comp: pd.DataFrame, objective: MetricRef, option: str = "--objective") -> None:
     """A UserError when the comparison has no row for the objective (unknown group or metric)."""
     if objective.rows(comp).empty:
@@ -326,14 +335,8 @@ def decide(
 ) -> Decision:
     """The decision summary of a comparison table (base first, then policies, as ``comparison`` returns)."""
     thresholds = dict(thresholds or {})
-    if (
-        objective.metric == DEFAULT_OBJECTIVE
-        and "modelled" in comp
-        and not objective.rows(comp)["modelled"].any()
-    ):
-        objective = MetricRef(
-            FALLBACK_OBJECTIVE, objective.gate, objective.direction
-        )  # a model without costs
+    if objective.metric == DEFAULT_OBJECTIVE:  # a model without costs falls back to clearance time
+        objective = MetricRef(usable_objective(comp, objective), objective.gate, objective.direction)
     check_objective(comp, objective)
     comp = _with_base_mean(comp.astype({"gate": str, "direction": str}))
     good = good_direction(objective.metric)

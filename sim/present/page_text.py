@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.decision import (
-    DEFAULT_OBJECTIVE,
     Decision,
     Effect,
     MetricRef,
@@ -23,6 +22,7 @@ from sim.analysis.decision import (
     decide,
     good_direction,
     settings,
+    usable_objective,
 )
 from sim.analysis.metrics import metric_info
 from sim.errors import UserError
@@ -101,8 +101,10 @@ def group_decision(
         return None
 
 
-def headline_effect(comparison: pd.DataFrame, metric: str = DEFAULT_OBJECTIVE) -> str:
-    """The policy's paired difference on the province's objective metric, with its 95% interval."""
+def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
+    """The policy's paired difference on the province's objective metric (the default objective, or
+    clearance time where the scenarios price nothing), with its 95% interval."""
+    metric = metric or usable_objective(comparison)
     rows = comparison[
         (comparison["role"] == "policy")
         & (comparison["metric"] == metric)
