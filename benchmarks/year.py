@@ -58,6 +58,7 @@ from sim.model import run_replication
 from sim.model.random_streams import replication_seed
 from sim.model.records import Tables
 from sim.scenario import Scenario, load_scenario
+from sim.version import build
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = ROOT / "scenarios" / "lang_son" / "base_2021_calibrated.yaml"
@@ -89,6 +90,8 @@ def machine() -> dict[str, Any]:
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "load_average": os.getloadavg(),
+        "build": build(),  # the model's core interpreted or compiled with mypyc (issue 32)
+        "sim": str(Path(sys.modules["sim"].__file__ or "?").parent),  # which tree was measured
     }
 
 
@@ -220,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         f"year benchmark on {info['cpu']} ({info['cpus']} CPUs), "
         f"Python {info['python']}, SimPy {info['simpy']}"
     )
+    print(f"model core: {info['build']} ({info['sim']})")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in info['load_average'])}")
     report: dict[str, Any] = {"machine": info, "smoke": args.smoke}
 

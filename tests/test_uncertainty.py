@@ -39,7 +39,7 @@ from sim.model.random_streams import replication_seed
 from sim.model.records import Tables
 from sim.scenario import load_scenario
 from sim.scenario.uncertain import Inputs
-from sim.store.tables import read_table
+from sim.store.tables import TABLES, read_table
 from sim.studies.options import StudyOptions
 from sim.studies.uncertainty import draw, uncertainty
 from tests.conftest import SCENARIOS
@@ -213,6 +213,17 @@ def test_points_keep_metrics_and_daily_series_only_and_the_band_is_the_exact_rea
     # the same folder read at another time of day is another study: refused, nothing mixed
     with pytest.raises(UserError, match="series_at"):
         uncertainty(path, StudyOptions(replications=reps, jobs=1, out=tmp_path / "u"), samples=3)
+
+
+def test_tables_keeps_every_table_too_and_a_folder_is_resumed_the_same_way(tmp_path: Path) -> None:
+    path = toy(tmp_path, 200)
+    out = tmp_path / "u"
+    uncertainty(path, StudyOptions(replications=1, jobs=1, out=out), samples=2, keep_tables=True)
+    for point in sorted((out / "points").iterdir()):
+        kept = {p.name for p in point.iterdir() if p.is_dir()}
+        assert kept == {*TABLES, "metrics", DAILY_TABLE}, kept
+    with pytest.raises(UserError, match="keeps every table"):  # the same study without --tables
+        uncertainty(path, StudyOptions(replications=1, jobs=1, out=out), samples=2)
 
 
 def test_a_bad_uncertain_key_is_refused_naming_the_field(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ two samples differ by their inputs and not by their luck. It reports:
 The bands are not confidence intervals: they say what the model answers over the inputs' ranges (each
 range's distribution taken as given), not how precisely a single answer is estimated.
 
-Each point keeps what the study reads, its metrics and its daily series (``daily_waiting``), never the
-replications' tables (an input set of the winter would otherwise take about 33 MB a replication).
+Each point keeps what the study reads, its metrics and its daily series (``daily_waiting``), not the
+replications' tables (an input set of the winter would otherwise take about 33 MB a replication), unless
+``keep_tables`` (``--tables``) asks for them too.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def uncertainty(
     samples: int = 16,
     method: str = "lhs",
     series_at: str = "12:00",
+    keep_tables: bool = False,
     **option_kwargs: Any,
 ) -> UncertaintyResult:
     """Draw ``samples`` input sets over the scenario's ``uncertain:`` ranges, run each with common random
@@ -170,7 +172,9 @@ def uncertainty(
     runs = f"{samples:,} input sets x {reps:,} replication{'s' if reps != 1 else ''}"
     check_work(s, samples * reps, "--samples", runs, options.max_trucks, str(loaded.path))
     study = StudyFolder.for_study(options.root, s.name, KIND, label=options.label, out=options.out)
-    check_space(study.folder, disk_bytes(s, samples * reps, keep_tables=False, folders=samples), "--samples")
+    check_space(
+        study.folder, disk_bytes(s, samples * reps, keep_tables=keep_tables, folders=samples), "--samples"
+    )
     cube = draw(method, samples, len(inputs), root_seed)
     # the daily series is read in the workers at series_at: another reading time is another study
     settings = {"method": method, "samples": samples, "root_seed": root_seed, "series_at": hour_text(at_hour)}
@@ -182,6 +186,7 @@ def uncertainty(
         for u in cube:  # every sample loads (is valid) before anything runs
             point = points.get(inputs.settings(u))
             point.experiment.derive = DailyWaiting(at_hour)  # its daily series, not its tables
+            point.experiment.keep_tables = keep_tables  # ... unless asked (--tables)
             chosen.append(point)
         try:
             points.run(chosen, reps, f"{samples} input sets")
@@ -379,6 +384,12 @@ STUDY = Study(
             choices=METHODS,
         ),
         Setting("series_at", "text", "time of day the daily series is read", metavar="HH:MM"),
+        Setting(
+            "keep_tables",
+            "flag",
+            "keep every replication's tables too, not only the metrics and the daily series",
+            flag="--tables",
+        ),
     ),
     shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "max_trucks"),
     replications=Replications(None, per="replications per input set"),
