@@ -49,7 +49,7 @@ from sim.store.outputs import StudyFolder
 from sim.studies.assimilate_policies import check_policies, run_policies
 from sim.studies.forecast import parse_datetime
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
-from sim.studies.registry import Setting, Study
+from sim.studies.registry import POLICIES, Setting, Study
 
 KIND = "assimilate"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -363,15 +363,7 @@ STUDY = Study(
         "source", "path", "the scenario YAML (with an uncertain: section)", flag="", metavar="SCENARIO"
     ),
     settings=(
-        Setting(
-            "policies",
-            "paths",
-            "policy YAML files (extends: SCENARIO)",
-            flag="",
-            metavar="POLICY",
-            positional=True,
-            page=False,
-        ),
+        POLICIES,
         Setting(
             "observed",
             "path",

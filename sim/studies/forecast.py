@@ -61,7 +61,7 @@ from sim.store.reader import load_run
 from sim.store.tables import read_csv
 from sim.studies.common import check_sizes, interrupt_hint, refuse_other_study, rerun_hint, run_with_monitor
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
-from sim.studies.registry import Replications, Setting, Study
+from sim.studies.registry import POLICIES, Replications, Setting, Study
 
 KIND = "forecast"
 OUTCOMES = (
@@ -431,15 +431,7 @@ STUDY = Study(
     function=forecast,
     source=Setting("source", "path", "the scenario YAML (the base)", flag="", metavar="SCENARIO"),
     settings=(
-        Setting(
-            "policies",
-            "paths",
-            "policy YAML files (extends: SCENARIO)",
-            flag="",
-            metavar="POLICY",
-            positional=True,
-            page=False,
-        ),
+        POLICIES,
         Setting("state", "path", "the state CSV (gate,direction,count,...)", metavar="FILE"),
         Setting("start", "text", "the state's local time, e.g. 2021-12-20T12:00", metavar="DATETIME"),
         Setting("days", "float", "days to forecast", metavar="N", minimum=0.0),

@@ -81,6 +81,18 @@ class Setting:
         return value
 
 
+POLICIES = Setting(
+    "policies",
+    "paths",
+    "policy YAML files (extends: SCENARIO)",
+    flag="",
+    metavar="POLICY",
+    positional=True,
+    page=False,
+)
+"""Policy files after the scenario, none or several: a setting several studies share (forecast, assimilate)."""
+
+
 @dataclass(frozen=True)
 class Replications:
     """A study's replications: ``default`` when the user gives none (None: the scenario's
