@@ -90,7 +90,7 @@ POLICIES = Setting(
     positional=True,
     page=False,
 )
-"""Policy files after the scenario, none or several: a setting several studies share (forecast, assimilate)."""
+"""Policy files after the scenario, none or several: a setting forecast and assimilate share."""
 
 
 @dataclass(frozen=True)
