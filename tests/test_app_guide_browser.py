@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis.decision import DEFAULT_OBJECTIVE
+from sim.analysis.metrics import metric_info
 from sim.app.guide import contrast
 from tests.test_app_browser import BASE_ID, HN_CUSTOMS, _browser, _open_levers, _set, app  # noqa: F401
 
@@ -171,7 +173,9 @@ def test_several_policies_at_once_are_ranked(app) -> None:  # noqa: F811
         page.keyboard.press("Escape")
         expect(page.get_by_text("and 1 saved policies")).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="Run").click()
-        expect(page.get_by_text("Ranking on mean clearance time")).to_be_visible(timeout=300_000)
+        # the decision the terminal prints: the default objective (net cost to the province), its label
+        ranking = f"Ranking on {metric_info(DEFAULT_OBJECTIVE).label}"
+        expect(page.get_by_text(ranking).first).to_be_visible(timeout=300_000)
         sentence = re.compile(r"china_cap_90 (cuts|raises|lengthens|has no clear)")
         expect(page.get_by_text(sentence).first).to_be_visible()
         browser.close()
