@@ -33,8 +33,10 @@ EXIT_INTERRUPTED = 130
 COMMAND_GROUPS = (studies, scenarios, results, backlog, animate, listing, app)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command; shared options come from parent parsers."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every command; shared options come from parent parsers. Given the
+    command line, a command that is not a study (plot, report, list, ...) is parsed without reading the
+    studies' declarations: it reads saved results only, and needs neither the model nor the runner."""
     p = argparse.ArgumentParser(
         prog="bordersim",
         description="Simulate cargo trucks crossing the Lang Son border gates (SimPy discrete-event model).",
@@ -43,11 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     options.verbosity_options(p, False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = options.parents()
+    asked = next((word for word in argv or [] if not word.startswith("-")), None)
+    light = asked is not None and asked in other_commands(parents)  # not a study, --help or a mistake
     for group in COMMAND_GROUPS:
-        group.register(sub, parents)
+        if not (light and group is studies):
+            group.register(sub, parents)
     for command in sub.choices.values():  # --quiet / --verbose after the command too
         options.verbosity_options(command, argparse.SUPPRESS)
     return p
+
+
+def other_commands(parents: options.Parents) -> set[str]:
+    """The names of the commands that are not studies (registered on a scratch parser: cheap)."""
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    for group in COMMAND_GROUPS:
+        if group is not studies:
+            group.register(scratch, parents)
+    return set(scratch.choices)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
         print(f"bordersim {__version__} ({build()})")
         return 0
-    args = build_parser().parse_args(argv)
+    typed = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(typed).parse_args(typed)
     args.command_argv = ["bordersim", *(sys.argv[1:] if argv is None else argv)]  # as typed, for hints
     from sim.present import terminal
 
