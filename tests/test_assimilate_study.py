@@ -45,6 +45,7 @@ def twin_file(tmp_path, rate: float, days: int, seed: int) -> tuple[str, np.ndar
     return str(path), truth
 
 
+@pytest.mark.slow  # about 20-45 s of particles: run by .ci/run with -m slow
 def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_path) -> None:
     path, _ = twin_file(tmp_path, 1.15, 6, 1)
     options = StudyOptions(root=tmp_path, jobs=2, label="t")
@@ -61,6 +62,7 @@ def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_pa
     assert {p.name for p in result.folder.iterdir()} >= {"posterior.csv", "ess.csv", "hindcast.csv"}
 
 
+@pytest.mark.slow  # the same check with a wrong error model: run by .ci/run with -m slow
 def test_a_wrong_error_model_fails_the_same_check(tmp_path, monkeypatch) -> None:
     """The study takes its error model from likelihood.MODELS by name (--errors): put a wrong one in
     the default's place (counts taken as twice the model's) and the rate is no longer learnt."""
