@@ -286,16 +286,22 @@ NEW_STUDY = textwrap.dedent(
 )
 
 
-def test_a_study_added_as_one_module_appears_in_every_face(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """No edit in commands, app or api: the module alone gives the command, the function and the form."""
+def add_new_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put :data:`NEW_STUDY` in a folder the studies package searches, as a user's new module would be,
+    and let the registry read the declarations again (undone when the test ends)."""
     folder = tmp_path / "plugin"
     folder.mkdir()
     (folder / "zz_sojourn_check.py").write_text(NEW_STUDY, encoding="utf-8")
     monkeypatch.setattr(sim.studies, "__path__", [*sim.studies.__path__, str(folder)])
     monkeypatch.setattr(registry, "_STUDIES", {})
     monkeypatch.delitem(sys.modules, "sim.studies.zz_sojourn_check", raising=False)
+
+
+def test_a_study_added_as_one_module_appears_in_every_face(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No edit in commands, app or api: the module alone gives the command, the function and the form."""
+    add_new_study(tmp_path, monkeypatch)
     assert main(["sojourn-check", "any.yaml", "--arrival-rate", "0.75", "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert "mean_sojourn" in out and "4" in out

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import functools
 import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import sim.studies
 from sim.app.study_panel import panel
 from sim.cli import build_parser
 from sim.studies import registry
 from tests.conftest import SCENARIOS
-from tests.test_registry import NEW_STUDY
+from tests.test_registry import add_new_study
 
 
 class Page:
@@ -62,12 +60,7 @@ def test_every_study_has_a_form_and_its_command_parses(name: str, tmp_path: Path
 def test_a_study_added_as_one_module_runs_from_the_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "plugin"
-    folder.mkdir()
-    (folder / "zz_sojourn_check.py").write_text(NEW_STUDY, encoding="utf-8")
-    monkeypatch.setattr(sim.studies, "__path__", [*sim.studies.__path__, str(folder)])
-    monkeypatch.setattr(registry, "_STUDIES", {})
-    monkeypatch.delitem(sys.modules, "sim.studies.zz_sojourn_check", raising=False)
+    add_new_study(tmp_path, monkeypatch)
     page = Page({"any_study": "sojourn-check", "any_sojourn-check_arrival_rate": 0.75}, press=True)
     result = panel(page, SCENARIOS, tmp_path)
     assert result.summary["value"].iloc[0] == pytest.approx(4.0)  # 1 / (1 - 0.75)
