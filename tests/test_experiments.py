@@ -7,6 +7,8 @@ uses short horizons so that the file takes well under a minute on two cores.
 from __future__ import annotations
 
 import json
+import sys
+import types
 from math import factorial
 from pathlib import Path
 
@@ -67,6 +69,23 @@ def test_dask_local_cluster_gives_the_same_tables(in_tmp: Path) -> None:
     assert run_folder(in_tmp, "pool", "--replications", "3", "--jobs", "2")[0] == 0
     assert run_folder(in_tmp, "dask", "--replications", "3", "--jobs", "2", "--dask", "local")[0] == 0
     assert_same_tables(in_tmp / "results/lang_son_minimal/pool", in_tmp / "results/lang_son_minimal/dask")
+
+
+def test_dask_local_workers_start_whatever_main_module_started_the_parent(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dask's nannies spawn their workers, and spawn re-runs the parent's main script in each: a page
+    script (Streamlit makes the page ``__main__``) or a script without a main guard would run again and
+    kill every worker at start-up ("Nanny failed to start"). Here the main script exits with status 1
+    wherever it runs, yet the cluster starts and the run finishes."""
+    pytest.importorskip("distributed", reason="Dask is an optional extra: pip install -e '.[dask]'")
+    script = in_tmp / "cannot_run_twice.py"
+    script.write_text("raise SystemExit(1)\n", encoding="utf-8")
+    main_module = types.ModuleType("__main__")
+    main_module.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main_module)
+    assert run_folder(in_tmp, "dask", "--replications", "2", "--jobs", "2", "--dask", "local")[0] == 0
+    assert sys.modules["__main__"].__file__ == str(script)  # given back as it was
 
 
 def test_dask_scheduler_address_sends_tables_back_to_be_written(in_tmp: Path) -> None:

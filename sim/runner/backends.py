@@ -248,13 +248,14 @@ def _dask_client(backend: Backend) -> Iterator[object]:
             None, "--dask", "Dask is not installed; install the optional extra: pip install -e '.[dask]'"
         ) from None
     if backend.dask == LOCAL:
-        cluster = LocalCluster(
-            n_workers=backend.jobs,
-            threads_per_worker=1,  # SimPy holds the GIL: parallelism comes from processes
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,  # a failed replication is reported once, by us
-        )
+        with _main_module_hidden():  # Dask's nannies spawn their workers like ours (see there)
+            cluster = LocalCluster(
+                n_workers=backend.jobs,
+                threads_per_worker=1,  # SimPy holds the GIL: parallelism comes from processes
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # a failed replication is reported once, by us
+            )
         with cluster, Client(cluster) as client:
             yield client
         return
