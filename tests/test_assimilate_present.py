@@ -105,3 +105,20 @@ def test_both_figures_are_drawn_from_the_folder(result) -> None:
     assert [w.name for w in drawn] == ["assimilate_inputs", "assimilate_series"]
     assert all(w.png.stat().st_size > 10_000 for w in drawn)
     assert drawn[1].height_px > drawn[0].height_px  # one panel per series vs one row per input
+
+
+def test_the_report_of_an_assimilate_folder_leads_with_the_hindcast_verdict(result) -> None:
+    """``report`` knows an assimilate folder (it refused it as "not a results folder"): the verdict per
+    horizon band in words, both figures, and the posterior table first."""
+    import json
+
+    from sim.present.report import build_report
+
+    result.hindcast.to_csv(result.folder / "hindcast.csv", index=False)
+    manifest = {"kind": "assimilate", "scenario": "twin", "finished": "2021-12-05T00:00:00"}
+    (result.folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    page, figures = build_report(result.folder)
+    html = page.read_text(encoding="utf-8")
+    assert len(figures) == 2 and html.count("<img") == 2
+    assert html.find("1-3 days ahead: the assimilated forecast beats both baselines") < html.find("<img")
+    assert html.find("<summary>posterior.csv") < html.find("<summary>assimilate_daily.csv")

@@ -148,3 +148,28 @@ def test_headline_metrics_the_base_cannot_produce_are_not_ranked_as_zeros(tmp_pa
     assert {"net_cost_usd", "waiting_cost_usd", "spoiled_trucks"} <= set(result.not_modelled)
     assert not set(result.summary["metric"]) & set(result.not_modelled)
     assert set(result.summary["metric"])  # what is modelled is still ranked
+
+
+def test_a_robust_folder_is_listed_as_robust_and_its_report_leads_with_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``list`` and ``report`` know a robust folder (they took it for a run, and ``report`` refused it):
+    the report leads with the robust summary in words, then the regret table of each headline metric
+    with every policy, the figure over the input worth learning, the caution about few input sets, and
+    the saved tables with robust.csv first."""
+    base, _, two = toys(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["robust", str(base), str(two), "--samples", "4", "--replications", "1", "--jobs", "1"]
+    assert main([*args, "--metric", "mean_wait_h", "--label", "r"]) == 0
+    folder = tmp_path / "results" / "toy_base" / "robust-r"
+    capsys.readouterr()
+    assert main(["list", "--format", "csv"]) == 0
+    listed = capsys.readouterr().out
+    assert "robust,results/toy_base/robust-r,complete,toy_base,1," in listed
+    assert main(["report", str(folder)]) == 0
+    html = (folder / "report" / "index.html").read_text(encoding="utf-8")
+    lead, regret, figure = html.find("Across 4 plausible input sets"), html.find("exp. regret"), html.find("<img")
+    assert 0 < lead < regret < figure
+    assert "only 4 input sets" in html
+    assert html.count("<td>toy_base</td>") >= 2 and html.count("<td>two</td>") >= 2  # regret + raw table
+    assert html.find("<summary>robust.csv") < html.find("<summary>boxes.csv")

@@ -136,16 +136,28 @@ def print_robust(result: Any, fmt: str = "table") -> None:
             say(line)
     blocks = [robust_block(rows, result.target) for _, rows in table.groupby("metric", sort=False)]
     emit(table, [blocks], fmt)
+    for line in caution_lines(result) if fmt == "table" else caution_lines(result)[:1]:
+        note(line)
+    say(f"input sets, boxes and value of information: {result.folder}")
+
+
+FEW_SETS = 32  # below this many input sets, P(best) intervals are wide and boxes rough
+
+
+def caution_lines(result: Any) -> list[str]:
+    """What the reader must know before trusting the ranking: headline metrics left out as not modelled,
+    and too few input sets."""
+    lines = []
     if getattr(result, "not_modelled", None):
-        note(
+        lines.append(
             f"not modelled in {result.names[0]}, so not ranked: {', '.join(result.not_modelled)} "
             "(the scenario sets no cost rates, perishables or holding for them)"
         )
-    if fmt == "table" and result.samples < 32:
-        note(
+    if result.samples < FEW_SETS:
+        lines.append(
             f"only {result.samples} input sets: P(best) intervals are wide and boxes rough; use --samples 64."
         )
-    say(f"input sets, boxes and value of information: {result.folder}")
+    return lines
 
 
 def robust_figure(result: Any, out: Path | None = None) -> list[Path]:

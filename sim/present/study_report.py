@@ -1,7 +1,10 @@
 """The HTML report of a study whose answer is a table: uncertainty, forecast, optimise, sensitivity,
-calibration and history folders. ``bordersim report`` draws what the study's figures show (the band and
-its drivers, the forecast fan) and writes ``report/index.html``: the figures, every saved table of the
-folder and its manifest. Runs, comparisons and sweeps have their own page (:mod:`sim.present.report`).
+robust, assimilate, calibration and history folders. ``bordersim report`` draws what the study's figures
+show (the band and its drivers, the forecast fan, each policy over the input worth learning, the
+posterior) and writes ``report/index.html``: the answer in words where the study has them (robust: the
+robust ranking, the boxes where each policy fails, the value of information), the figures, every saved
+table of the folder (its own first) and its manifest. Runs, comparisons and sweeps have their own page
+(:mod:`sim.present.report`).
 
 Autoescaped like every page: a cell of a saved table is text, never HTML."""
 
@@ -16,14 +19,19 @@ import jinja2
 import pandas as pd
 
 from sim.groups import ALL
+from sim.present.assimilate_text import hindcast_lines
+from sim.present.plots.assimilate import assimilate_figures
 from sim.present.plots.forecast import plot_forecast
 from sim.present.plots.style import Written
 from sim.present.plots.uncertainty import uncertainty_figures
+from sim.present.robust_text import caution_lines, robust_block, robust_figure, summary_lines
 from sim.store.atomic import make_folder, write_bytes_atomic
-from sim.store.layout import FIGURE_DIRS
+from sim.store.catalog import STUDY_TABLES
+from sim.store.layout import FIGURE_DIRS, HINDCAST_TABLE
 from sim.store.manifest import read_manifest
 from sim.store.reader import manifest_text
 from sim.store.tables import read_csv
+from sim.studies.robust import load_robust
 from sim.version import __version__
 
 TEMPLATE = "study.html.j2"
@@ -38,6 +46,10 @@ def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written 
     if kind == "forecast":
         drawn = plot_forecast(folder, str(manifest.get("direction") or ALL))
         return [p for p in drawn if p.suffix == ".png"]
+    if kind == "robust":
+        return [p for p in robust_figure(load_robust(folder)) if p.suffix == ".png"]
+    if kind == "assimilate":
+        return list(assimilate_figures(folder))
     return sorted({*folder.glob("*.png"), *plots.glob("*.png")})  # as the study drew them (the tornado)
 
 
@@ -51,10 +63,34 @@ def _figure(item: Written | Path, report_dir: Path) -> dict[str, Any]:
     }
 
 
-def _tables(folder: Path) -> list[dict[str, Any]]:
+def _lead(kind: str, folder: Path) -> list[str]:
+    """The study's answer in sentences, where it has them (the same words as the terminal's)."""
+    if kind == "robust":
+        result = load_robust(folder)
+        return summary_lines(result) + [f"Note: {line.rstrip('.')}." for line in caution_lines(result)]
+    if kind == "assimilate" and (folder / HINDCAST_TABLE).is_file():
+        return hindcast_lines(read_csv(folder / HINDCAST_TABLE))
+    return []
+
+
+def _answer_tables(kind: str, folder: Path) -> list[dict[str, Any]]:
+    """The study's answer as the terminal prints it (robust: the regret table of each headline metric),
+    formatted cells, before the raw saved tables."""
+    if kind != "robust":
+        return []
+    result = load_robust(folder)
+    table = result.summary
+    if table.empty:
+        return []
+    blocks = [robust_block(rows, result.target) for _, rows in table.groupby("metric", sort=False)]
+    return [{"title": b.title, "headers": b.headers, "rows": b.rows, "caption": b.caption} for b in blocks]
+
+
+def _tables(folder: Path, kind: str) -> list[dict[str, Any]]:
     """Every saved table of the folder (its CSV files), the study's own first."""
     out = []
-    for path in sorted(folder.glob("*.csv")):
+    own = STUDY_TABLES.get(kind)
+    for path in sorted(folder.glob("*.csv"), key=lambda p: (p.name != own, p.name)):
         table = read_csv(path)
         shown = table.head(MAX_ROWS)
         out.append(
@@ -87,8 +123,10 @@ def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written | Pa
         title=f"{kind.capitalize()} study: {name}",
         folder=str(folder),
         command=" ".join(map(str, manifest.get("command") or [])),
+        lead=_lead(kind, folder),
+        answer=_answer_tables(kind, folder),
         figures=[_figure(f, report_dir) for f in figures],
-        tables=_tables(folder),
+        tables=_tables(folder, kind),
         manifest=manifest_text(manifest),
         version=__version__,
     )

@@ -26,6 +26,8 @@ from sim.store.layout import (
     HISTORY_MARKDOWN,
     HISTORY_TABLE,
     OBSERVED_TABLE,
+    POSTERIOR_TABLE,
+    ROBUST_TABLE,
     SENSITIVITY_TABLE,
     SUMMARY,
     SWEEP_SUMMARY,
@@ -41,6 +43,8 @@ STUDY_TABLES = {  # kind -> its table
     "sensitivity": SENSITIVITY_TABLE,
     "forecast": FORECAST_TABLE,
     "uncertainty": UNCERTAINTY_BANDS,
+    "robust": ROBUST_TABLE,
+    "assimilate": POSTERIOR_TABLE,
 }
 COMPANION_TABLES = {"uncertainty": {"drivers": UNCERTAINTY_DRIVERS}}  # kind -> tables printed beside its own
 

@@ -43,6 +43,7 @@ from sim.runner.experiment import Failure
 from sim.scenario import LoadedScenario
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
+from sim.store.manifest import read_manifest
 from sim.store.outputs import StudyFolder
 from sim.store.space import check_space
 from sim.store.tables import read_csv
@@ -96,6 +97,27 @@ class RobustResult:
             "voi": layout.ROBUST_VOI,
         }
         return {k: self._read(v) for k, v in names.items()}
+
+
+def load_robust(folder: str | Path) -> RobustResult:
+    """A finished robust study read back from its folder (its manifest says what it ran), for the report
+    and the page: the words and figures are then made from the saved tables, never from a rerun."""
+    folder = Path(folder)
+    manifest = read_manifest(folder) or {}
+    scenario = manifest.get("scenario")
+    name = scenario.get("scenario", "?") if isinstance(scenario, dict) else str(scenario or "?")
+    return RobustResult(
+        folder,
+        name,
+        [str(p) for p in manifest.get("policies") or []],
+        str(manifest.get("method", "")),
+        int(manifest.get("samples") or 0),
+        int(manifest.get("replications") or 0),
+        [str(i) for i in manifest.get("inputs") or []],
+        [str(m) for m in manifest.get("metrics") or []],
+        manifest.get("target"),
+        not_modelled=[str(m) for m in manifest.get("not_modelled") or []],
+    )
 
 
 def _as_number(value: Any) -> float:
