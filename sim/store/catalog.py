@@ -53,7 +53,7 @@ COMPANION_TABLES = {"uncertainty": {"drivers": UNCERTAINTY_DRIVERS}}  # kind -> 
 class Entry:
     """One results folder: what it is, how complete, of which scenario, how many replications, when."""
 
-    kind: str  # run, comparison, sweep, history, calibration, optimise or sensitivity
+    kind: str  # run, comparison, sweep, history, calibration, or a study of STUDY_TABLES
     folder: str
     state: str  # complete, partial or failed
     scenario: str
@@ -332,7 +332,7 @@ def saved_summary(folder: Path) -> SavedSummary:
     raise _not_finished(
         folder,
         "not a results folder: expected a folder written by bordersim (a run, comparison, sweep, history, "
-        "calibration, optimise, sensitivity, uncertainty or forecast study)",
+        "calibration, optimise, sensitivity, uncertainty, forecast, robust or assimilate study)",
     )
 
 
