@@ -31,6 +31,7 @@ import pandas as pd
 
 from sim.analysis.metrics import METRICS, metric_info
 from sim.analysis.net_cost import NET_COST_METRICS
+from sim.analysis.swing import Swing, swings_of
 from sim.errors import UserError
 from sim.groups import ALL
 
@@ -296,6 +297,7 @@ class Decision:
     trade_offs: list[Change] = field(default_factory=list)  # clear, relevant changes of other key metrics
     not_modelled: list[Unmodelled] = field(default_factory=list)
     replications: int = 0
+    swings: list[Swing] = field(default_factory=list)  # each policy over its own assumptions' ranges
 
     @property
     def reliable(self) -> bool:
@@ -332,8 +334,10 @@ def decide(
     objective: MetricRef = MetricRef(DEFAULT_OBJECTIVE),
     thresholds: Mapping[str, Threshold] | None = None,
     key_metrics: Sequence[str] = KEY_METRICS,
+    swings: pd.DataFrame | None = None,
 ) -> Decision:
-    """The decision summary of a comparison table (base first, then policies, as ``comparison`` returns)."""
+    """The decision summary of a comparison table (base first, then policies, as ``comparison`` returns);
+    ``swings``: the swing table of ``compare --swing`` (:mod:`sim.analysis.swing`), if it was run."""
     thresholds = dict(thresholds or {})
     if objective.metric == DEFAULT_OBJECTIVE:  # a model without costs falls back to clearance time
         objective = MetricRef(usable_objective(comp, objective), objective.gate, objective.direction)
@@ -380,6 +384,7 @@ def decide(
         _trade_offs(comp, objective, thresholds, key_metrics),
         _not_modelled(comp, objective, key_metrics),
         max((r.n for r in ranking), default=0),
+        swings_of(swings, objective, good),
     )
 
 

@@ -24,6 +24,7 @@ from sim.analysis.decision import (
     good_direction,
 )
 from sim.analysis.metrics import metric_info
+from sim.analysis.swing import Swing
 from sim.present.cells import ref_group
 from sim.present.console import plain
 from sim.present.terminal import note, out_console, say
@@ -119,6 +120,43 @@ def effect_sentence(change: Change) -> str:
     return text + (": worse." if effect is Effect.WORSE else ".")
 
 
+def _at_end(input_: str, end: str, value: str) -> str:
+    return f"{input_} at the {end} end, {value}"
+
+
+def swing_sentence(swing: Swing, decision: Decision) -> str:
+    """A policy's effect over the ranges of its own assumptions, and the policies it would rank below at
+    the unfavourable end (those its central effect beats)."""
+    metric, good = decision.objective.metric, decision.good or -1
+    central = {r.scenario: (r.diff if r.role != "base" else 0.0) for r in decision.ranking}
+    own = central.get(swing.policy, math.nan)
+    text = (
+        f"Over the ranges of its own assumptions (one at a time), {swing.policy}'s change of "
+        f"{metric_info(metric).label} runs from {amount(metric, swing.worst, signed=True)} "
+        f"({_at_end(swing.worst_input, swing.worst_end, swing.worst_value)}) to "
+        f"{amount(metric, swing.best, signed=True)} "
+        f"({_at_end(swing.best_input, swing.best_end, swing.best_value)})"
+    )
+    below = [
+        name
+        for name, diff in central.items()
+        if name != swing.policy
+        and math.isfinite(diff)
+        and good * own > good * diff  # beaten at the central values ...
+        and good * swing.worst < good * diff  # ... but not at the unfavourable end
+    ]
+    if below:
+        text += f"; at the unfavourable end it would rank below {', '.join(below)}"
+    return text + "."
+
+
+def swing_cell(swing: Swing | None, metric: str) -> str:
+    """The swing as a table cell: 'worst .. best', or '-' for a policy without its own assumptions."""
+    if swing is None:
+        return "-"
+    return f"{amount(metric, swing.worst, signed=True)} .. {amount(metric, swing.best, signed=True)}"
+
+
 def headline(decision: Decision) -> str:
     """The first sentence: what the best policy does to the objective, and how sure that is."""
     objective, ranking = decision.objective, decision.ranking
@@ -156,6 +194,7 @@ def decision_sentences(decision: Decision) -> list[str]:
     far the replications can be trusted."""
     sentences = [headline(decision)]
     sentences += [effect_sentence(change) for change in decision.changes]
+    sentences += [swing_sentence(swing, decision) for swing in decision.swings]
     sentences += ["Also: " + effect_sentence(change) for change in decision.trade_offs]
     if decision.not_modelled:
         absent = [
@@ -202,6 +241,9 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
     metric = decision.objective.metric
     info = metric_info(metric)
     headers = ["rank", "scenario", f"{info.label} ({info.unit})", "Δ vs base (95% interval)", "verdict"]
+    swings = {w.policy: w for w in decision.swings}
+    if swings:  # beside the effect: how far it moves over the policy's own assumptions
+        headers.insert(4, "Δ over its own assumptions' ranges (least .. most favourable)")
     rows = []
     for r in decision.ranking:
         if r.effect is Effect.NOT_MODELLED:
@@ -221,7 +263,10 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
                 delta = (
                     f"{amount(metric, r.diff, signed=True)} (no interval)" if math.isfinite(r.diff) else "-"
                 )
-        rows.append([str(r.rank), r.scenario, value, delta, VERDICT_WORDS[r.effect]])
+        row = [str(r.rank), r.scenario, value, delta, VERDICT_WORDS[r.effect]]
+        if swings:
+            row.insert(4, "(base)" if r.role == "base" else swing_cell(swings.get(r.scenario), metric))
+        rows.append(row)
     return headers, rows
 
 

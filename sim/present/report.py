@@ -41,8 +41,9 @@ from sim.scenario.schema import DIRECTIONS, Hours, Stage
 from sim.scenario.sources import Key, header_comment, source_of
 from sim.store.atomic import make_folder, write_bytes_atomic
 from sim.store.catalog import STUDY_TABLES, kind_of
-from sim.store.layout import SUMMARY
+from sim.store.layout import SUMMARY, SWING_TABLE
 from sim.store.reader import RunData, Study, load_study, manifest_text
+from sim.store.tables import read_csv
 from sim.version import __version__
 
 REPORT_DIR = "report"
@@ -388,7 +389,9 @@ def decision_context(study: Study) -> dict[str, Any] | None:
     if study.kind != "comparison" or study.comparison is None:
         return None
     objective, thresholds = settings(study.manifest)
-    decision = decide(study.comparison, objective, thresholds)
+    swing_file = Path(study.folder) / SWING_TABLE  # compare --swing's runs, when it was asked for
+    swings = read_csv(swing_file) if swing_file.is_file() else None
+    decision = decide(study.comparison, objective, thresholds, swings=swings)
     headers, rows = ranking_rows(decision)
     return {
         "sentences": decision_sentences(decision),

@@ -58,6 +58,7 @@ JACOBIAN = "jacobian.csv"
 SENSITIVITY_TABLE = "sensitivity.csv"
 SWEEP_SUMMARY = "sweep_summary.csv"
 COMPARISON_MARKDOWN = "comparison.md"
+SWING_TABLE = "swing.csv"  # compare --swing: each policy with one of its own assumptions at an end
 UNCERTAINTY_SAMPLES = "samples.csv"
 UNCERTAINTY_BANDS = "bands.csv"
 UNCERTAINTY_SERIES = "bands_daily.csv"
@@ -94,6 +95,7 @@ STUDY_FILES = frozenset(
         SENSITIVITY_TABLE,
         SWEEP_SUMMARY,
         COMPARISON_MARKDOWN,
+        SWING_TABLE,
         UNCERTAINTY_SAMPLES,
         UNCERTAINTY_BANDS,
         UNCERTAINTY_SERIES,

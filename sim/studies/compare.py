@@ -3,6 +3,11 @@
 Every scenario runs with the same root seed and replications 0..R-1, so replication k of each meets the
 same trucks with the same draws; a scenario already run with the same resolved scenario, seed and model
 code is reused, not rerun; a scenario given twice runs once.
+
+With ``swing``, each policy also runs with each of its own uncertain assumptions (``uncertain:`` keys the
+base has not) at the low and the high end of its range, one at a time, with the same random numbers:
+the decision then gives, beside each policy's effect, how far it moves over those ranges
+(:mod:`sim.analysis.swing`).
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ from sim.analysis.decision import (
     parse_min_effect,
 )
 from sim.analysis.metrics import groups, not_modelled
+from sim.analysis.swing import HIGH, LOW, Variant, swing_table
 from sim.errors import UserError
 from sim.runner.experiment import REUSE, Experiment, Failure, plan
 from sim.scenario import LoadedScenario
 from sim.scenario.loader import default_name
+from sim.scenario.uncertain import Inputs, override
 from sim.store.layout import (
     COMPARISON,
     COMPARISON_MARKDOWN,
+    SWING_TABLE,
     compare_folder,
     crn_folder,
     finished_run,
@@ -71,6 +79,39 @@ class ComparisonResult:
     resume_hint: str = RERUN_HINT
     decision: Decision | None = None
     precision: dict[str, Any] | None = None  # the sequential procedure's record (--precision)
+    swings: pd.DataFrame | None = None  # with swing: each variant's paired differences (sim.analysis.swing)
+
+
+@dataclass(frozen=True)
+class SwingRun:
+    """A policy with one of its own assumptions at one end of its range, and the scenario that sets it."""
+
+    policy: str
+    input: str
+    end: str
+    value: str
+    loaded: LoadedScenario
+
+
+def swing_runs(loaded: Sequence[LoadedScenario], names: Sequence[str]) -> list[SwingRun]:
+    """Each policy's own uncertain assumptions (those the base does not have) at the low and at the high
+    end of their ranges, one at a time: the scenarios ``compare --swing`` runs beside the policies."""
+    shared = set(Inputs(loaded[0].scenario).names)
+    runs = []
+    for ld, name in zip(loaded[1:], names[1:], strict=True):
+        for item in Inputs(ld.scenario).items:
+            if item.name in shared:
+                continue
+            for end, u in ((LOW, 0.0), (HIGH, 1.0)):
+                sets = [override(key, value) for key, value in item.assignments(u).items()]
+                runs.append(SwingRun(name, item.name, end, str(item.shown(u)), load_source(ld, sets)))
+    return runs
+
+
+def _swing_folder(root: Path, run: SwingRun, root_seed: int) -> Path:
+    """Where a swing run's replications go: the policy's own common-random-numbers folders, told apart
+    by the scenario's digest (reused when the same swing is asked for again)."""
+    return crn_folder(root, run.loaded.scenario.name, root_seed, scenario_digest(run.loaded.scenario))
 
 
 def display_names(loaded: Sequence[LoadedScenario], paths: Sequence[Path]) -> list[str]:
@@ -158,6 +199,7 @@ def compare_policies(
     precision: float | None = None,
     precision_of: str = "difference",
     max_replications: int = 100,
+    swing: bool = False,
 ) -> ComparisonResult:
     """Run (or reuse) the base and each policy, then write and return their paired comparison and its
     decision summary on ``objective`` (``METRIC[@GATE[/DIRECTION]]``) with the relevance thresholds
@@ -167,6 +209,9 @@ def compare_policies(
     (every scenario the same ones: common random numbers throughout) until the relative half-width of the
     objective's paired difference (``precision_of="difference"``; or of the objective itself,
     ``"objective"``) is at most ``precision`` for every policy, or ``max_replications`` is reached.
+
+    With ``swing``, each policy's own uncertain assumptions are then run at each end of their ranges (see
+    the module's docstring), at the comparison's final number of replications.
     """
     options.check_replications(least=2)
     replications = options.replications or DEFAULT_REPLICATIONS
@@ -187,8 +232,9 @@ def compare_policies(
             raise UserError.single(None, "--precision-of", "must be 'difference' or 'objective'")
     backend = options.resolved_backend()
     loaded = [load_source(p, options.overrides) for p in (base, *policies)]
-    check_sizes(loaded, options.max_trucks, replications)
     names = display_names(loaded, [ld.path for ld in loaded])
+    swung = swing_runs(loaded, names) if swing else []
+    check_sizes([*loaded, *(r.loaded for r in swung)], options.max_trucks, replications)
     known = {(g, d) for g, d in groups(loaded[0].scenario)}
     if (target.gate, target.direction) not in known:
         raise UserError.single(
@@ -270,9 +316,32 @@ def compare_policies(
             for exp in experiments:
                 exp.replications = result.replications
                 plan(exp, REUSE)
-        result.decision = decide(result.table, target, thresholds)
+        if swung:
+            runs = [
+                Experiment(r.loaded, _swing_folder(root, r, root_seed), root_seed, result.replications)
+                for r in swung
+            ]
+            for exp in runs:
+                plan(exp, REUSE)
+            swing_bars = [(f"{r.policy} with {r.input} {r.end}", [k]) for k, r in enumerate(swung)]
+            with interrupt_hint(RERUN_HINT):
+                result.failures = run_with_monitor(runs, backend, swing_bars, monitor, argv, on_start=lock)
+            if result.failures:
+                return result
+            variants = [
+                Variant(r.policy, r.input, r.end, r.value, exp.metrics())
+                for r, exp in zip(swung, runs, strict=True)
+            ]
+            result.swings = swing_table(names[0], experiments[which[0]].metrics(), variants, unmodelled)
+        result.decision = decide(result.table, target, thresholds, swings=result.swings)
         lock()
-        _write(result, loaded, which, argv, {"objective": str(target), "min_effect": list(min_effect)})
+        _write(
+            result,
+            loaded,
+            which,
+            argv,
+            {"objective": str(target), "min_effect": list(min_effect), "swing": bool(swung)},
+        )
     return result
 
 
@@ -295,6 +364,10 @@ def _write(
     out = StudyFolder("comparison", folder)
     remove_figures(folder)
     out.write_csv(COMPARISON, result.table)
+    if result.swings is not None:
+        out.write_csv(SWING_TABLE, result.swings)
+    else:  # a swing of an earlier comparison in this folder is not this one's
+        (folder / SWING_TABLE).unlink(missing_ok=True)
     assert result.decision is not None and result.table is not None
     out.write_text(
         COMPARISON_MARKDOWN,
@@ -358,6 +431,12 @@ STUDY = Study(
             choices=("difference", "objective"),
         ),
         Setting("max_replications", "int", "the most --precision may run", minimum=2),
+        Setting(
+            "swing",
+            "flag",
+            "also run each policy with each of its own uncertain assumptions at the low and the high end of "
+            "its range (one at a time, same random numbers) and give the effect's swing beside it",
+        ),
     ),
     shared=("seed", "parallel", "overrides", "root", "format", "out", "max_trucks"),
     replications=Replications(DEFAULT_REPLICATIONS, least=2, per="replications of each scenario"),
