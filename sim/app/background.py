@@ -76,6 +76,7 @@ def run_job(folder: Path) -> int:
             ] + [result.resume_hint]
             state.status = FAILED
             return 1
+        state.record_trucks(sum(exp.trucks() for exp in result.experiments))
         state.status = FIGURES_STEP
         write_state(folder, state)
         draw_figures(folder)

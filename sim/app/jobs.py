@@ -47,7 +47,7 @@ class JobSpec:
     seed: int
     results_root: str
     rerun: str  # the command line that gives the same numbers
-    expected_trucks: float = 0.0  # trucks the job simulates, from the scenarios' size (for the speed)
+    expected_trucks: float = 0.0  # trucks the job was expected to simulate (the size estimate)
     others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
 
 
@@ -64,6 +64,14 @@ class JobState:
     problems: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float | None = None
+    reused: int = 0  # replications already in the folders when the job began (not run by it)
+    trucks: float = 0.0  # trucks this job simulated, counted by the run (0 until done): the page's speed
+
+    def record_trucks(self, simulated: float) -> None:
+        """Keep the trucks the job's replications held (the run's own count, not the estimate), less the
+        reused replications' share: the page's speed is measured on what was simulated in its seconds."""
+        ran = max(self.total - self.reused, 0)
+        self.trucks = float(simulated) * ran / self.total if self.total else 0.0
 
     @property
     def fraction(self) -> float:
@@ -163,6 +171,7 @@ class StateMonitor:
         self.state.bars = [asdict(b) for b in bars]
         self.state.total = sum(b.total for b in bars)
         self.state.done = sum(b.done for b in bars)
+        self.state.reused = self.state.done
         write_state(self.folder, self.state)
 
     def advance(self, bar: int) -> None:

@@ -380,15 +380,12 @@ def run_estimate(
     root: Path, base_file: Path, overrides: tuple[str, ...], replications: int, others: int = 0
 ) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
-    arrival rates, times the replications) over this machine's speed, measured on the page's finished
-    runs."""
+    run-size estimate, dated arrivals included, times the replications) over this machine's speed,
+    measured on the page's finished runs by the trucks they did simulate (never by their estimate: a
+    wrong estimate would make every later one wrong too; runs that did not record it are left out)."""
     sizes = [scenario_trucks(base_file, overrides)] * (2 + others)  # the saved policies: about the base
     trucks = guide.expected_trucks(sizes, max(replications, 0))
-    done = [
-        (spec.expected_trucks, state.seconds)
-        for _, spec, state in jobs.jobs(root)
-        if state.status == jobs.DONE and spec.expected_trucks > 0
-    ]
+    done = [(state.trucks, state.seconds) for _, _, state in jobs.jobs(root) if state.status == jobs.DONE]
     speed = guide.measured_speed(done)
     who = "base and policy" if not others else f"base, policy and {others} saved policies"
     size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
