@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -124,3 +125,19 @@ def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
     elif low == high:
         text += " (the same in every replication)"
     return text
+
+
+def state_time_note(when: datetime | None, uploaded: bool) -> str:
+    """What the forecast panel says about the state's date and time it filled in: taken from the
+    uploaded queue's own arrival times, or (a file without them) the scenario's start, to be checked."""
+    if when is not None:
+        return (
+            f"State date and time from the file: {when:%d %b %Y %H:%M}, its latest truck's arrival (to the "
+            "next hour). Change them if the queue was taken later."
+        )
+    if uploaded:
+        return (
+            "The file gives no arrival dates: the state date and time are the scenario's start. Give the "
+            "date and time the queue was taken."
+        )
+    return ""
