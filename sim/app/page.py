@@ -19,6 +19,7 @@ import streamlit as st
 import yaml
 
 from sim.app import controls, forecast_panel, guide, jobs, study_panel
+from sim.app.effect import decision_sentences, group_label, headline, pick_group
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
@@ -72,77 +73,6 @@ def problem_text(p: Problem) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------------------
-def headline(
-    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
-) -> None:
-    """The effect on one group's key metrics, a row of tiles per policy (named): the policy's value and
-    its paired difference, coloured only where the change is clear (:func:`sim.present.page_text.tiles`)."""
-    from sim.present.page_text import TILE_HELP, tiles
-
-    for policy, row in tiles(comp, names, group, manifest):
-        if len(names) > 2:
-            st.caption(f"**{policy}** against {names[0]}")
-        cols = st.columns(len(row))
-        for col, tile in zip(cols, row, strict=True):
-            col.metric(tile.label, tile.value, tile.delta, delta_color=tile.colour, help=TILE_HELP)
-
-
-def decision_sentences(
-    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
-) -> None:
-    """The decision summary's sentences on the group shown, with the objective and the relevance
-    thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
-    by how much, and how sure (or that it cannot say)."""
-    from sim.present.decision_text import decision_sentences as sentences
-    from sim.present.decision_text import ranking_rows, ranking_title
-    from sim.present.page_text import group_decision
-
-    decision = group_decision(comp, group, manifest)
-    if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
-        return
-    st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
-    if len(decision.ranking) > 2:  # several policies: the ranking, best first
-        headers, rows = ranking_rows(decision)
-        st.caption(ranking_title(decision))
-        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
-
-
-def group_label(group: tuple[str, str]) -> str:
-    """The name a results group (gate and direction, or the province) shows under in the picker: the
-    terminal's words, with the gate written as a name."""
-    from sim.present.cells import group_label as label
-
-    return label(*group, readable=True)
-
-
-def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
-    """The gate and direction whose mean clearance time the policy changed most (in %), else the province."""
-    from sim.groups import ALL
-
-    rows = comp[(comp["role"] == "policy") & (comp["metric"] == "mean_clearance_h") & (comp["gate"] != ALL)]
-    rows = rows[(rows["direction"] != ALL) & rows["diff_pct"].abs().gt(0)]
-    if rows.empty:
-        return (ALL, ALL)
-    top = rows.loc[rows["diff_pct"].abs().idxmax()]
-    return (str(top["gate"]), str(top["direction"]))
-
-
-def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
-    """The gate and direction to show (the one that changed most, unless the user picks another)."""
-    from sim.groups import ALL
-
-    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
-    groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
-    first = most_changed(comp)
-    return st.selectbox(
-        "Gate and direction",
-        groups,
-        index=groups.index(first) if first in groups else 0,
-        format_func=lambda g: group_label(g) + (" (changed most)" if g == first and g != (ALL, ALL) else ""),
-        key=f"group-{key}",
-    )
-
-
 def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
     """The comparison of one gate and direction, as the command line prints it."""
     from sim.present.comparison_text import wide
@@ -185,7 +115,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
     reps = int(manifest.get("replications") or 0)
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
-    group = pick_group(comp, folder.name)
+    group = pick_group(comp, folder.name, manifest)
     with panel("The effect"):
         st.subheader(f"Effect: {group_label(group)}", anchor="summary")
         decision_sentences(comp, group, manifest)

@@ -90,6 +90,11 @@ def tiles(
     return out
 
 
+def tile_row_title(policy: str, base: str) -> str:
+    """The heading of a policy's row of tiles (Markdown): its name, and what it is compared with."""
+    return f"**{policy}** (Δ against {base})"
+
+
 def group_decision(
     comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
 ) -> Decision | None:
@@ -100,6 +105,34 @@ def group_decision(
         return decide(comp, MetricRef(objective.metric, *group), thresholds)
     except UserError:
         return None
+
+
+def changed_most(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> tuple[str, str] | None:
+    """The gate and direction the policies change most on the decision measure the comparison was
+    summarised with (the net cost to the province by default; clearance time where nothing is priced):
+    the largest paired difference of any policy, in the measure's own units, so that a group is picked
+    for what the planner decides on, not for the largest percentage of a metric nobody ranks by. None
+    when no policy changes any gate and direction."""
+    objective, _ = settings(manifest or {})
+    metric = usable_objective(comp, objective)
+    rows = comp[
+        (comp["role"] == "policy")
+        & (comp["metric"] == metric)
+        & (comp["gate"].astype(str) != ALL)
+        & (comp["direction"].astype(str) != ALL)
+    ]
+    size = pd.to_numeric(rows["diff"], errors="coerce").abs()
+    size = size[size > 0]
+    if size.empty:
+        return None
+    top = rows.loc[size.idxmax()]
+    return (str(top["gate"]), str(top["direction"]))
+
+
+def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> str:
+    """What the picker adds to the group picked by default: changed most, and on which measure."""
+    objective, _ = settings(manifest or {})
+    return f" (changed most: {metric_info(usable_objective(comp, objective)).label})"
 
 
 def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
