@@ -39,7 +39,7 @@ class JobSpec:
     """What a what-if job runs: the base and policy files, the window's overrides, replications, seed."""
 
     base_file: str
-    policy_file: str
+    policy_file: str  # "" when no lever changed: the saved policies (others) only, against the base
     name: str
     window: str
     overrides: list[str]
@@ -89,6 +89,22 @@ class JobState:
     def seconds(self) -> float:
         """Seconds since the job started (until it finished, once it has)."""
         return (self.finished or time.time()) - self.started if self.started else 0.0
+
+
+def policy_data(spec: JobSpec) -> dict[str, Any]:
+    """The what-if's policy file as data ({} when it changed no lever and none was written); OSError or
+    yaml.YAMLError when the file is gone or broken."""
+    import yaml
+
+    if not spec.policy_file:
+        return {}
+    return yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+
+
+def policies(spec: JobSpec) -> list[str]:
+    """The policy files the job compares with the base: the what-if's (when it changed a lever), then
+    the saved policies picked beside it."""
+    return [*([spec.policy_file] if spec.policy_file else []), *spec.others]
 
 
 def write_spec(folder: Path, spec: JobSpec) -> None:

@@ -25,6 +25,7 @@ from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
+from sim.present.page_text import nothing_changed_text, policy_labels
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.studies.folders import COMPARISON, comparison_folders, load_study, whatif_folder
@@ -307,17 +308,26 @@ def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
 
 
 def run_estimate(
-    root: Path, base_file: Path, overrides: tuple[str, ...], replications: int, others: int = 0
+    root: Path,
+    base_file: Path,
+    overrides: tuple[str, ...],
+    replications: int,
+    others: int = 0,
+    what_if: bool = True,
 ) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
     run-size estimate, dated arrivals included, times the replications) over this machine's speed,
     measured on the page's finished runs by the trucks they did simulate (never by their estimate: a
     wrong estimate would make every later one wrong too; runs that did not record it are left out)."""
-    sizes = [scenario_trucks(base_file, overrides)] * (2 + others)  # the saved policies: about the base
+    runs = 1 + int(what_if) + others  # the base, the what-if (when a lever changed), the saved policies
+    sizes = [scenario_trucks(base_file, overrides)] * runs  # the saved policies: about the base
     trucks = guide.expected_trucks(sizes, max(replications, 0))
     done = [(state.trucks, state.seconds) for _, _, state in jobs.jobs(root) if state.status == jobs.DONE]
     speed = guide.measured_speed(done)
-    who = "base and policy" if not others else f"base, policy and {others} saved policies"
+    who = ", ".join(
+        ["base", *(["policy"] if what_if else []), *([f"{others} saved policies"] if others else [])]
+    )
+    who = " and ".join(who.rsplit(", ", 1))
     size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
     if speed is None:
         return f"{size}; no run finished on this machine yet to time it."
@@ -344,7 +354,7 @@ def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
     base_file = Path(spec.base_file)
     try:
         _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
-        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+        data = jobs.policy_data(spec)
     except (UserError, OSError, yaml.YAMLError):
         return None
     by_key = {lv.key: lv for lv in all_levers}
@@ -458,10 +468,12 @@ def main() -> None:
     )
     seed = int(side.number_input("Root seed", step=1, key="seed"))
     name = side.text_input("Policy name", key="name").strip()
+    choices_others = [n for n in names if n != base_name]
     others = side.multiselect(
         "Also compare with saved policies",
-        [n for n in names if n != base_name],
+        choices_others,
         key="others",
+        format_func=policy_labels(choices_others).__getitem__,
         help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
         "same period; the results rank them all on the net cost to the province.",
     )
@@ -491,25 +503,33 @@ def main() -> None:
 
     changes = draft.changes()
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
-    ok = not by_lever and not general
+    ok = not by_lever and not general and bool(changes or others)
     st.session_state["form_key"] = guide.form_key(
         base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes} | {OTHERS: others}
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
-    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications, len(others)))
+    if not changes:  # the what-if would be the base itself: a duplicate column, or nothing to run
+        run_bar.info(nothing_changed_text(others))
+    what_if = 1 if changes else 0  # the what-if's own policy, beside the base and the saved policies
+    run_bar.caption(
+        run_estimate(args.results_root, base_file, window.overrides, replications, len(others), bool(what_if))
+    )
     if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
-        policy_file = folder / f"{name}.yaml"
+        policy_file = folder / f"{name}.yaml" if changes else None
         rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed, other_files)
         try:
-            write_policy(draft, policy_file, window.overrides, rerun)
+            if policy_file is not None:
+                write_policy(draft, policy_file, window.overrides, rerun)
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
         except UserError as exc:
             for p in exc.problems:
                 side.error(problem_text(p))
         else:
             spec = jobs.JobSpec(
                 str(base_file),
-                str(policy_file),
+                str(policy_file or ""),
                 name,
                 window.label,
                 list(window.overrides),
@@ -518,7 +538,10 @@ def main() -> None:
                 str(args.results_root),
                 rerun,
                 guide.expected_trucks(
-                    [scenario_trucks(f, window.overrides) for f in (base_file, base_file, *other_files)],
+                    [
+                        scenario_trucks(f, window.overrides)
+                        for f in (base_file, *[base_file] * what_if, *other_files)
+                    ],
                     replications,
                 ),
                 [str(f) for f in other_files],
@@ -608,7 +631,7 @@ def restore_from_job(args: argparse.Namespace) -> None:
     base_name = str(base_file.relative_to(args.scenarios))
     try:
         _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
-        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+        data = jobs.policy_data(spec)
     except (UserError, OSError, yaml.YAMLError):
         return
     base_id = base_name.replace("/", "_").removesuffix(".yaml")

@@ -136,8 +136,9 @@ def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = Non
 
 
 def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
-    """The policy's paired difference on the province's objective metric (the default objective, or
-    clearance time where the scenarios price nothing), with its 95% interval."""
+    """Each policy's paired difference on the province's objective metric (the default objective, or
+    clearance time where the scenarios price nothing), with its 95% interval; with several policies,
+    each named ("a: ...; b: ..."), never the first alone."""
     metric = metric or usable_objective(comparison)
     rows = comparison[
         (comparison["role"] == "policy")
@@ -147,7 +148,13 @@ def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
     ]
     if rows.empty:
         return "-"
-    r = rows.iloc[0]
+    if len(rows) == 1:
+        return _effect_text(rows.iloc[0], metric)
+    return "; ".join(f"{r['scenario']}: {_effect_text(r, metric)}" for _, r in rows.iterrows())
+
+
+def _effect_text(r: pd.Series, metric: str) -> str:
+    """One policy's paired difference on ``metric`` with its 95% interval, in words."""
     info = metric_info(metric)
     diff, low, high = float(r["diff"]), float(r["diff_low"]), float(r["diff_high"])
     if not math.isfinite(diff):
@@ -174,3 +181,31 @@ def state_time_note(when: datetime | None, uploaded: bool) -> str:
             "date and time the queue was taken."
         )
     return ""
+
+
+def policy_labels(files: list[str]) -> dict[str, str]:
+    """Saved policy files as the page's chips show them: the policy's own name (the file's stem,
+    ``hold_upstream_jan``), its folder added only where two files share a name; a chip cut to its first
+    letters must still say which policy it is, which ``lang_son/policies_...`` does not."""
+    from collections import Counter
+    from pathlib import PurePosixPath
+
+    paths = {f: PurePosixPath(f) for f in files}
+    stems = Counter(p.stem for p in paths.values())
+    return {
+        f: p.stem if stems[p.stem] == 1 or str(p.parent) == "." else f"{p.stem} ({p.parent})"
+        for f, p in paths.items()
+    }
+
+
+def nothing_changed_text(others: list[str]) -> str:
+    """What the Run button's bar says when no lever differs from the base."""
+    if not others:
+        return (
+            "No lever is changed: the what-if would be the base itself. Change a lever, or pick saved "
+            "policies to compare with the base."
+        )
+    return (
+        f"No lever is changed: Run compares the base with the {len(others)} saved "
+        f"polic{'y' if len(others) == 1 else 'ies'} picked only (no what-if of its own)."
+    )
