@@ -158,3 +158,54 @@ def test_the_rerun_command_names_every_policy_compared() -> None:
 
     text = rerun_command(Path("b.yaml"), Path("p.yaml"), ["run.horizon=744"], 4, 7, [Path("c.yaml")])
     assert text == "bordersim compare b.yaml p.yaml c.yaml --set run.horizon=744 --replications 4 --seed 7"
+
+
+def test_the_page_estimate_of_a_replay_with_dated_arrivals_matches_its_run() -> None:
+    """The winter replay's arrivals are dated schedules ("trucks a day" from a date): the page's size
+    estimate (the run-size estimate) counts them, and agrees with the trucks a short run creates."""
+    import numpy as np
+
+    from sim.app.page import scenario_trucks
+    from tests.conftest import SCENARIOS, run, scenario
+
+    overrides = ("run.horizon=96", "run.warmup=0")
+    estimate = scenario_trucks(SCENARIOS / "lang_son/winter_2021_22.yaml", overrides)
+    tables = run(scenario("lang_son/winter_2021_22.yaml", *overrides), seed=3)
+    arrived = int((tables.trucks["diverted_from"] < 0).sum())  # diverted trucks are second rows
+    assert arrived > 500  # four days of the winter's scheduled flow, not its bare class shares
+    # a Poisson count: within 4 standard deviations of its mean
+    assert abs(arrived - estimate) <= 4 * np.sqrt(estimate), (arrived, estimate)
+
+
+def _done_job(root: Path, name: str, expected: float, seconds: float, trucks: float | None) -> None:
+    folder = root / f"whatif-20261204-12000{name}-p{name}"
+    folder.mkdir()
+    spec = jobs.JobSpec("b.yaml", "p.yaml", f"p{name}", "a month", [], 2, 1, str(root), "", expected)
+    jobs.write_spec(folder, spec)
+    state = jobs.JobState(status=jobs.DONE, total=4, started=1_000.0, finished=1_000.0 + seconds)
+    if trucks is not None:
+        state.record_trucks(trucks)
+    jobs.write_state(folder, state)
+
+
+def test_the_speed_is_measured_on_the_trucks_simulated_not_on_a_wrong_estimate(tmp_path: Path) -> None:
+    from sim.app.page import run_estimate
+    from tests.conftest import SCENARIOS
+
+    base = SCENARIOS / "lang_son_minimal.yaml"
+    # a run estimated at 1,000 trucks that simulated 100,000 in 100 s: 1,000 trucks/s, not 10
+    _done_job(tmp_path, "1", expected=1_000.0, seconds=100.0, trucks=100_000.0)
+    # an older run that recorded no count is left out (its estimate may be the wrong one)
+    _done_job(tmp_path, "2", expected=10.0, seconds=1_000.0, trucks=None)
+    text = run_estimate(tmp_path, base, ("run.horizon=168",), 2)
+    assert "at the 1,000 trucks/s measured on 1 earlier run(s)" in text, text
+
+
+def test_reused_replications_do_not_count_as_simulated(tmp_path: Path) -> None:
+    from sim.studies.options import Bar
+
+    state = jobs.JobState(status=jobs.RUNNING)
+    monitor = jobs.StateMonitor(tmp_path, state)
+    monitor.begin([Bar("base", 4, 4), Bar("policy", 4, 0)])  # the base's four were already run
+    state.record_trucks(8_000.0)  # the run's count over all eight replications
+    assert state.reused == 4 and state.trucks == pytest.approx(4_000.0)

@@ -14,10 +14,14 @@ from tests.conftest import run, scenario
 
 @pytest.mark.parametrize(
     ("relpath", "horizon"),
-    [("examples/mmc.yaml", 5000), ("lang_son/base_2021_calibrated.yaml", 720)],
+    [
+        ("examples/mmc.yaml", "5000"),
+        ("lang_son/base_2021_calibrated.yaml", "720"),
+        ("lang_son/winter_2021_22.yaml", "96 run.warmup=0"),  # dated arrival schedules
+    ],
 )
-def test_expected_trucks_match_the_trucks_created(relpath: str, horizon: int) -> None:
-    s = scenario(relpath, f"run.horizon={horizon}")
+def test_expected_trucks_match_the_trucks_created(relpath: str, horizon: str) -> None:
+    s = scenario(relpath, *f"run.horizon={horizon}".split())
     expected = memory.estimate(s).trucks
     tables = run(s, seed=5)
     arrived = int((tables.trucks["diverted_from"] < 0).sum())  # diverted trucks are second rows

@@ -57,3 +57,54 @@ def test_the_page_shows_the_forecast_panel() -> None:
     app.run()
     assert not app.exception
     assert any("Forecast from today's queue" in e.label for e in app.expander)
+
+
+def _panel_with_upload(content: bytes | None) -> None:
+    """The forecast panel alone, with ``content`` as the uploaded state file (AppTest cannot upload)."""
+    from pathlib import Path
+
+    import streamlit as st
+
+    from sim.app import forecast_panel
+    from tests.conftest import SCENARIOS
+
+    class Upload:
+        name, file_id = "queue.csv", str(hash(content))
+
+        def getvalue(self) -> bytes:
+            return content or b""
+
+    st.file_uploader = lambda *a, **k: None if content is None else Upload()
+    scratch = Path(st.session_state.get("scratch", "."))
+    forecast_panel.render(SCENARIOS / "lang_son_minimal.yaml", SCENARIOS, scratch, scratch)
+
+
+def test_the_state_date_defaults_to_the_uploaded_queue_not_the_scenario_start() -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from datetime import date, time
+
+    from streamlit.testing.v1 import AppTest
+
+    from sim.scenario import load_scenario
+
+    start = load_scenario(MINIMAL).scenario.run.start
+    # a December queue (as backlog --state-at writes it: arrivals to the minute below the state's time)
+    december = (
+        b"gate,direction,count,class,where,arrived\n"
+        b"huu_nghi,export,120,,outside,2021-12-19T08:00\n"
+        b"huu_nghi,export,3,,outside,2021-12-20T11:58\n"
+    )
+    app = AppTest.from_function(_panel_with_upload, args=(december,), default_timeout=60)
+    app.run()
+    assert not app.exception
+    assert app.date_input(key="fc_date").value == date(2021, 12, 20) != start.date()
+    assert app.time_input(key="fc_time").value == time(12, 0)
+    assert any("from the file: 20 Dec 2021 12:00" in c.value for c in app.caption)
+    # a date typed by the planner stays while the file does
+    app.date_input(key="fc_date").set_value(date(2021, 12, 21)).run()
+    assert app.date_input(key="fc_date").value == date(2021, 12, 21)
+    # a queue without arrival dates: the scenario's start, and the page asks for the date
+    app = AppTest.from_function(_panel_with_upload, args=(b"gate,direction,count\nhuu_nghi,export,5\n",))
+    app.run()
+    assert app.date_input(key="fc_date").value == start.date()
+    assert any("no arrival dates" in c.value for c in app.caption)

@@ -24,6 +24,7 @@ from sim.app.jobs import (
     RUNNING,
     JobState,
     StateMonitor,
+    policies,
     read_spec,
     write_state,
 )
@@ -67,7 +68,7 @@ def run_job(folder: Path) -> int:
             monitor=StateMonitor(folder, state),
             argv=tuple(spec.rerun.split()),
         )
-        result = compare_policies(spec.base_file, [spec.policy_file, *spec.others], options)
+        result = compare_policies(spec.base_file, policies(spec), options)
         if result.failures:
             state.problems = [
                 f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "
@@ -76,6 +77,7 @@ def run_job(folder: Path) -> int:
             ] + [result.resume_hint]
             state.status = FAILED
             return 1
+        state.record_trucks(sum(exp.trucks() for exp in result.experiments))
         state.status = FIGURES_STEP
         write_state(folder, state)
         draw_figures(folder)

@@ -11,19 +11,24 @@ browser); :func:`render` only draws it.
 
 from __future__ import annotations
 
+import io
+from collections.abc import MutableMapping
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.app.study_form import replications_widget, widget
 from sim.errors import UserError
 from sim.groups import ALL
+from sim.present.page_text import state_time_note
 from sim.studies.forecast import ForecastResult, forecast
 from sim.studies.options import StudyOptions
 from sim.studies.registry import study
 
 NO_POLICY = "(none)"
+SEEN, NOTE = "fc_state_seen", "fc_state_note"  # the upload the date was taken from; what the page says
 
 
 def run_forecast(
@@ -99,6 +104,34 @@ def _base_start(base_file: Path) -> date:
         return date.today()
 
 
+def state_time(state_csv: bytes) -> datetime | None:
+    """When an uploaded queue was taken, as far as the file says: its latest ``arrived`` time (every truck
+    had arrived by then), up to the next whole hour (``backlog --state-at`` writes arrivals to the minute
+    below); None when the file gives no arrival dates (its problems are reported when it runs)."""
+    try:
+        rows = pd.read_csv(io.BytesIO(state_csv), dtype=str, skipinitialspace=True)
+        arrived = pd.to_datetime(rows["arrived"].str.strip(), errors="coerce", format="ISO8601").dropna()
+    except (ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    if arrived.empty:
+        return None
+    return arrived.max().ceil("h").to_pydatetime().replace(tzinfo=None)
+
+
+def state_defaults(session: MutableMapping[str, Any], upload: Any, base_file: Path) -> str:
+    """Set the panel's state date and time when a new file is uploaded (and on the first draw): the
+    queue's own time from the file, else the base scenario's start at noon. A typed date stays until
+    another file comes. Returns the note the panel shows under the inputs."""
+    stamp = None if upload is None else getattr(upload, "file_id", upload.name)
+    if session.get(SEEN, ()) != stamp:  # a new file (or the first draw: nothing seen yet)
+        session[SEEN] = stamp
+        when = None if upload is None else state_time(upload.getvalue())
+        session[NOTE] = state_time_note(when, upload is not None)
+        when = when or datetime.combine(_base_start(base_file), time(12, 0))
+        session["fc_date"], session["fc_time"] = when.date(), when.time()
+    return str(session.get(NOTE, ""))
+
+
 def _base_replications(base_file: Path) -> int | None:
     """The base scenario's replications (the default when the study declares none)."""
     from sim.scenario import load_scenario
@@ -120,11 +153,14 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
             key="fc_state",
         )
         declared = study("forecast")  # the settings' defaults, limits and help, as the command line has them
+        note = state_defaults(st.session_state, upload, base_file)
         cols = st.columns(4)
-        day = cols[0].date_input("State date", value=_base_start(base_file), key="fc_date")
-        at = cols[1].time_input("State time", value=time(12, 0), key="fc_time")
+        day = cols[0].date_input("State date", key="fc_date")
+        at = cols[1].time_input("State time", key="fc_time")
         days = widget(cols[2], declared.setting("days"), declared.default("days"), "fc_days")
         reps = replications_widget(cols[3], declared, "fc_reps", _base_replications(base_file))
+        if note:
+            st.caption(note)
         files = sorted(str(p.relative_to(scenarios)) for p in scenarios.rglob("*.yaml"))
         policy = st.selectbox("Policy (a file that extends the base)", [NO_POLICY, *files], key="fc_policy")
         cols = st.columns(2)

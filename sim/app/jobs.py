@@ -39,7 +39,7 @@ class JobSpec:
     """What a what-if job runs: the base and policy files, the window's overrides, replications, seed."""
 
     base_file: str
-    policy_file: str
+    policy_file: str  # "" when no lever changed: the saved policies (others) only, against the base
     name: str
     window: str
     overrides: list[str]
@@ -47,7 +47,7 @@ class JobSpec:
     seed: int
     results_root: str
     rerun: str  # the command line that gives the same numbers
-    expected_trucks: float = 0.0  # trucks the job simulates, from the scenarios' size (for the speed)
+    expected_trucks: float = 0.0  # trucks the job was expected to simulate (the size estimate)
     others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
 
 
@@ -64,6 +64,14 @@ class JobState:
     problems: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float | None = None
+    reused: int = 0  # replications already in the folders when the job began (not run by it)
+    trucks: float = 0.0  # trucks this job simulated, counted by the run (0 until done): the page's speed
+
+    def record_trucks(self, simulated: float) -> None:
+        """Keep the trucks the job's replications held (the run's own count, not the estimate), less the
+        reused replications' share: the page's speed is measured on what was simulated in its seconds."""
+        ran = max(self.total - self.reused, 0)
+        self.trucks = float(simulated) * ran / self.total if self.total else 0.0
 
     @property
     def fraction(self) -> float:
@@ -81,6 +89,22 @@ class JobState:
     def seconds(self) -> float:
         """Seconds since the job started (until it finished, once it has)."""
         return (self.finished or time.time()) - self.started if self.started else 0.0
+
+
+def policy_data(spec: JobSpec) -> dict[str, Any]:
+    """The what-if's policy file as data ({} when it changed no lever and none was written); OSError or
+    yaml.YAMLError when the file is gone or broken."""
+    import yaml
+
+    if not spec.policy_file:
+        return {}
+    return yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+
+
+def policies(spec: JobSpec) -> list[str]:
+    """The policy files the job compares with the base: the what-if's (when it changed a lever), then
+    the saved policies picked beside it."""
+    return [*([spec.policy_file] if spec.policy_file else []), *spec.others]
 
 
 def write_spec(folder: Path, spec: JobSpec) -> None:
@@ -163,6 +187,7 @@ class StateMonitor:
         self.state.bars = [asdict(b) for b in bars]
         self.state.total = sum(b.total for b in bars)
         self.state.done = sum(b.done for b in bars)
+        self.state.reused = self.state.done
         write_state(self.folder, self.state)
 
     def advance(self, bar: int) -> None:

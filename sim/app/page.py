@@ -19,11 +19,13 @@ import streamlit as st
 import yaml
 
 from sim.app import controls, forecast_panel, guide, jobs, study_panel
+from sim.app.effect import decision_sentences, group_label, headline, pick_group
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
+from sim.present.page_text import nothing_changed_text, policy_labels
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.studies.folders import COMPARISON, comparison_folders, load_study, whatif_folder
@@ -72,77 +74,6 @@ def problem_text(p: Problem) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------------------
-def headline(
-    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
-) -> None:
-    """The effect on one group's key metrics, a row of tiles per policy (named): the policy's value and
-    its paired difference, coloured only where the change is clear (:func:`sim.present.page_text.tiles`)."""
-    from sim.present.page_text import TILE_HELP, tiles
-
-    for policy, row in tiles(comp, names, group, manifest):
-        if len(names) > 2:
-            st.caption(f"**{policy}** against {names[0]}")
-        cols = st.columns(len(row))
-        for col, tile in zip(cols, row, strict=True):
-            col.metric(tile.label, tile.value, tile.delta, delta_color=tile.colour, help=TILE_HELP)
-
-
-def decision_sentences(
-    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
-) -> None:
-    """The decision summary's sentences on the group shown, with the objective and the relevance
-    thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
-    by how much, and how sure (or that it cannot say)."""
-    from sim.present.decision_text import decision_sentences as sentences
-    from sim.present.decision_text import ranking_rows, ranking_title
-    from sim.present.page_text import group_decision
-
-    decision = group_decision(comp, group, manifest)
-    if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
-        return
-    st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
-    if len(decision.ranking) > 2:  # several policies: the ranking, best first
-        headers, rows = ranking_rows(decision)
-        st.caption(ranking_title(decision))
-        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
-
-
-def group_label(group: tuple[str, str]) -> str:
-    """The name a results group (gate and direction, or the province) shows under in the picker: the
-    terminal's words, with the gate written as a name."""
-    from sim.present.cells import group_label as label
-
-    return label(*group, readable=True)
-
-
-def most_changed(comp: pd.DataFrame) -> tuple[str, str]:
-    """The gate and direction whose mean clearance time the policy changed most (in %), else the province."""
-    from sim.groups import ALL
-
-    rows = comp[(comp["role"] == "policy") & (comp["metric"] == "mean_clearance_h") & (comp["gate"] != ALL)]
-    rows = rows[(rows["direction"] != ALL) & rows["diff_pct"].abs().gt(0)]
-    if rows.empty:
-        return (ALL, ALL)
-    top = rows.loc[rows["diff_pct"].abs().idxmax()]
-    return (str(top["gate"]), str(top["direction"]))
-
-
-def pick_group(comp: pd.DataFrame, key: str) -> tuple[str, str]:
-    """The gate and direction to show (the one that changed most, unless the user picks another)."""
-    from sim.groups import ALL
-
-    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
-    groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
-    first = most_changed(comp)
-    return st.selectbox(
-        "Gate and direction",
-        groups,
-        index=groups.index(first) if first in groups else 0,
-        format_func=lambda g: group_label(g) + (" (changed most)" if g == first and g != (ALL, ALL) else ""),
-        key=f"group-{key}",
-    )
-
-
 def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str]) -> None:
     """The comparison of one gate and direction, as the command line prints it."""
     from sim.present.comparison_text import wide
@@ -185,7 +116,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
     reps = int(manifest.get("replications") or 0)
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
-    group = pick_group(comp, folder.name)
+    group = pick_group(comp, folder.name, manifest)
     with panel("The effect"):
         st.subheader(f"Effect: {group_label(group)}", anchor="summary")
         decision_sentences(comp, group, manifest)
@@ -377,20 +308,26 @@ def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
 
 
 def run_estimate(
-    root: Path, base_file: Path, overrides: tuple[str, ...], replications: int, others: int = 0
+    root: Path,
+    base_file: Path,
+    overrides: tuple[str, ...],
+    replications: int,
+    others: int = 0,
+    what_if: bool = True,
 ) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
-    arrival rates, times the replications) over this machine's speed, measured on the page's finished
-    runs."""
-    sizes = [scenario_trucks(base_file, overrides)] * (2 + others)  # the saved policies: about the base
+    run-size estimate, dated arrivals included, times the replications) over this machine's speed,
+    measured on the page's finished runs by the trucks they did simulate (never by their estimate: a
+    wrong estimate would make every later one wrong too; runs that did not record it are left out)."""
+    runs = 1 + int(what_if) + others  # the base, the what-if (when a lever changed), the saved policies
+    sizes = [scenario_trucks(base_file, overrides)] * runs  # the saved policies: about the base
     trucks = guide.expected_trucks(sizes, max(replications, 0))
-    done = [
-        (spec.expected_trucks, state.seconds)
-        for _, spec, state in jobs.jobs(root)
-        if state.status == jobs.DONE and spec.expected_trucks > 0
-    ]
+    done = [(state.trucks, state.seconds) for _, _, state in jobs.jobs(root) if state.status == jobs.DONE]
     speed = guide.measured_speed(done)
-    who = "base and policy" if not others else f"base, policy and {others} saved policies"
+    who = ", ".join(
+        ["base", *(["policy"] if what_if else []), *([f"{others} saved policies"] if others else [])]
+    )
+    who = " and ".join(who.rsplit(", ", 1))
     size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
     if speed is None:
         return f"{size}; no run finished on this machine yet to time it."
@@ -417,7 +354,7 @@ def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
     base_file = Path(spec.base_file)
     try:
         _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
-        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+        data = jobs.policy_data(spec)
     except (UserError, OSError, yaml.YAMLError):
         return None
     by_key = {lv.key: lv for lv in all_levers}
@@ -531,10 +468,12 @@ def main() -> None:
     )
     seed = int(side.number_input("Root seed", step=1, key="seed"))
     name = side.text_input("Policy name", key="name").strip()
+    choices_others = [n for n in names if n != base_name]
     others = side.multiselect(
         "Also compare with saved policies",
-        [n for n in names if n != base_name],
+        choices_others,
         key="others",
+        format_func=policy_labels(choices_others).__getitem__,
         help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
         "same period; the results rank them all on the net cost to the province.",
     )
@@ -564,25 +503,33 @@ def main() -> None:
 
     changes = draft.changes()
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
-    ok = not by_lever and not general
+    ok = not by_lever and not general and bool(changes or others)
     st.session_state["form_key"] = guide.form_key(
         base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes} | {OTHERS: others}
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
-    run_bar.caption(run_estimate(args.results_root, base_file, window.overrides, replications, len(others)))
+    if not changes:  # the what-if would be the base itself: a duplicate column, or nothing to run
+        run_bar.info(nothing_changed_text(others))
+    what_if = 1 if changes else 0  # the what-if's own policy, beside the base and the saved policies
+    run_bar.caption(
+        run_estimate(args.results_root, base_file, window.overrides, replications, len(others), bool(what_if))
+    )
     if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
-        policy_file = folder / f"{name}.yaml"
+        policy_file = folder / f"{name}.yaml" if changes else None
         rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed, other_files)
         try:
-            write_policy(draft, policy_file, window.overrides, rerun)
+            if policy_file is not None:
+                write_policy(draft, policy_file, window.overrides, rerun)
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
         except UserError as exc:
             for p in exc.problems:
                 side.error(problem_text(p))
         else:
             spec = jobs.JobSpec(
                 str(base_file),
-                str(policy_file),
+                str(policy_file or ""),
                 name,
                 window.label,
                 list(window.overrides),
@@ -591,7 +538,10 @@ def main() -> None:
                 str(args.results_root),
                 rerun,
                 guide.expected_trucks(
-                    [scenario_trucks(f, window.overrides) for f in (base_file, base_file, *other_files)],
+                    [
+                        scenario_trucks(f, window.overrides)
+                        for f in (base_file, *[base_file] * what_if, *other_files)
+                    ],
                     replications,
                 ),
                 [str(f) for f in other_files],
@@ -681,7 +631,7 @@ def restore_from_job(args: argparse.Namespace) -> None:
     base_name = str(base_file.relative_to(args.scenarios))
     try:
         _, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
-        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+        data = jobs.policy_data(spec)
     except (UserError, OSError, yaml.YAMLError):
         return
     base_id = base_name.replace("/", "_").removesuffix(".yaml")

@@ -127,19 +127,19 @@ def validate(draft: Draft, scratch: Path, overrides: Sequence[str] = ()) -> list
 
 def rerun_command(
     base_file: Path,
-    policy_file: Path,
+    policy_file: Path | None,
     overrides: Sequence[str],
     replications: int,
     seed: int,
     others: Sequence[str | Path] = (),
 ) -> str:
     """The command line that reruns a what-if (with ``others``: saved policies compared beside it): the
-    same comparison, the same numbers."""
+    same comparison, the same numbers. ``policy_file`` None: no lever changed, the saved policies only."""
     sets = " ".join(f"--set {o}" for o in overrides)
     parts = [
         "bordersim compare",
         str(base_file),
-        str(policy_file),
+        str(policy_file or ""),
         *map(str, others),
         sets,
         f"--replications {replications} --seed {seed}",

@@ -12,16 +12,28 @@ import yaml
 
 from sim.app import jobs
 from sim.app.levers import Lever, changed, values_from_policy
-from sim.present.page_text import headline_effect
+from sim.present.page_text import headline_effect, policy_labels
 from sim.studies.folders import COMPARISON
 
-COLUMNS = ["run", "started", "base", "period", "replications", "levers changed", "effect", "status"]
+# what a planner looks for first (what was tried, what it did, whether it finished) on the left, where a
+# narrow table still shows it; the folder name, needed to reopen the run, last
+COLUMNS = ["levers changed", "effect", "status", "started", "period", "base", "replications", "run"]
 
 
 def _changes(spec: jobs.JobSpec, all_levers: list[Lever] | None) -> str:
+    """What the run tried: the levers the what-if's policy file changes, as the page labels them, with
+    their values, then the saved policies compared beside it, by name."""
+    edits = _lever_changes(spec, all_levers)
+    if not spec.others:
+        return edits
+    names = ", ".join(policy_labels([Path(f).as_posix() for f in spec.others]).values())
+    return f"saved policies {names}" if not spec.policy_file else f"{edits}; saved policies {names}"
+
+
+def _lever_changes(spec: jobs.JobSpec, all_levers: list[Lever] | None) -> str:
     """The levers the what-if's policy file changes, as the page labels them, with their values."""
     try:
-        data = yaml.safe_load(Path(spec.policy_file).read_text(encoding="utf-8")) or {}
+        data = jobs.policy_data(spec)
     except (OSError, yaml.YAMLError):
         return "(policy file gone)"
     if not all_levers:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import UserError
-from sim.model.arrivals import RateProfile, rate_per_time_unit
+from sim.model.arrivals import RateProfile, hourly_rates, rate_per_time_unit
 from sim.model.calendar import Calendar
 from sim.scenario import schema as S
 from sim.scenario.state import gate_key
@@ -75,6 +75,9 @@ def _expected_arrivals(s: S.Scenario, arr: S.Arrival) -> float:
     if hours <= EXACT_MEAN_HOURS:
         cal = Calendar(run.start, run.unit_hours)
         profile = RateProfile(arr, cal, run.horizon)
+        if arr.schedule:  # dated rates: the integral of the same hourly rates the run draws from
+            edges, rates = hourly_rates(arr, cal, run.horizon, rate_per_time_unit(arr, cal), profile)
+            return float(np.sum(rates * np.diff(edges)))
         grid = np.arange(0.0, run.horizon, cal.from_hours(1.0))
         mean = 1.0 if profile.constant or not len(grid) else float(np.mean(profile(grid)))
         return rate_per_time_unit(arr, cal) * run.horizon * mean

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -89,6 +90,11 @@ def tiles(
     return out
 
 
+def tile_row_title(policy: str, base: str) -> str:
+    """The heading of a policy's row of tiles (Markdown): its name, and what it is compared with."""
+    return f"**{policy}** (Δ against {base})"
+
+
 def group_decision(
     comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
 ) -> Decision | None:
@@ -101,9 +107,38 @@ def group_decision(
         return None
 
 
+def changed_most(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> tuple[str, str] | None:
+    """The gate and direction the policies change most on the decision measure the comparison was
+    summarised with (the net cost to the province by default; clearance time where nothing is priced):
+    the largest paired difference of any policy, in the measure's own units, so that a group is picked
+    for what the planner decides on, not for the largest percentage of a metric nobody ranks by. None
+    when no policy changes any gate and direction."""
+    objective, _ = settings(manifest or {})
+    metric = usable_objective(comp, objective)
+    rows = comp[
+        (comp["role"] == "policy")
+        & (comp["metric"] == metric)
+        & (comp["gate"].astype(str) != ALL)
+        & (comp["direction"].astype(str) != ALL)
+    ]
+    size = pd.to_numeric(rows["diff"], errors="coerce").abs()
+    size = size[size > 0]
+    if size.empty:
+        return None
+    top = rows.loc[size.idxmax()]
+    return (str(top["gate"]), str(top["direction"]))
+
+
+def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> str:
+    """What the picker adds to the group picked by default: changed most, and on which measure."""
+    objective, _ = settings(manifest or {})
+    return f" (changed most: {metric_info(usable_objective(comp, objective)).label})"
+
+
 def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
-    """The policy's paired difference on the province's objective metric (the default objective, or
-    clearance time where the scenarios price nothing), with its 95% interval."""
+    """Each policy's paired difference on the province's objective metric (the default objective, or
+    clearance time where the scenarios price nothing), with its 95% interval; with several policies,
+    each named ("a: ...; b: ..."), never the first alone."""
     metric = metric or usable_objective(comparison)
     rows = comparison[
         (comparison["role"] == "policy")
@@ -113,7 +148,13 @@ def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
     ]
     if rows.empty:
         return "-"
-    r = rows.iloc[0]
+    if len(rows) == 1:
+        return _effect_text(rows.iloc[0], metric)
+    return "; ".join(f"{r['scenario']}: {_effect_text(r, metric)}" for _, r in rows.iterrows())
+
+
+def _effect_text(r: pd.Series, metric: str) -> str:
+    """One policy's paired difference on ``metric`` with its 95% interval, in words."""
     info = metric_info(metric)
     diff, low, high = float(r["diff"]), float(r["diff_low"]), float(r["diff_high"])
     if not math.isfinite(diff):
@@ -124,3 +165,47 @@ def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
     elif low == high:
         text += " (the same in every replication)"
     return text
+
+
+def state_time_note(when: datetime | None, uploaded: bool) -> str:
+    """What the forecast panel says about the state's date and time it filled in: taken from the
+    uploaded queue's own arrival times, or (a file without them) the scenario's start, to be checked."""
+    if when is not None:
+        return (
+            f"State date and time from the file: {when:%d %b %Y %H:%M}, its latest truck's arrival (to the "
+            "next hour). Change them if the queue was taken later."
+        )
+    if uploaded:
+        return (
+            "The file gives no arrival dates: the state date and time are the scenario's start. Give the "
+            "date and time the queue was taken."
+        )
+    return ""
+
+
+def policy_labels(files: list[str]) -> dict[str, str]:
+    """Saved policy files as the page's chips show them: the policy's own name (the file's stem,
+    ``hold_upstream_jan``), its folder added only where two files share a name; a chip cut to its first
+    letters must still say which policy it is, which ``lang_son/policies_...`` does not."""
+    from collections import Counter
+    from pathlib import PurePosixPath
+
+    paths = {f: PurePosixPath(f) for f in files}
+    stems = Counter(p.stem for p in paths.values())
+    return {
+        f: p.stem if stems[p.stem] == 1 or str(p.parent) == "." else f"{p.stem} ({p.parent})"
+        for f, p in paths.items()
+    }
+
+
+def nothing_changed_text(others: list[str]) -> str:
+    """What the Run button's bar says when no lever differs from the base."""
+    if not others:
+        return (
+            "No lever is changed: the what-if would be the base itself. Change a lever, or pick saved "
+            "policies to compare with the base."
+        )
+    return (
+        f"No lever is changed: Run compares the base with the {len(others)} saved "
+        f"polic{'y' if len(others) == 1 else 'ies'} picked only (no what-if of its own)."
+    )

@@ -1,0 +1,76 @@
+"""The what-if page's effect panel: the group shown (picked by default where the policies change the
+decision measure most), the decision's sentences and ranking, and a row of tiles per policy, each row
+named by its policy. Kept out of page.py so that it can be drawn alone (tests use Streamlit's AppTest).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+
+def headline(
+    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> None:
+    """The effect on one group's key metrics, a row of tiles per policy: the policy's value and its
+    paired difference, coloured only where the change is clear (:func:`sim.present.page_text.tiles`).
+    Each row is headed by its policy's name and each tile's help names it too: with several policies,
+    rows of unnamed tiles cannot be told apart."""
+    from sim.present.page_text import TILE_HELP, tile_row_title, tiles
+
+    for policy, row in tiles(comp, names, group, manifest):
+        st.markdown(tile_row_title(policy, names[0]))
+        cols = st.columns(len(row))
+        for col, tile in zip(cols, row, strict=True):
+            col.metric(
+                tile.label, tile.value, tile.delta, delta_color=tile.colour, help=f"{policy}. {TILE_HELP}"
+            )
+
+
+def decision_sentences(
+    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
+) -> None:
+    """The decision summary's sentences on the group shown, with the objective and the relevance
+    thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
+    by how much, and how sure (or that it cannot say)."""
+    from sim.present.decision_text import decision_sentences as sentences
+    from sim.present.decision_text import ranking_rows, ranking_title
+    from sim.present.page_text import group_decision
+
+    decision = group_decision(comp, group, manifest)
+    if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
+        return
+    st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
+    if len(decision.ranking) > 2:  # several policies: the ranking, best first
+        headers, rows = ranking_rows(decision)
+        st.caption(ranking_title(decision))
+        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
+
+
+def group_label(group: tuple[str, str]) -> str:
+    """The name a results group (gate and direction, or the province) shows under in the picker: the
+    terminal's words, with the gate written as a name."""
+    from sim.present.cells import group_label as label
+
+    return label(*group, readable=True)
+
+
+def pick_group(comp: pd.DataFrame, key: str, manifest: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The gate and direction to show: the one the policies change most on the comparison's decision
+    measure (:func:`sim.present.page_text.changed_most`), unless the user picks another."""
+    from sim.groups import ALL
+    from sim.present.page_text import changed_most, changed_most_label
+
+    groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
+    groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
+    first = changed_most(comp, manifest) or (ALL, ALL)
+    mark = changed_most_label(comp, manifest)
+    return st.selectbox(
+        "Gate and direction",
+        groups,
+        index=groups.index(first) if first in groups else 0,
+        format_func=lambda g: group_label(g) + (mark if g == first and g != (ALL, ALL) else ""),
+        key=f"group-{key}",
+    )
