@@ -264,7 +264,7 @@ def backlog_with_observed(
     waiting = "export trucks waiting" if len(columns) == 3 and columns[2][1] == "export" else "trucks waiting"
     title = f"Backlog outside, trucks in the yard and {waiting} ({sampling})"
     style.suptitle(fig, title)
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))  # 3: inside the width
+    style.figure_legend(fig, handles)
     caption = (
         "Left: trucks queueing outside the yard (the backlog on the road); middle: trucks inside the yard, "
         f"with its capacity dashed; right: {waiting} at the gate (arrived, not yet crossed, "

@@ -21,8 +21,10 @@ matplotlib.use("Agg")  # files only, never a window; set before pyplot is import
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.ticker import Locator
 
 from sim.analysis.decision import RELIABLE_REPLICATIONS, SUGGESTED_REPLICATIONS
@@ -139,6 +141,46 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
     width, height = (round(v * DPI) for v in fig.get_size_inches())
     plt.close(fig)
     return Written(name, tuple(files), width, height, title, caption)
+
+
+LEGEND_MIN_CHARS = 24  # a legend entry is never wrapped narrower than this: fewer columns instead
+LEGEND_EDGE_PX = 4  # the legend keeps this far from the figure's edges
+
+
+def _wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at ``width`` characters, at spaces only (a name is never cut)."""
+    return "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) or line
+        for line in text.splitlines()
+    )
+
+
+def figure_legend(fig: Figure, handles: Sequence[Artist], max_cols: int = 3, **kwargs: object) -> Legend:
+    """The figure's legend below its panels, whole and inside the figure whatever the scenarios are called.
+
+    Long policy names, closures 'only in' a list of policies and interval notes in three columns once ran
+    past both edges of the figure ('..._2021_22', 'only route_by_wa'). The legend is measured as it will
+    be drawn: the most columns (up to ``max_cols``) whose entries fit the figure's width, each entry
+    wrapped at word boundaries (never cut) where one column cannot hold it."""
+    labels = [str(h.get_label()) for h in handles]
+    room = fig.bbox.width - 2 * LEGEND_EDGE_PX
+    renderer = fig.canvas.get_renderer()
+    legend = None
+    for ncols in range(min(max_cols, max(len(handles), 1)), 0, -1):
+        width = max((len(line) for t in labels for line in t.splitlines()), default=0)
+        while True:
+            if legend is not None:
+                legend.remove()
+            wrapped = [_wrap(t, width) for t in labels]
+            legend = fig.legend(
+                handles=list(handles), labels=wrapped, loc="outside lower center", ncols=ncols, **kwargs
+            )
+            if legend.get_window_extent(renderer).width <= room or width <= LEGEND_MIN_CHARS:
+                break
+            width = max(LEGEND_MIN_CHARS, int(width * 0.85))
+        if legend.get_window_extent(renderer).width <= room:
+            break
+    return legend
 
 
 def t_band(

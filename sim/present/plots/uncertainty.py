@@ -67,7 +67,7 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
         handles, _ = axes[0, 0].get_legend_handles_labels()
         title = f"Trucks waiting at {at}: the band over {samples} input sets drawn from the uncertain ranges"
         style.suptitle(fig, title)
-        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+        style.figure_legend(fig, handles, max_cols=2)
     caption = (
         f"Each input set's trucks waiting (arrived, not yet crossed, turned back or diverted) at {at} "
         "local time from the exact backlog series, the mean over its replications; the line is the "
