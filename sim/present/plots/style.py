@@ -270,6 +270,7 @@ class SpanDateFormatter(mdates.ConciseDateFormatter):
     last day ('Dec 2021 – Jan 2022'), wherever matplotlib would show one (the year is not in the ticks)."""
 
     def format_ticks(self, values: Sequence[float]) -> list[str]:
+        """matplotlib's concise tick labels; the offset replaced by the span the axis' data covers."""
         labels = super().format_ticks(values)
         if self._offset_string and len(values):
             lo, hi = _drawn_interval(self._locator.axis, values)
