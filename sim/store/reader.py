@@ -251,6 +251,19 @@ def _read_scenario(folder: Path) -> Scenario:
     return load_scenario(path).scenario
 
 
+def study_gate_names(folder: Path) -> dict[str, str]:
+    """The gates of a study's scenario by their names (its first point's resolved scenario; a gate
+    without a name has its key title-cased), for labels; {} where no point has been written."""
+    from sim.store.layout import sweep_point_folder
+
+    point = sweep_point_folder(Path(folder), 0)
+    try:
+        gates = _read_scenario(point).gates
+    except UserError:
+        return {}
+    return {g: spec.name or g.replace("_", " ").title() for g, spec in gates.items()}
+
+
 def load_run(folder: Path, name: str | None = None) -> RunData:
     """A run folder: its resolved scenario, its manifest and its finished replications."""
     folder = Path(folder)

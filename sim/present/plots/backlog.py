@@ -4,7 +4,9 @@ Read from the exact backlog series (``backlog_series``: every change, no samplin
 :mod:`sim.analysis.backlog`). Left column: trucks queueing outside the yard (the backlog on the highway);
 middle: trucks inside the yard, against its capacity; right: export trucks waiting (arrived at the gate,
 not yet crossed, turned back or diverted), with observed values drawn as points when given
-(``validate-history --observed``: then one such column per direction observed, ``all`` being both).
+(``validate-history --observed``: then one such column per direction observed, ``all`` being both);
+last, where any scenario holds trucks at their origin (a flow's ``upstream`` hold), the trucks held there:
+they wait too, though no gate sees them, and a hold that only moves the queue upstream must show it.
 One line per scenario (the mean over replications) with its 95% band. Closures are shaded: scheduled
 closures and bans, which are the same in every replication, in solid colours; random stoppages, which
 differ between replications, lightly, each replication's on top of the others (the darker, the more
@@ -28,7 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis.backlog import FlowChanges, daily, value_at
+from sim.analysis.backlog import HELD, FlowChanges, daily, value_at
 from sim.errors import UserError
 from sim.groups import ALL, DIRECTION_CHOICES
 from sim.present.plots import style
@@ -46,6 +48,7 @@ COLUMNS = (
     ("in_yard", ALL, "Trucks in the yard"),
     ("waiting", "export", "Export trucks waiting"),
 )
+HELD_COLUMN = (HELD, ALL, "Trucks held at their origin")  # drawn when a scenario holds any (upstream)
 CLIPPED = "0 and the yard capacity"  # what the bands are clipped to (see _possible)
 GRID_H = 0.25  # hours between the points drawn for a short run
 NOON = 12.0
@@ -74,6 +77,8 @@ def _series(
     rows = []
     for replication in changes:
         steps = replication.steps(gate, direction)
+        if column not in steps:  # a scenario that holds nobody upstream: none held, all run long
+            steps[column] = 0
         if daily_:
             days = daily(steps, run.start, run.unit_hours, run.horizon, column, at_hour)
             rows.append(days["at" if column == "waiting" else "peak"].to_numpy(dtype=float))
@@ -87,6 +92,15 @@ def _series(
     else:
         x = run.to_calendar(_grid(run))
     return x, np.vstack(rows)
+
+
+def _holds(changes: dict[int, list[FlowChanges]]) -> bool:
+    """Whether any scenario held any truck at its origin (its series has a held count that moved)."""
+    return any(
+        HELD in c.columns and bool(np.any(c.deltas[:, c.columns.index(HELD)]))
+        for reps in changes.values()
+        for c in reps
+    )
 
 
 def _grid(run: RunData) -> np.ndarray:
@@ -205,11 +219,14 @@ def backlog_with_observed(
     daily_waiting = is_daily or (
         observed is not None and not observed.empty and days > OBSERVED_DAILY_AFTER_DAYS
     )
+    changes = {k: _replication_changes(run) for k, run in study.iter_runs()}
+    held = _holds(changes)
+    if held:  # trucks kept at their origin wait too: their own column, never left out of the picture
+        columns.append(HELD_COLUMN)
     fig, axes = style.figure(len(gates), len(columns), 2.8, sharex=True)
     n_reps = max(len(r.replications) for r in study.runs)
     seen: dict[str, set[str]] = {}
     observed_drawn = False
-    changes = {k: _replication_changes(run) for k, run in study.iter_runs()}
     for i, gate in enumerate(gates):
         for j, (column, direction, what) in enumerate(columns):
             ax = axes[i, j]
@@ -261,14 +278,22 @@ def backlog_with_observed(
         sampling = f"exact series: daily peaks, waiting at {at}"
     else:
         sampling = f"exact series, waiting at {at} each day" if daily_waiting else "exact series"
-    waiting = "export trucks waiting" if len(columns) == 3 and columns[2][1] == "export" else "trucks waiting"
-    title = f"Backlog outside, trucks in the yard and {waiting} ({sampling})"
+    waits = [c for c in columns if c[0] == "waiting"]
+    waiting = "export trucks waiting" if len(waits) == 1 and waits[0][1] == "export" else "trucks waiting"
+    origin = ", held at their origin" if held else ""
+    title = f"Backlog outside, trucks in the yard{origin} and {waiting} ({sampling})"
     style.suptitle(fig, title)
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))  # 3: inside the width
+    style.figure_legend(fig, handles)
     caption = (
         "Left: trucks queueing outside the yard (the backlog on the road); middle: trucks inside the yard, "
         f"with its capacity dashed; right: {waiting} at the gate (arrived, not yet crossed, "
         "turned back or diverted)"
+        + (
+            "; last column: trucks held at their origin (ready to leave, kept there by the hold "
+            "upstream, not yet released or cancelled), which wait too though no gate sees them"
+            if held
+            else ""
+        )
         + ("; diamonds: the observed values. " if observed_drawn else ". ")
         + f"Lines are means over replications ({sampling}); the band is the mean's 95% CI clipped to "
         + f"{CLIPPED}"

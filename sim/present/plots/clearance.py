@@ -152,10 +152,10 @@ def _scenario_legend(fig: Figure, study: Study, note: str | None = None) -> None
         for k in range(len(study.runs))
     ]
     # named and described, the scenarios take a line each in two columns; the note wraps to the figure
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=min(2, len(handles)),
+    style.figure_legend(
+        fig,
+        handles,
+        max_cols=2,
         fontsize=9,
         title=textwrap.fill(note, LEGEND_NOTE_CHARS) if note else None,
         title_fontsize=9,

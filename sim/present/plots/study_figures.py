@@ -23,7 +23,7 @@ from sim.present.plots.backlog import backlog_with_observed
 from sim.present.plots.tornado import tornado
 from sim.store.layout import SENSITIVITY_TABLE
 from sim.store.manifest import MANIFEST, read_manifest
-from sim.store.reader import RunData, Study
+from sim.store.reader import RunData, Study, study_gate_names
 from sim.store.tables import read_csv
 
 PLOTS_DIR = "plots"
@@ -39,7 +39,8 @@ def sensitivity_figures(folder: str | Path) -> list[style.Written]:
     ref = parse_metric_ref(str(manifest.get("metric", "mean_clearance_h")), "metric")
     table = read_csv(table_file)
     method = str(manifest.get("method", "oat"))
-    return [tornado(table, ref.metric, ref_group(ref), method, folder, str(folder))]
+    names = study_gate_names(folder)
+    return [tornado(table, ref.metric, ref_group(ref), method, folder, str(folder), names)]
 
 
 def observed_figures(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import matplotlib
@@ -20,8 +21,10 @@ matplotlib.use("Agg")  # files only, never a window; set before pyplot is import
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.ticker import Locator
 
 from sim.analysis.decision import RELIABLE_REPLICATIONS, SUGGESTED_REPLICATIONS
@@ -140,6 +143,46 @@ def save(fig: Figure, out: Path, name: str, title: str, caption: str, source: st
     return Written(name, tuple(files), width, height, title, caption)
 
 
+LEGEND_MIN_CHARS = 24  # a legend entry is never wrapped narrower than this: fewer columns instead
+LEGEND_EDGE_PX = 4  # the legend keeps this far from the figure's edges
+
+
+def _wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at ``width`` characters, at spaces only (a name is never cut)."""
+    return "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) or line
+        for line in text.splitlines()
+    )
+
+
+def figure_legend(fig: Figure, handles: Sequence[Artist], max_cols: int = 3, **kwargs: object) -> Legend:
+    """The figure's legend below its panels, whole and inside the figure whatever the scenarios are called.
+
+    Long policy names, closures 'only in' a list of policies and interval notes in three columns once ran
+    past both edges of the figure ('..._2021_22', 'only route_by_wa'). The legend is measured as it will
+    be drawn: the most columns (up to ``max_cols``) whose entries fit the figure's width, each entry
+    wrapped at word boundaries (never cut) where one column cannot hold it."""
+    labels = [str(h.get_label()) for h in handles]
+    room = fig.bbox.width - 2 * LEGEND_EDGE_PX
+    renderer = fig.canvas.get_renderer()
+    legend = None
+    for ncols in range(min(max_cols, max(len(handles), 1)), 0, -1):
+        width = max((len(line) for t in labels for line in t.splitlines()), default=0)
+        while True:
+            if legend is not None:
+                legend.remove()
+            wrapped = [_wrap(t, width) for t in labels]
+            legend = fig.legend(
+                handles=list(handles), labels=wrapped, loc="outside lower center", ncols=ncols, **kwargs
+            )
+            if legend.get_window_extent(renderer).width <= room or width <= LEGEND_MIN_CHARS:
+                break
+            width = max(LEGEND_MIN_CHARS, int(width * 0.85))
+        if legend.get_window_extent(renderer).width <= room:
+            break
+    return legend
+
+
 def t_band(
     values: np.ndarray,
     confidence: float = 0.95,
@@ -188,11 +231,62 @@ def band_label(n: int, clipped: str = "") -> str:
     return text + (f" (unreliable: run {SUGGESTED_REPLICATIONS})" if unreliable(n) else "")
 
 
+def span_text(first: datetime, last: datetime) -> str:
+    """The calendar span from ``first`` to ``last`` as a reader names it: '15 Dec 2021', 'Dec 2021',
+    'Nov – Dec 2021', 'Dec 2021 – Jan 2022'; days are named where the span is under three days."""
+    if first > last:
+        first, last = last, first
+    if last - first < timedelta(days=3):
+        if first.date() == last.date():
+            return f"{first.day} {first:%b %Y}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first.day} – {last.day} {last:%b %Y}"
+        if first.year == last.year:
+            return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+        return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{last:%b %Y}"
+    if first.year == last.year:
+        return f"{first:%b} – {last:%b %Y}"
+    return f"{first:%b %Y} – {last:%b %Y}"
+
+
+def _drawn_interval(axis: object, values: Sequence[float]) -> tuple[float, float]:
+    """The part of a date axis that holds data: its view, less the margins matplotlib adds around the
+    data (else a December-January line would be named 'Nov 2021 - Feb 2022'); the ticks without an axis."""
+    if axis is None:
+        return float(min(values)), float(max(values))
+    view = sorted(axis.get_view_interval())
+    data = sorted(axis.get_data_interval())
+    lo, hi = max(view[0], data[0]), min(view[1], data[1])
+    return (lo, hi) if np.isfinite([lo, hi]).all() and lo <= hi else (view[0], view[1])
+
+
+class SpanDateFormatter(mdates.ConciseDateFormatter):
+    """Concise date ticks whose offset (the text at the axis' end) names the span the axis covers.
+
+    Matplotlib's offset is the last tick's year and month: on an axis from December to January its last
+    tick may be 1 February, and the axis read '2022-Feb'. Here the offset is the visible span, first to
+    last day ('Dec 2021 – Jan 2022'), wherever matplotlib would show one (the year is not in the ticks)."""
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        """matplotlib's concise tick labels; the offset replaced by the span the axis' data covers."""
+        labels = super().format_ticks(values)
+        if self._offset_string and len(values):
+            lo, hi = _drawn_interval(self._locator.axis, values)
+            self._offset_string = span_text(
+                mdates.num2date(lo, tz=self._tz).replace(tzinfo=None),
+                mdates.num2date(hi, tz=self._tz).replace(tzinfo=None),
+            )
+        return labels
+
+
 def date_axis(ax: Axes) -> None:
-    """Calendar dates on the x axis, as short as they can be without losing the year."""
+    """Calendar dates on the x axis, as short as they can be without losing the year: the ticks as
+    concise as matplotlib makes them, the span they cover named once at the axis' end."""
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(SpanDateFormatter(locator))
 
 
 def use_log_scale(samples: Sequence[np.ndarray]) -> bool:

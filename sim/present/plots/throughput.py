@@ -201,7 +201,7 @@ def _plot(study: Study, out: Path, source: str, value: bool) -> style.Written:
         handles.append(Line2D([], [], color="black", lw=1.1, ls="-.", label=cap_label))
         if uncapped:
             handles.append(Line2D([], [], color="none", label=NO_CAP))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)))
+    style.figure_legend(fig, handles)
     what = "Cleared value" if value else "Trucks cleared"
     title = f"{what} a day against demand" + ("" if value else " and daily caps")
     title += " (weekly means)" if weekly else ""

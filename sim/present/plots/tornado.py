@@ -8,6 +8,7 @@ running anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.metrics import metric_info
+from sim.present.input_names import input_labels
 from sim.present.plots import style
 
 LOW_COLOUR, HIGH_COLOUR = "#4575b4", "#d73027"
@@ -22,9 +24,16 @@ MAX_ROWS = 25
 
 
 def tornado(
-    table: pd.DataFrame, metric: str, where: str, method: str, out: Path, source: str
+    table: pd.DataFrame,
+    metric: str,
+    where: str,
+    method: str,
+    out: Path,
+    source: str,
+    gate_names: Mapping[str, str] | None = None,
 ) -> style.Written:
-    """Tornado chart: the assumptions' swings of one metric, the largest on top."""
+    """Tornado chart: the assumptions' swings of one metric, the largest on top, each assumption by its
+    readable name and its file (``gate_names``: the scenario's names of its gates)."""
     info = metric_info(metric)
     rows = table.head(MAX_ROWS).iloc[::-1]
     y = np.arange(len(rows))
@@ -46,7 +55,8 @@ def tornado(
             ax.barh(y, m, color=HIGH_COLOUR, alpha=0.75)
             ax.errorbar(m, y, xerr=np.nan_to_num(c), fmt="none", ecolor="black", lw=0.8, capsize=2)
             ax.set_xlabel(f"Morris mu*: mean absolute effect on {info.label} ({info.unit})")
-        ax.set_yticks(y, [f"{a}  ({f})" for a, f in zip(rows["assumption"], rows["file"], strict=True)])
+        names = input_labels([str(a) for a in rows["assumption"]], gate_names)
+        ax.set_yticks(y, [f"{a}  ({f})" for a, f in zip(names, rows["file"], strict=True)])
         ax.grid(axis="y", visible=False)
         title = f"Which assumptions move {info.label} ({where}) the most"
         style.suptitle(fig, title)

@@ -9,6 +9,7 @@ running anything:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -17,11 +18,13 @@ import pandas as pd
 
 from sim.analysis.metrics import metric_info
 from sim.groups import ALL, DIRECTION_CHOICES
+from sim.present.input_names import input_labels
 from sim.present.plots import style
 from sim.present.uncertainty_text import few_sets_caveat
 from sim.store import bands as study
 from sim.store import layout
 from sim.store.outputs import StudyFolder
+from sim.store.reader import study_gate_names
 from sim.store.tables import read_csv
 
 BAND_COLOUR = "#1f77b4"
@@ -67,7 +70,7 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
         handles, _ = axes[0, 0].get_legend_handles_labels()
         title = f"Trucks waiting at {at}: the band over {samples} input sets drawn from the uncertain ranges"
         style.suptitle(fig, title)
-        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+        style.figure_legend(fig, handles, max_cols=2)
     caption = (
         f"Each input set's trucks waiting (arrived, not yet crossed, turned back or diverted) at {at} "
         "local time from the exact backlog series, the mean over its replications; the line is the "
@@ -78,9 +81,14 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
 
 
 def drivers_figure(
-    drivers: pd.DataFrame, out: Path, source: str, samples: int | None = None
+    drivers: pd.DataFrame,
+    out: Path,
+    source: str,
+    samples: int | None = None,
+    gate_names: Mapping[str, str] | None = None,
 ) -> style.Written | None:
-    """Spearman rank correlations of the inputs with the province's headline metrics, as a grid."""
+    """Spearman rank correlations of the inputs with the province's headline metrics, as a grid; each
+    input by its readable name (``gate_names``: the scenario's names of its gates), not its dotted key."""
     table = drivers.dropna(subset=["spearman"])
     if table.empty:
         return None
@@ -102,7 +110,7 @@ def drivers_figure(
                 ax.text(c, r, f"{value:+.2f}", ha="center", va="center", fontsize=8, color=ink)
         # rotated: fifteen metric names side by side at 8 pt ran into each other
         ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=60, ha="right", rotation_mode="anchor")
-        ax.set_yticks(range(len(grid)), list(grid.index), fontsize=8)
+        ax.set_yticks(range(len(grid)), input_labels([str(k) for k in grid.index], gate_names), fontsize=8)
         ax.grid(False)
         fig.colorbar(image, ax=ax, label="Spearman rank correlation over the input sets")
         title = "Which uncertain inputs drive the band: rank correlation with the province's metrics"
@@ -124,5 +132,6 @@ def uncertainty_figures(folder: Path, out: Path, source: str) -> list[style.Writ
     samples = int(daily["samples"].max()) if len(daily) else 0
     manifest_at = study.reading_time(folder)
     written = [band_figure(daily, Path(out), source, manifest_at, samples)]
-    drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source, samples)
+    names = study_gate_names(Path(folder))
+    drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source, samples, names)
     return written + ([drivers] if drivers is not None else [])
