@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.analysis.metrics import metric_info
 from sim.analysis.robust import ROBUST_RULE
+from sim.present.input_names import input_label
 from sim.present.terminal import Block, emit, note, say
 from sim.present.views import StudyView
 
@@ -46,7 +47,7 @@ def box_sentence(rows: pd.DataFrame) -> str:
             "that holds them (they are spread over the ranges)."
         )
     words = " and ".join(
-        f"{r.input} is {'under' if r.op == '<' else 'at least'} {r.value_text}" for r in limits
+        f"{input_label(r.input)} is {'under' if r.op == '<' else 'at least'} {r.value_text}" for r in limits
     )
     return (
         f"{who} {what} when {words}: {share:.0%} of the input sets fall there "
@@ -96,7 +97,8 @@ def summary_lines(result: Any) -> list[str]:
             else ("; it would not change the choice")
         )
         lines.append(
-            f"Worth learning first: {v['input']} (expected regret {fmt(v['expected_regret'])} -> "
+            f"Worth learning first: {input_label(str(v['input']))} "
+            f"(expected regret {fmt(v['expected_regret'])} -> "
             f"{fmt(v['with_input_known'])} if it were known{switch})."
         )
     return lines
@@ -188,7 +190,7 @@ def robust_figure(result: Any, out: Path | None = None) -> list[Path]:
         points = ax.scatter(x, y, s=14, alpha=0.6, label=policy)
         means = pd.DataFrame({"x": x, "y": y}).groupby(bins).agg({"x": "median", "y": "mean"})
         ax.plot(means["x"], means["y"], color=points.get_facecolor()[0], alpha=0.9)
-    ax.set_xlabel(f"{driver} (the input worth learning first)")
+    ax.set_xlabel(f"{input_label(driver)} (the input worth learning first)")
     ax.set_ylabel(label)
     ax.set_title(f"Each policy over {len(drawn)} input sets, {result.replications} replication(s) each")
     ax.legend(fontsize=8)
