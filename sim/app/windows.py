@@ -1,8 +1,13 @@
 """Time windows of a what-if: the base scenario's whole period, a season or a month of it.
 
-A window is a pair of ``--set`` overrides (``run.start`` and ``run.horizon``) applied to the base and the
-policy alike, so a month of the year runs in a twelfth of the time and the saved policy file stays a pure
-policy (the window is part of the command line that reruns it).
+A window is a pair of ``--set`` overrides (``run.horizon`` and ``run.warmup``) applied to the base and the
+policy alike, so that the saved policy file stays a pure policy (the window is part of the command line
+that reruns it). A window starts from the state the base has on its first day, never from an empty
+border: the run still begins at the base's start, and everything before the window is warm-up (counted
+in no statistic). In a replay of a crisis that state is the whole point (a January of the winter replay
+starts with thousands of trucks already waiting); the price is that a later month simulates the months
+before it too. A window the base's own warm-up covers has no statistics and is not offered (the winter
+replay's November).
 """
 
 from __future__ import annotations
@@ -30,11 +35,16 @@ def _add_months(d: datetime, months: int) -> datetime:
 
 def _window(run: Run, label: str, start: datetime, months: int) -> Window | None:
     end = _add_months(start, months)
-    base_end = run.end
-    if start < run.start or end > base_end:
+    if start < run.start or end > run.end:
         return None  # outside the base's period: its arrivals (or calendar) may not cover it
-    horizon = (end - start).total_seconds() / 3600.0 / run.unit_hours
-    return Window(label, (f"run.start={start.isoformat()}", f"run.horizon={horizon:g}"))
+    hours = run.unit_hours * 3600.0
+    horizon = (end - run.start).total_seconds() / hours
+    warmup = max(run.warmup, (start - run.start).total_seconds() / hours)  # the lead-in is warm-up
+    if warmup >= horizon:
+        return None  # the base's own warm-up covers the window: nothing would be measured
+    if start > run.start:
+        label += f" (runs from {run.start.day} {run.start:%b} for its starting state)"
+    return Window(label, (f"run.horizon={horizon:g}", f"run.warmup={warmup:g}"))
 
 
 def windows(run: Run) -> list[Window]:
