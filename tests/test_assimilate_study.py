@@ -58,6 +58,10 @@ def test_the_study_learns_a_rate_far_from_the_prior_and_writes_its_tables(tmp_pa
     assert parts == {"filtered", "forecast"}
     fan = result.daily[result.daily["part"] == "forecast"]
     assert (fan["p5"] <= fan["p95"]).all() and len(fan) == 2
+    particles = pd.read_csv(result.folder / "particles.csv")  # what robust --twin draws from
+    assert len(particles) == 16 and particles["weight"].sum() == pytest.approx(1.0)
+    mean = float(particles["weight"] @ particles["arrivals.trucks.rate"])
+    assert mean == pytest.approx(rate["posterior_mean"])
     assert set(result.hindcast["method"]) == {"assimilated", "prior", "persistence"}
     assert {p.name for p in result.folder.iterdir()} >= {"posterior.csv", "ess.csv", "hindcast.csv"}
 
@@ -145,3 +149,20 @@ def test_policies_run_from_the_posterior_particles_paired(tmp_path) -> None:
     assert set(result.decisions) == {"same", "two_servers"}
     assert result.decisions["two_servers"].ranking[0].scenario == "two_servers"
     assert (result.folder / "assimilate_policies.csv").is_file()
+
+
+def test_the_particles_table_keeps_each_particles_weight_point_and_value() -> None:
+    """What robust --twin draws from (issue 31 item 4): the final particles as the filter left them."""
+    from sim.analysis.smc import Filtered
+    from sim.scenario.uncertain import Inputs
+    from sim.studies.assimilate import particles_table
+
+    inputs = Inputs(load_scenario(TWIN).scenario)
+    u = np.linspace(0.1, 0.9, 4)[:, None].repeat(len(inputs), axis=1)
+    weights = np.array([0.1, 0.2, 0.3, 0.4])
+    found = Filtered(u, np.arange(4), np.zeros((4, 1)), weights)
+    table = particles_table(inputs, found)
+    assert table["weight"].tolist() == weights.tolist()
+    for j, item in enumerate(inputs.items):
+        assert table[f"u:{item.name}"].tolist() == u[:, j].tolist()
+        assert table[item.name].tolist() == pytest.approx([float(item.value(x)) for x in u[:, j]])

@@ -13,9 +13,10 @@ import pytest
 
 from sim.cli import main
 from sim.errors import UserError
+from sim.present.robust_text import summary_lines
 from sim.store.tables import TABLES
 from sim.studies.options import StudyOptions
-from sim.studies.robust import robust
+from sim.studies.robust import load_robust, robust
 from tests.conftest import SCENARIOS
 
 MEAN = "gates.gate.export.stages.service.service.mean"
@@ -173,3 +174,40 @@ def test_a_robust_folder_is_listed_as_robust_and_its_report_leads_with_the_answe
     assert "only 4 input sets" in html
     assert html.count("<td>toy_base</td>") >= 2 and html.count("<td>two</td>") >= 2  # regret + raw table
     assert html.find("<summary>robust.csv") < html.find("<summary>boxes.csv")
+
+
+def _twin(tmp_path: Path, particles: dict[str, list[float]]) -> Path:
+    folder = tmp_path / "twin"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "assimilate"}), encoding="utf-8")
+    pd.DataFrame(particles).to_csv(folder / "particles.csv", index=False)
+    return folder
+
+
+def test_inputs_the_twin_learned_are_drawn_from_its_posterior_the_policies_own_from_their_ranges(
+    tmp_path: Path,
+) -> None:
+    """Issue 31 item 4: with --twin, the base's service mean comes from the twin's particles in proportion
+    to their weights (here all the weight on one particle, at 0.25 of the range: 0.7), while the policy's
+    own arrival rate keeps its prior draws."""
+    base, _, two = toys(tmp_path)
+    particles = {"particle": [0, 1], "weight": [1.0, 0.0], f"u:{MEAN}": [0.25, 0.9], MEAN: [0.7, 0.96]}
+    twin = _twin(tmp_path, particles)
+    options = StudyOptions(replications=1, jobs=1, out=tmp_path / "s")
+    result = robust(base, [two], options, samples=5, metric=["mean_wait_h"], twin=str(twin))
+    sets = result.tables["sets"].set_index("set").loc[1:]
+    assert sets[MEAN].tolist() == pytest.approx([0.7] * 5)
+    assert sets[RATE].nunique() == 5  # the policy's own input: still its prior's Latin hypercube
+    assert result.learned == [MEAN]
+    assert "drawn from its posterior" in " ".join(summary_lines(load_robust(tmp_path / "s")))
+
+
+def test_a_twin_is_checked_before_anything_runs(tmp_path: Path) -> None:
+    base, _, two = toys(tmp_path)
+    options = StudyOptions(replications=1, jobs=1, out=tmp_path / "s")
+    with pytest.raises(UserError, match="not an assimilate folder"):
+        robust(base, [two], options, samples=4, twin=str(tmp_path))
+    other = _twin(tmp_path, {"particle": [0], "weight": [1.0], "u:arrivals.other.rate": [0.5]})
+    with pytest.raises(UserError, match="learned none of the uncertain inputs"):
+        robust(base, [two], options, samples=4, twin=str(other))
+    assert not (tmp_path / "s").exists()

@@ -74,6 +74,12 @@ def summary_lines(result: Any) -> list[str]:
         f"{top['p_best_high']:.0%}; expected regret {fmt(top['expected_regret'])}, "
         f"worst {fmt(top['worst_regret'])})."
     ]
+    learned = list(getattr(result, "learned", []) or [])
+    if learned:
+        lines.append(
+            f"The inputs the twin learned ({', '.join(input_label(n) for n in learned)}) were drawn from its "
+            f"posterior ({result.twin}); the others from their ranges."
+        )
     robust_order = list(rows.sort_values("robust_rank")["policy"])
     if "central_rank" in rows:
         central_order = list(rows.sort_values("central_rank")["policy"])

@@ -76,6 +76,7 @@ ESS_TABLE = "ess.csv"  # assimilate: the effective sample size at each step
 ASSIMILATE_POLICIES = "assimilate_policies.csv"  # assimilate POLICY: variants over the posterior particles
 HINDCAST_TABLE = "hindcast.csv"  # assimilate --hindcast: scores by horizon band
 HINDCAST_ROWS = "hindcast_rows.csv"  # assimilate --hindcast: each forecast row's scores
+PARTICLES_TABLE = "particles.csv"  # assimilate: the final particles (weight, each input's u and value)
 TORNADO = "tornado"  # the tornado chart's stem (.png and .svg)
 STUDY_FILES = frozenset(
     {
@@ -113,6 +114,7 @@ STUDY_FILES = frozenset(
         ASSIMILATE_POLICIES,
         HINDCAST_TABLE,
         HINDCAST_ROWS,
+        PARTICLES_TABLE,
         f"{TORNADO}.png",
         f"{TORNADO}.svg",
     }

@@ -250,6 +250,7 @@ def assimilate(
         out.write_csv(layout.POSTERIOR_TABLE, posterior)
         out.write_csv(layout.ASSIMILATE_DAILY, daily)
         out.write_csv(layout.ESS_TABLE, ess)
+        out.write_csv(layout.PARTICLES_TABLE, particles_table(twin.inputs, found))
         if result.comparison is not None:
             out.write_csv(layout.ASSIMILATE_POLICIES, result.comparison)
         if result.hindcast is not None:
@@ -268,6 +269,16 @@ def assimilate(
             scheme="resample-move, re-simulated from the start",
         )
     return result
+
+
+def particles_table(inputs: Inputs, found: Filtered) -> pd.DataFrame:
+    """The final particles: each one's weight and, per input, its point of the range (``u:NAME``, in
+    [0, 1]) and its value; what ``robust --twin`` draws its input sets from."""
+    table = pd.DataFrame({"particle": np.arange(len(found.weights)), "weight": found.weights})
+    for j, item in enumerate(inputs.items):
+        table[f"u:{item.name}"] = found.u[:, j]
+        table[item.name] = [_number(item.value(x)) for x in found.u[:, j]]
+    return table
 
 
 def posterior_table(inputs: Inputs, found: Filtered) -> pd.DataFrame:

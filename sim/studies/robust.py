@@ -76,6 +76,8 @@ class RobustResult:
     target: str | None = None
     failures: list[Failure] = field(default_factory=list)
     not_modelled: list[str] = field(default_factory=list)  # headline metrics the base cannot produce
+    twin: str | None = None  # the assimilate folder whose posterior the learned inputs were drawn from
+    learned: list[str] = field(default_factory=list)  # the inputs drawn from the twin's posterior
     resume_hint: str = "Run the same command again with the same --label or --out: finished sets are reused."
 
     def _read(self, name: str) -> pd.DataFrame:
@@ -117,6 +119,8 @@ def load_robust(folder: str | Path) -> RobustResult:
         [str(m) for m in manifest.get("metrics") or []],
         manifest.get("target"),
         not_modelled=[str(m) for m in manifest.get("not_modelled") or []],
+        twin=manifest.get("twin"),
+        learned=[str(m) for m in manifest.get("learned") or []],
     )
 
 
@@ -136,8 +140,53 @@ def union_inputs(loaded: Sequence[LoadedScenario]) -> tuple[list[str], list[Inpu
 
 
 def draw_sets(method: str, samples: int, dimensions: int, seed: int) -> np.ndarray:
-    """The input sets as points of the unit cube (the seam for a posterior's draws, issue 31 item 4)."""
+    """The input sets as points of the unit cube, drawn from the inputs' prior ranges."""
     return draw(method, samples, dimensions, seed)
+
+
+POSTERIOR_STREAM = 31  # the posterior draws' own stream of the root seed (never the cube's)
+
+
+def read_twin(folder: str | Path) -> pd.DataFrame:
+    """The final particles of an ``assimilate`` folder (its particles table); a UserError naming the
+    folder and what is missing otherwise."""
+    folder = Path(folder)
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if not manifest or manifest.get("kind") != "assimilate":
+        raise UserError.single(
+            str(folder), "--twin", "not an assimilate folder (bordersim assimilate writes one)"
+        )
+    path = folder / layout.PARTICLES_TABLE
+    if not path.is_file():
+        raise UserError.single(
+            str(folder),
+            "--twin",
+            f"has no {layout.PARTICLES_TABLE}: run the assimilation again with this version",
+        )
+    table = read_csv(path)
+    weights = pd.to_numeric(table.get("weight"), errors="coerce") if "weight" in table else None
+    if weights is None or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise UserError.single(str(path), "weight", "every particle needs a weight >= 0, not all 0")
+    return table
+
+
+def posterior_sets(
+    cube: np.ndarray, names: Sequence[str], particles: pd.DataFrame, seed: int
+) -> tuple[np.ndarray, list[str]]:
+    """The input sets with every input the twin learned drawn from its posterior: each set takes the
+    points (in the unit cube) of one particle, drawn with probability its weight; the other inputs (the
+    policies' own, and any the twin did not learn) keep their prior draws. Returns the sets and the
+    names of the inputs drawn from the posterior."""
+    learned = [n for n in names if f"u:{n}" in particles]
+    if not learned:
+        return cube, []
+    weights = particles["weight"].to_numpy(dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, POSTERIOR_STREAM]))
+    picked = rng.choice(len(weights), size=len(cube), p=weights / weights.sum())
+    out = cube.copy()
+    for name in learned:
+        out[:, list(names).index(name)] = particles[f"u:{name}"].to_numpy(dtype=float)[picked]
+    return np.clip(out, 0.0, 1.0), learned
 
 
 def _check(method: str, samples: int, policies: Sequence[ScenarioSource]) -> None:
@@ -161,6 +210,7 @@ def robust(
     target: str | None = None,
     metric: Sequence[str] = (),
     explain: Sequence[str] = (),
+    twin: str | None = None,
     **option_kwargs: Any,
 ) -> RobustResult:
     """Run the base and each policy over the same input sets with common random numbers and write the
@@ -196,6 +246,13 @@ def robust(
             "inputs a range there (README: Uncertainty)",
         )
     all_inputs, own = union_inputs(loaded)
+    particles = read_twin(twin) if twin else None
+    if particles is not None and not [n for n in all_inputs if f"u:{n}" in particles]:
+        raise UserError.single(
+            str(twin),
+            "--twin",
+            f"the twin learned none of the uncertain inputs of {names[0]} or its policies",
+        )
     reps = options.replications or DEFAULT_REPLICATIONS
     runs = (samples + 1) * reps * len(loaded)
     what = f"{len(loaded)} scenarios x ({samples:,} input sets + the central one) x {reps} replications"
@@ -205,12 +262,18 @@ def robust(
     check_space(study.folder, disk_bytes(s, runs, keep_tables=False, folders=runs // reps), "--samples")
     root_seed = options.root_seed(s)
     cube = draw_sets(method, samples, len(all_inputs), root_seed)
+    learned: list[str] = []
+    if particles is not None:
+        cube, learned = posterior_sets(cube, all_inputs, particles, root_seed)
     settings = {"method": method, "samples": samples, "root_seed": root_seed, "policies": names}
+    if twin:  # another twin, another study: never mixed with sets drawn from the prior
+        settings["twin"] = str(Path(twin).absolute())
     refuse_other_study(study.folder, KIND, settings)
     result = RobustResult(
         study.folder, s.name, names, method, samples, reps, all_inputs, [str(r) for r in refs], target
     )
     result.not_modelled = unmodelled
+    result.twin, result.learned = settings.get("twin"), learned
     result.resume_hint = rerun_hint(options.argv, study.folder)
     chosen: list[list[Point]] = []  # per scenario: the central point, then each input set's
     stacks = [
@@ -247,6 +310,7 @@ def robust(
             target=target,
             rule=ROBUST_RULE,
             not_modelled=unmodelled,
+            learned=learned,
             scenario_files=[str(ld.path) for ld in loaded],
             **settings,
         )
@@ -404,6 +468,14 @@ STUDY = Study(
             metavar="METRIC[@GATE[/DIR]]",
         ),
         Setting("explain", "texts", "also find where this policy fails (repeatable)", metavar="POLICY"),
+        Setting(
+            "twin",
+            "path",
+            "an assimilate folder: draw the inputs it learned from its posterior particles instead of "
+            "their prior ranges (decide now, on what we know now; the policies' own inputs keep their "
+            "ranges)",
+            metavar="FOLDER",
+        ),
     ),
     shared=("seed", "parallel", "overrides", "root", "format", "out", "label", "max_trucks"),
     replications=Replications(DEFAULT_REPLICATIONS, per="replications per input set and policy"),
