@@ -113,3 +113,19 @@ def test_compare_and_robust_rank_on_the_net_cost_by_default() -> None:
 
     assert DEFAULT_OBJECTIVE == NET and robust.DECISION_METRIC == NET
     assert study("compare").default("objective") == NET
+
+
+def test_compare_says_which_policies_state_no_cost_of_their_own(tmp_path: Path) -> None:
+    """A policy without 'cost:' counts 0 for its own cost in the net cost: a number that looks right. The
+    comparison says so, naming the policies, whenever the net cost is the measure."""
+    from sim.studies.compare import _notes
+
+    base = load_scenario(ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml")
+    route = load_scenario(WINTER / "route_by_wait.yaml")
+    priced = load_scenario(_policy(tmp_path, "cost: {usd: 500000, source: 'assumption: a test figure'}\n"))
+    one = _notes([base.scenario.name, "route_by_wait", "priced"], [base, route, priced])
+    assert any("route_by_wait states no cost of its own" in n and "counts 0 for it" in n for n in one)
+    none = _notes([base.scenario.name, "route_by_wait"], [base, route])
+    assert any(n.startswith("no policy states a cost of its own") for n in none)
+    minimal = load_scenario(ROOT / "scenarios" / "lang_son_minimal.yaml")  # prices nothing: no net cost
+    assert not any("cost of its own" in n for n in _notes(["a", "b"], [minimal, minimal]))

@@ -137,6 +137,22 @@ def _notes(names: list[str], loaded: list[LoadedScenario]) -> list[str]:
                 f"{name} does not extend {base_file.name} ({chain}): its differences from the base include "
                 "whatever else differs between the two files"
             )
+    if DEFAULT_OBJECTIVE in not_modelled(loaded[0].scenario):
+        return notes  # nothing is priced: the net cost is not the measure, nor its policy costs
+    costless = [name for name, ld in zip(names[1:], loaded[1:], strict=True) if ld.scenario.cost is None]
+    costed = any(ld.scenario.cost is not None for ld in loaded)
+    if costless and costed:
+        one = len(costless) == 1
+        notes.append(
+            f"{', '.join(costless)} state{'s' if one else ''} no cost of {'its' if one else 'their'} own "
+            "('cost:' in the policy file, with its source): the net cost to the province counts 0 for "
+            f"{'it' if one else 'them'}, while the other policies' own costs are counted"
+        )
+    elif costless:
+        notes.append(
+            "no policy states a cost of its own ('cost:' in the policy file, with its source): the net cost "
+            "to the province leaves out what the policies themselves cost"
+        )
     return notes
 
 
