@@ -235,9 +235,9 @@ def test_billion_laughs_is_refused_quickly_with_a_short_message(tmp_path: Path, 
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(laughs() + Path(MMC).read_text().replace("horizon: 20000", "horizon: *a9"))
     assert len(bomb.read_bytes()) < 2000
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # this process's CPU: another process's load cannot fail it
     assert main(["validate", str(bomb)]) == 2
-    assert time.perf_counter() - t0 < 10
+    assert time.process_time() - t0 < 10
     err = capsys.readouterr().err
     assert "aliases" in err and len(err) < 1000
 
@@ -291,7 +291,7 @@ def test_a_manifest_of_3000_replications_is_cheap_to_rewrite() -> None:
     reps = 3000
     info = {r: {"seconds": 1.0, "trucks": 10, "counts": {}, "worker": "w"} for r in range(reps)}
     M._seed_records.cache_clear()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(3):  # three rewrites: before the fix each one took 30 s or more
         m = M.run_manifest(
             loaded,
@@ -306,7 +306,7 @@ def test_a_manifest_of_3000_replications_is_cheap_to_rewrite() -> None:
             previous=None,
             about={},
         )
-    assert time.perf_counter() - t0 < 3.0
+    assert time.process_time() - t0 < 3.0
     assert m["seeds"][2999] == M.seed_record(5, 2999) and m["seeds"][0] == M.seed_record(5, 0)
 
 
