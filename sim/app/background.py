@@ -1,9 +1,11 @@
 """The what-if job: ``python -m sim.app.background FOLDER`` runs one what-if folder's comparison.
 
 It runs the policy against the base through :func:`sim.studies.compare.compare_policies` (common random
-numbers, the runner's process pool, base replications reused when already run), writing its progress to
-the folder's state file, then draws the clearance-time and backlog figures into ``FOLDER/plots``. Every
-outcome ends up in the state file: done, or failed with the same messages the command line prints.
+numbers, the runner's process pool, base replications reused when already run; with the spec's
+``swing``, each policy's swing runs after it, counted in the progress from the start), writing its
+progress to the folder's state file, then draws the clearance-time and backlog figures into
+``FOLDER/plots``. Every outcome ends up in the state file: done, or failed with the same messages the
+command line prints.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def draw_figures(folder: Path) -> None:
 
 def run_job(folder: Path) -> int:
     """Run the job in ``folder``; returns the exit code the command line would (0, 1 or 2)."""
-    from sim.studies.compare import compare_policies
+    from sim.studies.compare import compare_policies, swing_scenarios
     from sim.studies.options import StudyOptions
 
     folder = Path(folder)
@@ -59,16 +61,17 @@ def run_job(folder: Path) -> int:
     state = JobState(status=RUNNING, pid=os.getpid(), started=time.time())
     write_state(folder, state)
     try:
+        swung = swing_scenarios(spec.base_file, policies(spec), spec.overrides) if spec.swing else []
         options = StudyOptions(
             overrides=tuple(spec.overrides),
             replications=spec.replications,
             seed=spec.seed,
             out=folder,
             root=Path(spec.results_root),
-            monitor=StateMonitor(folder, state),
+            monitor=StateMonitor(folder, state, later=len(swung) * spec.replications),
             argv=tuple(spec.rerun.split()),
         )
-        result = compare_policies(spec.base_file, policies(spec), options)
+        result = compare_policies(spec.base_file, policies(spec), options, swing=spec.swing)
         if result.failures:
             state.problems = [
                 f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "
@@ -77,7 +80,7 @@ def run_job(folder: Path) -> int:
             ] + [result.resume_hint]
             state.status = FAILED
             return 1
-        state.record_trucks(sum(exp.trucks() for exp in result.experiments))
+        state.record_trucks(sum(exp.trucks() for exp in [*result.experiments, *result.swing_experiments]))
         state.status = FIGURES_STEP
         write_state(folder, state)
         draw_figures(folder)

@@ -30,20 +30,24 @@ def headline(
 
 
 def decision_sentences(
-    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
+    comp: pd.DataFrame,
+    group: tuple[str, str],
+    manifest: dict[str, Any] | None = None,
+    swings: pd.DataFrame | None = None,
 ) -> None:
     """The decision summary's sentences on the group shown, with the objective and the relevance
     thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
-    by how much, and how sure (or that it cannot say)."""
+    by how much, and how sure (or that it cannot say); with ``swings`` (the comparison ran with swing),
+    how far each policy's effect moves over its own assumptions, in words and as a ranking column."""
     from sim.present.decision_text import decision_sentences as sentences
     from sim.present.decision_text import ranking_rows, ranking_title
     from sim.present.page_text import group_decision
 
-    decision = group_decision(comp, group, manifest)
+    decision = group_decision(comp, group, manifest, swings)
     if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
         return
     st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
-    if len(decision.ranking) > 2:  # several policies: the ranking, best first
+    if len(decision.ranking) > 2 or decision.swings:  # several policies, or a swing: the ranking
         headers, rows = ranking_rows(decision)
         st.caption(ranking_title(decision))
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)

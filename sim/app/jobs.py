@@ -36,7 +36,9 @@ QUEUED, RUNNING, FIGURES_STEP, DONE, FAILED = "queued", "running", "drawing figu
 
 @dataclass
 class JobSpec:
-    """What a what-if job runs: the base and policy files, the window's overrides, replications, seed."""
+    """What a what-if job runs: the base and policy files, the window's overrides, replications, seed,
+    and whether each policy's swing over its own assumptions is run. Fields added later have defaults,
+    so that the job folders of an older page still load."""
 
     base_file: str
     policy_file: str  # "" when no lever changed: the saved policies (others) only, against the base
@@ -49,6 +51,7 @@ class JobSpec:
     rerun: str  # the command line that gives the same numbers
     expected_trucks: float = 0.0  # trucks the job was expected to simulate (the size estimate)
     others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
+    swing: bool = False  # each policy also at the ends of its own assumptions' ranges (compare --swing)
 
 
 @dataclass
@@ -175,25 +178,38 @@ def read_state(folder: Path) -> JobState | None:
 
 class StateMonitor:
     """The runner's progress, written to the job's state file (the page reads it); the count the page
-    shows (done plus running) never falls (:class:`sim.studies.options.Tally`)."""
+    shows (done plus running) never falls (:class:`sim.studies.options.Tally`).
 
-    def __init__(self, folder: Path, state: JobState) -> None:
+    A job may run in phases (the comparison, then each policy's swing runs): ``later`` replications of
+    the phases to come are counted in the total from the start, so that the bar does not fill and then
+    fall back; a phase's bars stay listed, done, when the next begins (a ``begin`` with the same bars
+    again is the same phase, e.g. more replications)."""
+
+    def __init__(self, folder: Path, state: JobState, later: int = 0) -> None:
         self.folder, self.state = Path(folder), state
         self.tally = Tally([])
+        self.later = later
+        self.earlier: list[dict[str, Any]] = []  # the bars of the phases already done
+        self.earlier_reused = 0
+        self.titles: list[str] = []
 
     def begin(self, bars: list[Bar]) -> None:
         """The runner's progress bars are known: record their totals and what is already done."""
+        titles = [b.title for b in bars]
+        if self.titles and titles != self.titles:  # a new phase: the one before is done
+            self.earlier, self.earlier_reused, self.later = list(self.state.bars), self.state.reused, 0
+        self.titles = titles
         self.tally = Tally(bars)
-        self.state.bars = [asdict(b) for b in bars]
-        self.state.total = sum(b.total for b in bars)
-        self.state.done = sum(b.done for b in bars)
-        self.state.reused = self.state.done
+        self.state.bars = [*self.earlier, *(asdict(b) for b in bars)]
+        self.state.total = sum(int(b["total"]) for b in self.state.bars) + self.later
+        self.state.done = sum(int(b["done"]) for b in self.state.bars)
+        self.state.reused = self.earlier_reused + sum(b.done for b in bars)
         write_state(self.folder, self.state)
 
     def advance(self, bar: int) -> None:
         """One replication of this bar finished."""
         self.tally.advance(bar)
-        self.state.bars[bar]["done"] += 1
+        self.state.bars[len(self.earlier) + bar]["done"] += 1
         self.state.done += 1
         self._sum_running()
 
@@ -203,7 +219,7 @@ class StateMonitor:
         self._sum_running()
 
     def _sum_running(self) -> None:
-        for k, b in enumerate(self.state.bars):
+        for k, b in enumerate(self.state.bars[len(self.earlier) :]):
             b["running"] = max(0.0, self.tally.shown[k] - self.tally.done[k])
         self.state.running = sum(float(b.get("running", 0.0)) for b in self.state.bars)
         write_state(self.folder, self.state)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,16 @@ from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
-from sim.present.page_text import nothing_changed_text, policy_labels
+from sim.present.page_text import SWING_HELP, SWING_LABEL, nothing_changed_text, policy_labels
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
-from sim.studies.folders import COMPARISON, comparison_folders, load_study, whatif_folder
+from sim.studies.folders import COMPARISON, comparison_folders, load_study, read_swing_table, whatif_folder
 from sim.studies.registry import study
 
 DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 COMPARE = study("compare")  # the what-if is a comparison: its settings' defaults and help are the study's
 OTHERS = "(saved policies compared too)"  # the form key's entry for them
+SWING = "(each policy's swing)"  # the form key's entry for the swing checkbox (only when ticked)
 
 
 def options() -> argparse.Namespace:
@@ -87,13 +89,16 @@ def comparison_table(comp: pd.DataFrame, names: list[str], group: tuple[str, str
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def read_comparison(folder: str, stamp: float) -> tuple[pd.DataFrame, dict[str, Any], str]:
-    """A comparison folder's table, manifest and window in words (cached per version of the folder)."""
+def read_comparison(
+    folder: str, stamp: float
+) -> tuple[pd.DataFrame, dict[str, Any], str, pd.DataFrame | None]:
+    """A comparison folder's table, manifest, window in words and swing table (None: run without swing),
+    cached per version of the folder."""
 
     study = load_study(folder)
     if study.comparison is None:
         raise UserError.single(folder, "", "not a comparison folder")
-    return study.comparison, study.manifest, study.base.window_text()
+    return study.comparison, study.manifest, study.base.window_text(), read_swing_table(Path(folder))
 
 
 def show_results(folder: Path, live: str | None = None) -> None:
@@ -102,7 +107,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
     table = folder / COMPARISON
     stamp = table.stat().st_mtime if table.is_file() else 0.0
     try:
-        comp, manifest, window = read_comparison(str(folder), stamp)
+        comp, manifest, window, swings = read_comparison(str(folder), stamp)
     except UserError as exc:
         for p in exc.problems:
             st.error(str(p))
@@ -119,7 +124,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
     group = pick_group(comp, folder.name, manifest)
     with panel("The effect"):
         st.subheader(f"Effect: {group_label(group)}", anchor="summary")
-        decision_sentences(comp, group, manifest)
+        decision_sentences(comp, group, manifest, swings)
         headline(comp, names, group, manifest)
     with panel("The table of paired differences"):
         st.subheader("Paired differences with 95% intervals", anchor="differences")
@@ -307,6 +312,29 @@ def scenario_trucks(path: Path, overrides: tuple[str, ...]) -> float:
         return 0.0
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _swing_sizes(
+    files: tuple[str, ...], stamps: tuple[float, ...], overrides: tuple[str, ...]
+) -> list[float]:
+    """The swing runs' sizes of :func:`swing_trucks`, cached by the files' paths and versions."""
+    from sim.studies.compare import swing_scenarios
+    from sim.studies.run import expected_trucks
+
+    try:
+        return [expected_trucks(r.loaded) for r in swing_scenarios(files[0], files[1:], overrides)]
+    except UserError:
+        return []
+
+
+def swing_trucks(base_file: Path, policy_files: list[Path], overrides: tuple[str, ...]) -> list[float]:
+    """Expected trucks in one replication of each swing run ``compare --swing`` adds for these files
+    (each policy at each end of each assumption of its own), by the same size estimate as the base's;
+    none when a file does not load (its problems are shown elsewhere). Cached per version of the files."""
+    files = (base_file, *policy_files)
+    stamps = tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
+    return _swing_sizes(tuple(map(str, files)), stamps, tuple(overrides))
+
+
 def run_estimate(
     root: Path,
     base_file: Path,
@@ -314,18 +342,25 @@ def run_estimate(
     replications: int,
     others: int = 0,
     what_if: bool = True,
+    swing: Sequence[float] = (),
 ) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
-    run-size estimate, dated arrivals included, times the replications) over this machine's speed,
-    measured on the page's finished runs by the trucks they did simulate (never by their estimate: a
-    wrong estimate would make every later one wrong too; runs that did not record it are left out)."""
+    run-size estimate, dated arrivals included, times the replications; ``swing``: each swing run's
+    trucks a replication) over this machine's speed, measured on the page's finished runs by the trucks
+    they did simulate (never by their estimate: a wrong estimate would make every later one wrong too;
+    runs that did not record it are left out)."""
     runs = 1 + int(what_if) + others  # the base, the what-if (when a lever changed), the saved policies
     sizes = [scenario_trucks(base_file, overrides)] * runs  # the saved policies: about the base
-    trucks = guide.expected_trucks(sizes, max(replications, 0))
+    trucks = guide.expected_trucks([*sizes, *swing], max(replications, 0))
     done = [(state.trucks, state.seconds) for _, _, state in jobs.jobs(root) if state.status == jobs.DONE]
     speed = guide.measured_speed(done)
     who = ", ".join(
-        ["base", *(["policy"] if what_if else []), *([f"{others} saved policies"] if others else [])]
+        [
+            "base",
+            *(["policy"] if what_if else []),
+            *([f"{others} saved policies"] if others else []),
+            *([f"{len(swing)} swing runs"] if swing else []),
+        ]
     )
     who = " and ".join(who.rsplit(", ", 1))
     size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
@@ -363,7 +398,10 @@ def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
     }
     base_name = str(base_file.relative_to(args.scenarios))
     others = relative_names(args.scenarios, spec.others)
-    return guide.form_key(base_name, spec.window, spec.replications, spec.seed, edits | {OTHERS: others})
+    swing = {SWING: True} if spec.swing else {}
+    return guide.form_key(
+        base_name, spec.window, spec.replications, spec.seed, edits | {OTHERS: others} | swing
+    )
 
 
 def stale_mark(args: argparse.Namespace, folder: Path) -> None:
@@ -478,6 +516,8 @@ def main() -> None:
         "same period; the results rank them all on the net cost to the province.",
     )
     other_files = [args.scenarios / o for o in others]
+    swing = side.checkbox(SWING_LABEL, key="swing", help=SWING_HELP)
+    swing_sizes = swing_trucks(base_file, other_files, window.overrides) if swing else []
 
     base_id = base_name.replace("/", "_").removesuffix(".yaml")
     values, unreadable = current_values(all_levers, base_id)
@@ -505,19 +545,33 @@ def main() -> None:
     side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
     ok = not by_lever and not general and bool(changes or others)
     st.session_state["form_key"] = guide.form_key(
-        base_name, window.label, replications, seed, {lv.dotted: v for lv, v in changes} | {OTHERS: others}
+        base_name,
+        window.label,
+        replications,
+        seed,
+        {lv.dotted: v for lv, v in changes} | {OTHERS: others} | ({SWING: True} if swing else {}),
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
     if not changes:  # the what-if would be the base itself: a duplicate column, or nothing to run
         run_bar.info(nothing_changed_text(others))
     what_if = 1 if changes else 0  # the what-if's own policy, beside the base and the saved policies
     run_bar.caption(
-        run_estimate(args.results_root, base_file, window.overrides, replications, len(others), bool(what_if))
+        run_estimate(
+            args.results_root,
+            base_file,
+            window.overrides,
+            replications,
+            len(others),
+            bool(what_if),
+            swing_sizes,
+        )
     )
     if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
         policy_file = folder / f"{name}.yaml" if changes else None
-        rerun = rerun_command(base_file, policy_file, window.overrides, replications, seed, other_files)
+        rerun = rerun_command(
+            base_file, policy_file, window.overrides, replications, seed, other_files, swing
+        )
         try:
             if policy_file is not None:
                 write_policy(draft, policy_file, window.overrides, rerun)
@@ -527,6 +581,8 @@ def main() -> None:
             for p in exc.problems:
                 side.error(problem_text(p))
         else:
+            written = [*([policy_file] if policy_file is not None else []), *other_files]
+            ran_swings = swing_trucks(base_file, written, window.overrides) if swing else []
             spec = jobs.JobSpec(
                 str(base_file),
                 str(policy_file or ""),
@@ -539,12 +595,16 @@ def main() -> None:
                 rerun,
                 guide.expected_trucks(
                     [
-                        scenario_trucks(f, window.overrides)
-                        for f in (base_file, *[base_file] * what_if, *other_files)
+                        *(
+                            scenario_trucks(f, window.overrides)
+                            for f in (base_file, *[base_file] * what_if, *other_files)
+                        ),
+                        *ran_swings,
                     ],
                     replications,
                 ),
                 [str(f) for f in other_files],
+                swing,
             )
             jobs.start(folder, spec)
             st.query_params["job"] = folder.name
@@ -639,6 +699,7 @@ def restore_from_job(args: argparse.Namespace) -> None:
         base=base_name, window=spec.window, reps=spec.replications, seed=spec.seed, name=spec.name
     )
     st.session_state["others"] = relative_names(args.scenarios, spec.others)
+    st.session_state["swing"] = spec.swing
     for lever in all_levers:
         controls.set_value(lever, controls.widget_key(lever, base_id), lever.base)
     for key, value in values_from_policy(all_levers, data).items():

@@ -132,9 +132,11 @@ def rerun_command(
     replications: int,
     seed: int,
     others: Sequence[str | Path] = (),
+    swing: bool = False,
 ) -> str:
-    """The command line that reruns a what-if (with ``others``: saved policies compared beside it): the
-    same comparison, the same numbers. ``policy_file`` None: no lever changed, the saved policies only."""
+    """The command line that reruns a what-if (with ``others``: saved policies compared beside it; with
+    ``swing``: each policy at the ends of its own assumptions' ranges too): the same comparison, the same
+    numbers. ``policy_file`` None: no lever changed, the saved policies only."""
     sets = " ".join(f"--set {o}" for o in overrides)
     parts = [
         "bordersim compare",
@@ -143,5 +145,6 @@ def rerun_command(
         *map(str, others),
         sets,
         f"--replications {replications} --seed {seed}",
+        "--swing" if swing else "",
     ]
     return " ".join(p for p in parts if p)

@@ -38,6 +38,17 @@ TILE_HELP = (
 )
 
 
+SWING_LABEL = "Show each policy's swing over its own assumptions"
+SWING_HELP = (
+    "Runs each policy twice more for each uncertain assumption of its own (an `uncertain:` range in its "
+    "file that the base does not have): once at the low and once at the high end of that range, one "
+    "assumption at a time, on the same random trucks (`bordersim compare --swing`). The effect panel then "
+    "gives, beside each policy's effect, its least and most favourable value over those ranges, and the "
+    "policy it would rank below at the unfavourable end. A policy without assumptions of its own adds no "
+    "run (the levers of this page add none)."
+)
+
+
 @dataclass(frozen=True)
 class Tile:
     """One metric's tile: its label, the policy's value, the difference below it and its colour
@@ -96,13 +107,18 @@ def tile_row_title(policy: str, base: str) -> str:
 
 
 def group_decision(
-    comp: pd.DataFrame, group: tuple[str, str], manifest: dict[str, Any] | None = None
+    comp: pd.DataFrame,
+    group: tuple[str, str],
+    manifest: dict[str, Any] | None = None,
+    swings: pd.DataFrame | None = None,
 ) -> Decision | None:
     """The decision on the group shown: the comparison's own objective metric there, with its own
-    relevance thresholds (those ``compare`` printed); None where the group has no values of it."""
+    relevance thresholds (those ``compare`` printed) and, when it ran with ``--swing``, each policy's
+    swing over its own assumptions (``swings``: the folder's swing table); None where the group has no
+    values of the objective."""
     objective, thresholds = settings(manifest or {})
     try:
-        return decide(comp, MetricRef(objective.metric, *group), thresholds)
+        return decide(comp, MetricRef(objective.metric, *group), thresholds, swings=swings)
     except UserError:
         return None
 

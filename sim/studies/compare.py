@@ -80,6 +80,7 @@ class ComparisonResult:
     decision: Decision | None = None
     precision: dict[str, Any] | None = None  # the sequential procedure's record (--precision)
     swings: pd.DataFrame | None = None  # with swing: each variant's paired differences (sim.analysis.swing)
+    swing_experiments: list[Experiment] = field(default_factory=list)  # with swing: the variants' runs
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,15 @@ def swing_runs(loaded: Sequence[LoadedScenario], names: Sequence[str]) -> list[S
                 sets = [override(key, value) for key, value in item.assignments(u).items()]
                 runs.append(SwingRun(name, item.name, end, str(item.shown(u)), load_source(ld, sets)))
     return runs
+
+
+def swing_scenarios(
+    base: ScenarioSource, policies: Sequence[ScenarioSource], overrides: Sequence[str] = ()
+) -> list[SwingRun]:
+    """The swing runs ``compare --swing`` adds for these files, before anything runs: the page counts
+    them in a job's size and progress (UserError when a file does not load)."""
+    loaded = [load_source(p, tuple(overrides)) for p in (base, *policies)]
+    return swing_runs(loaded, display_names(loaded, [ld.path for ld in loaded]))
 
 
 def _swing_folder(root: Path, run: SwingRun, root_seed: int) -> Path:
@@ -339,6 +349,7 @@ def compare_policies(
             ]
             for exp in runs:
                 plan(exp, REUSE)
+            result.swing_experiments = runs
             swing_bars = [(f"{r.policy} with {r.input} {r.end}", [k]) for k, r in enumerate(swung)]
             with interrupt_hint(RERUN_HINT):
                 result.failures = run_with_monitor(runs, backend, swing_bars, monitor, argv, on_start=lock)

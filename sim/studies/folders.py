@@ -17,7 +17,7 @@ from sim.groups import ALL
 from sim.store.atomic import write_json_atomic, write_text_atomic  # the page's job and policy files
 from sim.store.bands import is_uncertainty_folder, read_daily_bands, reading_time
 from sim.store.catalog import Entry, SavedSummary, catalog, saved_summary
-from sim.store.layout import COMPARISON, comparison_folders, whatif_folder, whatif_folders
+from sim.store.layout import COMPARISON, SWING_TABLE, comparison_folders, whatif_folder, whatif_folders
 from sim.store.outputs import refuse_existing
 from sim.store.reader import RunData, Study, load_run, load_study
 from sim.store.tables import read_csv
@@ -36,6 +36,7 @@ __all__ = [
     "load_study",
     "parse_hour",
     "read_csv",
+    "read_swing_table",
     "read_uncertainty_band",
     "run_of",
     "saved_summary",
@@ -80,6 +81,13 @@ def run_of(folder: Path, scenario: str | None, command: str) -> RunData:
             None, "--scenario", f"'{name}' is not in this comparison; choose {', '.join(names)}"
         )
     return study.runs[names.index(name)]
+
+
+def read_swing_table(folder: Path) -> pd.DataFrame | None:
+    """A comparison folder's swing table (``compare --swing``: each policy with one of its own
+    assumptions at an end of its range), or None when the comparison ran without it."""
+    path = Path(folder) / SWING_TABLE
+    return read_csv(path) if path.is_file() else None
 
 
 def read_uncertainty_band(
