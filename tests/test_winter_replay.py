@@ -185,6 +185,46 @@ def test_the_onset_is_one_dated_input() -> None:
     assert all(a.schedule[1].from_ == ONSET for n, a in s.arrivals.items() if n.startswith("coc_nam_fruit"))
 
 
+
+WINTER_FILES = [
+    "lang_son/winter_2021_22.yaml",
+    "lang_son/winter_fruit_stop_20dec.yaml",
+    *[f"lang_son/policies_winter/{p.name}" for p in sorted(SCENARIOS.glob("lang_son/policies_winter/*"))],
+]
+
+
+def outside_its_range(s: Scenario) -> list[str]:
+    """Every value an ``uncertain:`` input sets whose own (file) value lies outside the input's range: a
+    range must hold the file's value, so that the file stays the central point of every study."""
+    from sim.scenario.uncertain import Inputs
+
+    out = []
+    for item in Inputs(s).items:
+        low, high = item.spec.low, item.spec.high
+        for path, value in item.targets:
+            if item.dated:
+                held = low <= (value.date() if isinstance(value, datetime) else value) <= high
+            else:
+                held = low <= (1.0 if item.spec.scale else value) <= high
+            if not held:
+                out.append(f"{item.name}: {'.'.join(map(str, path))}={value} outside {item.range_text()}")
+    return out
+
+
+def test_the_range_check_finds_a_value_outside_its_range() -> None:
+    s = scenario("lang_son/winter_2021_22.yaml", "uncertain.gates.chi_ma.closures.1.end.high=2022-03-31")
+    key = "gates.chi_ma.closures.1.end"
+    assert outside_its_range(s) == [f"{key}: {key}=2022-04-01 00:00:00 outside 2022-02-15 .. 2022-03-31"]
+
+
+@pytest.mark.parametrize("name", WINTER_FILES)
+def test_every_uncertain_range_holds_the_files_own_value(name: str) -> None:
+    """The prior (issue 30, item 0) is wide, but centred on the file: each range holds the value it
+    replaces, and each range says where it comes from."""
+    s = scenario(name)
+    assert outside_its_range(s) == []
+    assert s.uncertain and all(r.source.strip() or r.why.strip() for r in s.uncertain.values())
+
 def test_huu_nghi_keeps_a_zone_for_each_direction_and_turn_backs_are_a_hazard() -> None:
     s = replay()
     hn = s.gates["huu_nghi"]
