@@ -28,9 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.backlog import FlowChanges, value_at
 from sim.errors import UserError
+from sim.present.placing import Spot
 from sim.present.plots import style
 from sim.scenario.schema import DIRECTIONS
 from sim.store.layout import check_figures_out
@@ -46,10 +48,8 @@ BAR_COLOURS = {"outside": "#d95f02", "in_yard": "#1b9e77"}
 # straight lines from it to each gate (schematic, not the road network)
 CITY = (21.853, 106.761)
 WIDTH_PX, HEIGHT_PX = 1000, 760  # even sizes: H.264 needs them
-# where a gate's name goes, west to east in turn: left, above, right, below (x, y points; alignment)
-LABEL_PLACES = [(-11, 0, "right", "center"), (0, 11, "center", "bottom"), (11, 0, "left", "center"),
-                (0, -11, "center", "top")]  # fmt: skip
 OPEN, CLOSED, STOPPED = "#2c7bb6", "#999999", "#d7301f"  # a gate's marker: open, closed or ban, stoppage
+BORDER = "#7b3294"
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,41 @@ def _positions(run: RunData) -> tuple[dict[str, tuple[float, float]], list[str]]
     return out, schematic
 
 
+def bar_scale(all_frames: Sequence[Frame]) -> tuple[float, float]:
+    """The run's largest mean count over every gate, direction and frame, and the bars' one axis end: a
+    round number above it with room for its written value. Per-gate scales made 40 trucks at one gate
+    as long as 4,000 at another."""
+    values = [v for f in all_frames for v in f.counts.values() if np.isfinite(v)]
+    peak = max(values, default=0.0)
+    top = float(MaxNLocator(nbins=5).tick_values(0.0, max(peak, 1.0) * 1.3)[-1])
+    return peak, top
+
+
+def border_line(where: dict[str, tuple[float, float]], xlim: tuple[float, float]) -> tuple[list, list]:
+    """The border as drawn (lon, lat lists): through every gate, west to east (a gate is on the border
+    by definition), level out to the map's edges. Schematic between gates; a line drawn 0.06° north of
+    them put every gate about 7 km into Viet Nam and ran through the names."""
+    order = sorted(where.values(), key=lambda p: p[1])
+    xs = [xlim[0], *(lon for _, lon in order), xlim[1]]
+    ys = [order[0][0], *(lat for lat, _ in order), order[-1][0]]
+    return xs, ys
+
+
+def _square(centre, half: float):
+    """A mark's extent in pixels: a square of side 2 x ``half`` around its centre."""
+    from matplotlib.transforms import Bbox
+
+    x, y = centre
+    return Bbox([[x - half, y - half], [x + half, y + half]])
+
+
 class MapFigure:
     """The map as a matplotlib Figure whose texts and bars :meth:`show` sets to a frame's values; one
-    figure for every frame (redrawn, not rebuilt), which is what makes a year of frames affordable."""
+    figure for every frame (redrawn, not rebuilt), which is what makes a year of frames affordable.
+
+    The map's names are placed by :mod:`sim.present.placing` (clear of each other, of the markers and of
+    the border); the closure notes sit in their own column beside the map, never on it; every gate's
+    bars share one scale, the run's largest count, stated under them."""
 
     def __init__(self, run: RunData, all_frames: Sequence[Frame], step: str = "day", at_hour: float = 12.0):
         import matplotlib.pyplot as plt
@@ -198,31 +230,31 @@ class MapFigure:
         self.texts: dict[tuple[str, str, str], object] = {}
         self.bars: dict[tuple[str, str, str], object] = {}
         self.closed_text: dict[str, object] = {}
+        self.closed_name: dict[str, object] = {}
         self.markers: dict[str, object] = {}
+        self.labels: dict[str, object] = {}
         self.titles: dict[str, object] = {}
+        self.peak, self.top = bar_scale(self.frames)
         flows = run.flows()
         gates = list(run.gates)
         with plt.rc_context(style.RC):
             self.fig = plt.figure(figsize=(WIDTH_PX / style.DPI, HEIGHT_PX / style.DPI), dpi=style.DPI)
-            grid = self.fig.add_gridspec(
-                2,
-                len(gates),
-                height_ratios=[3.0, 1.6],
-                hspace=0.45,
-                wspace=0.12,
-                left=0.1,
-                right=0.97,
-                top=0.9,
-                bottom=0.07,
+            outer = self.fig.add_gridspec(
+                2, 1, height_ratios=[3.0, 1.6], hspace=0.5, left=0.11, right=0.98, top=0.9, bottom=0.12
             )
-            self.map = self.fig.add_subplot(grid[0, :])
+            upper = outer[0].subgridspec(1, 2, width_ratios=[3.0, 1.0], wspace=0.1)
+            self.map = self.fig.add_subplot(upper[0])
+            self.side = self.fig.add_subplot(upper[1])
+            self.side.set_axis_off()
+            lower = outer[1].subgridspec(1, len(gates), wspace=0.12)
             self._draw_map(gates)
             first = None
             for j, gate in enumerate(gates):
-                ax = self.fig.add_subplot(grid[1, j], sharey=first)
+                ax = self.fig.add_subplot(lower[j], sharey=first, sharex=first)
                 first = first or ax
                 self._draw_panel(ax, gate, [d for g, d in flows if g == gate])
                 ax.tick_params(labelleft=j == 0)
+            first.set_xlim(0, self.top)  # shared: one scale for every gate, every frame
         self.stamp = self.fig.text(0.015, 0.975, "", fontsize=15, weight="bold", va="top", gid="date")
         reps = len(run.replications)
         when = (
@@ -235,87 +267,153 @@ class MapFigure:
             fontsize=9.5,
             va="top",
         )
+        frame_word = "day" if step == "day" else "hour"
+        self.scale_text = self.fig.text(
+            0.5,
+            0.012,
+            f"Bars: one scale for every gate and every {frame_word} of the run, 0 to {self.top:,.0f} trucks "
+            f"(the run's largest mean count is {self.peak:,.0f})",
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            gid="scale",
+        )
+        self._lay_out()
 
     def _draw_map(self, gates: list[str]) -> None:
         ax = self.map
         where, schematic = _positions(self.run)
+        self.where = where
         lats = [p[0] for p in where.values()] + [CITY[0]]
         lons = [p[1] for p in where.values()] + [CITY[1]]
         ax.set_xlim(min(lons) - 0.09, max(lons) + 0.09)
-        ax.set_ylim(min(lats) - 0.05, max(lats) + 0.11)
+        ax.set_ylim(min(lats) - 0.07, max(lats) + 0.09)
         ax.set_aspect(1 / np.cos(np.radians(np.mean(lats))))  # degrees of longitude are shorter here
         ax.set_ylabel("latitude (°N)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.2)
-        # the border, schematic: a line just north of the gates, from west to east
-        order = sorted(gates, key=lambda g: where[g][1])
-        bx = [ax.get_xlim()[0], *(where[g][1] for g in order), ax.get_xlim()[1]]
-        north = 0.06  # degrees: the line runs north of the gates and their labels
-        by = [where[order[0]][0] + north, *(where[g][0] + north for g in order), where[order[-1]][0] + north]
-        ax.plot(bx, by, color="#7b3294", lw=2, ls=(0, (6, 3)), zorder=1)
-        words = {"color": "#7b3294", "fontsize": 10, "weight": "bold", "transform": ax.transAxes}
-        ax.text(0.98, 0.95, "CHINA", ha="right", va="top", **words)
-        ax.text(0.02, 0.04, "VIET NAM", ha="left", va="bottom", **words)
-        ax.text(bx[-1] - 0.005, by[-1] + 0.005, "border (schematic)", color="#7b3294", fontsize=8, ha="right")
+        bx, by = border_line(where, ax.get_xlim())
+        (self.border,) = ax.plot(bx, by, color=BORDER, lw=2, ls=(0, (6, 3)), zorder=1, gid="border")
+        words = {"color": BORDER, "fontsize": 10, "weight": "bold", "transform": ax.transAxes}
+        self.countries = {
+            "CHINA": ax.text(0.98, 0.96, "CHINA", ha="right", va="top", gid="country|china", **words),
+            "VIET NAM": ax.text(0.02, 0.03, "VIET NAM", ha="left", va="bottom", gid="country|vn", **words),
+        }
         ax.plot([CITY[1]], [CITY[0]], "s", color="#444444", ms=7, zorder=3)
-        ax.annotate(
-            "Lang Son city", (CITY[1], CITY[0]), xytext=(6, -10), textcoords="offset points", fontsize=8
-        )
-        for k, gate in enumerate(order):  # labels alternately above and below, west to east
+        self.city_label = ax.annotate(
+            "Lang Son city", (CITY[1], CITY[0]), xytext=(6, -10), textcoords="offset points", fontsize=8,
+            gid="city",
+        )  # fmt: skip
+        self.roads = []
+        for gate in sorted(gates, key=lambda g: where[g][1]):
             lat, lon = where[gate]
-            ax.plot([CITY[1], lon], [CITY[0], lat], color="#999999", lw=2.5, zorder=1, solid_capstyle="round")
+            self.roads += ax.plot(
+                [CITY[1], lon], [CITY[0], lat], color="#999999", lw=2.5, zorder=1, solid_capstyle="round"
+            )
             self.markers[gate] = ax.scatter([lon], [lat], s=140, color=OPEN, zorder=5, edgecolor="black")
             label = self.run.gate_label(gate) + (" (placed schematically)" if gate in schematic else "")
-            dx, dy, ha, va = LABEL_PLACES[k % len(LABEL_PLACES)]
-            ax.annotate(
-                label,
-                (lon, lat),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=10,
-                weight="bold",
-            )
-            self.closed_text[gate] = ax.annotate(
-                "",
-                (lon, lat),
-                xytext=(dx, dy + (13 if dy > 0 else -13)),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=8.5,
-                color="#b2182b",
-                gid=f"closed|{gate}",
-            )
+            self.labels[gate] = ax.annotate(
+                label, (lon, lat), xytext=(0, -9), textcoords="offset points", ha="center", va="top",
+                fontsize=10, weight="bold", gid=f"gate|{gate}", zorder=6,
+            )  # fmt: skip
         from matplotlib.lines import Line2D
 
         keys = [(OPEN, "open"), (CLOSED, "closed or ban"), (STOPPED, "random stoppage")]
         handles = [Line2D([], [], marker="o", ls="", color=c, mec="black", ms=8, label=t) for c, t in keys]
+        handles += [
+            Line2D(
+                [], [], color=BORDER, lw=2, ls=(0, (6, 3)), label="border (schematic,\nthrough the gates)"
+            ),
+            Line2D([], [], color="#999999", lw=2.5, label="road (schematic)"),
+        ]
         # beside the map, not on it: inside, it hid a gate (Chi Ma, in the lower right corner)
-        ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, title="gate",
-            title_fontsize=8,
+        self.legend = self.side.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=8, title="gate",
+            title_fontsize=8, borderaxespad=0.0,
         )  # fmt: skip
+        self.closed_heading = self.side.text(
+            0.0, 0.5, "closures in this frame", fontsize=8.5, weight="bold", va="top", ha="left",
+            transform=self.side.transAxes,
+        )  # fmt: skip
+        self.closed_none = self.side.text(
+            0.0,
+            0.5,
+            "none",
+            fontsize=8.5,
+            color="#666666",
+            va="top",
+            ha="left",
+            transform=self.side.transAxes,
+        )
+        for gate in gates:
+            self.closed_name[gate] = self.side.text(
+                0.0, 0.5, "", fontsize=8.5, weight="bold", va="top", ha="left", transform=self.side.transAxes
+            )
+            self.closed_text[gate] = self.side.text(
+                0.0, 0.5, "", fontsize=8.5, color="#b2182b", va="top", ha="left",
+                transform=self.side.transAxes, gid=f"closed|{gate}", linespacing=1.2,
+            )  # fmt: skip
         ax.set_xlabel(
             "longitude (°E) · gates at approximate coordinates (the scenario's 'location'); roads and border "
             "schematic",
             fontsize=8,
         )
 
+    def _lay_out(self) -> None:
+        """Once, after the layout is final: place the map's names with the renderer's extents and fix
+        the closure column's line height and width in the side column."""
+        from sim.present.placing import around, place, side_of
+
+        self.fig.canvas.draw()
+        renderer = self.fig.canvas.get_renderer()
+        ax = self.map
+        border = ax.transData.transform(np.column_stack(self.border.get_data()))
+        roads = [ax.transData.transform(np.column_stack(r.get_data())) for r in self.roads]
+        r_gate, r_city = 9.0, 6.0  # pixels: half a marker's size, with its edge
+        marks = [_square(ax.transData.transform((lon, lat)), r_gate) for lat, lon in self.where.values()]
+        marks.append(_square(ax.transData.transform((CITY[1], CITY[0])), r_city))
+        corners = {
+            "CHINA": [Spot((0.98, 0.96), "right", "top"), Spot((0.02, 0.96), "left", "top"),
+                      Spot((0.5, 0.96), "center", "top")],
+            "VIET NAM": [Spot((0.02, 0.03), "left", "bottom"), Spot((0.98, 0.03), "right", "bottom"),
+                         Spot((0.5, 0.03), "center", "bottom")],
+        }  # fmt: skip
+        order = sorted(self.labels, key=lambda g: self.where[g][1])
+        labels = [(self.labels[g], around(), None) for g in order]
+        labels.append((self.city_label, around(), None))
+        labels += [
+            (self.countries[name], spots, side_of(border, north=name == "CHINA"))
+            for name, spots in corners.items()
+        ]
+        place(labels, renderer, ax.bbox, marks=marks, lines=[border], soft_lines=roads)
+        side = self.side.get_window_extent(renderer)
+        legend = self.legend.get_window_extent(renderer)
+        self.note_line = 8.5 * 1.35 * style.DPI / 72 / side.height  # one line, in side-axes fraction
+        self.note_top = (legend.y0 - side.y0) / side.height - self.note_line
+        self.note_chars = max(12, int(side.width / (8.5 * 0.56 * style.DPI / 72)))
+
+    def _show_closed(self, frame: Frame) -> None:
+        """The closure column: a gate's name and what is closed there, only for gates with a note."""
+        import textwrap
+
+        y = self.note_top
+        self.closed_heading.set_y(y)
+        y -= self.note_line * 1.3
+        self.closed_none.set_y(y)
+        self.closed_none.set_visible(not any(frame.closed.get(g, "") for g in self.closed_text))
+        for gate, text in self.closed_text.items():
+            words = frame.closed.get(gate, "")
+            text.set_text(textwrap.fill(words, self.note_chars) if words else "")
+            self.closed_name[gate].set_text(self.run.gate_label(gate) if words else "")
+            if not words:
+                continue
+            self.closed_name[gate].set_y(y)
+            text.set_y(y - self.note_line)
+            y -= self.note_line * (1.3 + 1.2 * (text.get_text().count("\n") + 1))
+
     def _draw_panel(self, ax, gate: str, directions: list[str]) -> None:
         rows = [(d, c) for d in DIRECTIONS for c in COLUMNS]  # the same rows in every panel (shared axis)
         y = np.arange(len(rows))[::-1]
-        peak = max(
-            [
-                f.counts.get((gate, d, c), 0.0)
-                for f in self.frames
-                for d, c in rows
-                if np.isfinite(f.counts.get((gate, d, c), np.nan))
-            ]
-            or [1.0]
-        )
-        top = max(peak, 1.0) * 1.45
         for (d, c), yy in zip(rows, y, strict=True):
             if d not in directions:
                 ax.text(0, yy, f"no {d} flow", va="center", fontsize=8, color="#666666")
@@ -325,8 +423,8 @@ class MapFigure:
                 0, yy, "", va="center", ha="left", fontsize=9, gid=f"{gate}|{d}|{c}"
             )
         ax.set_yticks(y, [f"{d} {'outside' if c == 'outside' else 'yard'}" for d, c in rows], fontsize=8)
-        ax.set_xlim(0, top)
         ax.tick_params(axis="x", labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # the next panel's 0 follows this one's last tick
         ax.set_xlabel("trucks", fontsize=8)
         self.titles[gate] = ax.set_title(self._title(gate, self.frames[0].caps.get(gate, [])), fontsize=8.5)
         ax.grid(axis="y", visible=False)
@@ -345,12 +443,11 @@ class MapFigure:
             text.set_x((value if np.isfinite(value) else 0.0) + self.bars[key].axes.get_xlim()[1] * 0.02)
         for gate, title in self.titles.items():  # the caps of the frame's day, not the scenario's first
             title.set_text(self._title(gate, frame.caps.get(gate, [])))
-        for gate, text in self.closed_text.items():
+        self._show_closed(frame)
+        for gate, marker in self.markers.items():
             words = frame.closed.get(gate, "")
-            text.set_text(words)
-            colour = CLOSED if words.startswith(("closed", "ban")) else STOPPED if words else OPEN
-            self.markers[gate].set_color(colour)
-            self.markers[gate].set_edgecolor("black")
+            marker.set_color(CLOSED if words.startswith(("closed", "ban")) else STOPPED if words else OPEN)
+            marker.set_edgecolor("black")
         stamp = f"{frame.when:%a %d %b %Y}" + (f" {frame.when:%H:%M}" if self.step == "hour" else "")
         self.stamp.set_text(stamp)
 
