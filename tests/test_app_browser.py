@@ -109,7 +109,7 @@ def test_a_bad_value_is_reported_next_to_its_field_and_blocks_run(app) -> None:
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        _open_levers(page, "Huu Nghi: export")
+        _open_levers(page, "Hữu Nghị: export")
         expect(page.locator(HN_CUSTOMS + " input")).to_have_value("8")  # the base value
         _set(page, HN_CUSTOMS, "-2")
         # the loader's message, as `bordersim validate` prints it, in the field's own column
@@ -135,7 +135,7 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        _open_levers(page, "Huu Nghi: export")
+        _open_levers(page, "Hữu Nghị: export")
         _set(page, ".st-key-reps", "2")
         _set(page, HN_CUSTOMS, "10")
         page.locator(".st-key-name input").fill("hn_customs_10")
@@ -146,7 +146,7 @@ def test_change_customs_servers_run_save_and_rerun_from_the_command_line(app, tm
         page.get_by_role("button", name="Run").click()
         expect(page.get_by_text("replications ·")).to_be_visible(timeout=60_000)
         page.reload()  # the run goes on and the page finds it again (its folder is in the address)
-        expect(page.get_by_text("Effect: Huu Nghi, export")).to_be_visible(timeout=240_000)
+        expect(page.get_by_text("Effect: Hữu Nghị, export")).to_be_visible(timeout=240_000)
         # the group's ECDF, the headline and backlog figures, the map of the border
         figures = page.locator("[data-testid='stImage'] img")
         expect(figures).to_have_count(4, timeout=60_000)

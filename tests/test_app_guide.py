@@ -148,7 +148,7 @@ def test_the_saved_runs_browser_lists_changes_and_the_headline_effect(tmp_path: 
     table = saved_runs(tmp_path, lambda f: levers(load_scenario(f)))
     assert list(table["run"]) == [folder.name]
     row = table.iloc[0]
-    assert row["levers changed"] == "Huu Nghi: export · customs: servers = 9"
+    assert row["levers changed"] == "Hữu Nghị: export · customs: servers = 9"
     assert row["effect"].startswith("mean clearance time -1.50 h (95% interval")
     assert row["replications"] == 3 and row["status"] == "done" and row["started"].endswith("UTC")
 

@@ -45,7 +45,7 @@ def test_the_page_explains_itself_and_refuses_bad_input_with_messages(app) -> No
         caption = page.locator("[data-testid='stCaptionContainer']").first
         colour = _rgb_hex(caption.evaluate("e => getComputedStyle(e).color"))
         assert contrast(colour) >= 4.5, colour
-        _open_levers(page, "Huu Nghi: export")
+        _open_levers(page, "Hữu Nghị: export")
         _set(page, HN_CUSTOMS, "8.5")
         column = page.locator("[data-testid='stColumn']").filter(has=page.locator(HN_CUSTOMS))
         message = column.get_by_text("must be a whole number (got 8.5)")
@@ -58,7 +58,7 @@ def test_the_page_explains_itself_and_refuses_bad_input_with_messages(app) -> No
         # the group stayed open through the edit
         expect(page.locator(HN_CUSTOMS + " input")).to_be_visible()
         _set(page, HN_CUSTOMS, "-2")
-        expect(column.get_by_text("Huu Nghi: export · customs: servers")).to_be_visible(timeout=30_000)
+        expect(column.get_by_text("Hữu Nghị: export · customs: servers")).to_be_visible(timeout=30_000)
         _set(page, HN_CUSTOMS, "10")
         expect(page.get_by_role("button", name="Download policy YAML")).to_be_enabled(timeout=30_000)
         expect(page.locator(HN_CUSTOMS + " input")).to_be_visible()
@@ -116,20 +116,20 @@ def test_a_run_shows_time_left_alt_text_and_goes_stale_and_another_is_cancelled(
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        _open_levers(page, "Huu Nghi: export")
+        _open_levers(page, "Hữu Nghị: export")
         _set(page, ".st-key-reps", "2")
         _set(page, HN_CUSTOMS, "10")
         page.locator(".st-key-name input").fill("hn10")
         page.locator(".st-key-name input").press("Enter")
         page.get_by_role("button", name="Run").click()
         expect(page.get_by_text(re.compile(r"^Time left: about \d"))).to_be_visible(timeout=120_000)
-        expect(page.get_by_text("Effect: Huu Nghi, export")).to_be_visible(timeout=300_000)
+        expect(page.get_by_text("Effect: Hữu Nghị, export")).to_be_visible(timeout=300_000)
         # the group's ECDF, the headline and backlog figures, the map of the border
         figures = page.locator("[data-testid='stImage'] img")
         expect(figures).to_have_count(4, timeout=120_000)
         for i in range(4):
             assert (figures.nth(i).get_attribute("alt") or "").strip()
-        assert "Huu Nghi, exports" in (figures.nth(0).get_attribute("alt") or "")  # follows the group picked
+        assert "Hữu Nghị, exports" in (figures.nth(0).get_attribute("alt") or "")  # follows the group picked
         expect(page.get_by_text("The border, day by day")).to_be_visible()
         assert "Map of the gates on" in (figures.nth(3).get_attribute("alt") or "")
         expect(page.get_by_role("button", name="Download summary and differences (.xlsx)")).to_be_visible()
@@ -165,7 +165,7 @@ def test_several_policies_at_once_are_ranked(app) -> None:  # noqa: F811
         browser = _browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        _open_levers(page, "Huu Nghi: export")
+        _open_levers(page, "Hữu Nghị: export")
         _set(page, ".st-key-reps", "2")
         _set(page, HN_CUSTOMS, "10")
         page.locator(".st-key-others").click()

@@ -80,12 +80,12 @@ def test_held_trucks_have_their_own_column_in_the_backlog_figure(
     study = load_study(comparison)
     fig = _draw(study, tmp_path, monkeypatch)
     panels = _held_panels(fig)
-    assert set(panels) == {"Province (all gates)", "Huu Nghi", "Tan Thanh"}
+    assert set(panels) == {"Province (all gates)", "Hữu Nghị", "Tân Thanh"}
     base = study.base.name
-    assert _line(panels["Huu Nghi"], "held").max() > 0  # the policy holds Huu Nghi's exports
-    assert np.all(_line(panels["Huu Nghi"], base) == 0)  # the base holds nobody
-    assert np.all(_line(panels["Tan Thanh"], "held") == 0)  # nor does the policy at Tan Thanh
-    province, gate = _line(panels["Province (all gates)"], "held"), _line(panels["Huu Nghi"], "held")
+    assert _line(panels["Hữu Nghị"], "held").max() > 0  # the policy holds Huu Nghi's exports
+    assert np.all(_line(panels["Hữu Nghị"], base) == 0)  # the base holds nobody
+    assert np.all(_line(panels["Tân Thanh"], "held") == 0)  # nor does the policy at Tan Thanh
+    province, gate = _line(panels["Province (all gates)"], "held"), _line(panels["Hữu Nghị"], "held")
     assert np.allclose(province, gate)  # the province's held trucks are Huu Nghi's
     assert "held at their origin" in fig._suptitle.get_text()
 

@@ -111,7 +111,7 @@ def test_backlog_time_axis_is_the_run_window_and_closures_are_clipped_to_it(
                 x0, x1 = sorted((patch.get_x(), patch.get_x() + patch.get_width()))
                 assert lo - 1e-9 <= x0 < x1 <= hi + 1e-9, (ax.get_title(), x0, x1, lo, hi)
                 spans += 1
-        if ax.get_title().startswith("Tan Thanh"):
+        if ax.get_title().startswith("Tân Thanh"):
             shaded = sorted(
                 (round(p.get_x() - lo, 6), round(p.get_x() + p.get_width() - lo, 6))
                 for p in ax.patches
@@ -134,7 +134,7 @@ def test_backlog_bands_stay_between_zero_and_the_yard_capacity(
     from sim.store.reader import load_study
 
     fig, caption = _draw(folders["compare"], "backlog", tmp_path, drawn)["backlog"]
-    yards = [ax for ax in fig.axes if ax.get_title() == "Huu Nghi: trucks in the yard"]
+    yards = [ax for ax in fig.axes if ax.get_title() == "Hữu Nghị: trucks in the yard"]
     assert len(yards) == 1
     bands = _band_tops(yards[0])
     assert len(bands) == 2  # base and policy

@@ -104,7 +104,7 @@ def test_every_figure_and_the_report_are_drawn_with_a_one_direction_gate(
     assert all(p.stat().st_size > 10_000 for p in (folders[which] / "plots").glob("*.png"))
     # the empty panel hides its own ticks only: its neighbours sharing the axis keep their dates / hours
     for name in ("daily_trucks", "clearance_ecdf", "clearance_hist"):
-        ax = _panel(drawn[name], "Tan Thanh, export")
+        ax = _panel(drawn[name], "Tân Thanh, export")
         assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()], name
 
 
@@ -161,13 +161,13 @@ def test_the_daily_throughput_draws_the_caps_in_force_each_day(
 
     plot(folders["run"], ["throughput"], out=tmp_path)
     fig = drawn["daily_trucks"]
-    hn = _panel(fig, "Huu Nghi, export")
+    hn = _panel(fig, "Hữu Nghị, export")
     assert "no daily cap" not in hn.get_title()  # capped from 3 June
     steps = [line for line in hn.get_lines() if line.get_drawstyle() == "steps-mid"]
     assert len(steps) == 1
     y = np.asarray(steps[0].get_ydata(), dtype=float)
     assert np.isnan(y[:2]).all() and (y[2:] == 65).all()  # 1-2 June uncapped, then 65
-    tt = _panel(fig, "Tan Thanh, export")
+    tt = _panel(fig, "Tân Thanh, export")
     (line,) = [line for line in tt.get_lines() if line.get_drawstyle() == "steps-mid"]
     y = np.asarray(line.get_ydata(), dtype=float)
     assert list(y[:3]) == [300, 300, 35] and np.isnan(y[3])

@@ -134,4 +134,5 @@ def test_a_study_folder_gives_the_gate_names_of_its_scenario(tmp_path: Path) -> 
     point.mkdir(parents=True)
     assert study_gate_names(tmp_path) == {}  # nothing written yet: keys title-cased by the labels
     shutil.copy(SCENARIOS / "lang_son_minimal.yaml", point / SCENARIO_FILE)
-    assert study_gate_names(tmp_path) == {"huu_nghi": "Huu Nghi", "tan_thanh": "Tan Thanh"}
+    # as Vietnamese spells them (issue 29 row 17)
+    assert study_gate_names(tmp_path) == {"huu_nghi": "Hữu Nghị", "tan_thanh": "Tân Thanh"}

@@ -34,6 +34,7 @@ from sim.analysis.net_cost import NET_COST_METRICS
 from sim.analysis.swing import Swing, swings_of
 from sim.errors import UserError
 from sim.groups import ALL
+from sim.scenario.schema import ExchangeRate
 
 LOWER, HIGHER, NEUTRAL = -1, 1, 0
 GOOD: dict[str, int] = {
@@ -298,6 +299,10 @@ class Decision:
     not_modelled: list[Unmodelled] = field(default_factory=list)
     replications: int = 0
     swings: list[Swing] = field(default_factory=list)  # each policy over its own assumptions' ranges
+    # dong per US dollar from the base scenario's ``exchange_rate`` (money also shown in VND), its source;
+    # None: the scenario states no rate, and money shows in USD only
+    vnd_per_usd: float | None = None
+    rate_source: str = ""
 
     @property
     def reliable(self) -> bool:
@@ -335,9 +340,11 @@ def decide(
     thresholds: Mapping[str, Threshold] | None = None,
     key_metrics: Sequence[str] = KEY_METRICS,
     swings: pd.DataFrame | None = None,
+    rate: ExchangeRate | None = None,
 ) -> Decision:
     """The decision summary of a comparison table (base first, then policies, as ``comparison`` returns);
-    ``swings``: the swing table of ``compare --swing`` (:mod:`sim.analysis.swing`), if it was run."""
+    ``swings``: the swing table of ``compare --swing`` (:mod:`sim.analysis.swing`), if it was run;
+    ``rate``: the base scenario's ``exchange_rate`` (money is then also shown in dong), if it states one."""
     thresholds = dict(thresholds or {})
     if objective.metric == DEFAULT_OBJECTIVE:  # a model without costs falls back to clearance time
         objective = MetricRef(usable_objective(comp, objective), objective.gate, objective.direction)
@@ -385,6 +392,8 @@ def decide(
         _not_modelled(comp, objective, key_metrics),
         max((r.n for r in ranking), default=0),
         swings_of(swings, objective, good),
+        rate.vnd_per_usd if rate else None,
+        rate.source if rate else "",
     )
 
 

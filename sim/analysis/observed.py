@@ -42,6 +42,7 @@ from sim.analysis.backlog import group_steps, value_at
 from sim.analysis.stats import half_width
 from sim.errors import Problem, UserError
 from sim.groups import ALL
+from sim.scenario.gate_names import gate_key
 from sim.scenario.schema import DIRECTIONS, Scenario
 from sim.scenario.user_files import NamedRows, read_user_text
 
@@ -101,14 +102,9 @@ def comparable_dates(s: Scenario, at_hour: float) -> tuple[date, date] | None:
 
 
 def _gate_key(s: Scenario, text: str) -> str | None:
-    """A gate as the file writes it (its key, or its name as users write it, any case), or None."""
-    if text == ALL or text in s.gates:
-        return text
-    wanted = text.casefold()
-    for key, gate in s.gates.items():
-        if wanted in (key.casefold(), (gate.name or "").casefold()):
-            return key
-    return None
+    """A gate as the file writes it (its key, or its name as users write it, any case, with or without
+    diacritics), or None."""
+    return text if text == ALL else gate_key(s.gates, text)
 
 
 def _gate_choices(s: Scenario) -> str:

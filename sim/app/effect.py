@@ -5,6 +5,7 @@ named by its policy. Kept out of page.py so that it can be drawn alone (tests us
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -34,16 +35,18 @@ def decision_sentences(
     group: tuple[str, str],
     manifest: dict[str, Any] | None = None,
     swings: pd.DataFrame | None = None,
+    rate: Any = None,
 ) -> None:
     """The decision summary's sentences on the group shown, with the objective and the relevance
     thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
     by how much, and how sure (or that it cannot say); with ``swings`` (the comparison ran with swing),
-    how far each policy's effect moves over its own assumptions, in words and as a ranking column."""
+    how far each policy's effect moves over its own assumptions, in words and as a ranking column;
+    ``rate``: the base scenario's exchange rate (money also in dong), if it states one."""
     from sim.present.decision_text import decision_sentences as sentences
     from sim.present.decision_text import ranking_rows, ranking_title
     from sim.present.page_text import group_decision
 
-    decision = group_decision(comp, group, manifest, swings)
+    decision = group_decision(comp, group, manifest, swings, rate)
     if decision is None:  # the group has no values of the objective (e.g. a flow the scenarios lack)
         return
     st.markdown("\n".join(f"- {sentence}" for sentence in sentences(decision)))
@@ -53,15 +56,20 @@ def decision_sentences(
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, use_container_width=True)
 
 
-def group_label(group: tuple[str, str]) -> str:
+def group_label(group: tuple[str, str], names: Mapping[str, str] | None = None) -> str:
     """The name a results group (gate and direction, or the province) shows under in the picker: the
-    terminal's words, with the gate written as a name."""
+    terminal's words, with the gate written as its scenario names it (``names``: 'Hữu Nghị')."""
     from sim.present.cells import group_label as label
 
-    return label(*group, readable=True)
+    return label(*group, readable=True, names=names)
 
 
-def pick_group(comp: pd.DataFrame, key: str, manifest: dict[str, Any] | None = None) -> tuple[str, str]:
+def pick_group(
+    comp: pd.DataFrame,
+    key: str,
+    manifest: dict[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
     """The gate and direction to show: the one the policies change most on the comparison's decision
     measure (:func:`sim.present.page_text.changed_most`), unless the user picks another."""
     from sim.groups import ALL
@@ -75,6 +83,6 @@ def pick_group(comp: pd.DataFrame, key: str, manifest: dict[str, Any] | None = N
         "Gate and direction",
         groups,
         index=groups.index(first) if first in groups else 0,
-        format_func=lambda g: group_label(g) + (mark if g == first and g != (ALL, ALL) else ""),
+        format_func=lambda g: group_label(g, names) + (mark if g == first and g != (ALL, ALL) else ""),
         key=f"group-{key}",
     )

@@ -29,6 +29,7 @@ from sim.errors import Problem, UserError
 from sim.present.page_text import SWING_HELP, SWING_LABEL, nothing_changed_text, policy_labels
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
+from sim.scenario.schema import ExchangeRate
 from sim.studies.folders import COMPARISON, comparison_folders, load_study, read_swing_table, whatif_folder
 from sim.studies.registry import study
 
@@ -101,6 +102,15 @@ def read_comparison(
     return study.comparison, study.manifest, study.base.window_text(), read_swing_table(Path(folder))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_labels(folder: str, stamp: float) -> tuple[dict[str, str], ExchangeRate | None]:
+    """The gates of a comparison's scenarios as they name them ('Hữu Nghị'), for the group picker and
+    the titles, and the base's exchange rate (money also in dong; None: USD only); cached per version
+    of the folder."""
+    study = load_study(folder)
+    return {g: study.gate_label(g) for g in study.gates()}, study.base.scenario.exchange_rate
+
+
 def show_results(folder: Path, live: str | None = None) -> None:
     """A comparison folder: headline effects, the table with intervals, then the figures (``live``: the
     job's status while it still draws them, so they appear one by one)."""
@@ -121,10 +131,11 @@ def show_results(folder: Path, live: str | None = None) -> None:
     reps = int(manifest.get("replications") or 0)
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
-    group = pick_group(comp, folder.name, manifest)
+    gate_names, rate = read_labels(str(folder), stamp)
+    group = pick_group(comp, folder.name, manifest, gate_names)
     with panel("The effect"):
-        st.subheader(f"Effect: {group_label(group)}", anchor="summary")
-        decision_sentences(comp, group, manifest, swings)
+        st.subheader(f"Effect: {group_label(group, gate_names)}", anchor="summary")
+        decision_sentences(comp, group, manifest, swings, rate)
         headline(comp, names, group, manifest)
     with panel("The table of paired differences"):
         st.subheader("Paired differences with 95% intervals", anchor="differences")
@@ -133,7 +144,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
         exports(folder, comp, manifest, window)
     st.subheader("Clearance times and backlog", anchor="figures")
     with panel("The clearance-time figure"):
-        group_figure(folder, stamp, group)
+        group_figure(folder, stamp, group, gate_names)
     if live is not None:
         drawing(folder, live)
         return
@@ -254,7 +265,9 @@ def border_map(folder: Path, stamp: float, names: list[str]) -> None:
     )
 
 
-def group_figure(folder: Path, stamp: float, group: tuple[str, str]) -> None:
+def group_figure(
+    folder: Path, stamp: float, group: tuple[str, str], gate_names: dict[str, str] | None = None
+) -> None:
     """The clearance-time distribution of the gate and direction picked above (the figures below are
     of all gates): a one-gate lever's effect shows here."""
     try:
@@ -263,7 +276,7 @@ def group_figure(folder: Path, stamp: float, group: tuple[str, str]) -> None:
         for p in exc.problems:
             st.error(str(p))
         return
-    st.image(png, caption=f"{group_label(group)}: {alt}", use_container_width=True, alt=alt)
+    st.image(png, caption=f"{group_label(group, gate_names)}: {alt}", use_container_width=True, alt=alt)
 
 
 @st.fragment(run_every=1.0)
@@ -460,7 +473,7 @@ def main() -> None:
     """Draw the page: base, window and levers on the left; the job's results on the right."""
     st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
     args = options()
-    st.title("What-if: Lang Son border gates")
+    st.title("What-if: Lạng Sơn border gates")
     st.markdown(guide.PURPOSE)
     st.html(
         f"<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "

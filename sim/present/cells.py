@@ -4,7 +4,7 @@ name. Shared by the terminal, the report and the what-if page, so all three say 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -108,10 +108,14 @@ def metric_label(metric: str) -> str:
     return f"{info.label} ({info.unit})" if info.unit else info.label
 
 
-def group_label(gate: str, direction: str, *, readable: bool = False) -> str:
+def group_label(
+    gate: str, direction: str, *, readable: bool = False, names: Mapping[str, str] | None = None
+) -> str:
     """A gate and direction in words: 'huu_nghi, export', 'huu_nghi, both directions', 'all gates, both
-    directions'; ``readable`` writes the gate as a name ('Huu Nghi'), as the what-if page shows it."""
-    g = "all gates" if gate == ALL else (gate.replace("_", " ").title() if readable else gate)
+    directions'; ``readable`` writes the gate as a name, as the what-if page shows it: its scenario's
+    name from ``names`` ('Hữu Nghị'), else its key title-cased ('Huu Nghi')."""
+    name = (names or {}).get(gate) or gate.replace("_", " ").title()
+    g = "all gates" if gate == ALL else (name if readable else gate)
     return f"{g}, {'both directions' if direction == ALL else direction}"
 
 

@@ -40,15 +40,24 @@ STYLE = {"better": "green", "worse": "red", "not modelled": "dim", "no interval"
 # --------------------------------------------------------------------------------------------------
 # amounts and intervals in the metric's printed unit
 # --------------------------------------------------------------------------------------------------
-def amount(metric: str, value: float, signed: bool = False) -> str:
-    """A value in the metric's printed unit: '5.40 h', 'USD 3.20 m', '12 trucks'."""
+def vnd(usd_m: float, vnd_per_usd: float) -> str:
+    """Millions of USD in billions of dong at the scenario's rate: 'VND 73.3 bn' (issue 29 row 17)."""
+    bn = usd_m * vnd_per_usd / 1000.0
+    digits = 0 if abs(bn) >= 100 else (1 if abs(bn) >= 10 else 2)
+    return f"VND {bn:,.{digits}f} bn"
+
+
+def amount(metric: str, value: float, signed: bool = False, vnd_per_usd: float | None = None) -> str:
+    """A value in the metric's printed unit: '5.40 h', 'USD 3.20 m', '12 trucks'; money with the
+    scenario's rate (``vnd_per_usd``) also in dong: 'USD 3.20 m (VND 73.3 bn)'."""
     info = metric_info(metric)
     number = info.format(value)
     if signed and value > 0:
         number = "+" + number
     if info.unit == "USD m":
         sign = "-" if number.startswith("-") else ("+" if number.startswith("+") else "")
-        return f"{sign}USD {number.lstrip('+-')} m"
+        dong = f" ({sign}{vnd(abs(value) / info.scale, vnd_per_usd)})" if vnd_per_usd else ""
+        return f"{sign}USD {number.lstrip('+-')} m{dong}"
     return f"{number} {info.unit}".strip()
 
 
@@ -58,12 +67,17 @@ def _pct(pct: float) -> str:
     return f"{pct:+.0f}%" if abs(pct) >= 10 else f"{pct:+.1f}%"
 
 
-def interval_text(metric: str, low: float, high: float) -> str:
-    """A 95% interval in words, in the metric's printed unit: '-9.28 to -3.57 h'."""
+def interval_text(metric: str, low: float, high: float, vnd_per_usd: float | None = None) -> str:
+    """A 95% interval in words, in the metric's printed unit: '-9.28 to -3.57 h'; money with the
+    scenario's rate also in dong."""
     info = metric_info(metric)
     unit = amount(metric, 0.0).replace(info.format(0.0), "").strip()
     if info.unit == "USD m":
-        return f"USD {info.format(low)} to {info.format(high)} m"
+        dong = ""
+        if vnd_per_usd:
+            first, last = (vnd(v / info.scale, vnd_per_usd) for v in (low, high))
+            dong = f" (VND {first[4:-3]} to {last[4:]})"
+        return f"USD {info.format(low)} to {info.format(high)} m{dong}"
     return f"{info.format(low)} to {info.format(high)} {unit}".strip()
 
 
@@ -77,23 +91,23 @@ def threshold_text(threshold: Threshold, metric: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # sentences
 # --------------------------------------------------------------------------------------------------
-def effect_sentence(change: Change) -> str:
-    """One sentence on a policy's change of a metric."""
+def effect_sentence(change: Change, vnd_per_usd: float | None = None) -> str:
+    """One sentence on a policy's change of a metric (money also in dong at ``vnd_per_usd``)."""
     name, metric, effect, threshold = change.scenario, change.metric, change.effect, change.threshold
     label = metric_info(metric).label
     d, low, high = change.diff, change.diff_low, change.diff_high
     pct = _pct(change.diff_pct)
     relevant = f"the {threshold_text(threshold, metric)} you consider relevant" if threshold else ""
-    ci = f"95% interval {interval_text(metric, low, high)}"
+    ci = f"95% interval {interval_text(metric, low, high, vnd_per_usd)}"
     if effect is Effect.NOT_MODELLED:
         return f"{name}: {label} is not modelled."
     if effect is Effect.SAME:
         return f"{name} leaves {label} exactly as it is in every replication."
     if effect is Effect.NO_INTERVAL:
-        by = amount(metric, d, signed=True)
+        by = amount(metric, d, signed=True, vnd_per_usd=vnd_per_usd)
         return f"{name} changes {label} by {by} ({pct}); one replication: no interval."
     if effect is Effect.CONSTANT:
-        by = amount(metric, d, signed=True)
+        by = amount(metric, d, signed=True, vnd_per_usd=vnd_per_usd)
         n = change.n_pairs
         every = f"each of the {int(n)} replications" if math.isfinite(n) else "every replication"
         return (
@@ -112,7 +126,8 @@ def effect_sentence(change: Change) -> str:
         if metric_info(metric).unit != "h"
         else ("cuts" if d < 0 else "lengthens")
     )
-    text = f"{name} {verb} {label} by {amount(metric, abs(d))} ({', '.join(filter(None, [pct, ci]))})"
+    by = amount(metric, abs(d), vnd_per_usd=vnd_per_usd)
+    text = f"{name} {verb} {label} by {by} ({', '.join(filter(None, [pct, ci]))})"
     if effect is Effect.SMALL:
         return text + f": real, but less than {relevant}."
     if threshold and min(abs(low), abs(high)) < change.limit:
@@ -127,14 +142,14 @@ def _at_end(input_: str, end: str, value: str) -> str:
 def swing_sentence(swing: Swing, decision: Decision) -> str:
     """A policy's effect over the ranges of its own assumptions, and the policies it would rank below at
     the unfavourable end (those its central effect beats)."""
-    metric, good = decision.objective.metric, decision.good or -1
+    metric, good, rate = decision.objective.metric, decision.good or -1, decision.vnd_per_usd
     central = {r.scenario: (r.diff if r.role != "base" else 0.0) for r in decision.ranking}
     own = central.get(swing.policy, math.nan)
     text = (
         f"Over the ranges of its own assumptions (one at a time), {swing.policy}'s change of "
-        f"{metric_info(metric).label} runs from {amount(metric, swing.worst, signed=True)} "
+        f"{metric_info(metric).label} runs from {amount(metric, swing.worst, True, rate)} "
         f"({_at_end(swing.worst_input, swing.worst_end, swing.worst_value)}) to "
-        f"{amount(metric, swing.best, signed=True)} "
+        f"{amount(metric, swing.best, True, rate)} "
         f"({_at_end(swing.best_input, swing.best_end, swing.best_value)})"
     )
     below = [
@@ -150,16 +165,17 @@ def swing_sentence(swing: Swing, decision: Decision) -> str:
     return text + "."
 
 
-def swing_cell(swing: Swing | None, metric: str) -> str:
+def swing_cell(swing: Swing | None, metric: str, vnd_per_usd: float | None = None) -> str:
     """The swing as a table cell: 'worst .. best', or '-' for a policy without its own assumptions."""
     if swing is None:
         return "-"
-    return f"{amount(metric, swing.worst, signed=True)} .. {amount(metric, swing.best, signed=True)}"
+    worst, best = (amount(metric, v, True, vnd_per_usd) for v in (swing.worst, swing.best))
+    return f"{worst} .. {best}"
 
 
 def headline(decision: Decision) -> str:
     """The first sentence: what the best policy does to the objective, and how sure that is."""
-    objective, ranking = decision.objective, decision.ranking
+    objective, ranking, rate = decision.objective, decision.ranking, decision.vnd_per_usd
     threshold = decision.thresholds.get(objective.metric)
     info = metric_info(objective.metric)
     what = f"{info.label} ({ref_group(objective)})"
@@ -173,10 +189,12 @@ def headline(decision: Decision) -> str:
     winners = [r for r in ranking if r.effect is Effect.BETTER]
     if winners:
         best = winners[0]
-        shown = f"{amount(objective.metric, best.mean)}"
+        shown = f"{amount(objective.metric, best.mean)}"  # ± in the same unit: USD only here
         if math.isfinite(best.half_width):
             shown += f" ± {info.format(best.half_width)}"
-        against = f" against {amount(objective.metric, base.mean)} for {base.scenario}" if base else ""
+        against = ""
+        if base:
+            against = f" against {amount(objective.metric, base.mean, vnd_per_usd=rate)} for {base.scenario}"
         return f"Best on {what}: {best.scenario}, {shown}{against}."
     bar = (
         f"by at least the {threshold_text(threshold, objective.metric)} you consider relevant"
@@ -184,18 +202,20 @@ def headline(decision: Decision) -> str:
         else "clearly"
     )
     name = base.scenario if base else "the base"
-    return (
-        f"No policy improves {what} {bar} on {name} ({amount(objective.metric, base.mean) if base else '-'})."
-    )
+    shown = amount(objective.metric, base.mean, vnd_per_usd=rate) if base else "-"
+    return f"No policy improves {what} {bar} on {name} ({shown})."
 
 
 def decision_sentences(decision: Decision) -> list[str]:
     """The headline, each policy's change of the objective, the trade-offs, what is not modelled and how
     far the replications can be trusted."""
     sentences = [headline(decision)]
-    sentences += [effect_sentence(change) for change in decision.changes]
+    rate = decision.vnd_per_usd
+    sentences += [effect_sentence(change, rate) for change in decision.changes]
     sentences += [swing_sentence(swing, decision) for swing in decision.swings]
-    sentences += ["Also: " + effect_sentence(change) for change in decision.trade_offs]
+    sentences += ["Also: " + effect_sentence(change, rate) for change in decision.trade_offs]
+    if rate and any(metric_info(c.metric).unit == "USD m" for c in [*decision.changes, *decision.trade_offs]):
+        sentences.append(f"VND at {rate:,.0f} per USD ({decision.rate_source}).")
     if decision.not_modelled:
         absent = [
             metric_info(u.metric).label + ("" if u.everywhere else f" (in {', '.join(u.scenarios)})")
@@ -238,7 +258,7 @@ VERDICT_WORDS = {
 def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
     """The ranking as table cells: rank, scenario, objective ± half-width, difference from the base with
     its 95% interval, verdict."""
-    metric = decision.objective.metric
+    metric, rate = decision.objective.metric, decision.vnd_per_usd
     info = metric_info(metric)
     headers = ["rank", "scenario", f"{info.label} ({info.unit})", "Δ vs base (95% interval)", "verdict"]
     swings = {w.policy: w for w in decision.swings}
@@ -255,17 +275,17 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
             if r.role == "base":
                 delta = "(base)"
             elif r.effect is Effect.CONSTANT:
-                delta = f"{amount(metric, r.diff, signed=True)} in every replication"
+                delta = f"{amount(metric, r.diff, True, rate)} in every replication"
             elif math.isfinite(r.diff_low) and math.isfinite(r.diff_high):
-                ci = interval_text(metric, r.diff_low, r.diff_high)
-                delta = f"{amount(metric, r.diff, signed=True)} ({ci})"
+                ci = interval_text(metric, r.diff_low, r.diff_high, rate)
+                delta = f"{amount(metric, r.diff, True, rate)} ({ci})"
             else:
                 delta = (
-                    f"{amount(metric, r.diff, signed=True)} (no interval)" if math.isfinite(r.diff) else "-"
+                    f"{amount(metric, r.diff, True, rate)} (no interval)" if math.isfinite(r.diff) else "-"
                 )
         row = [str(r.rank), r.scenario, value, delta, VERDICT_WORDS[r.effect]]
         if swings:
-            row.insert(4, "(base)" if r.role == "base" else swing_cell(swings.get(r.scenario), metric))
+            row.insert(4, "(base)" if r.role == "base" else swing_cell(swings.get(r.scenario), metric, rate))
         rows.append(row)
     return headers, rows
 

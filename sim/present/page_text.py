@@ -29,6 +29,7 @@ from sim.analysis.metrics import metric_info
 from sim.errors import UserError
 from sim.groups import ALL
 from sim.present.decision_text import interval_text
+from sim.scenario.schema import ExchangeRate
 
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
 TILE_HELP = (
@@ -111,14 +112,15 @@ def group_decision(
     group: tuple[str, str],
     manifest: dict[str, Any] | None = None,
     swings: pd.DataFrame | None = None,
+    rate: ExchangeRate | None = None,
 ) -> Decision | None:
     """The decision on the group shown: the comparison's own objective metric there, with its own
     relevance thresholds (those ``compare`` printed) and, when it ran with ``--swing``, each policy's
     swing over its own assumptions (``swings``: the folder's swing table); None where the group has no
-    values of the objective."""
+    values of the objective; ``rate``: the base scenario's exchange rate (money also in dong), if any."""
     objective, thresholds = settings(manifest or {})
     try:
-        return decide(comp, MetricRef(objective.metric, *group), thresholds, swings=swings)
+        return decide(comp, MetricRef(objective.metric, *group), thresholds, swings=swings, rate=rate)
     except UserError:
         return None
 

@@ -391,7 +391,8 @@ def decision_context(study: Study) -> dict[str, Any] | None:
     objective, thresholds = settings(study.manifest)
     swing_file = Path(study.folder) / SWING_TABLE  # compare --swing's runs, when it was asked for
     swings = read_csv(swing_file) if swing_file.is_file() else None
-    decision = decide(study.comparison, objective, thresholds, swings=swings)
+    rate = study.base.scenario.exchange_rate  # the base's: VND beside USD where it states one
+    decision = decide(study.comparison, objective, thresholds, swings=swings, rate=rate)
     headers, rows = ranking_rows(decision)
     return {
         "sentences": decision_sentences(decision),

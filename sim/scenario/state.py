@@ -38,6 +38,7 @@ import pandas as pd
 
 from sim.errors import Problem, UserError
 from sim.scenario.documents import read_yaml_mapping
+from sim.scenario.gate_names import gate_key as find_gate
 from sim.scenario.schema import DIRECTIONS, STATE_PLACES, Scenario, StateGroup
 from sim.scenario.user_files import NamedRows, read_user_text
 
@@ -157,14 +158,8 @@ def _cut(problems: list[Problem]) -> list[Problem]:
 
 
 def gate_key(s: Scenario, text: str) -> str | None:
-    """A gate as a file writes it (its key, or its name, any case), or None."""
-    if text in s.gates:
-        return text
-    wanted = text.casefold()
-    for key, gate in s.gates.items():
-        if wanted in (key.casefold(), (gate.name or "").casefold()):
-            return key
-    return None
+    """A gate as a file writes it (its key, or its name, any case, with or without diacritics), or None."""
+    return find_gate(s.gates, text)
 
 
 def state_problems(s: Scenario) -> list[Problem]:

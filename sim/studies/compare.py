@@ -360,7 +360,8 @@ def compare_policies(
                 for r, exp in zip(swung, runs, strict=True)
             ]
             result.swings = swing_table(names[0], experiments[which[0]].metrics(), variants, unmodelled)
-        result.decision = decide(result.table, target, thresholds, swings=result.swings)
+        rate = loaded[0].scenario.exchange_rate  # the base's: VND beside USD where it states one
+        result.decision = decide(result.table, target, thresholds, swings=result.swings, rate=rate)
         lock()
         _write(
             result,

@@ -18,6 +18,7 @@ from sim.errors import UserError
 from sim.groups import ALL
 from sim.present.plots import style
 from sim.store.layout import FORECAST_DAILY, FORECAST_TABLE
+from sim.store.reader import study_gate_names
 from sim.store.tables import read_csv
 
 NAME = "forecast_fan"
@@ -36,6 +37,7 @@ def plot_forecast(folder: str | Path, direction: str = ALL, out: str | Path | No
     if "level" in summary and summary["level"].notna().any():
         level = float(summary["level"].dropna().iloc[0])
     variants = list(dict.fromkeys(daily["variant"]))
+    names = study_gate_names(folder)  # as the scenario names them ('Hữu Nghị'), from the base variant
     gates = [ALL, *[g for g in dict.fromkeys(daily["gate"]) if g != ALL]]
     # the spread of outcomes where the folder has it; a folder from before it was saved: the interval of
     # the mean, and the title says so (it is far narrower than what one future may look like)
@@ -67,7 +69,8 @@ def plot_forecast(folder: str | Path, direction: str = ALL, out: str | Path | No
                 )
         if gate == ALL and level is not None:
             style.level_line(ax, level, f"{level:,.0f} trucks")
-        ax.set_title("Province" if gate == ALL else gate.replace("_", " ").title(), loc="left")
+        title = "Province" if gate == ALL else names.get(gate, gate.replace("_", " ").title())
+        ax.set_title(title, loc="left")
         ax.set_ylabel("trucks waiting")
         ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 10))  # a gate with none waiting: 0-10, not 0-0.05
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # trucks are whole: no 0.01 ticks

@@ -35,8 +35,16 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     return read_csv(StudyFolder(study.KIND, Path(folder)).path(name))
 
 
-def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: int) -> style.Written:
-    """The daily band of trucks waiting: one panel a gate (the province first) and direction."""
+def band_figure(
+    daily: pd.DataFrame,
+    out: Path,
+    source: str,
+    at: str,
+    samples: int,
+    gate_names: Mapping[str, str] | None = None,
+) -> style.Written:
+    """The daily band of trucks waiting: one panel a gate (the province first) and direction, each gate
+    as its scenario names it (``gate_names``), else its key title-cased."""
     daily = daily.copy()
     daily["date"] = pd.to_datetime(daily["date"].astype(str))
     gates = list(dict.fromkeys([ALL, *daily["gate"].astype(str)]))
@@ -61,7 +69,8 @@ def band_figure(daily: pd.DataFrame, out: Path, source: str, at: str, samples: i
                     label="5-95% of input sets",
                 )
                 ax.plot(x, rows["p50"], color=BAND_COLOUR, lw=1.4, label="median")
-                where = "Province (all gates)" if gate == ALL else gate.replace("_", " ").title()
+                name = (gate_names or {}).get(gate) or gate.replace("_", " ").title()
+                where = "Province (all gates)" if gate == ALL else name
                 ax.set_title(f"{where}: {'both directions' if direction == ALL else direction}")
                 ax.set_ylabel(f"trucks waiting at {at}")
                 ax.set_ylim(0, max(5.0, ax.get_ylim()[1]))
@@ -131,7 +140,7 @@ def uncertainty_figures(folder: Path, out: Path, source: str) -> list[style.Writ
     daily = _read(folder, layout.UNCERTAINTY_SERIES)
     samples = int(daily["samples"].max()) if len(daily) else 0
     manifest_at = study.reading_time(folder)
-    written = [band_figure(daily, Path(out), source, manifest_at, samples)]
     names = study_gate_names(Path(folder))
+    written = [band_figure(daily, Path(out), source, manifest_at, samples, names)]
     drivers = drivers_figure(_read(folder, layout.UNCERTAINTY_DRIVERS), Path(out), source, samples, names)
     return written + ([drivers] if drivers is not None else [])

@@ -30,7 +30,7 @@ from sim.scenario.schema.common import (
     key_name,
     safe_name,
 )
-from sim.scenario.schema.costs import SOURCE_WORDS, LostExports, PolicyCost
+from sim.scenario.schema.costs import SOURCE_WORDS, ExchangeRate, LostExports, PolicyCost
 from sim.scenario.schema.derived import derive_arrivals
 from sim.scenario.schema.distributions import (
     DISTRIBUTION_TAGS,
@@ -100,6 +100,7 @@ __all__ = [
     "Dist",
     "Distribution",
     "Empirical",
+    "ExchangeRate",
     "Exponential",
     "Flow",
     "Gamma",

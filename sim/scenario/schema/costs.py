@@ -46,3 +46,14 @@ class LostExports(Strict):
     source: Annotated[str, Field(min_length=1)]
 
     _source = field_validator("source")(_cited)
+
+
+class ExchangeRate(Strict):
+    """Dong per US dollar, so that money shows in VND beside USD (issue 29 row 17), and where the rate
+    comes from. The model prices in USD; this only converts what is shown, and a scenario without it
+    shows USD only (no rate is invented)."""
+
+    vnd_per_usd: Annotated[float, Field(gt=0)]
+    source: Annotated[str, Field(min_length=1)]
+
+    _source = field_validator("source")(_cited)

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from sim.scenario.schema.arrivals import Arrival, Demand, TruckClass
 from sim.scenario.schema.common import Key, Strict, safe_name
-from sim.scenario.schema.costs import LostExports, PolicyCost
+from sim.scenario.schema.costs import ExchangeRate, LostExports, PolicyCost
 from sim.scenario.schema.derived import derive_arrivals
 from sim.scenario.schema.distributions import Dist
 from sim.scenario.schema.gates import Gate
@@ -36,6 +36,7 @@ class Scenario(Strict):
     route_choice: dict[Key, RouteChoice] = {}  # gates chosen on announced waits (issue 22), by name
     cost: PolicyCost | None = None  # the policy's own cost (issue 29): sim/scenario/schema/costs.py
     lost_exports: LostExports | None = None  # the price of a cancelled or turned-back export
+    exchange_rate: ExchangeRate | None = None  # VND shown beside USD (issue 29 row 17), with its source
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> Scenario:
