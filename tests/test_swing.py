@@ -81,7 +81,7 @@ def test_the_words_say_where_the_unfavourable_end_would_rank_a_policy() -> None:
     decision = decide(comparison(per_rep, "base"), MetricRef(metric), swings=swings)
     sentence = next(s for s in decision_sentences(decision) if s.startswith("Over the ranges"))
     assert "route's change of mean clearance time runs from +" not in sentence
-    assert "-1.00 h (share at the low end, v_low) to -5.00 h (share at the high end, v_high)" in sentence
+    assert "-1.00 h (Share at the low end, v_low) to -5.00 h (Share at the high end, v_high)" in sentence
     assert sentence.endswith("it would rank below hold.")
     headers, rows = ranking_rows(decision)
     column = headers.index("Δ over its own assumptions' ranges (least .. most favourable)")

@@ -31,7 +31,7 @@ from sim.scenario.schema import Scenario
 PARTS = ("cost_waiting_usd", "cost_held_usd", "cost_spoiled_usd", "cost_lost_exports_usd", "cost_policy_usd")
 NET = "net_cost_usd"
 NET_COST_METRICS = (
-    Metric(NET, "net cost to the province (the parts below)", "USD m", 3, 1e6),
+    Metric(NET, "net cost to the province", "USD m", 3, 1e6),  # its parts: the rows below
     Metric("cost_waiting_usd", "net cost: waiting at the border (highway, yards)", "USD m", 3, 1e6),
     Metric("cost_held_usd", "net cost: waiting at the origin (held upstream)", "USD m", 3, 1e6),
     Metric("cost_spoiled_usd", "net cost: spoiled cargo", "USD m", 3, 1e6),

@@ -27,6 +27,7 @@ from sim.analysis.metrics import metric_info
 from sim.analysis.swing import Swing
 from sim.present.cells import ref_group
 from sim.present.console import plain
+from sim.present.input_names import input_label
 from sim.present.terminal import note, out_console, say
 from sim.store.layout import EVALUATIONS, SENSITIVITY_TABLE
 
@@ -136,7 +137,9 @@ def effect_sentence(change: Change, vnd_per_usd: float | None = None) -> str:
 
 
 def _at_end(input_: str, end: str, value: str) -> str:
-    return f"{input_} at the {end} end, {value}"
+    """'Informed share (route choice exports) at the low end, 0.2': the input in words (the swing table
+    keeps the key users type)."""
+    return f"{input_label(input_)} at the {end} end, {value}"
 
 
 def swing_sentence(swing: Swing, decision: Decision) -> str:
