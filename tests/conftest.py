@@ -63,3 +63,21 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run a test from an empty folder, so that a stray results/ folder would be seen."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every figure the package saves through ``style.save`` during the test, drawn (so that text extents,
+    tick labels and offsets can be read from it) and kept open for the test to inspect."""
+    from sim.present.plots import style
+
+    kept: list = []
+    original = style.save
+
+    def keep(fig, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fig.canvas.draw()
+        kept.append(fig)
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(style, "save", keep)
+    return kept

@@ -62,19 +62,11 @@ def test_an_axis_whose_ticks_carry_the_year_has_no_offset() -> None:
 
 
 def test_the_uncertainty_band_over_the_winter_names_december_to_january(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, drawn_figures: list[Figure]
 ) -> None:
     """A real figure of the package, drawn over 1 Dec 2021 - 31 Jan 2022: each panel's date axis ends in
     the span, never in a month outside it ('2022-Feb' before)."""
-    kept: list[Figure] = []
-    original = style.save
-
-    def keep(fig: Figure, *args, **kwargs) -> style.Written:
-        fig.canvas.draw()
-        kept.append(fig)
-        return original(fig, *args, **kwargs)
-
-    monkeypatch.setattr(style, "save", keep)
+    kept = drawn_figures
     dates = pd.date_range("2021-12-01", "2022-01-31", freq="D")
     rows = [
         {

@@ -12,7 +12,6 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim.present.input_names import input_label, input_labels
-from sim.present.plots import style
 from sim.present.plots import tornado as tornado_plots
 from sim.present.plots import uncertainty as uncertainty_plots
 from sim.store.layout import SCENARIO_FILE, sweep_point_folder
@@ -79,39 +78,25 @@ def test_keys_that_read_the_same_are_told_apart() -> None:
     assert len(set(labels)) == 2
 
 
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    kept: list[Figure] = []
-    original = style.save
-
-    def keep(fig: Figure, *args, **kwargs) -> style.Written:
-        fig.canvas.draw()
-        kept.append(fig)
-        return original(fig, *args, **kwargs)
-
-    monkeypatch.setattr(style, "save", keep)
-    return kept
-
-
 def _tick_texts(fig: Figure) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
 
 
-def test_the_drivers_chart_names_its_inputs_in_words(tmp_path: Path, drawn: list[Figure]) -> None:
+def test_the_drivers_chart_names_its_inputs_in_words(tmp_path: Path, drawn_figures: list[Figure]) -> None:
     rows = [
         {"metric": m, "gate": "all", "direction": "export", "input": k, "spearman": (-1) ** i * 0.1 * (i % 9)}
         for m in ("mean_clearance_h", "cleared")
         for i, k in enumerate(KEYS)
     ]
     uncertainty_plots.drivers_figure(pd.DataFrame(rows), tmp_path, "test", 16, NAMES)
-    (fig,) = drawn
+    (fig,) = drawn_figures
     texts = _tick_texts(fig)
     assert len([t for t in texts if ":" in t or t == "Demand scale"]) >= len(KEYS) - 1
     assert [t for t in texts if DOTTED.search(t)] == []
     assert "Huu Nghi export, China side: daily cap (change 1)" in texts
 
 
-def test_the_tornado_names_its_assumptions_in_words(tmp_path: Path, drawn: list[Figure]) -> None:
+def test_the_tornado_names_its_assumptions_in_words(tmp_path: Path, drawn_figures: list[Figure]) -> None:
     table = pd.DataFrame(
         {
             "assumption": [KEYS[2], f"{KEYS[3]} (+1 more)"],
@@ -123,7 +108,7 @@ def test_the_tornado_names_its_assumptions_in_words(tmp_path: Path, drawn: list[
         }
     )
     tornado_plots.tornado(table, "mean_clearance_h", "province", "oat", tmp_path, "test", NAMES)
-    (fig,) = drawn
+    (fig,) = drawn_figures
     texts = _tick_texts(fig)
     assert [t for t in texts if DOTTED.search(t.split("  (")[0])] == []
     assert any(t.startswith("Every gate export: giving up hazard per day (+1 more)") for t in texts)
