@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -47,6 +48,19 @@ def replicate(
     """``measure(tables, scenario)`` of replications ``0..reps-1`` of ``s`` under root seed ``seed``, in
     replication order, computed on the pool's worker processes (only the measures travel back)."""
     return list(pool.map(_measure, [(measure, s, seed, r) for r in range(reps)]))
+
+
+@pytest.fixture(autouse=True)
+def main_module_restored() -> Iterator[None]:
+    """Streamlit's AppTest runs a page (or a function's source) as ``__main__`` and leaves it there. A
+    worker process started later by the spawn or forkserver method re-runs the parent's main script, so
+    a pool made after a page test (the theory checks' pool below) would run the page in every worker and
+    break. The product's own pools hide the main script (sim.runner.backends); here each test gives the
+    suite's ``__main__`` back as it found it."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def input_label(key: str, gate_names: Mapping[str, str] | None = None) -> str:
         place.append(_pattern_words(parts[1], names, "every gate"))
         i = 2
     elif parts[0] == "arrivals" and len(parts) > 1:
-        place.append(_pattern_words(parts[1], names, "all") + " arrivals")
+        place.append(_pattern_words(parts[1], names, "every stream's") + " arrivals")
         i = 2
     elif parts[0] == "rail":
         place.append("Rail")
