@@ -39,6 +39,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root / "run"
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_one_frame_per_day_and_its_numbers_are_the_backlog_tables_counts(run_dir: Path) -> None:
     from sim.analysis.backlog import daily_interval
     from sim.present.animate import MapFigure, count_text, frames
@@ -139,6 +140,7 @@ def test_bad_requests_are_user_errors(run_dir: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "map.avi").exists()
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_report_embeds_the_map(run_dir: Path) -> None:
     import html
     import re

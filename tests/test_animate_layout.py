@@ -72,6 +72,7 @@ def _map_names(figure, run) -> dict[str, Text]:
     return found
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_gate_names_do_not_overlap_each_other_nor_cross_the_border(figure, run) -> None:
     renderer = figure.fig.canvas.get_renderer()
     names = _map_names(figure, run)

@@ -27,6 +27,7 @@ def test_import_sim_stays_light() -> None:
         sim.no_such_thing  # noqa: B018
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_api_and_command_line_share_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "results"
     base = sim.run(MINIMAL, replications=2, overrides=SHORT, jobs=2, root=root, label="api")

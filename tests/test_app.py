@@ -189,6 +189,7 @@ def test_windows_are_months_and_seasons_of_the_base_period(base) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(str(p.relative_to(SCENARIOS)) for p in SCENARIOS.rglob("*.yaml")))
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_every_window_of_every_committed_scenario_is_valid_and_measures_something(path: str) -> None:
     """The winter replay's first month is its warm-up: offered as a window it was invalid ("warmup (720.0)
     must be shorter than horizon (720.0)"), and it was the page's default."""
@@ -216,6 +217,7 @@ def test_the_page_server_listens_on_localhost_only_without_usage_stats(tmp_path:
 MMC_SHORT = ["run.horizon=300", "run.warmup=20"]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_job_runs_the_comparison_into_the_store_and_reports_progress(tmp_path: Path) -> None:
     """The background job on a small scenario: state goes to done, every replication is counted, the
     folder is a comparison folder whose numbers are the command line's, and the figures are listed."""

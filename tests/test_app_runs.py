@@ -73,6 +73,7 @@ def test_the_saved_runs_table_shows_what_was_tried_and_its_effect_first(tmp_path
     assert table.iloc[0]["levers changed"].endswith("; saved policies hold_upstream_jan, rail_fruit")
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_what_if_of_saved_policies_only_runs_no_copy_of_the_base(tmp_path: Path) -> None:
     base_file = SCENARIOS / "examples" / "mmc.yaml"
     saved = tmp_path / "four_servers.yaml"

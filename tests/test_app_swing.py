@@ -137,6 +137,7 @@ def _job(toy_scenarios, results: Path, name: str, swing: bool | None) -> Path:
     return folder
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_job_with_swing_shows_its_sentence_and_column_and_one_without_shows_neither(
     monkeypatch: pytest.MonkeyPatch, toy_scenarios, tmp_path: Path
 ) -> None:

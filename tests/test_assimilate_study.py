@@ -124,6 +124,7 @@ def test_twins_with_the_real_model_hold_the_true_rate_about_90_percent(tmp_path)
     assert crps_better > twins / 2  # the assimilated forecast's CRPS beats the prior band's in most twins
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_policies_run_from_the_posterior_particles_paired(tmp_path) -> None:
     """Each POLICY is run once per posterior particle with its inputs and seed: a policy that changes
     nothing differs by exactly 0 in every pair (common random numbers), a second server shortens the

@@ -74,6 +74,7 @@ def _line(ax: Axes, name: str) -> np.ndarray:
     return np.asarray(line.get_ydata(), dtype=float)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_held_trucks_have_their_own_column_in_the_backlog_figure(
     comparison: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,6 +91,7 @@ def test_held_trucks_have_their_own_column_in_the_backlog_figure(
     assert "held at their origin" in fig._suptitle.get_text()
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_no_held_column_when_nobody_is_held(
     comparison: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

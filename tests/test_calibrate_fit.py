@@ -94,6 +94,7 @@ def _write_case(folder: Path) -> tuple[Path, Path, np.ndarray]:
     return scenario_file, reported, values
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_fit_recovers_two_known_parameters(in_tmp: Path) -> None:
     scenario_file, reported, truth_values = _write_case(in_tmp)
     loaded = load_scenario(scenario_file)
@@ -126,6 +127,7 @@ def test_fit_recovers_two_known_parameters(in_tmp: Path) -> None:
     assert kind_of(folder) == "calibration"
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_cli_writes_a_calibrated_file_with_the_fitted_values(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,7 @@ def test_scaling_multiplies_every_arrival_stream() -> None:
     assert all(scaled(m, 0.5).arrivals[k].rate == pytest.approx(0.5 * a.rate) for k, a in m.arrivals.items())
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_calibration_recovers_a_known_scale() -> None:
     s = load_scenario(SCENARIOS / "lang_son_minimal.yaml", SMALL).scenario
     target = sum(cleared_value(run(scaled(s, 1.3), 11, r), s) for r in range(2)) / 2
@@ -37,6 +38,7 @@ def test_calibration_recovers_a_known_scale() -> None:
     assert len(cal.evaluations) >= 3
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -75,6 +77,7 @@ def test_cli_calibrate_writes_a_scenario_that_reproduces_the_target(
     assert got == pytest.approx(target, rel=0.002)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_unreachable_target_is_refused(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = in_tmp / "small.yaml"
     src.write_text((SCENARIOS / "lang_son_minimal.yaml").read_text().replace("horizon: 672", "horizon: 72"))

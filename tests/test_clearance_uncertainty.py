@@ -27,6 +27,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_percentile_marks_are_the_summary_tables_numbers(run_folder: Path) -> None:
     study = load_study(run_folder)
     summary = pd.read_csv(run_folder / "summary.csv")

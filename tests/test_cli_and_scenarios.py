@@ -99,6 +99,7 @@ def test_existing_output_folder_is_refused(in_tmp: Path, capsys: pytest.CaptureF
     pd.testing.assert_frame_equal(before, after)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_python_dash_m_and_console_script_agree(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "validate", str(SCENARIOS / "examples/mmc.yaml")],

@@ -182,6 +182,7 @@ def _policy(tmp_path: Path, servers: int) -> Path:
     return path
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_precision_adds_replications_until_the_half_width_target_is_met(tmp_path: Path) -> None:
     target = 0.1
     result = compare_policies(

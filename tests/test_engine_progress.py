@@ -49,6 +49,7 @@ class Recording:
         self.calls.append(("running", bar, replications))
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_workers_report_progress_within_a_replication(tmp_path) -> None:
     monitor = Recording()
     # one replication of about two seconds on one worker: the parent looks every half second

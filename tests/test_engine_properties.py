@@ -12,6 +12,7 @@ from sim.model.calendar import Calendar
 from tests.conftest import run, scenario
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_littles_law_per_stage() -> None:
     """Time-average queue length (sampled from the resources every 0.05 h) = arrival rate x mean wait."""
     s = scenario("examples/tandem.yaml", "run.horizon=12000", "run.warmup=0", "run.monitor_interval=0.05")

@@ -52,6 +52,7 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
 # --------------------------------------------------------------------------------------------------
 # Determinism
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_jobs_1_and_jobs_2_give_identical_tables(in_tmp: Path) -> None:
     code1, one = run_folder(in_tmp, "one", "--replications", "4", "--jobs", "1")
     code2, two = run_folder(in_tmp, "two", "--replications", "4", "--jobs", "2")
@@ -64,6 +65,7 @@ def test_jobs_1_and_jobs_2_give_identical_tables(in_tmp: Path) -> None:
     assert len(workers) == 2  # the replications really were spread over two processes
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_dask_local_cluster_gives_the_same_tables(in_tmp: Path) -> None:
     pytest.importorskip("distributed", reason="Dask is an optional extra: pip install -e '.[dask]'")
     assert run_folder(in_tmp, "pool", "--replications", "3", "--jobs", "2")[0] == 0
@@ -71,6 +73,7 @@ def test_dask_local_cluster_gives_the_same_tables(in_tmp: Path) -> None:
     assert_same_tables(in_tmp / "results/lang_son_minimal/pool", in_tmp / "results/lang_son_minimal/dask")
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_dask_local_workers_start_whatever_main_module_started_the_parent(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,6 +125,7 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero(in_tmp: Path) -> No
     assert len(list((in_tmp / "results/lang_son_minimal").iterdir())) == 1  # one scenario, run once
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_paired_interval_is_narrower_than_unpaired_when_a_policy_adds_servers(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +172,7 @@ def test_paired_interval_is_scipys_paired_t_interval() -> None:
 # --------------------------------------------------------------------------------------------------
 # The results store: failures, interrupts, resume
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_failing_worker_is_reported_and_resume_finishes_identically(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -260,6 +265,7 @@ def test_user_mistakes_exit_2_and_write_nothing(
 # --------------------------------------------------------------------------------------------------
 # Sweeps
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_sweep_writes_one_tidy_table_matching_single_runs(in_tmp: Path) -> None:
     key = "gates.huu_nghi.import.stages.customs.servers"
     argv = ["sweep", MINIMAL, *SHORT, "--grid", f"{key}=10,12", "--grid", "run.seed=1,2"]
@@ -305,6 +311,7 @@ def test_metrics_use_optional_columns_only_when_present() -> None:
     assert np.allclose(merged["value"], merged["value_bare"], equal_nan=True)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_confidence_intervals_cover_erlang_c_at_the_nominal_rate(tmp_path: Path) -> None:
     """40 independent experiments (root seeds 1000..1039) of 5 replications each on the M/M/3 example;
     the 95% interval of the mean wait must cover Erlang C in at least 34 of them (85%).
@@ -331,6 +338,7 @@ def test_confidence_intervals_cover_erlang_c_at_the_nominal_rate(tmp_path: Path)
     assert covered >= 34, f"95% intervals covered Erlang C's {wq:.4f} in only {covered} of 40 experiments"
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_saved_runs_are_reused_only_by_the_same_model_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

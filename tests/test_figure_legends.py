@@ -92,6 +92,7 @@ def _legend_words(fig: Figure) -> str:
     return " ".join(" ".join(t.get_text().split()) for lg in fig.legends for t in lg.get_texts())
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_every_legend_of_a_comparison_with_long_names_is_inside_the_figure(
     comparison: Path, tmp_path: Path, drawn: dict[str, Figure]
 ) -> None:

@@ -96,6 +96,7 @@ def _window(folder: Path) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------------------
 # backlog: window, closures, bands
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_backlog_time_axis_is_the_run_window_and_closures_are_clipped_to_it(
     folders: dict[str, Path], tmp_path: Path, drawn: dict
 ) -> None:
@@ -127,6 +128,7 @@ def _band_tops(ax) -> list[np.ndarray]:
     return [c.get_paths()[0].vertices[:, 1] for c in ax.collections if isinstance(c, PolyCollection)]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_backlog_bands_stay_between_zero_and_the_yard_capacity(
     folders: dict[str, Path], tmp_path: Path, drawn: dict
 ) -> None:
@@ -156,6 +158,7 @@ def test_backlog_bands_stay_between_zero_and_the_yard_capacity(
     assert "95% CI" in caption
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_fewer_than_five_replications_are_called_unreliable_with_a_number_to_run(
     folders: dict[str, Path], tmp_path: Path, drawn: dict
 ) -> None:
@@ -201,6 +204,7 @@ def _overlaps(fig: Figure, ax) -> list[tuple[str, str]]:
     return [(a[1], b[1]) for a, b in itertools.pairwise(boxes) if a[0].x1 > b[0].x0]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_headline_tick_labels_do_not_overlap(folders: dict[str, Path], tmp_path: Path, drawn: dict) -> None:
     fig, _ = _draw(folders["compare"], "headline", tmp_path, drawn)["headline_clearance"]
     panels = [ax for ax in fig.axes if ax.get_xlabel().startswith("clearance time")]
@@ -244,6 +248,7 @@ def test_a_duration_and_its_interval_are_written_in_one_unit(
         assert not re.search(r"\b(min|h|d)\b[^·]*?±", text), text  # a unit before '±' means two units
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_legends_are_whole_and_inside_the_figure(
     folders: dict[str, Path], tmp_path: Path, drawn: dict
 ) -> None:

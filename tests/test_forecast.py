@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.cli import main
 from sim.studies.forecast import first_below, forecast
@@ -69,6 +70,7 @@ def test_forecast_writes_its_tables_and_pairs_a_policy(tmp_path: Path, capsys) -
     assert pd.read_csv(folder / "state.csv")["count"].sum() == 550
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_forecast_command_prints_and_draws_the_fan(tmp_path: Path, capsys) -> None:
     state = tmp_path / "state.csv"
     state.write_text("gate,direction,count,waited_h\nhuu_nghi,export,400,24\n")
@@ -103,6 +105,7 @@ def test_forecast_command_prints_and_draws_the_fan(tmp_path: Path, capsys) -> No
     ).is_file()
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_level_never_reached_is_a_result_not_a_crash(tmp_path: Path, capsys) -> None:
     """Issue 29, row 2: when the queue does not fall below --until-below within the horizon (in no
     replication, for the base or the policy), the forecast says so; paired differences of the other

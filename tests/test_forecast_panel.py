@@ -13,6 +13,7 @@ from tests.conftest import ROOT, SCENARIOS
 MINIMAL = SCENARIOS / "lang_son_minimal.yaml"
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_panel_runs_a_forecast_from_an_uploaded_state(tmp_path: Path) -> None:
     from datetime import datetime
 

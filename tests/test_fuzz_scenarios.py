@@ -24,6 +24,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -167,6 +168,7 @@ def _document(folder: Path, text: str | bytes) -> Path:
 
 @FUZZ
 @given(st.sampled_from(PATHS), values)
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_field_replaced_by_any_value(path: tuple[str, ...], value: Any) -> None:
     doc = yaml.safe_load(BASE_TEXT)
     _set(doc, path, value)
@@ -180,6 +182,7 @@ def test_a_field_replaced_by_any_value(path: tuple[str, ...], value: Any) -> Non
 
 @FUZZ
 @given(st.sampled_from(PATHS), st.sampled_from(RAW))
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_field_replaced_by_hostile_yaml(path: tuple[str, ...], raw: str) -> None:
     doc = yaml.safe_load(BASE_TEXT)
     _set(doc, path, "__RAW__")
@@ -195,6 +198,7 @@ def test_a_field_replaced_by_hostile_yaml(path: tuple[str, ...], raw: str) -> No
     st.one_of(st.sampled_from(PATHS).map(".".join), st.text(max_size=30)),
     st.one_of(st.sampled_from(RAW[:-1]), st.text(max_size=60)),
 )
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_any_override(key: str, raw: str) -> None:
     folder = Path(tempfile.mkdtemp(dir=WORK))
     scenario = _document(folder, BASE_TEXT)
@@ -288,6 +292,7 @@ def _manifests() -> st.SearchStrategy[str | bytes]:
 
 @FUZZ
 @given(st.deferred(_manifests))
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_list_and_summary_of_any_manifest(manifest: str | bytes) -> None:
     root = _results_with(manifest)
     folder = root.parent
@@ -379,6 +384,7 @@ TINY_MMC = [str(SCENARIOS / "examples" / "mmc.yaml"), "--set", "run.horizon=300"
 
 @FUZZ
 @given(labels, counts)
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_run_with_any_label_and_count(label: str, count: str) -> None:
     """``--resume`` into a folder that does not exist: every check runs, and nothing else can."""
     folder = Path(tempfile.mkdtemp(dir=WORK))
@@ -388,6 +394,7 @@ def test_run_with_any_label_and_count(label: str, count: str) -> None:
 
 @FUZZ
 @given(grids, labels)
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_sweep_with_any_grid_and_label(grid: str, label: str) -> None:
     folder = Path(tempfile.mkdtemp(dir=WORK))
     args = ["sweep", *TINY_MMC, f"--grid={grid}", f"--label={label}", "--jobs", "1", "--resume"]

@@ -24,5 +24,6 @@ def test_every_committed_scenario_has_a_golden_entry() -> None:
 
 
 @pytest.mark.parametrize("relpath", sorted(EXPECTED))
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_tables_unchanged(relpath: str) -> None:
     assert golden.fingerprints(golden.ROOT / relpath) == EXPECTED[relpath]

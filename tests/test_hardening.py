@@ -268,6 +268,7 @@ def _bordersim(*args: str, timeout: float = 60, cwd: Path | None = None) -> subp
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_fifo_device_and_folder_are_not_regular_files(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
@@ -375,6 +376,7 @@ def test_a_truncated_table_is_named_by_plot_and_report_and_rerun_by_resume(tmp_p
     assert manifest["runs"][-1]["replications_run"] == 1
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_compare_reruns_a_replication_whose_table_was_truncated(tmp_path: Path) -> None:
     root = tmp_path / "results"
     args = ["compare", MMC, MMC, *TINY, "--replications", "2", "--jobs", "2", "--results-root", str(root)]
@@ -469,6 +471,7 @@ def test_history_rows_outside_the_run_are_marked() -> None:
 # --------------------------------------------------------------------------------------------------
 # Row: rerunning a compare never leaves old figures beside new tables
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_rerunning_a_comparison_removes_its_old_figures(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     args = [

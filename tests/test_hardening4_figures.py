@@ -108,6 +108,7 @@ def test_every_figure_and_the_report_are_drawn_with_a_one_direction_gate(
         assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()], name
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_flow_only_a_policy_has_is_drawn_for_that_policy_only(
     folders: dict[str, Path], drawn: dict[str, Figure], tmp_path: Path
 ) -> None:
@@ -173,6 +174,7 @@ def test_the_daily_throughput_draws_the_caps_in_force_each_day(
     assert list(y[:3]) == [300, 300, 35] and np.isnan(y[3])
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_forecast_fan_shows_the_spread_of_outcomes_and_says_so(
     tmp_path: Path, drawn: dict[str, Figure]
 ) -> None:

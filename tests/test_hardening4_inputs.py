@@ -258,6 +258,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("kind", ["uncertainty", "forecast"])
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_summary_reads_every_studys_folder(studies: dict[str, Path], kind: str, capsys) -> None:
     capsys.readouterr()
     assert main(["summary", str(studies[kind]), "--format", "csv"]) == 0

@@ -101,6 +101,7 @@ def test_held_trucks_count_as_not_through_in_the_stability_check() -> None:
     assert shares.loc["h", "still_inside_share"] == 0.05 and not shares.loc["h", "unstable"]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_run_warns_shows_the_held_trucks_and_marks_the_flow_unstable(in_tmp: Path, capsys) -> None:
     path = _holding(in_tmp, "stop: {from: 2021-06-01, rule: quota, daily_quota: 0}")
     short = ["--set", "run.horizon=72", "--set", "run.warmup=0", "--replications", "2", "--jobs", "1"]

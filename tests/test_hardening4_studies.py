@@ -117,6 +117,7 @@ def test_row11_a_wait_of_weeks_is_accepted(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("arrived", "warned"), [("2021-11-20T08:00", True), ("2021-12-20T09:30", False)])
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_row11_a_state_days_older_than_start_is_warned_with_the_gap(
     tmp_path: Path, capsys, arrived: str, warned: bool
 ) -> None:
@@ -154,6 +155,7 @@ def one_run(tmp_path: Path) -> Path:
     ids=["run", "sweep", "compare", "uncertainty"],
 )
 @pytest.mark.parametrize("inside", ["trucks/sub", "sub", "trucks"])
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_row8_out_inside_another_results_folder_is_refused(
     one_run: Path, capsys, command: list[str], inside: str
 ) -> None:
@@ -174,6 +176,7 @@ def test_row8_out_inside_another_results_folder_is_refused(
     [["plot", "--kind", "clearance"], ["animate", "--frame", "2021-01-01"]],
     ids=["plot", "animate"],
 )
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_row8_figures_are_never_written_among_a_folders_tables(
     one_run: Path, capsys, command: list[str]
 ) -> None:
@@ -260,6 +263,7 @@ STUDIES = {
 
 
 @pytest.mark.parametrize("study", [*STUDIES, "uncertainty", "forecast"])
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_row2_every_study_states_its_disk_estimate_and_refuses_a_full_disk(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, study: str
 ) -> None:
@@ -385,6 +389,7 @@ def _study_commands(tmp_path: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("study", ["forecast", "sweep", "uncertainty", "optimise", "sensitivity"])
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_row3_every_interrupted_study_is_finished_by_the_printed_command(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, study: str
 ) -> None:

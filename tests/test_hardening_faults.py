@@ -136,6 +136,7 @@ def test_sigkill_of_the_parent_ends_its_workers_and_resume_gives_identical_table
         pd.testing.assert_frame_equal(got[name], df, check_exact=True, obj=name)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     out = tmp_path / "terminated"
     proc = _start(out)

@@ -195,6 +195,7 @@ def test_summary_plot_and_resume_of_a_damaged_folder_exit_2_naming_the_file(
         assert tree(bad) == before, argv
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_damaged_list_works_through_the_command_line(finished_run: Path, tmp_path: Path) -> None:
     root = tmp_path / "results"
     copy_run(finished_run, root / "mmc" / "good")
@@ -313,6 +314,7 @@ def test_the_lock_on_a_full_disk_is_named(tmp_path: Path, capsys, monkeypatch: p
     assert not (out / "manifest.json").exists()
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_full_disk_before_the_run_is_named(tmp_path: Path) -> None:
     with mounted(tmp_path / "full", "64k") as disk:
         fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
@@ -437,6 +439,7 @@ def test_text_that_already_starts_with_a_quote_reads_back_the_same() -> None:
         assert not str(safe_cell(cell)).startswith(("=", "+x", "@"))
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_observed_csv_is_neutralised_and_the_markdown_table_escaped(tmp_path: Path, capsys) -> None:
     from sim.present.history_text import markdown_table
 
@@ -484,6 +487,7 @@ def test_runs_without_a_label_in_the_same_second_get_their_own_folders(
     assert not layout.reservation(root / "mmc" / "20260101-120001-2").exists()  # its marker went
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_concurrent_runs_without_a_label_both_finish(tmp_path: Path) -> None:
     root = tmp_path / "results"
     cmd = [sys.executable, "-m", "sim", "run", MMC, *TINY, "--replications", "1", "--jobs", "1"]
@@ -551,6 +555,7 @@ def test_the_message_of_a_broken_pool_blames_memory_only_after_start_up() -> Non
     assert "out of memory" in (_outcome(broken, 0, started=True).error or "")
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_script_without_a_main_guard_is_not_told_it_ran_out_of_memory(tmp_path: Path) -> None:
     script = tmp_path / "noguard.py"
     script.write_text(
@@ -594,6 +599,7 @@ def test_the_progress_count_never_falls_when_a_replication_finishes() -> None:
     assert shown == sorted(shown) and shown[-1] == 4
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_monitor_sees_a_count_that_never_falls_in_a_real_run(tmp_path: Path) -> None:
     from sim.runner.backends import Backend
     from sim.runner.experiment import NEW, Experiment, plan, run_experiments

@@ -177,6 +177,7 @@ def _daily_noon(tables, start_offset_h: float, days: int) -> np.ndarray:
     return value_at(steps, start_offset_h + 24.0 * np.arange(days + 1))
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_replays_state_reproduces_its_continuation_in_distribution(tmp_path: Path) -> None:
     """Replay R replications of a congested minimal scenario for five days; take each one's state at noon
     of day 3 and forecast from it (other seeds) for two and a half days. Paired over replications, the
@@ -365,6 +366,7 @@ def test_a_starting_truck_keeps_the_patience_it_has_left(tmp_path: Path) -> None
     assert abs(left.mean() - 10.0) < half and left.min() > 0.0
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_large_state_is_saved_beside_the_run_and_resumes(tmp_path: Path) -> None:
     """A state of thousands of trucks (one row each, as `backlog --state-at` writes) would make the run's
     resolved scenario.yaml larger than a scenario file may be: it is saved as initial_state.csv beside

@@ -106,6 +106,7 @@ def test_heap_kernel_gives_identical_tables_on_every_rule(variant: str) -> None:
 @pytest.mark.parametrize(
     "relpath", [p.relative_to(SCENARIOS).as_posix() for p in sorted(SCENARIOS.rglob("*.yaml"))]
 )
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_heap_kernel_gives_identical_tables_on_every_committed_scenario(relpath: str) -> None:
     horizon = 1000 if relpath.startswith("examples") else 336
     _assert_same(SCENARIOS / relpath, short_run(SCENARIOS / relpath, horizon))

@@ -152,6 +152,7 @@ def validate(scenario_file: Path, observed: Path, root: Path, *more: str) -> int
     )
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
     scenario_file: Path,
     trucks: list[pd.DataFrame],
@@ -195,6 +196,7 @@ def test_observations_equal_to_the_simulated_means_give_ratio_one_and_no_error(
         assert values[:, k].mean() == want
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_perturbed_observations_give_back_the_known_error(
     scenario_file: Path,
     trucks: list[pd.DataFrame],
@@ -226,6 +228,7 @@ def test_perturbed_observations_give_back_the_known_error(
     assert error["inside_prediction"] == predicted and inside < predicted < len(ROWS)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_hour_of_reading_and_a_gate_by_its_name(
     scenario_file: Path,
     trucks: list[pd.DataFrame],
@@ -242,6 +245,7 @@ def test_the_hour_of_reading_and_a_gate_by_its_name(
     assert {r["gate"] for r in got} == {"a", "b", "all"}  # names read as the gate's key
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_second_check_reuses_the_replications(
     scenario_file: Path, trucks: list[pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -504,6 +508,7 @@ arrivals:
 """
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_reported_and_observed_checks_share_the_history_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,6 +80,7 @@ def test_the_margins_make_the_answer_unambiguous() -> None:
     assert wait < TARGET / 1.5 and rival > TARGET * 1.5
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_optimise_finds_the_erlang_c_minimum(tmp_path: Path) -> None:
     (ca, cb), wait, _ = cheapest()
     keys = {s: f"gates.gate.export.stages.{s}.servers" for s in ("a", "b")}

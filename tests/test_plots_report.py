@@ -87,6 +87,7 @@ def report(saved: dict[str, Path]) -> Path:
 # plots
 # --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_each_plot_kind_renders_a_png_of_the_expected_size(
     kind: str, saved: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -104,6 +105,7 @@ def test_each_plot_kind_renders_a_png_of_the_expected_size(
     assert {p.name for p in tmp_path.iterdir()} == {f.name for w in written for f in w.files}
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_comparison_gives_every_figure_and_plotting_twice_the_same_files(
     saved: dict[str, Path], report: Path
 ) -> None:
@@ -295,6 +297,7 @@ def _headless(chromium: str, profile: Path, *args: str) -> subprocess.CompletedP
     return subprocess.run([chromium, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_headless_browser_loads_the_report_from_disk(report: Path, tmp_path: Path) -> None:
     chromium = _chromium()
     # the same page plus a script that writes, once everything has loaded, what the browser made of it

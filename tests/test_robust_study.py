@@ -54,6 +54,7 @@ def settings(folder: Path, policy: str, point: int) -> dict:
     return json.loads(manifest.read_text(encoding="utf-8"))["settings"]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_common_inputs_and_random_numbers_across_policies(tmp_path: Path) -> None:
     base, same, two = toys(tmp_path)
     out = tmp_path / "study"
@@ -86,6 +87,7 @@ def test_common_inputs_and_random_numbers_across_policies(tmp_path: Path) -> Non
     assert not [p for p in out.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_command_leads_with_the_robust_summary_and_the_api_has_the_result(tmp_path: Path, capsys) -> None:
     import sim
 
@@ -151,6 +153,7 @@ def test_headline_metrics_the_base_cannot_produce_are_not_ranked_as_zeros(tmp_pa
     assert set(result.summary["metric"])  # what is modelled is still ranked
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_robust_folder_is_listed_as_robust_and_its_report_leads_with_the_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

@@ -193,6 +193,7 @@ def test_waiting_cost_is_waiting_days_times_the_class_rate() -> None:
 
 
 @pytest.mark.parametrize("rel", sorted(p.name for p in (SCENARIOS / "lang_son").glob("*.yaml")))
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_every_lang_son_scenario_runs_a_week(rel: str) -> None:
     s = load_scenario(SCENARIOS / "lang_son" / rel, short_run(SCENARIOS / "lang_son" / rel, 168)).scenario
     t = run_replication(s, replication_seed(1, 0))

@@ -131,6 +131,7 @@ def test_safe_load_only(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "hacked" not in out.replace("echo hacked", "")
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_command_line_mistakes_exit_2_without_traceback(in_tmp: Path) -> None:
     good = write(in_tmp, GOOD, "good.yaml")
     for args in (["run", str(good), "--replications", "0"], ["run", str(good), "--seed", "-3"]):

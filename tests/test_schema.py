@@ -58,6 +58,7 @@ def test_every_committed_scenario_meets_its_schema(path: Path) -> None:
     assert not errors, errors
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_schemas_catch_mistakes_and_describe_fields() -> None:
     scenario, policy = committed("scenario.json"), committed("policy.json")
     jsonschema.Draft202012Validator.check_schema(scenario)

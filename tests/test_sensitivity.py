@@ -79,6 +79,7 @@ def test_the_lang_son_base_has_its_assumptions_found() -> None:
     assert len(names) > 30 and not any(n.startswith("run.") for n in names)
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_one_at_a_time_ranks_the_parameter_it_depends_on_first(synthetic: Path, tmp_path: Path) -> None:
     options = StudyOptions(replications=2, root=tmp_path / "r", label="oat")
     result = sensitivity(synthetic, options, metric="mean_clearance_h")
@@ -94,6 +95,7 @@ def test_one_at_a_time_ranks_the_parameter_it_depends_on_first(synthetic: Path, 
     assert not [p for p in result.folder.rglob("*") if p.is_dir() and p.name in TABLES]  # metrics only
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_morris_ranks_it_first_too(synthetic: Path, tmp_path: Path) -> None:
     options = StudyOptions(replications=2, root=tmp_path / "r")
     result = sensitivity(synthetic, options, metric="mean_clearance_h", method="morris", trajectories=3)
@@ -101,6 +103,7 @@ def test_morris_ranks_it_first_too(synthetic: Path, tmp_path: Path) -> None:
     assert result.table.iloc[0]["mu_star"] > 10 * result.table.iloc[1]["mu_star"]
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_command_draws_a_tornado_chart(synthetic: Path, tmp_path: Path, capsys) -> None:
     code = main(
         [

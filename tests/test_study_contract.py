@@ -208,6 +208,7 @@ def _script(tmp_path: Path) -> str:
     )
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_every_study_runs_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
     script = tmp_path / "first_script.py"
     script.write_text(_script(tmp_path), encoding="utf-8")
@@ -219,6 +220,7 @@ def test_every_study_runs_from_a_script_without_a_main_guard(tmp_path: Path) -> 
     assert "out of memory" not in done.stderr
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_study_runs_from_standard_input(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""

@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from PIL import Image
 
 from sim.analysis.metrics import metric_info
@@ -16,6 +17,7 @@ from tests.conftest import SCENARIOS
 MMC = str(SCENARIOS / "examples/mmc.yaml")
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_plot_and_report_accept_a_sweep_folder(tmp_path: Path) -> None:
     args = ["--set", "run.horizon=400", "--set", "run.warmup=40", "--replications", "3", "--jobs", "1"]
     grid = [

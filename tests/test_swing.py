@@ -97,6 +97,7 @@ def test_without_swing_runs_the_ranking_has_no_swing_column() -> None:
     assert decision.swings == [] and len(ranking_rows(decision)[0]) == 5
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_swing_run_is_the_policy_file_with_that_value_under_the_same_random_numbers(tmp_path: Path) -> None:
     base, same, two = toys(tmp_path)
     options = StudyOptions(replications=3, jobs=1, root=tmp_path / "results")

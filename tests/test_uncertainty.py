@@ -116,6 +116,7 @@ def check_band_against_theory(folder: Path, samples: int, reps: int) -> dict[str
     return relative
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_band_of_a_toy_queue_matches_its_exact_predictive_distribution(tmp_path: Path) -> None:
     samples, reps = 16, 2
     folder = tmp_path / "study"
@@ -146,6 +147,7 @@ def test_same_seed_same_input_sets_and_lhs_strata(tmp_path: Path) -> None:
     assert sobol.shape == (8, 2) and ((sobol >= 0) & (sobol < 1)).all()
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_study_is_reproducible_and_replication_k_shares_its_random_numbers(tmp_path: Path) -> None:
     path = toy(tmp_path, 300, "  arrivals.trucks.rate: {low: 0.3, high: 0.6, why: 'a second input'}\n")
     runs = []
@@ -307,6 +309,7 @@ def test_command_refuses_a_scenario_without_uncertain_section(tmp_path: Path, ca
     assert not out.exists()  # nothing written
 
 
+@pytest.mark.slow  # over 3 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_command_prints_the_band_and_backlog_reads_the_folder(tmp_path: Path, capsys) -> None:
     out = tmp_path / "u"
     args = ["uncertainty", str(toy(tmp_path, 200)), "--samples", "4", "--replications", "1", "--jobs", "1"]
