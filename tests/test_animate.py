@@ -110,6 +110,7 @@ def test_hour_by_hour_has_a_frame_each_hour(run_dir: Path) -> None:
     assert len(frames(load_run(run_dir), "hour")) == 24 * DAYS + 1  # from 00:00 of day one to the horizon
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_command_writes_a_gif_with_a_frame_per_day(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "map.gif"
     assert main(["animate", str(run_dir), "--out", str(out)]) == 0
@@ -117,6 +118,7 @@ def test_the_command_writes_a_gif_with_a_frame_per_day(run_dir: Path, tmp_path: 
         assert im.format == "GIF" and im.n_frames == DAYS
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_mp4_through_ffmpeg_or_a_gif_and_a_message_without_it(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

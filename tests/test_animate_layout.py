@@ -92,6 +92,7 @@ def test_gate_names_do_not_overlap_each_other_nor_cross_the_border(figure, run) 
         ), gate
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_every_gate_with_a_location_is_on_the_drawn_border(figure, run) -> None:
     border = _border(figure)
     lat0 = np.radians(np.mean(border[:, 1]))

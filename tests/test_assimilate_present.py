@@ -100,6 +100,7 @@ def test_hindcast_lines_say_neither_when_both_baselines_win(result) -> None:
     assert hindcast_lines(table)[0].endswith("beats neither baseline (CRPS 5.00).")
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_both_figures_are_drawn_from_the_folder(result) -> None:
     drawn = assimilate_figures(result.folder)
     assert [w.name for w in drawn] == ["assimilate_inputs", "assimilate_series"]

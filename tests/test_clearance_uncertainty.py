@@ -63,6 +63,7 @@ def test_ecdf_band_is_the_t_interval_of_the_replications_curves(run_folder: Path
     assert (high - low).max() > 0  # four different replications: the band has a width
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_one_replication_draws_no_band_and_says_so(tmp_path: Path) -> None:
     out = tmp_path / "one"
     args = ["run", MINIMAL, "--set", "run.horizon=72", "--set", "run.warmup=24", "--replications", "1"]

@@ -119,6 +119,7 @@ def test_readme_quick_start_names_existing_files() -> None:
     assert "scenarios/lang_son_minimal.yaml" in readme or "base_2021" in readme
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_compare_notes_a_policy_that_does_not_extend_the_base(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

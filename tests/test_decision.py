@@ -207,6 +207,7 @@ def test_precision_adds_replications_until_the_half_width_target_is_met(tmp_path
     assert manifest["precision"]["met"] and manifest["replications"] == p["replications"]
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_compare_prints_the_decision_before_the_table(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(
         [

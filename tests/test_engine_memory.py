@@ -20,6 +20,7 @@ from tests.conftest import run, scenario
         ("lang_son/winter_2021_22.yaml", "96 run.warmup=0"),  # dated arrival schedules
     ],
 )
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_expected_trucks_match_the_trucks_created(relpath: str, horizon: str) -> None:
     s = scenario(relpath, *f"run.horizon={horizon}".split())
     expected = memory.estimate(s).trucks
@@ -29,6 +30,7 @@ def test_expected_trucks_match_the_trucks_created(relpath: str, horizon: str) ->
     assert abs(arrived - expected) <= 4 * np.sqrt(expected), (arrived, expected)
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_truck_stages_bound_the_records() -> None:
     s = scenario("lang_son/base_2021_calibrated.yaml", "run.horizon=720")
     est = memory.estimate(s)

@@ -91,6 +91,7 @@ def test_dask_local_workers_start_whatever_main_module_started_the_parent(
     assert sys.modules["__main__"].__file__ == str(script)  # given back as it was
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_dask_scheduler_address_sends_tables_back_to_be_written(in_tmp: Path) -> None:
     """A scheduler given by address may have workers without our disk: they send tables back instead."""
     distributed = pytest.importorskip(
@@ -110,6 +111,7 @@ def test_dask_scheduler_address_sends_tables_back_to_be_written(in_tmp: Path) ->
 # --------------------------------------------------------------------------------------------------
 # Common random numbers
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_comparing_a_scenario_with_itself_gives_exactly_zero(in_tmp: Path) -> None:
     code = main(["compare", MINIMAL, MINIMAL, *SHORT, "--replications", "3", "--jobs", "2"])
     assert code == 0

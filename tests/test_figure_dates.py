@@ -61,6 +61,7 @@ def test_an_axis_whose_ticks_carry_the_year_has_no_offset() -> None:
         plt.close(fig)
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_uncertainty_band_over_the_winter_names_december_to_january(
     tmp_path: Path, drawn_figures: list[Figure]
 ) -> None:

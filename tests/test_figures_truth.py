@@ -233,6 +233,7 @@ def test_log_hour_ticks_never_overlap_on_a_half_width_panel(limits: tuple[float,
         plt.close(fig)
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_duration_and_its_interval_are_written_in_one_unit(
     folders: dict[str, Path], tmp_path: Path, drawn: dict
 ) -> None:

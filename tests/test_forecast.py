@@ -28,6 +28,7 @@ def test_first_below_reads_the_exact_step_series() -> None:
     assert np.isnan(first_below(steps, 400))
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_forecast_writes_its_tables_and_pairs_a_policy(tmp_path: Path, capsys) -> None:
     state = tmp_path / "state.csv"
     state.write_text("gate,direction,count,waited_h\nhuu_nghi,export,400,24\ntan_thanh,export,150,\n")

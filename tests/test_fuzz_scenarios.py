@@ -207,6 +207,7 @@ def test_any_override(key: str, raw: str) -> None:
 
 @FUZZ
 @given(st.one_of(st.text(max_size=300), st.binary(max_size=300)))
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_any_document(text: str | bytes) -> None:
     folder = Path(tempfile.mkdtemp(dir=WORK))
     _validate([str(_document(folder, text))], folder)

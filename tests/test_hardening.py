@@ -251,6 +251,7 @@ def test_a_huge_value_is_shown_truncated(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize("text", ["a: " + "[" * 3000 + "]" * 3000, "a: &x [1, *x]\n", "x" * 2_000_000])
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_deep_recursive_or_oversized_documents_are_refused(tmp_path: Path, capsys, text: str) -> None:
     doc = tmp_path / "doc.yaml"
     doc.write_text(text)
@@ -360,6 +361,7 @@ def truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_a_truncated_table_is_named_by_plot_and_report_and_rerun_by_resume(tmp_path: Path, capsys) -> None:
     whole, damaged = tmp_path / "whole", tmp_path / "damaged"
     assert run_tiny(whole) == 0 and run_tiny(damaged) == 0

@@ -124,6 +124,7 @@ def test_a_flow_only_a_policy_has_is_drawn_for_that_policy_only(
     assert "arrived (demand), add_gate" in legend  # a panel's own lines reach the legend
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_animate_draws_a_frame_of_a_one_direction_gate(folders: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "a.png"
     assert main(["animate", str(folders["run"]), "--frame", "2021-06-02", "--out", str(out)]) == 0
@@ -155,6 +156,7 @@ def test_each_frame_shows_the_caps_in_force_that_day(folders: dict[str, Path]) -
         figure.close()
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_daily_throughput_draws_the_caps_in_force_each_day(
     folders: dict[str, Path], drawn: dict[str, Figure], tmp_path: Path
 ) -> None:

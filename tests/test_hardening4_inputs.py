@@ -271,6 +271,7 @@ def test_summary_reads_every_studys_folder(studies: dict[str, Path], kind: str, 
 
 
 @pytest.mark.parametrize("kind", ["uncertainty", "forecast"])
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_report_reads_every_studys_folder(studies: dict[str, Path], kind: str, capsys) -> None:
     capsys.readouterr()
     assert main(["report", str(studies[kind])]) == 0

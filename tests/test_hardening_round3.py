@@ -205,6 +205,7 @@ def test_the_damaged_list_works_through_the_command_line(finished_run: Path, tmp
     assert "damaged" in done.stdout and "complete" in done.stdout
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_compare_does_not_reuse_a_damaged_folder(tmp_path: Path, capsys) -> None:
     """compare reuses its scenarios' replications: a damaged one is named (exit 2), never read on."""
     root = tmp_path / "results"
@@ -639,6 +640,7 @@ def test_a_huge_manifest_is_damaged_not_read(tmp_path: Path, capsys, monkeypatch
 
 
 # ---- rows 10 and 11: every printed resume command works as printed, and names only its own options ----
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_summary_of_a_partial_run_prints_a_resume_command_that_finishes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -64,6 +64,7 @@ def _tiny(tmp_path: Path, servers: int, state: str, extra: dict | None = None) -
     return path
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_k_trucks_into_an_empty_mmc_clear_in_the_pure_death_mean_time(tmp_path: Path) -> None:
     """K trucks, c exponential servers (rate mu), no arrivals: the clearing time is a sum of independent
     exponential stages of rates min(k, c) mu, k = K..1, so E[T] = sum 1/(min(k,c) mu)."""
@@ -283,6 +284,7 @@ def test_forecast_command_refuses_a_bad_state_before_running(tmp_path: Path, cap
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_backlog_state_at_writes_the_runs_state_as_a_state_file(tmp_path: Path, capsys) -> None:
     """The state written from a saved run holds exactly the trucks waiting then (the backlog series'
     count), by place; read back as run.initial_state it places them all."""

@@ -82,6 +82,7 @@ def _tick_texts(fig: Figure) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_drivers_chart_names_its_inputs_in_words(tmp_path: Path, drawn_figures: list[Figure]) -> None:
     rows = [
         {"metric": m, "gate": "all", "direction": "export", "input": k, "spearman": (-1) ** i * 0.1 * (i % 9)}
@@ -96,6 +97,7 @@ def test_the_drivers_chart_names_its_inputs_in_words(tmp_path: Path, drawn_figur
     assert "Huu Nghi export, China side: daily cap (change 1)" in texts
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_tornado_names_its_assumptions_in_words(tmp_path: Path, drawn_figures: list[Figure]) -> None:
     table = pd.DataFrame(
         {

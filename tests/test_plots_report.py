@@ -350,6 +350,7 @@ window.addEventListener('load', function () {
 """
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_the_report_opens_with_the_decision_summary_and_the_forest_plot(report: Path, tmp_path: Path) -> None:
     """In a real browser: the first section is the decision summary (sentences and a ranking of both
     scenarios), the first figure is the forest plot, and both come before the result tables."""

@@ -143,6 +143,7 @@ def test_a_base_without_uncertain_ranges_is_refused(tmp_path: Path) -> None:
     assert err.value.problems[0].path == "uncertain"
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_headline_metrics_the_base_cannot_produce_are_not_ranked_as_zeros(tmp_path: Path, capsys) -> None:
     """The toy sets no cost rates and no perishables: net cost, waiting cost and spoiled trucks are not
     modelled, so they are left out of the ranking and said to be (a tie at 0 would read as a result)."""
@@ -187,6 +188,7 @@ def _twin(tmp_path: Path, particles: dict[str, list[float]]) -> Path:
     return folder
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_inputs_the_twin_learned_are_drawn_from_its_posterior_the_policies_own_from_their_ranges(
     tmp_path: Path,
 ) -> None:

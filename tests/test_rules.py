@@ -29,6 +29,7 @@ def day_of(s, t: np.ndarray) -> np.ndarray:
     return np.floor((np.asarray(t) * cal.unit_hours + cal.midnight_offset_hours) / 24.0).astype(int)
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_digital_declaration_shortens_screening_and_changes_nothing_else() -> None:
     base = load_scenario(SCENARIOS / "lang_son/base_2021_calibrated.yaml", ["run.horizon=168"]).scenario
     digital = load_scenario(SCENARIOS / "lang_son/digital_declaration.yaml", ["run.horizon=168"]).scenario

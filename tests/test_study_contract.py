@@ -123,6 +123,7 @@ def test_a_traversing_label_is_refused_and_nothing_is_written(
     assert not Path("/tmp/absolute").exists() or label != "/tmp/absolute"
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_no_results_path_is_built_outside_the_store() -> None:
     """Folder names of results (runs, studies, their files) are the store's: no other module joins a
     study file's name onto a folder."""

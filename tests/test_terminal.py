@@ -275,6 +275,7 @@ def test_summary_reprints_what_the_command_printed(
     assert main(["summary", str(tmp_path)]) == 2
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_hints_quiet_and_verbose(saved: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     root = saved["root"]
     capsys.readouterr()

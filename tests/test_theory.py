@@ -52,8 +52,10 @@ def assert_covers(samples: list[float], theory: float, what: str) -> None:
 
 @pytest.mark.parametrize(
     ("rate", "horizon", "reps"),
-    [(1.5, 20000, 16), (2.55, 45000, 16)],  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h
-    ids=["rho=0.5", "rho=0.85"],
+    [  # rho = 0.5 and rho = 0.85 with 3 servers of mean 1 h; the heavy-traffic case (26 s) is a slow check
+        pytest.param(1.5, 20000, 16, id="rho=0.5"),
+        pytest.param(2.55, 45000, 16, id="rho=0.85", marks=pytest.mark.slow),
+    ],
 )
 def test_mmc_matches_erlang_c(rate: float, horizon: int, reps: int, replication_pool) -> None:
     s = scenario("examples/mmc.yaml", f"arrivals.trucks.rate={rate}", f"run.horizon={horizon}")
@@ -99,6 +101,7 @@ def test_md1_matches_pollaczek_khinchine(replication_pool) -> None:
     assert_covers(replicate(replication_pool, s, 2024, 12, mean_wait), wq, "M/D/1 mean wait")
 
 
+@pytest.mark.slow  # 10 s: a slow check (.ci/run runs them: pytest -m slow)
 def test_tandem_matches_jackson(replication_pool) -> None:
     s = scenario("examples/tandem.yaml", "run.horizon=20000")
     lam = 2.0

@@ -179,6 +179,7 @@ def rerun(point: Path, replication: int) -> Tables:
     return run_replication(scenario, replication_seed(root_seed, replication))
 
 
+@pytest.mark.slow  # over 1.4 s on two cores: a slow check (.ci/run runs them: pytest -m slow)
 def test_points_keep_metrics_and_daily_series_only_and_the_band_is_the_exact_reading(tmp_path: Path) -> None:
     """Item 4 of issue 32: an input set's folder holds its metrics and its daily series, no event table;
     the daily series kept is the exact backlog series read at series_at, and the bands are its quantiles."""
