@@ -16,7 +16,8 @@ from sim.errors import UserError
 from sim.present.robust_text import summary_lines
 from sim.store.tables import TABLES
 from sim.studies.options import StudyOptions
-from sim.studies.robust import load_robust, robust
+from sim.studies.robust import robust
+from sim.studies.robust_result import load_robust
 from tests.conftest import SCENARIOS
 
 MEAN = "gates.gate.export.stages.service.service.mean"

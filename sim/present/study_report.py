@@ -31,7 +31,7 @@ from sim.store.layout import FIGURE_DIRS, HINDCAST_TABLE
 from sim.store.manifest import read_manifest
 from sim.store.reader import manifest_text
 from sim.store.tables import read_csv
-from sim.studies.robust import load_robust
+from sim.studies.robust_result import load_robust
 from sim.version import __version__
 
 TEMPLATE = "study.html.j2"

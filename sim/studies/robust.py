@@ -26,7 +26,6 @@ posterior instead of the prior ranges (``draw_sets``) and start from its state; 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,6 @@ from sim.analysis.metrics import not_modelled
 from sim.analysis.robust import ROBUST_RULE, discover, regret, robustness, value_of_information
 from sim.errors import UserError
 from sim.model.size import check_work, disk_bytes
-from sim.runner.experiment import Failure
 from sim.scenario import LoadedScenario
 from sim.scenario.uncertain import Inputs
 from sim.store import layout
@@ -53,75 +51,12 @@ from sim.studies.optimise import Target, parse_target
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.points import Point, PointFailed, Points
 from sim.studies.registry import Replications, Setting, Study
+from sim.studies.robust_result import KIND, RobustResult
 from sim.studies.uncertainty import METHODS, draw
 
-KIND = "robust"
 DECISION_METRIC = "net_cost_usd"  # issue 29: the net cost to the province (sim/analysis/net_cost.py)
 HEADLINE = (DECISION_METRIC, "spoiled_trucks", "waiting_cost_usd", "total_delay_days")
 DEFAULT_REPLICATIONS = 2
-
-
-@dataclass
-class RobustResult:
-    """A finished (or partly failed) robust study: its folder and what it ran."""
-
-    folder: Path
-    scenario: str
-    names: list[str]  # base first
-    method: str
-    samples: int
-    replications: int
-    inputs: list[str]
-    metrics: list[str]
-    target: str | None = None
-    failures: list[Failure] = field(default_factory=list)
-    not_modelled: list[str] = field(default_factory=list)  # headline metrics the base cannot produce
-    twin: str | None = None  # the assimilate folder whose posterior the learned inputs were drawn from
-    learned: list[str] = field(default_factory=list)  # the inputs drawn from the twin's posterior
-    resume_hint: str = "Run the same command again with the same --label or --out: finished sets are reused."
-
-    def _read(self, name: str) -> pd.DataFrame:
-        path = StudyFolder(KIND, self.folder).path(name)
-        return read_csv(path) if path.is_file() else pd.DataFrame()
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Per metric and policy: the paired band, P(best), regrets, target share and both rankings."""
-        return self._read(layout.ROBUST_TABLE)
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """robust (the summary), sets (inputs and metrics of each set), boxes and voi."""
-        names = {
-            "robust": layout.ROBUST_TABLE,
-            "sets": layout.ROBUST_SETS,
-            "boxes": layout.ROBUST_BOXES,
-            "voi": layout.ROBUST_VOI,
-        }
-        return {k: self._read(v) for k, v in names.items()}
-
-
-def load_robust(folder: str | Path) -> RobustResult:
-    """A finished robust study read back from its folder (its manifest says what it ran), for the report
-    and the page: the words and figures are then made from the saved tables, never from a rerun."""
-    folder = Path(folder)
-    manifest = read_manifest(folder) or {}
-    scenario = manifest.get("scenario")
-    name = scenario.get("scenario", "?") if isinstance(scenario, dict) else str(scenario or "?")
-    return RobustResult(
-        folder,
-        name,
-        [str(p) for p in manifest.get("policies") or []],
-        str(manifest.get("method", "")),
-        int(manifest.get("samples") or 0),
-        int(manifest.get("replications") or 0),
-        [str(i) for i in manifest.get("inputs") or []],
-        [str(m) for m in manifest.get("metrics") or []],
-        manifest.get("target"),
-        not_modelled=[str(m) for m in manifest.get("not_modelled") or []],
-        twin=manifest.get("twin"),
-        learned=[str(m) for m in manifest.get("learned") or []],
-    )
 
 
 def _as_number(value: Any) -> float:
