@@ -18,7 +18,7 @@ import pytest
 from sim import version
 from tests.conftest import ROOT
 
-CORE = {
+CORE = {  # the modules issue 32 names, written out as the spec (sim.version.CORE must hold them)
     "kernel",
     "resources",
     "trucks",

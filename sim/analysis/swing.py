@@ -50,16 +50,20 @@ def swing_table(
     """Each variant's paired difference from the base on every metric (the comparison's columns, with
     :data:`SWING_KEYS` first); empty without variants."""
     unmodelled = unmodelled or {}
+    if not variants:
+        return pd.DataFrame(columns=SWING_KEYS)
+    keys = [f"\0variant {k}" for k in range(len(variants))]  # never a scenario's name
+    per_rep = {base: base_per_rep, **{key: v.per_rep for key, v in zip(keys, variants, strict=True)}}
+    marks = {base: unmodelled.get(base, set())}
+    marks |= {key: unmodelled.get(v.policy, set()) for key, v in zip(keys, variants, strict=True)}
+    comp = comparison(per_rep, base, unmodelled=marks)  # the base summarised once for every variant
     frames = []
-    for v in variants:
-        both = {base: base_per_rep, "\0variant": v.per_rep}
-        marks = {base: unmodelled.get(base, set()), "\0variant": unmodelled.get(v.policy, set())}
-        comp = comparison(both, base, unmodelled=marks)
-        rows = comp[comp["role"] == "policy"].drop(columns=["scenario", "role"])
-        for k, key in enumerate(SWING_KEYS):
-            rows.insert(k, key, getattr(v, key))
+    for key, v in zip(keys, variants, strict=True):
+        rows = comp[comp["scenario"] == key].drop(columns=["scenario", "role"])
+        for k, name in enumerate(SWING_KEYS):
+            rows.insert(k, name, getattr(v, name))
         frames.append(rows)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SWING_KEYS)
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,16 @@ from sim.store.layout import FIGURE_DIRS, HINDCAST_TABLE
 from sim.store.manifest import read_manifest
 from sim.store.reader import manifest_text
 from sim.store.tables import read_csv
-from sim.studies.robust_result import load_robust
+from sim.studies.robust_result import RobustResult, load_robust
 from sim.version import __version__
 
 TEMPLATE = "study.html.j2"
 MAX_ROWS = 500  # rows of one table on the page; the CSV beside it has them all
 
 
-def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written | Path]:
+def _figures(
+    kind: str, folder: Path, manifest: dict[str, Any], robust: RobustResult | None
+) -> list[Written | Path]:
     """The study's figures, drawn from its saved tables where a figure exists for its kind."""
     plots = folder / FIGURE_DIRS[0]
     if kind == "uncertainty":
@@ -46,8 +48,8 @@ def _figures(kind: str, folder: Path, manifest: dict[str, Any]) -> list[Written 
     if kind == "forecast":
         drawn = plot_forecast(folder, str(manifest.get("direction") or ALL))
         return [p for p in drawn if p.suffix == ".png"]
-    if kind == "robust":
-        return [p for p in robust_figure(load_robust(folder)) if p.suffix == ".png"]
+    if robust is not None:
+        return [p for p in robust_figure(robust) if p.suffix == ".png"]
     if kind == "assimilate":
         return list(assimilate_figures(folder))
     return sorted({*folder.glob("*.png"), *plots.glob("*.png")})  # as the study drew them (the tornado)
@@ -63,26 +65,24 @@ def _figure(item: Written | Path, report_dir: Path) -> dict[str, Any]:
     }
 
 
-def _lead(kind: str, folder: Path) -> list[str]:
+def _lead(kind: str, folder: Path, robust: RobustResult | None) -> list[str]:
     """The study's answer in sentences, where it has them (the same words as the terminal's)."""
-    if kind == "robust":
-        result = load_robust(folder)
-        return summary_lines(result) + [f"Note: {line.rstrip('.')}." for line in caution_lines(result)]
+    if robust is not None:
+        return summary_lines(robust) + [f"Note: {line.rstrip('.')}." for line in caution_lines(robust)]
     if kind == "assimilate" and (folder / HINDCAST_TABLE).is_file():
         return hindcast_lines(read_csv(folder / HINDCAST_TABLE))
     return []
 
 
-def _answer_tables(kind: str, folder: Path) -> list[dict[str, Any]]:
+def _answer_tables(robust: RobustResult | None) -> list[dict[str, Any]]:
     """The study's answer as the terminal prints it (robust: the regret table of each headline metric),
     formatted cells, before the raw saved tables."""
-    if kind != "robust":
+    if robust is None:
         return []
-    result = load_robust(folder)
-    table = result.summary
+    table = robust.summary
     if table.empty:
         return []
-    blocks = [robust_block(rows, result.target) for _, rows in table.groupby("metric", sort=False)]
+    blocks = [robust_block(rows, robust.target) for _, rows in table.groupby("metric", sort=False)]
     return [{"title": b.title, "headers": b.headers, "rows": b.rows, "caption": b.caption} for b in blocks]
 
 
@@ -110,7 +110,8 @@ def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written | Pa
     """Draw the study's figures and write ``folder/report/index.html``; returns its path and its figures
     (those drawn now, and the PNGs the study drew itself, such as the tornado)."""
     manifest = read_manifest(folder) or {}
-    figures = _figures(kind, folder, manifest)
+    robust = load_robust(folder) if kind == "robust" else None  # read once for its words and figure
+    figures = _figures(kind, folder, manifest, robust)
     report_dir = make_folder(folder / FIGURE_DIRS[1])  # report/
     scenario = manifest.get("scenario")
     name = scenario.get("scenario", "?") if isinstance(scenario, dict) else scenario or folder.parent.name
@@ -123,8 +124,8 @@ def build_study_report(folder: Path, kind: str) -> tuple[Path, list[Written | Pa
         title=f"{kind.capitalize()} study: {name}",
         folder=str(folder),
         command=" ".join(map(str, manifest.get("command") or [])),
-        lead=_lead(kind, folder),
-        answer=_answer_tables(kind, folder),
+        lead=_lead(kind, folder, robust),
+        answer=_answer_tables(robust),
         figures=[_figure(f, report_dir) for f in figures],
         tables=_tables(folder, kind),
         manifest=manifest_text(manifest),
