@@ -165,6 +165,7 @@ def test_the_page_estimate_of_a_replay_with_dated_arrivals_matches_its_run() -> 
     estimate (the run-size estimate) counts them, and agrees with the trucks a short run creates."""
     import numpy as np
 
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
     from sim.app.page import scenario_trucks
     from tests.conftest import SCENARIOS, run, scenario
 
@@ -189,6 +190,7 @@ def _done_job(root: Path, name: str, expected: float, seconds: float, trucks: fl
 
 
 def test_the_speed_is_measured_on_the_trucks_simulated_not_on_a_wrong_estimate(tmp_path: Path) -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
     from sim.app.page import run_estimate
     from tests.conftest import SCENARIOS
 
