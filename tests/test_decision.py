@@ -141,7 +141,7 @@ def test_metrics_a_scenario_lacks_are_not_modelled_not_zero() -> None:
     )
     # the 2021 base models everything but holding trucks upstream (issue 22's lever)
     upstream = {"held_upstream_peak", "held_upstream_days", "upstream_cost_usd", "trucks_held_upstream"}
-    upstream.add("cost_held_usd")  # the net cost's part held upstream (issue 29), by the same rule
+    # the net cost's part held upstream is a true 0 there: no scheme holds a truck (net_cost_not_modelled)
     assert not_modelled(scenario("lang_son/base_2021.yaml")) == upstream | {"trucks_cancelled"}
     per_rep = pd.concat(
         [replication_metrics(run(minimal, replication=r), minimal).assign(replication=r) for r in range(2)]

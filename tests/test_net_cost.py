@@ -102,8 +102,32 @@ def test_a_run_records_the_net_cost_and_a_part_the_scenario_lacks_is_not_modelle
     row = metrics[(metrics["gate"] == ALL) & (metrics["direction"] == ALL)].set_index("metric")["value"]
     assert row[NET] == pytest.approx(sum(row[p] for p in PARTS))
     absent = not_modelled(loaded.scenario)
-    assert ("cost_held_usd" in absent) == ("upstream_cost_usd" in absent)  # the same rule as the older one
+    assert "cost_held_usd" not in absent  # no scheme holds a truck: a true 0, the one the total adds
     assert "cost_policy_usd" not in absent  # no cost: field is a cost of 0, stated by the scenario
+
+
+def test_the_held_part_is_zero_without_holding_and_unknown_when_holding_is_unpriced(tmp_path: Path) -> None:
+    """Against a base that holds nobody, a holding policy's parts must add up to its net effect: the
+    base's held part is its true 0, not "not modelled" (the winter's hold_upstream_jan lost 2.3 m of
+    its parts that way). Held trucks with no holding cost set stay unknown, and a scenario that prices
+    nothing has no net cost (unknown, not 0), whether or not it could hold trucks."""
+    base = load_scenario(ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml").scenario
+    hold = load_scenario(WINTER / "hold_upstream_jan.yaml").scenario
+    assert "cost_held_usd" not in not_modelled(base)
+    assert "cost_held_usd" not in not_modelled(hold)
+    held = [
+        f"gates.{g}.{d}.upstream"
+        for g, gate in hold.gates.items()
+        for d, flow in (("export", gate.export), ("import", gate.import_))
+        if flow is not None and flow.upstream is not None
+    ]
+    assert held
+    unpriced = [f"{key}.cost_usd_per_day=0" for key in held]
+    unpriced += [f"{key}.cost_usd_per_day_by_class={{}}" for key in held]
+    free = load_scenario(WINTER / "hold_upstream_jan.yaml", unpriced).scenario
+    assert "cost_held_usd" in not_modelled(free)
+    minimal = load_scenario(ROOT / "scenarios" / "lang_son_minimal.yaml").scenario
+    assert NET in not_modelled(minimal) and "cost_held_usd" not in not_modelled(minimal)
 
 
 def test_compare_and_robust_rank_on_the_net_cost_by_default() -> None:

@@ -93,16 +93,31 @@ def net_cost_metrics(
     return pd.DataFrame(records, columns=["gate", "direction", "metric", "value"])
 
 
+def _holds_upstream(scenario: Scenario) -> bool:
+    flows = [f for gate in scenario.gates.values() for f in (gate.export, gate.import_) if f is not None]
+    return any(f.upstream is not None for f in flows)
+
+
 def net_cost_not_modelled(scenario: Scenario, unmodelled: set[str]) -> set[str]:
     """The parts a scenario cannot produce, from the older metrics' flags (``unmodelled``); the net cost
-    itself is unknown only when no part is modelled and the scenario states no cost of its own."""
+    itself is unknown only when no part is modelled and the scenario states no cost of its own.
+
+    The part held upstream differs from the older ``upstream_cost_usd``: a scenario with no holding scheme
+    holds no truck at its origin (its trucks leave as they are ready), so that part is a true 0, and it
+    is the 0 the net cost already adds. Calling it "not modelled" there made a policy's parts not add up
+    to its net effect (the held cost's difference was missing against a base that holds nobody). It is
+    unknown only when trucks are held and no holding cost is set."""
     out = set()
-    same = {"cost_waiting_usd": "waiting_cost_usd", "cost_held_usd": "upstream_cost_usd"}
-    out |= {part for part, older in same.items() if older in unmodelled}
+    if "waiting_cost_usd" in unmodelled:
+        out.add("cost_waiting_usd")
+    if "upstream_cost_usd" in unmodelled and _holds_upstream(scenario):
+        out.add("cost_held_usd")  # trucks held, at a cost nobody set: unknown, not 0
     if "value_lost_usd" in unmodelled:
         out.add("cost_spoiled_usd")
     if {"trucks_turned_back", "trucks_cancelled"} <= unmodelled:
         out.add("cost_lost_exports_usd")
-    if set(PARTS[:-1]) <= out and scenario.cost is None:
-        out.add(NET)
+    priced = {"cost_waiting_usd", "cost_spoiled_usd", "cost_lost_exports_usd"}
+    held_priced = _holds_upstream(scenario) and "cost_held_usd" not in out
+    if priced <= out and not held_priced and scenario.cost is None:
+        out.add(NET)  # nothing priced at all: the total is unknown, not 0
     return out
