@@ -19,6 +19,7 @@ import pytest
 
 from sim.analysis.compare import comparison
 from sim.analysis.decision import MetricRef, decide
+from sim.analysis.metrics import metric_info
 from sim.app.study_form import label
 from sim.groups import ALL
 from sim.present.page_text import nothing_changed_text, ranking_table, rate_text, tiles
@@ -26,10 +27,12 @@ from sim.present.page_words import (
     CATALOGUES,
     EN,
     LANGUAGES,
+    METRIC_WORDS,
     VI,
     WORDS,
     group_words,
     placeholders,
+    where_words,
     word,
 )
 from sim.scenario.schema import ExchangeRate
@@ -54,6 +57,11 @@ def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
             assert placeholders(texts[EN]) == placeholders(texts[VI]), key
     # the page's messages are translated, not copied (the file formats' column names aside)
     assert all(texts[VI] != texts[EN] for texts in WORDS.values())
+    for (
+        metric,
+        texts,
+    ) in METRIC_WORDS.items():  # the English is the metric's own label, never a copy that drifts
+        assert texts[EN] == metric_info(metric).label, metric
 
 
 def test_a_message_is_filled_in_the_language_asked_and_an_unknown_one_is_an_error() -> None:
@@ -65,6 +73,9 @@ def test_a_message_is_filled_in_the_language_asked_and_an_unknown_one_is_an_erro
     assert group_words("Hữu Nghị: export", VI) == "Hữu Nghị: hàng xuất khẩu"
     assert group_words("Tân Thanh: shared pools", VI) == "Tân Thanh: nguồn lực dùng chung"
     assert group_words("Trucks", VI) == "Xe tải" and group_words("Hữu Nghị: gate", EN) == "Hữu Nghị: gate"
+    assert where_words("Hữu Nghị, export", VI) == "Hữu Nghị, hàng xuất khẩu"
+    assert where_words("all gates, both directions", VI) == "tất cả cửa khẩu, cả hai chiều"
+    assert where_words("Tân Thanh, import", EN) == "Tân Thanh, import"
     assert nothing_changed_text(["a.yaml"], VI).startswith("Chưa thay đổi tham số nào")
     assert "1 saved policy picked only" in nothing_changed_text(["a.yaml"])
     assert "2 saved policies picked only" in nothing_changed_text(["a.yaml", "b.yaml"])

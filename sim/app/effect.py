@@ -94,8 +94,9 @@ def group_label(group: tuple[str, str], names: Mapping[str, str] | None = None) 
     """The name a results group (gate and direction, or the province) shows under in the picker: the
     terminal's words, with the gate written as its scenario names it (``names``: 'Hữu Nghị')."""
     from sim.present.cells import group_label as label
+    from sim.present.page_words import where_words
 
-    return label(*group, readable=True, names=names)
+    return where_words(label(*group, readable=True, names=names), lang())
 
 
 def pick_group(
@@ -112,7 +113,7 @@ def pick_group(
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
     groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
     first = changed_most(comp, manifest) or (ALL, ALL)
-    mark = changed_most_label(comp, manifest)
+    mark = changed_most_label(comp, manifest, lang())
     return st.selectbox(
         t("group"),
         groups,

@@ -376,21 +376,23 @@ def run_estimate(
     speed = guide.measured_speed(done)
     who = ", ".join(
         [
-            "base",
-            *(["policy"] if what_if else []),
-            *([f"{others} saved policies"] if others else []),
-            *([f"{len(swing)} swing runs"] if swing else []),
+            t("who_base"),
+            *([t("who_policy")] if what_if else []),
+            *([t("who_saved", n=others)] if others else []),
+            *([t("who_swing", n=len(swing))] if swing else []),
         ]
     )
-    who = " and ".join(who.rsplit(", ", 1))
-    size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
+    who = t("and").join(who.rsplit(", ", 1))
+    size = t("size", trucks=f"{trucks:,.0f}", who=who, replications=replications)
     if speed is None:
-        return f"{size}; no run finished on this machine yet to time it."
+        return t("untimed", size=size)
     seconds = trucks / speed.trucks_per_second
-    return (
-        f"Estimated run time: about {guide.duration_text(seconds)} ({size}, at the "
-        f"{speed.trucks_per_second:,.0f} trucks/s measured on {speed.runs} earlier run(s) here; less when "
-        "the base's replications are reused)."
+    return t(
+        "estimate",
+        duration=guide.duration_text(seconds),
+        size=size,
+        speed=f"{speed.trucks_per_second:,.0f}",
+        runs=speed.runs,
     )
 
 

@@ -29,7 +29,7 @@ from sim.analysis.metrics import metric_info
 from sim.errors import UserError
 from sim.groups import ALL
 from sim.present.decision_text import interval_text, ranking_rows, vnd
-from sim.present.page_words import EN, metric_words, verdict_word, word
+from sim.present.page_words import EN, metric_words, verdict_word, where_words, word
 from sim.scenario.schema import ExchangeRate
 
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
@@ -87,6 +87,8 @@ def tiles(
             clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
             colour = ("inverse" if good_direction(metric) < 0 else "normal") if clear else "off"
             label, unit = metric_words(metric, info.label, info.unit, lang)
+            if lang != EN:
+                diff = cell_words(diff)
             row_tiles.append(
                 Tile(
                     f"{label} ({unit})",
@@ -131,6 +133,13 @@ VI_CELLS = (  # the English words inside the decision table's cells, in Vietname
 )
 
 
+def cell_words(cell: str) -> str:
+    """A number's English words (' to ', 'in every replication', 'bn') in Vietnamese."""
+    for english, vietnamese in VI_CELLS:
+        cell = cell.replace(english, vietnamese)
+    return cell
+
+
 def ranking_table(decision: Decision, lang: str = EN) -> tuple[str, list[str], list[list[str]]]:
     """The decision table as the page shows it: its title, headers and cells (those of
     :func:`sim.present.decision_text.ranking_rows`, the terminal's and the report's), in ``lang``."""
@@ -147,13 +156,8 @@ def ranking_table(decision: Decision, lang: str = EN) -> tuple[str, list[str], l
         word(k): word(k, lang) for k in ("col_rank", "col_scenario", "col_delta", "col_swing", "col_verdict")
     }
     names[f"{info.label} ({info.unit})"] = f"{label} ({unit})"
-    cells = []
-    for row in rows:
-        translated = [*row[:-1], verdict_word(row[-1], lang)]
-        for english, vietnamese in VI_CELLS:
-            translated = [c.replace(english, vietnamese) for c in translated]
-        cells.append(translated)
-    title = word("ranking", lang, objective=label, where=ref_group(decision.objective))
+    cells = [[*map(cell_words, row[:-1]), verdict_word(row[-1], lang)] for row in rows]
+    title = word("ranking", lang, objective=label, where=where_words(ref_group(decision.objective), lang))
     return title, [names.get(h, h) for h in headers], cells
 
 
@@ -197,10 +201,12 @@ def changed_most(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> 
     return (str(top["gate"]), str(top["direction"]))
 
 
-def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> str:
+def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None, lang: str = EN) -> str:
     """What the picker adds to the group picked by default: changed most, and on which measure."""
     objective, _ = settings(manifest or {})
-    return f" (changed most: {metric_info(usable_objective(comp, objective)).label})"
+    metric = usable_objective(comp, objective)
+    info = metric_info(metric)
+    return word("changed_most", lang, measure=metric_words(metric, info.label, info.unit, lang)[0])
 
 
 def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:

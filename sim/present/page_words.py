@@ -202,6 +202,27 @@ WORDS: dict[str, dict[str, str]] = {
         "của số liệu đó.",
     },
     "changed_in_group": {EN: "{n} changed", VI: "{n} đã thay đổi"},
+    "changed_most": {EN: " (changed most: {measure})", VI: " (thay đổi nhiều nhất: {measure})"},
+    # the run's size and time, under the Run button
+    "size": {
+        EN: "about {trucks} trucks to simulate ({who}, {replications} replications each)",
+        VI: "khoảng {trucks} xe tải cần mô phỏng ({who}, mỗi kịch bản {replications} lần lặp)",
+    },
+    "untimed": {
+        EN: "{size}; no run finished on this machine yet to time it.",
+        VI: "{size}; chưa có lần chạy nào hoàn tất trên máy này để ước tính thời gian.",
+    },
+    "estimate": {
+        EN: "Estimated run time: about {duration} ({size}, at the {speed} trucks/s measured on {runs} "
+        "earlier run(s) here; less when the base's replications are reused).",
+        VI: "Thời gian chạy ước tính: khoảng {duration} ({size}, với tốc độ {speed} xe/giây đo được trên "
+        "{runs} lần chạy trước ở máy này; nhanh hơn khi dùng lại các lần lặp của kịch bản gốc).",
+    },
+    "who_base": {EN: "base", VI: "kịch bản gốc"},
+    "who_policy": {EN: "policy", VI: "chính sách"},
+    "who_saved": {EN: "{n} saved policies", VI: "{n} chính sách đã lưu"},
+    "who_swing": {EN: "{n} swing runs", VI: "{n} lần chạy biên độ"},
+    "and": {EN: " and ", VI: " và "},
 }
 
 # the metrics the tiles and the decision table name, and their units (others keep their English label)
@@ -245,12 +266,19 @@ GROUP_WORDS: dict[str, dict[str, str]] = {  # the levers' group titles ('Hữu N
     ": export": {EN: ": export", VI: ": hàng xuất khẩu"},
     ": import": {EN: ": import", VI: ": hàng nhập khẩu"},
 }
+WHERE_WORDS: dict[str, dict[str, str]] = {  # a results group in words ('Hữu Nghị, export')
+    "all gates": {EN: "all gates", VI: "tất cả cửa khẩu"},
+    "both directions": {EN: "both directions", VI: "cả hai chiều"},
+    ", export": {EN: ", export", VI: ", hàng xuất khẩu"},
+    ", import": {EN: ", import", VI: ", hàng nhập khẩu"},
+}
 CATALOGUES: tuple[Mapping[str, Mapping[str, str]], ...] = (
     WORDS,
     METRIC_WORDS,
     UNIT_WORDS,
     VERDICT_WORDS,
     GROUP_WORDS,
+    WHERE_WORDS,
 )
 
 
@@ -269,6 +297,8 @@ def metric_words(metric: str, label: str, unit: str, lang: str | None = EN) -> t
     """A metric's label and unit in ``lang`` (``label`` and ``unit``: its English ones, kept where the
     catalogue has no words for it)."""
     lang = language(lang)
+    if lang == EN:  # the metric's own words (the catalogue's English is checked against them)
+        return label, unit
     return METRIC_WORDS.get(metric, {}).get(lang, label), UNIT_WORDS.get(unit, {}).get(lang, unit)
 
 
@@ -284,6 +314,17 @@ def group_words(group: str, lang: str | None = EN) -> str:
         if group == english or (english.startswith(":") and group.endswith(english)):
             return group[: len(group) - len(english)] + words[lang]
     return group
+
+
+def where_words(where: str, lang: str | None = EN) -> str:
+    """A results group in words ('Hữu Nghị, export', 'all gates, both directions') in ``lang``."""
+    lang = language(lang)
+    for english, words in WHERE_WORDS.items():
+        if english.startswith(","):
+            where = where[: -len(english)] + words[lang] if where.endswith(english) else where
+        else:
+            where = where.replace(english, words[lang])
+    return where
 
 
 def placeholders(text: str) -> set[str]:
