@@ -35,6 +35,7 @@ from sim.present.page_words import (
     where_words,
     word,
 )
+from sim.scenario import load_scenario
 from sim.scenario.schema import ExchangeRate
 from sim.studies.registry import study
 from tests.conftest import ROOT, SCENARIOS
@@ -223,3 +224,87 @@ def test_the_page_in_vietnamese_has_no_english_main_heading_and_remembers_the_ch
         assert not page.exception, page.exception
     page.radio(key="lang").set_value(EN).run()
     assert page.title[0].value == word("title") and page.button(key="run").label == "Run"
+
+
+class _Forecast:
+    """What the forecast panel's decisions read of a forecast's result."""
+
+    def __init__(self, decisions: dict) -> None:
+        self.decisions = decisions
+
+
+def _forecast_decisions(comp: "pd.DataFrame", rate: "object") -> None:  # noqa: UP037 (AppTest runs the body alone)
+    from sim.analysis.decision import MetricRef, decide
+    from sim.app.forecast_panel import show_decisions
+    from tests.test_app_language import _Forecast
+
+    pair = comp[comp["scenario"].isin(["base", "cut"])]
+    show_decisions(_Forecast({"cut": decide(pair, MetricRef("net_cost_usd"), rate=rate)}))
+
+
+def test_the_forecast_panels_decision_gives_dong_beside_usd_and_the_rate_once(comp) -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_forecast_decisions, args=(comp, RATE), default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    words = "\n".join(m.value for m in app.markdown)
+    assert "VND" in words and "25,000 per USD" not in words  # dong in the sentences, the rate not again
+    (table,) = [d.value for d in app.dataframe]
+    assert all("VND" in cell for cell in table.iloc[:, 2])  # the net cost's column, base and policy
+    assert [c.value for c in app.caption].count(rate_text(RATE.vnd_per_usd, RATE.source)) == 1
+    app = AppTest.from_function(_forecast_decisions, args=(comp, None), default_timeout=30)
+    app.run()
+    assert not any("VND" in m.value for m in app.markdown) and not any("VND" in c.value for c in app.caption)
+
+
+def test_the_assimilate_decision_takes_the_twins_rate_and_none_is_made_up(comp, tmp_path: Path) -> None:
+    from sim.present.assimilate_text import priced
+    from sim.store.manifest import write_manifest
+
+    decision = decide(comp[comp["scenario"].isin(["base", "cut"])], MetricRef("net_cost_usd"))
+    stated = SCENARIOS / "lang_son" / "base_2021.yaml"  # states a rate (VND 22,900 per USD)
+    write_manifest(tmp_path, {"kind": "assimilate", "scenario": str(stated)})
+    rate = load_scenario(stated).scenario.exchange_rate
+    assert rate is not None
+    got = priced(decision, tmp_path)
+    assert (got.vnd_per_usd, got.rate_source) == (rate.vnd_per_usd, rate.source)
+    assert any("VND" in cell for row in ranking_table(got)[2] for cell in row)
+    write_manifest(tmp_path, {"kind": "assimilate", "scenario": str(SCENARIOS / "lang_son_minimal.yaml")})
+    assert priced(decision, tmp_path).vnd_per_usd is None  # the minimal scenario states no rate
+    assert priced(decision, tmp_path / "no such folder").vnd_per_usd is None
+
+
+@pytest.mark.slow  # a forecast of two variants (about 5 s on two cores): a slow check
+def test_the_forecast_study_decides_with_the_base_scenarios_rate(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from sim.app.forecast_panel import run_forecast
+
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        f"extends: {SCENARIOS / 'lang_son_minimal.yaml'}\nname: rated\n"
+        "exchange_rate: {vnd_per_usd: 25000, source: 'assumption: a round rate for the test'}\n",
+        encoding="utf-8",
+    )
+    policy = tmp_path / "more_customs.yaml"
+    policy.write_text(
+        f"extends: {base}\nname: more_customs\n"
+        "gates: {huu_nghi: {export: {stages: {customs: {servers: 8}}}}}\n",
+        encoding="utf-8",
+    )
+    result, _ = run_forecast(
+        base,
+        b"gate,direction,count,waited_h\nhuu_nghi,export,300,12\n",
+        start=datetime(2021, 6, 1, 12),
+        days=1,
+        policy=policy,
+        replications=2,
+        until_below=None,
+        direction="export",
+        root=tmp_path / "results",
+        scratch=tmp_path / "scratch",
+    )
+    (decision,) = result.decisions.values()
+    assert (decision.vnd_per_usd, decision.rate_source) == (25000, "assumption: a round rate for the test")

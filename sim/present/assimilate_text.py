@@ -234,12 +234,12 @@ def priced(decision: Any, folder: Path) -> Any:
 
     if getattr(decision, "vnd_per_usd", None):
         return decision
-    scenario = (read_manifest(Path(folder)) or {}).get("scenario")
-    if not isinstance(scenario, str) or not Path(scenario).is_file():
-        return decision
     try:
+        scenario = (read_manifest(Path(folder)) or {}).get("scenario")
+        if not isinstance(scenario, str) or not Path(scenario).is_file():
+            return decision
         rate = load_scenario(scenario).scenario.exchange_rate
-    except UserError:
+    except UserError:  # a damaged manifest or a changed scenario: the decision in USD only
         return decision
     if rate is None:
         return decision
