@@ -33,6 +33,7 @@ from sim.present.page_words import (
     group_words,
     placeholders,
     where_words,
+    window_words,
     word,
 )
 from sim.scenario import load_scenario
@@ -86,8 +87,23 @@ def test_a_message_is_filled_in_the_language_asked_and_an_unknown_one_is_an_erro
     ]
 
 
+@pytest.mark.parametrize("name", ["lang_son/base_2021_calibrated.yaml", "lang_son/winter_2021_22.yaml"])
+def test_the_time_windows_read_in_vietnamese_and_keep_their_english_key(name: str) -> None:
+    from sim.app.windows import windows
+
+    labels = [w.label for w in windows(load_scenario(SCENARIOS / name).scenario.run)]
+    shown = [window_words(label, VI) for label in labels]
+    assert [window_words(label) for label in labels] == labels  # English: the label itself
+    assert len(set(shown)) == len(labels)  # still tells every window apart
+    english = re.compile(r"\b(whole|period|season|month|runs|from|state|to|[A-Z][a-z]{2})\b")
+    assert not [w for w in shown if english.search(w)]
+    assert shown[0].startswith("toàn bộ giai đoạn (")
+    months = [w for w, label in zip(shown, labels, strict=True) if label.startswith("month")]
+    assert months and all(re.match(r"tháng \d{1,2}/\d{4}", w) for w in months)
+
+
 def _per_rep(extra: float) -> pd.DataFrame:
-    base = {(*HN, "mean_clearance_h"): 30.0, (*HN, "waiting_cost_usd"): 20e6,
+    base = {(*HN, "mean_clearance_h"): 30.0, (*HN, "waiting_cost_usd"): 20e6, (*HN, "net_cost_usd"): 20e6,
             (ALL, ALL, "mean_clearance_h"): 10.0, (ALL, ALL, "net_cost_usd"): 21e6}  # fmt: skip
     rows = [
         {"replication": r, "gate": g, "direction": d, "metric": m,
@@ -136,7 +152,8 @@ def test_the_decision_table_gives_dong_beside_usd_and_reads_in_vietnamese(comp) 
     assert title.startswith("Ranking on net cost to the province")
     best = rows[0]  # cut_more: the lowest net cost
     assert best[1] == "cut_more"
-    mean = float(comp.query("scenario == 'cut_more' and metric == 'net_cost_usd'")["mean"].iloc[0])
+    province = comp.query("scenario == 'cut_more' and metric == 'net_cost_usd' and gate == 'all'")
+    mean = float(province["mean"].iloc[0])
     assert _bn(best[2]) == pytest.approx(mean * RATE.vnd_per_usd / 1e9, rel=1e-2)
     assert "VND" in best[3]  # the difference and its interval too
     usd_only = ranking_table(decide(comp, MetricRef("net_cost_usd")))[2]
@@ -150,10 +167,10 @@ def test_the_decision_table_gives_dong_beside_usd_and_reads_in_vietnamese(comp) 
 
 
 def _effect_panel(comp: "pd.DataFrame", rate: "object") -> None:  # noqa: UP037 (AppTest runs the body alone)
-    from sim.app.effect import decision_sentences, headline
+    from sim.app.effect import decision_sentences, headline, pick_group
 
     names = list(dict.fromkeys(comp["scenario"]))
-    group = ("huu_nghi", "export")
+    group = pick_group(comp, "t", {}, {"huu_nghi": "Hữu Nghị"})
     decision_sentences(comp, ("all", "all"), {}, None, rate)
     headline(comp, names, group, {}, rate)
 
@@ -166,6 +183,13 @@ def test_the_effect_panel_in_vietnamese_states_the_rate_once(comp) -> None:
     app.session_state["lang"] = VI
     app.run()
     assert not app.exception, app.exception
+    picker = app.selectbox(key="group-t")
+    assert picker.label == "Cửa khẩu và chiều hàng"
+    assert (
+        picker.options[picker.index]
+        == "Hữu Nghị, hàng xuất khẩu (thay đổi nhiều nhất: chi phí ròng cho tỉnh)"
+    )
+    assert "tất cả cửa khẩu, cả hai chiều" in picker.options
     labels = [m.label for m in app.metric]
     assert "chi phí chờ (triệu USD)" in labels and "mean clearance time (h)" not in labels
     assert all("VND" in m.value for m in app.metric if "USD" in m.label)
@@ -220,6 +244,8 @@ def test_the_page_in_vietnamese_has_no_english_main_heading_and_remembers_the_ch
             assert word(key, EN) not in shown, key
         assert word("english_inside", VI) in [c.value for c in page.caption]
         assert page.button(key="run").label == "Chạy"
+        options = page.selectbox(key="window").options  # as the picker shows them
+        assert options and all(o.startswith(("tháng", "quý", "toàn bộ")) for o in options)
         page.run()
         assert not page.exception, page.exception
     page.radio(key="lang").set_value(EN).run()

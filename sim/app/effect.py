@@ -90,13 +90,15 @@ def rate_caption(rate: Any) -> None:
         st.caption(text)
 
 
-def group_label(group: tuple[str, str], names: Mapping[str, str] | None = None) -> str:
+def group_label(
+    group: tuple[str, str], names: Mapping[str, str] | None = None, language: str | None = None
+) -> str:
     """The name a results group (gate and direction, or the province) shows under in the picker: the
     terminal's words, with the gate written as its scenario names it (``names``: 'Hữu Nghị')."""
     from sim.present.cells import group_label as label
     from sim.present.page_words import where_words
 
-    return where_words(label(*group, readable=True, names=names), lang())
+    return where_words(label(*group, readable=True, names=names), language or lang())
 
 
 def pick_group(
@@ -113,11 +115,14 @@ def pick_group(
     groups = list(dict.fromkeys(zip(comp["gate"], comp["direction"], strict=True)))
     groups.sort(key=lambda g: (g != (ALL, ALL), g[0] == ALL, g))
     first = changed_most(comp, manifest) or (ALL, ALL)
-    mark = changed_most_label(comp, manifest, lang())
+    chosen = lang()  # bound now: a format function may be called outside the script's run
+    mark = changed_most_label(comp, manifest, chosen)
     return st.selectbox(
         t("group"),
         groups,
         index=groups.index(first) if first in groups else 0,
-        format_func=lambda g: group_label(g, names) + (mark if g == first and g != (ALL, ALL) else ""),
+        format_func=lambda g: (
+            group_label(g, names, chosen) + (mark if g == first and g != (ALL, ALL) else "")
+        ),
         key=f"group-{key}",
     )

@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from sim.app.policy import Draft, check_name, policy_text, rerun_command, valida
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
 from sim.present.page_text import nothing_changed_text, policy_labels
-from sim.present.page_words import group_words
+from sim.present.page_words import group_words, window_words
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import ExchangeRate
@@ -515,7 +516,9 @@ def main() -> None:
     labels = [w.label for w in choices]
     if state.get("window") not in labels:  # the first month by default: a what-if in seconds
         state["window"] = next((label for label in labels if label.startswith("month")), labels[0])
-    window_label = side.selectbox(t("window"), labels, key="window")
+    window_label = side.selectbox(
+        t("window"), labels, key="window", format_func=partial(window_words, lang=lang())
+    )  # the language bound now: a format function may be called outside the script's run
     window = choices[labels.index(window_label)]
     state.setdefault("reps", COMPARE.replications.default)  # type: ignore[union-attr]
     state.setdefault("name", "what_if")

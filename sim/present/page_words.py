@@ -14,6 +14,7 @@ khoảng tin cậy (confidence interval).
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 
@@ -325,6 +326,38 @@ def where_words(where: str, lang: str | None = EN) -> str:
         else:
             where = where.replace(english, words[lang])
     return where
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+ABBREVIATED = tuple(m[:3] for m in MONTHS)
+MON = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+
+
+def _month(name: str) -> int:
+    return ABBREVIATED.index(name[:3]) + 1
+
+
+WINDOW_WORDS = (  # a time window's label (sim/app/windows.py) in Vietnamese: (pattern, replacement)
+    (r"^whole period \((.*)\)", r"toàn bộ giai đoạn (\1)"),
+    (rf"^season {MON}-{MON} (\d{{4}})", lambda m: f"quý {(_month(m[1]) - 1) // 3 + 1}/{m[3]}"),
+    (r"^month (\w+) (\d{4})", lambda m: f"tháng {MONTHS.index(m[1]) + 1}/{m[2]}" if m[1] in MONTHS else m[0]),
+    (rf"\(runs from (\d+) {MON} for its starting state\)",
+     lambda m: f"(chạy từ {m[1]}/{_month(m[2])} để có trạng thái ban đầu)"),
+    (rf"\b(\d{{1,2}}) {MON} (\d{{4}})\b", lambda m: f"{m[1]}/{_month(m[2]):02d}/{m[3]}"),
+    (r"(\d) to (\d)", r"\1 đến \2"),
+)  # fmt: skip
+
+
+def window_words(label: str, lang: str | None = EN) -> str:
+    """A time window's label ('month January 2022 (runs from 1 Nov for its starting state)') in ``lang``:
+    the picker shows it so, while the session keeps the English label as the window's key. A label of
+    another form keeps its words."""
+    if language(lang) == EN:
+        return label
+    for pattern, replacement in WINDOW_WORDS:
+        label = re.sub(pattern, replacement, label)
+    return label
 
 
 def placeholders(text: str) -> set[str]:
