@@ -20,6 +20,7 @@ import pytest
 from sim.analysis.compare import comparison
 from sim.analysis.decision import MetricRef, decide
 from sim.analysis.metrics import metric_info
+from sim.app.runs import COLUMNS
 from sim.app.study_form import label
 from sim.groups import ALL
 from sim.present.page_text import nothing_changed_text, ranking_table, rate_text, tiles
@@ -78,6 +79,7 @@ def test_a_message_is_filled_in_the_language_asked_and_an_unknown_one_is_an_erro
     assert where_words("Hữu Nghị, export", VI) == "Hữu Nghị, hàng xuất khẩu"
     assert where_words("all gates, both directions", VI) == "tất cả cửa khẩu, cả hai chiều"
     assert where_words("Tân Thanh, import", EN) == "Tân Thanh, import"
+    assert [word(f"col_{c}") for c in COLUMNS] == COLUMNS  # the saved runs' headers: English as runs.py's
     assert nothing_changed_text(["a.yaml"], VI).startswith("Chưa thay đổi tham số nào")
     assert "1 saved policy picked only" in nothing_changed_text(["a.yaml"])
     assert "2 saved policies picked only" in nothing_changed_text(["a.yaml", "b.yaml"])

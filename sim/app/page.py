@@ -702,7 +702,8 @@ def saved_runs_browser(args: argparse.Namespace) -> None:
     if table.empty:
         return
     with st.expander(t("saved_runs", n=len(table)), key="saved-runs"):
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        shown = table.rename(columns={c: t(f"col_{c}") for c in table.columns})  # headers in the page's words
+        st.dataframe(shown, hide_index=True, use_container_width=True)
         pick = st.selectbox(t("run_to_open"), list(table["run"]), key="saved-pick")
         if st.button(t("open_run"), key="saved-open"):
             st.query_params["job"] = pick

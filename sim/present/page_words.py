@@ -170,6 +170,15 @@ WORDS: dict[str, dict[str, str]] = {
     # the panels below the results
     "saved_runs": {EN: "Saved runs ({n})", VI: "Các lần chạy đã lưu ({n})"},
     "run_to_open": {EN: "Run to open", VI: "Lần chạy cần mở"},
+    # the saved runs' columns (English: sim/app/runs.py's COLUMNS)
+    "col_levers changed": {EN: "levers changed", VI: "tham số đã đổi"},
+    "col_effect": {EN: "effect", VI: "tác động"},
+    "col_status": {EN: "status", VI: "trạng thái"},
+    "col_started": {EN: "started", VI: "bắt đầu lúc"},
+    "col_period": {EN: "period", VI: "khoảng thời gian"},
+    "col_base": {EN: "base", VI: "kịch bản gốc"},
+    "col_replications": {EN: "replications", VI: "số lần lặp"},
+    "col_run": {EN: "run", VI: "lần chạy"},
     "open_run": {EN: "Open this run", VI: "Mở lần chạy này"},
     "forecast": {
         EN: "Forecast from today's queue (upload a state file)",
