@@ -142,33 +142,63 @@ def _base_replications(base_file: Path) -> int | None:
         return None
 
 
+def show_decisions(result: ForecastResult) -> None:
+    """Each policy's decision against the base (the net cost to the province, money also in dong at the
+    base scenario's rate, stated once): the sentences and the decision table."""
+    import streamlit as st
+
+    from sim.app.effect import decision_table, rate_caption
+    from sim.present.decision_text import decision_sentences
+
+    decisions = list(result.decisions.values())
+    if decisions:
+        rate_caption(decisions[0])
+    for decision in decisions:
+        st.markdown("\n".join(f"- {s}" for s in decision_sentences(decision, rate_line=False)))
+        decision_table(decision)
+
+
 def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
     """The panel, folded under the results: inputs, a Run button, then the fan and the numbers."""
     import streamlit as st
 
-    with st.expander("Forecast from today's queue (upload a state file)"):
+    from sim.app.language import t
+
+    with st.expander(t("forecast")):
         upload = st.file_uploader(
-            "State file (CSV: gate,direction,count[,class,where,waited_h,arrived])",
+            t("state_file"),
             type=["csv"],
             key="fc_state",
         )
         declared = study("forecast")  # the settings' defaults, limits and help, as the command line has them
         note = state_defaults(st.session_state, upload, base_file)
         cols = st.columns(4)
-        day = cols[0].date_input("State date", key="fc_date")
-        at = cols[1].time_input("State time", key="fc_time")
-        days = widget(cols[2], declared.setting("days"), declared.default("days"), "fc_days")
-        reps = replications_widget(cols[3], declared, "fc_reps", _base_replications(base_file))
+        day = cols[0].date_input(t("state_date"), key="fc_date")
+        at = cols[1].time_input(t("state_time"), key="fc_time")
+        days = widget(cols[2], declared.setting("days"), declared.default("days"), "fc_days", t("days"))
+        reps = replications_widget(
+            cols[3], declared, "fc_reps", _base_replications(base_file), t("replications")
+        )
         if note:
             st.caption(note)
         files = sorted(str(p.relative_to(scenarios)) for p in scenarios.rglob("*.yaml"))
-        policy = st.selectbox("Policy (a file that extends the base)", [NO_POLICY, *files], key="fc_policy")
+        policy = st.selectbox(t("forecast_policy"), [NO_POLICY, *files], key="fc_policy")
         cols = st.columns(2)
-        level = widget(cols[0], declared.setting("until_below"), declared.default("until_below"), "fc_level")
-        direction = widget(
-            cols[1], declared.setting("direction"), declared.default("direction"), "fc_direction"
+        level = widget(
+            cols[0],
+            declared.setting("until_below"),
+            declared.default("until_below"),
+            "fc_level",
+            t("until_below"),
         )
-        if not st.button("Run forecast", disabled=upload is None or not days, key="fc_run"):
+        direction = widget(
+            cols[1],
+            declared.setting("direction"),
+            declared.default("direction"),
+            "fc_direction",
+            t("direction"),
+        )
+        if not st.button(t("run_forecast"), disabled=upload is None or not days, key="fc_run"):
             return
         try:
             with st.spinner("forecasting..."):
@@ -192,4 +222,5 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
         for line in until_text(result):
             st.write(line)
         st.dataframe(outcome_table(result), hide_index=True)
+        show_decisions(result)
         st.caption(f"Saved in {result.folder}")

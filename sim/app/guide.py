@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.app.levers import OPTIONAL_COUNT, SHARE, Lever, comparable
+from sim.present.page_words import word
 
-PURPOSE = (
-    "Change a few levers of a Lang Son border scenario (servers, opening hours, daily caps, priorities, "
-    "closures), run it against the unchanged base on the same random trucks, and read what the change does "
-    "to clearance times, queues and costs, with 95% intervals."
-)
+PURPOSE = word("purpose")  # the page's words: sim.present.page_words (English and Vietnamese)
 CAPTION_COLOUR = "#4a4a4a"  # 8.9:1 on white (WCAG AA asks 4.5:1 for text)
 MAX_JOB_CHARS = 150
 JOB = re.compile(r"^(whatif|compare)-[A-Za-z0-9_.-]+$")

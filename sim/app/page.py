@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,14 @@ import yaml
 
 from sim.app import controls, forecast_panel, guide, jobs, study_panel
 from sim.app.effect import decision_sentences, group_label, headline, pick_group
+from sim.app.language import lang, switch, t
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.panels import panel
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
-from sim.present.page_text import SWING_HELP, SWING_LABEL, nothing_changed_text, policy_labels
+from sim.present.page_text import nothing_changed_text, policy_labels
+from sim.present.page_words import group_words, window_words
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
 from sim.scenario.schema import ExchangeRate
@@ -124,9 +127,14 @@ def show_results(folder: Path, live: str | None = None) -> None:
         return
     names = list(dict.fromkeys(comp["scenario"]))
     st.markdown(
-        f"**{names[0]}** (base) vs **{', '.join(names[1:])}**: {manifest.get('replications')} replications "
-        f"each, root seed {manifest.get('root_seed')}, {window}; Δ = policy − base, paired by replication "
-        "(common random numbers), ± its 95% interval; * where the interval excludes 0."
+        t(
+            "compared",
+            base=names[0],
+            policies=", ".join(names[1:]),
+            replications=manifest.get("replications"),
+            seed=manifest.get("root_seed"),
+            window=window,
+        )
     )
     reps = int(manifest.get("replications") or 0)
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
@@ -134,15 +142,15 @@ def show_results(folder: Path, live: str | None = None) -> None:
     gate_names, rate = read_labels(str(folder), stamp)
     group = pick_group(comp, folder.name, manifest, gate_names)
     with panel("The effect"):
-        st.subheader(f"Effect: {group_label(group, gate_names)}", anchor="summary")
+        st.subheader(t("effect", group=group_label(group, gate_names)), anchor="summary")
         decision_sentences(comp, group, manifest, swings, rate)
-        headline(comp, names, group, manifest)
+        headline(comp, names, group, manifest, rate)
     with panel("The table of paired differences"):
-        st.subheader("Paired differences with 95% intervals", anchor="differences")
+        st.subheader(t("differences"), anchor="differences")
         comparison_table(comp, names, group)
     with panel("The downloads and the report"):
         exports(folder, comp, manifest, window)
-    st.subheader("Clearance times and backlog", anchor="figures")
+    st.subheader(t("figures"), anchor="figures")
     with panel("The clearance-time figure"):
         group_figure(folder, stamp, group, gate_names)
     if live is not None:
@@ -150,7 +158,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
         return
     with panel("The figures"):
         figures = jobs.figures(folder)
-        if not figures and st.button("Draw the figures", key=f"draw-{folder.name}"):
+        if not figures and st.button(t("draw"), key=f"draw-{folder.name}"):
             from sim.app.background import draw_figures
 
             with st.spinner("drawing"):
@@ -160,7 +168,7 @@ def show_results(folder: Path, live: str | None = None) -> None:
             st.image(fig["png"], caption=fig["caption"], use_container_width=True, alt=fig["title"])
     with panel("The map"):
         border_map(folder, stamp, names)
-    st.caption(f"Results folder: {folder} · full report: `bordersim report {folder}`")
+    st.caption(t("folder", folder=folder))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -212,13 +220,13 @@ def exports(folder: Path, comp: pd.DataFrame, manifest: dict[str, Any], window: 
         left.caption("The .xlsx download needs openpyxl: pip install -e '.[app]'")
     else:
         left.download_button(
-            "Download summary and differences (.xlsx)",
+            t("xlsx"),
             data,
             file_name=f"{folder.name}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"xlsx-{folder.name}",
         )
-    if right.button("Write report", key=f"report-{folder.name}"):
+    if right.button(t("write_report"), key=f"report-{folder.name}"):
         from sim.present.report import build_report
 
         with st.spinner("writing the report (figures and the map)"), panel("The report"):
@@ -228,7 +236,7 @@ def exports(folder: Path, comp: pd.DataFrame, manifest: dict[str, Any], window: 
     if written and Path(written).is_file():
         right.success(f"report written: {written}")
         right.download_button(
-            "Download report (HTML)",
+            t("download_report"),
             Path(written).read_bytes(),
             file_name=f"{folder.name}.html",
             mime="text/html",
@@ -240,8 +248,8 @@ def border_map(folder: Path, stamp: float, names: list[str]) -> None:
     """The map of the border (as ``bordersim animate`` draws it) with a slider through the days."""
     import io
 
-    st.subheader("The border, day by day", anchor="map")
-    scenario = st.radio("Scenario on the map", names, horizontal=True, key=f"map-scenario-{folder.name}")
+    st.subheader(t("map"), anchor="map")
+    scenario = st.radio(t("map_scenario"), names, horizontal=True, key=f"map-scenario-{folder.name}")
     try:
         all_frames, figure = _map_of(str(folder), stamp, scenario)
     except UserError as exc:
@@ -249,7 +257,7 @@ def border_map(folder: Path, stamp: float, names: list[str]) -> None:
             st.error(str(p))
         return
     dates = [f.when.date() for f in all_frames]
-    day = st.select_slider("Day", options=dates, key=f"map-day-{folder.name}-{scenario}")
+    day = st.select_slider(t("day"), options=dates, key=f"map-day-{folder.name}-{scenario}")
     frame = all_frames[dates.index(day)]
     figure.show(frame)
     buffer = io.BytesIO()
@@ -307,8 +315,8 @@ def progress(folder: Path, status: str | None) -> None:
     done = state.done + state.running
     text = f"{state.status}: {done:.1f} of {state.total} replications · {state.seconds:.0f} s"
     st.progress(min(state.fraction, 1.0), text=text)
-    st.markdown(f"Time left: about {guide.duration_text(left)}" if left is not None else "Time left: timing…")
-    if state.pid and st.button("Cancel", key=f"cancel-{folder.name}"):  # once the job has said who it is
+    st.markdown(t("time_left", left=guide.duration_text(left)) if left is not None else "Time left: timing…")
+    if state.pid and st.button(t("cancel"), key=f"cancel-{folder.name}"):  # once the job has said who it is
         if not jobs.cancel(folder):
             st.warning("the run had already stopped")
         st.rerun()
@@ -369,21 +377,23 @@ def run_estimate(
     speed = guide.measured_speed(done)
     who = ", ".join(
         [
-            "base",
-            *(["policy"] if what_if else []),
-            *([f"{others} saved policies"] if others else []),
-            *([f"{len(swing)} swing runs"] if swing else []),
+            t("who_base"),
+            *([t("who_policy")] if what_if else []),
+            *([t("who_saved", n=others)] if others else []),
+            *([t("who_swing", n=len(swing))] if swing else []),
         ]
     )
-    who = " and ".join(who.rsplit(", ", 1))
-    size = f"about {trucks:,.0f} trucks to simulate ({who}, {replications} replications each)"
+    who = t("and").join(who.rsplit(", ", 1))
+    size = t("size", trucks=f"{trucks:,.0f}", who=who, replications=replications)
     if speed is None:
-        return f"{size}; no run finished on this machine yet to time it."
+        return t("untimed", size=size)
     seconds = trucks / speed.trucks_per_second
-    return (
-        f"Estimated run time: about {guide.duration_text(seconds)} ({size}, at the "
-        f"{speed.trucks_per_second:,.0f} trucks/s measured on {speed.runs} earlier run(s) here; less when "
-        "the base's replications are reused)."
+    return t(
+        "estimate",
+        duration=guide.duration_text(seconds),
+        size=size,
+        speed=f"{speed.trucks_per_second:,.0f}",
+        runs=speed.runs,
     )
 
 
@@ -431,9 +441,9 @@ def stale_mark(args: argparse.Namespace, folder: Path) -> None:
 def show_job(folder: Path) -> None:
     """Show a what-if folder: progress while it runs, then the effect, the table and the figures."""
     spec, state = jobs.read_spec(folder), jobs.read_state(folder)
-    st.header(f"Results: {folder.name}")
+    st.header(t("results", name=folder.name))
     if spec is not None:
-        st.caption(f"{spec.window}; rerun from the command line:")
+        st.caption(t("rerun", window=spec.window))
         st.code(spec.rerun, language="bash")
     if state is None or state.status in (jobs.QUEUED, jobs.RUNNING):
         progress(folder, state.status if state is not None else None)
@@ -443,10 +453,10 @@ def show_job(folder: Path) -> None:
             st.error(text)
         return
     if state.status == jobs.DONE:
-        st.success(f"done in {state.seconds:.0f} s")
+        st.success(t("done", seconds=f"{state.seconds:.0f}"))
         show_results(folder)
     else:  # the comparison is there; the figures are being drawn
-        st.info(f"results after {state.seconds:.0f} s; drawing the figures")
+        st.info(t("drawing", seconds=f"{state.seconds:.0f}"))
         show_results(folder, live=state.status)
 
 
@@ -473,8 +483,11 @@ def main() -> None:
     """Draw the page: base, window and levers on the left; the job's results on the right."""
     st.set_page_config(page_title="bordersim what-if", page_icon="🚚", layout="wide")
     args = options()
-    st.title("What-if: Lạng Sơn border gates")
-    st.markdown(guide.PURPOSE)
+    switch(st.sidebar)  # English by default; Tiếng Việt for a Vietnamese page (remembered in the session)
+    st.title(t("title"))
+    st.markdown(t("purpose"))
+    if lang() != "en":
+        st.caption(t("english_inside"))
     st.html(
         f"<style>[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p "
         f"{{color: {guide.CAPTION_COLOUR} !important; opacity: 1 !important;}}</style>"
@@ -490,7 +503,7 @@ def main() -> None:
     state = st.session_state
     if state.get("base") not in names:
         state["base"] = DEFAULT_BASE if DEFAULT_BASE in names else names[0]
-    base_name = side.selectbox("Base scenario", names, key="base")
+    base_name = side.selectbox(t("base"), names, key="base")
     base_file = args.scenarios / base_name
     try:
         loaded, all_levers = base_levers(str(base_file), base_file.stat().st_mtime)
@@ -503,7 +516,9 @@ def main() -> None:
     labels = [w.label for w in choices]
     if state.get("window") not in labels:  # the first month by default: a what-if in seconds
         state["window"] = next((label for label in labels if label.startswith("month")), labels[0])
-    window_label = side.selectbox("Time window", labels, key="window")
+    window_label = side.selectbox(
+        t("window"), labels, key="window", format_func=partial(window_words, lang=lang())
+    )  # the language bound now: a format function may be called outside the script's run
     window = choices[labels.index(window_label)]
     state.setdefault("reps", COMPARE.replications.default)  # type: ignore[union-attr]
     state.setdefault("name", "what_if")
@@ -511,25 +526,24 @@ def main() -> None:
         state["seed"], state["seed_of"] = run.seed, base_name
     replications = int(
         side.number_input(
-            "Replications",
+            t("replications"),
             step=1,
             key="reps",
             help=COMPARE.replications.help,  # type: ignore[union-attr]
         )
     )
-    seed = int(side.number_input("Root seed", step=1, key="seed"))
-    name = side.text_input("Policy name", key="name").strip()
+    seed = int(side.number_input(t("seed"), step=1, key="seed"))
+    name = side.text_input(t("policy_name"), key="name").strip()
     choices_others = [n for n in names if n != base_name]
     others = side.multiselect(
-        "Also compare with saved policies",
+        t("others"),
         choices_others,
         key="others",
         format_func=policy_labels(choices_others).__getitem__,
-        help="Scenario files (saved policies) run beside this what-if on the same random trucks, over the "
-        "same period; the results rank them all on the net cost to the province.",
+        help=t("others_help"),
     )
     other_files = [args.scenarios / o for o in others]
-    swing = side.checkbox(SWING_LABEL, key="swing", help=SWING_HELP)
+    swing = side.checkbox(t("swing"), key="swing", help=t("swing_help"))
     swing_sizes = swing_trucks(base_file, other_files, window.overrides) if swing else []
 
     base_id = base_name.replace("/", "_").removesuffix(".yaml")
@@ -555,7 +569,7 @@ def main() -> None:
         side.error(text, icon="⚠️")
 
     changes = draft.changes()
-    side.caption(f"{len(changes)} value(s) changed from the base; everything else is inherited.")
+    side.caption(t("changed_count", n=len(changes)))
     ok = not by_lever and not general and bool(changes or others)
     st.session_state["form_key"] = guide.form_key(
         base_name,
@@ -566,7 +580,7 @@ def main() -> None:
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
     if not changes:  # the what-if would be the base itself: a duplicate column, or nothing to run
-        run_bar.info(nothing_changed_text(others))
+        run_bar.info(nothing_changed_text(others, lang()))
     what_if = 1 if changes else 0  # the what-if's own policy, beside the base and the saved policies
     run_bar.caption(
         run_estimate(
@@ -579,7 +593,7 @@ def main() -> None:
             swing_sizes,
         )
     )
-    if run_bar.button("Run", type="primary", disabled=not ok, key="run"):
+    if run_bar.button(t("run"), type="primary", disabled=not ok, key="run"):
         folder = whatif_folder(args.results_root, name)
         policy_file = folder / f"{name}.yaml" if changes else None
         rerun = rerun_command(
@@ -647,10 +661,13 @@ def main() -> None:
         forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
     with panel("Any study"):
         study_panel.render(args.scenarios, args.results_root)  # every registered study, its form generated
-    st.header("Levers")
+    st.header(t("levers"))
     st.caption(
-        f"Base: {base_file.name} ({loaded.scenario.description.strip() or loaded.scenario.name}). "
-        "Each field starts at the base value; below it, the base value and the source of that number."
+        t(
+            "levers_caption",
+            file=base_file.name,
+            about=loaded.scenario.description.strip() or loaded.scenario.name,
+        )
     )
     groups: dict[str, list[Lever]] = {}
     for lever in all_levers:
@@ -658,7 +675,11 @@ def main() -> None:
     for group, members in groups.items():
         bad = any(lv.dotted in by_lever for lv in members)
         edited = sum(1 for lv, _ in changes if lv.group == group)
-        title = group + (f" · {edited} changed" if edited else "") + (" · ⚠️" if bad else "")
+        title = (
+            group_words(group, lang())
+            + (f" · {t('changed_in_group', n=edited)}" if edited else "")
+            + (" · ⚠️" if bad else "")
+        )
         with st.expander(title, expanded=bad, key=f"group-{base_id}-{group}"):
             cols = st.columns(3)
             for i, lever in enumerate(members):
@@ -680,10 +701,11 @@ def saved_runs_browser(args: argparse.Namespace) -> None:
     table = saved_runs(args.results_root, levers_of)
     if table.empty:
         return
-    with st.expander(f"Saved runs ({len(table)})", key="saved-runs"):
-        st.dataframe(table, hide_index=True, use_container_width=True)
-        pick = st.selectbox("Run to open", list(table["run"]), key="saved-pick")
-        if st.button("Open this run", key="saved-open"):
+    with st.expander(t("saved_runs", n=len(table)), key="saved-runs"):
+        shown = table.rename(columns={c: t(f"col_{c}") for c in table.columns})  # headers in the page's words
+        st.dataframe(shown, hide_index=True, use_container_width=True)
+        pick = st.selectbox(t("run_to_open"), list(table["run"]), key="saved-pick")
+        if st.button(t("open_run"), key="saved-open"):
             st.query_params["job"] = pick
             st.session_state.pop("restored", None)  # fill the form with what it ran
             st.rerun()
@@ -735,9 +757,9 @@ def save_policy(
     rerun = rerun_command(base_file, target, overrides, replications, seed)
     named_ok = check_name(draft.name) is None
     exists = named_ok and target.exists()  # a bad name is never a path (a 300-character name raises)
-    overwrite = side.checkbox(f"Overwrite {target.name}", key="overwrite") if exists else True
+    overwrite = side.checkbox(t("overwrite", name=target.name), key="overwrite") if exists else True
     if side.button(
-        "Save policy", disabled=not (ok and named_ok and overwrite), key="save", use_container_width=True
+        t("save"), disabled=not (ok and named_ok and overwrite), key="save", use_container_width=True
     ):
         try:
             write_policy(draft, target, overrides, rerun)
@@ -748,7 +770,7 @@ def save_policy(
             side.success(f"saved {target}")
             side.code(rerun, language="bash")
     side.download_button(
-        "Download policy YAML",
+        t("download_policy"),
         policy_text(draft, target, rerun) if ok and named_ok else "",
         file_name=target.name if named_ok else "policy.yaml",
         mime="application/x-yaml",
@@ -757,7 +779,7 @@ def save_policy(
         use_container_width=True,
     )
     if not ok:
-        side.caption("Save and Download wait until every lever and option above is valid.")
+        side.caption(t("save_wait"))
 
 
 def reopen(side: Any, root: Path) -> None:
@@ -768,8 +790,8 @@ def reopen(side: Any, root: Path) -> None:
     listed = list(dict.fromkeys([*running, *folders]))
     if not listed:
         return
-    pick = side.selectbox("Reopen results", ["—", *listed], key="reopen")
-    if pick != "—" and side.button("Open", key="open"):
+    pick = side.selectbox(t("reopen"), ["—", *listed], key="reopen")
+    if pick != "—" and side.button(t("open"), key="open"):
         st.query_params["job"] = pick
         st.rerun()
 

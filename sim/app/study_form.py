@@ -18,17 +18,17 @@ def label(setting: Setting) -> str:
     return setting.name.replace("_", " ").capitalize()
 
 
-def widget(st: Any, s: Setting, default: Any, key: str) -> Any:
-    """One setting's widget; its value (None for an empty optional number or text)."""
+def widget(st: Any, s: Setting, default: Any, key: str, title: str | None = None) -> Any:
+    """One setting's widget; its value (None for an empty optional number or text); ``title``: its label
+    in the page's language (the setting's name in words by default)."""
     value = None if default is REQUIRED else default
+    name = title or label(s)
     common = {"key": key, "help": s.help}
     if s.kind == "flag":
-        return st.checkbox(label(s), value=bool(value), **common)
+        return st.checkbox(name, value=bool(value), **common)
     if s.choices:
         choices = list(s.choices)
-        return st.selectbox(
-            label(s), choices, index=choices.index(value) if value in choices else 0, **common
-        )
+        return st.selectbox(name, choices, index=choices.index(value) if value in choices else 0, **common)
     if s.kind in ("int", "float"):
         step = 1 if s.kind == "int" else None
         cast = int if s.kind == "int" else float
@@ -38,24 +38,25 @@ def widget(st: Any, s: Setting, default: Any, key: str) -> Any:
             if bound is not None
         }
         shown = None if value is None else cast(value)
-        return st.number_input(label(s), value=shown, step=step, placeholder="not set", **limits, **common)
+        return st.number_input(name, value=shown, step=step, placeholder="not set", **limits, **common)
     if s.many:
-        text = st.text_area(label(s), value="\n".join(str(v) for v in value or ()), **common)
+        text = st.text_area(name, value="\n".join(str(v) for v in value or ()), **common)
         return [line.strip() for line in str(text or "").splitlines() if line.strip()]
-    text = st.text_input(label(s), value="" if value is None else str(value), **common)
+    text = st.text_input(name, value="" if value is None else str(value), **common)
     return text.strip() or None
 
 
 def replications_widget(
-    st: Any, declared: Study, key: str, scenario_default: int | None = None
+    st: Any, declared: Study, key: str, scenario_default: int | None = None, title: str = "Replications"
 ) -> int | None:
-    """The study's replications: its declared default (or the scenario's), at least its least."""
+    """The study's replications: its declared default (or the scenario's), at least its least; ``title``:
+    the label in the page's language."""
     rule = declared.replications
     if rule is None:
         return None
     default = rule.default if rule.default is not None else scenario_default
     return st.number_input(
-        "Replications",
+        title,
         min_value=rule.least,
         value=default,
         step=1,

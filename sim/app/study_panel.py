@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sim.app.language import t
 from sim.app.study_form import replications_widget, study_form
 from sim.errors import UserError
 from sim.studies.options import StudyOptions
@@ -42,15 +43,15 @@ def command_line(declared: Study, source: Path, values: dict[str, Any], replicat
 def panel(st: Any, scenarios: Path, root: Path) -> Any:
     """Draw the panel into ``st`` (Streamlit, or a test's recorder); the result of a study run, if any."""
     found = studies()
-    name = st.selectbox("Study", list(found), key="any_study", help="every study of bordersim")
+    name = st.selectbox(t("study"), list(found), key="any_study", help="every study of bordersim")
     declared = found[name]
     st.caption(declared.help)
     files = sorted(str(p.relative_to(scenarios)) for p in scenarios.rglob("*.yaml"))
     source = scenarios / st.selectbox(declared.source.help, files, key=f"any_{name}_source")
     values = study_form(st, declared, f"any_{name}")
-    replications = replications_widget(st, declared, f"any_{name}_reps")
+    replications = replications_widget(st, declared, f"any_{name}_reps", title=t("replications"))
     st.code(command_line(declared, source, values, replications), language="bash")
-    if not st.button("Run this study", key=f"any_{name}_run"):
+    if not st.button(t("run_study"), key=f"any_{name}_run"):
         return None
     try:
         result = declared.run(source, StudyOptions(replications=replications, root=root), **values)
@@ -72,5 +73,5 @@ def render(scenarios: Path, root: Path) -> None:
     """The panel, folded under the results."""
     import streamlit as st
 
-    with st.expander("Any study (its settings as the command line has them)"):
+    with st.expander(t("any_study")):
         panel(st, scenarios, root)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -210,6 +211,8 @@ def print_assimilate(result: Any, fmt: str = "table") -> None:
     for name, decision in (getattr(result, "decisions", None) or {}).items():
         from sim.present.decision_text import print_decision
 
+        decision = priced(decision, result.folder)
+
         say("")
         say(
             f"Policy {name} against {result.scenario}, each run once per posterior particle (its inputs "
@@ -217,6 +220,30 @@ def print_assimilate(result: Any, fmt: str = "table") -> None:
             f"{result.days:g} days"
         )
         print_decision(decision)
+
+
+def priced(decision: Any, folder: Path) -> Any:
+    """A policy's decision with the twin scenario's exchange rate (money then also in dong, issue 29 row
+    17), read from the scenario its folder's manifest names; unchanged when it already has one, or the
+    scenario states none or cannot be read (USD only, never a made-up rate)."""
+    from dataclasses import replace
+
+    from sim.errors import UserError
+    from sim.scenario import load_scenario
+    from sim.store.manifest import read_manifest
+
+    if getattr(decision, "vnd_per_usd", None):
+        return decision
+    try:
+        scenario = (read_manifest(Path(folder)) or {}).get("scenario")
+        if not isinstance(scenario, str) or not Path(scenario).is_file():
+            return decision
+        rate = load_scenario(scenario).scenario.exchange_rate
+    except UserError:  # a damaged manifest or a changed scenario: the decision in USD only
+        return decision
+    if rate is None:
+        return decision
+    return replace(decision, vnd_per_usd=rate.vnd_per_usd, rate_source=rate.source)
 
 
 def show_assimilate(result: Any, request: Any) -> int:

@@ -209,15 +209,20 @@ def headline(decision: Decision) -> str:
     return f"No policy improves {what} {bar} on {name} ({shown})."
 
 
-def decision_sentences(decision: Decision) -> list[str]:
+def decision_sentences(decision: Decision, rate_line: bool = True) -> list[str]:
     """The headline, each policy's change of the objective, the trade-offs, what is not modelled and how
-    far the replications can be trusted."""
+    far the replications can be trusted; ``rate_line``: with the sentence giving the rate of the dong
+    (the page states it once, above the tiles, instead)."""
     sentences = [headline(decision)]
     rate = decision.vnd_per_usd
     sentences += [effect_sentence(change, rate) for change in decision.changes]
     sentences += [swing_sentence(swing, decision) for swing in decision.swings]
     sentences += ["Also: " + effect_sentence(change, rate) for change in decision.trade_offs]
-    if rate and any(metric_info(c.metric).unit == "USD m" for c in [*decision.changes, *decision.trade_offs]):
+    if (
+        rate_line
+        and rate
+        and any(metric_info(c.metric).unit == "USD m" for c in [*decision.changes, *decision.trade_offs])
+    ):
         sentences.append(f"VND at {rate:,.0f} per USD ({decision.rate_source}).")
     if decision.not_modelled:
         absent = [
@@ -275,6 +280,8 @@ def ranking_rows(decision: Decision) -> tuple[list[str], list[list[str]]]:
             value = info.format(r.mean) + (
                 f" ± {info.format(r.half_width)}" if math.isfinite(r.half_width) else ""
             )
+            if info.unit == "USD m" and rate and math.isfinite(r.mean):  # the mean also in dong
+                value += f" ({'-' if r.mean < 0 else ''}{vnd(abs(r.mean) / info.scale, rate)})"
             if r.role == "base":
                 delta = "(base)"
             elif r.effect is Effect.CONSTANT:

@@ -28,26 +28,15 @@ from sim.analysis.decision import (
 from sim.analysis.metrics import metric_info
 from sim.errors import UserError
 from sim.groups import ALL
-from sim.present.decision_text import interval_text
+from sim.present.decision_text import interval_text, ranking_rows, vnd
+from sim.present.page_words import EN, metric_words, verdict_word, where_words, word
 from sim.scenario.schema import ExchangeRate
 
 HEADLINE_METRICS = ("mean_clearance_h", "p95_clearance_h", "cleared_per_day", "waiting_cost_usd")
-TILE_HELP = (
-    "Policy mean; below it the paired difference from the base ± the half-width of its 95% interval "
-    "(common random numbers). Coloured, with *, only where the interval excludes 0 and the change is at "
-    "least the relevance threshold; grey otherwise."
-)
-
-
-SWING_LABEL = "Show each policy's swing over its own assumptions"
-SWING_HELP = (
-    "Runs each policy twice more for each uncertain assumption of its own (an `uncertain:` range in its "
-    "file that the base does not have): once at the low and once at the high end of that range, one "
-    "assumption at a time, on the same random trucks (`bordersim compare --swing`). The effect panel then "
-    "gives, beside each policy's effect, its least and most favourable value over those ranges, and the "
-    "policy it would rank below at the unfavourable end. A policy without assumptions of its own adds no "
-    "run (the levers of this page add none)."
-)
+TILE_HELP = word("tile_help")  # the page's words live in the catalogue (English and Vietnamese)
+SWING_LABEL = word("swing")
+SWING_HELP = word("swing_help")
+MONEY = "USD m"  # the printed unit of money (USD; VND beside it where the scenario states a rate)
 
 
 @dataclass(frozen=True)
@@ -62,11 +51,17 @@ class Tile:
 
 
 def tiles(
-    comp: pd.DataFrame, names: list[str], group: tuple[str, str], manifest: dict[str, Any] | None = None
+    comp: pd.DataFrame,
+    names: list[str],
+    group: tuple[str, str],
+    manifest: dict[str, Any] | None = None,
+    rate: ExchangeRate | None = None,
+    lang: str = EN,
 ) -> list[tuple[str, list[Tile]]]:
     """Each policy's tiles on the group's key metrics, with the thresholds the comparison was
     summarised with (:func:`sim.analysis.decision.classify`): without them every non-zero difference
-    would be painted red or green, noise included."""
+    would be painted red or green, noise included. Money also in dong where the base scenario states a
+    ``rate`` (never a made-up one); labels in ``lang`` (the page's language)."""
     _, thresholds = settings(manifest or {})
     shown = comp[(comp["gate"].astype(str) == group[0]) & (comp["direction"].astype(str) == group[1])]
     out = []
@@ -83,17 +78,21 @@ def tiles(
             limit = thresholds[metric].absolute(metric, base_mean) if metric in thresholds else 0.0
             effect = classify(r.to_dict(), good_direction(metric), limit)
             sign = "+" if r["diff"] > 0 else ""
+            dong = _dong(info.unit, r["diff"] / info.scale, rate, signed=True)
             if effect is Effect.CONSTANT or r["diff_half_width"] == 0:
-                diff = f"{sign}{info.format(r['diff'])} in every replication"
+                diff = f"{sign}{info.format(r['diff'])}{dong} in every replication"
             else:
-                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}"
+                diff = f"{sign}{info.format(r['diff'])} ± {info.format(r['diff_half_width'])}{dong}"
             pct = f" ({r['diff_pct']:+.1f}%)" if pd.notna(r["diff_pct"]) else ""
             clear = effect in (Effect.BETTER, Effect.WORSE, Effect.CHANGED)
             colour = ("inverse" if good_direction(metric) < 0 else "normal") if clear else "off"
+            label, unit = metric_words(metric, info.label, info.unit, lang)
+            if lang != EN:
+                diff = cell_words(diff)
             row_tiles.append(
                 Tile(
-                    f"{info.label} ({info.unit})",
-                    info.format(r["mean"]),
+                    f"{label} ({unit})",
+                    info.format(r["mean"]) + _dong(info.unit, r["mean"] / info.scale, rate),
                     f"{diff}{pct}{' *' if clear else ''}",
                     colour,
                 )
@@ -102,9 +101,64 @@ def tiles(
     return out
 
 
-def tile_row_title(policy: str, base: str) -> str:
+def _dong(unit: str, usd_m: float, rate: ExchangeRate | None, signed: bool = False) -> str:
+    """' (VND 73.3 bn)' beside an amount of money in millions of USD at the scenario's rate; '' for
+    other units, a missing value or a scenario without a rate."""
+    if unit != MONEY or rate is None or not math.isfinite(float(usd_m)):
+        return ""
+    sign = ("-" if usd_m < 0 else "+") if signed and usd_m != 0 else ""
+    return f" ({sign}{vnd(abs(float(usd_m)), rate.vnd_per_usd)})"
+
+
+def rate_text(vnd_per_usd: float | None, source: str, lang: str = EN) -> str:
+    """The rate the page's dong are at, stated once: '... at VND 22,900 per USD, <source>.' ('' without
+    a rate: the page then shows USD only, never at a made-up rate)."""
+    if not vnd_per_usd:
+        return ""
+    return word("rate", lang, rate=f"{vnd_per_usd:,.0f}", source=source)
+
+
+def tile_row_title(policy: str, base: str, lang: str = EN) -> str:
     """The heading of a policy's row of tiles (Markdown): its name, and what it is compared with."""
-    return f"**{policy}** (Δ against {base})"
+    return word("tile_row", lang, policy=policy, base=base)
+
+
+VI_CELLS = (  # the English words inside the decision table's cells, in Vietnamese
+    (" to ", " đến "),
+    (" bn", " tỷ"),
+    ("in every replication", "ở mọi lần lặp"),
+    ("(no interval)", "(không có khoảng tin cậy)"),
+    ("(base)", "(kịch bản gốc)"),
+    ("not modelled", "không được mô hình hóa"),
+)
+
+
+def cell_words(cell: str) -> str:
+    """A number's English words (' to ', 'in every replication', 'bn') in Vietnamese."""
+    for english, vietnamese in VI_CELLS:
+        cell = cell.replace(english, vietnamese)
+    return cell
+
+
+def ranking_table(decision: Decision, lang: str = EN) -> tuple[str, list[str], list[list[str]]]:
+    """The decision table as the page shows it: its title, headers and cells (those of
+    :func:`sim.present.decision_text.ranking_rows`, the terminal's and the report's), in ``lang``."""
+    from sim.present.cells import ref_group
+    from sim.present.decision_text import ranking_title
+
+    headers, rows = ranking_rows(decision)
+    if lang == EN:
+        return ranking_title(decision), headers, rows
+    metric = decision.objective.metric
+    info = metric_info(metric)
+    label, unit = metric_words(metric, info.label, info.unit, lang)
+    names = {
+        word(k): word(k, lang) for k in ("col_rank", "col_scenario", "col_delta", "col_swing", "col_verdict")
+    }
+    names[f"{info.label} ({info.unit})"] = f"{label} ({unit})"
+    cells = [[*map(cell_words, row[:-1]), verdict_word(row[-1], lang)] for row in rows]
+    title = word("ranking", lang, objective=label, where=where_words(ref_group(decision.objective), lang))
+    return title, [names.get(h, h) for h in headers], cells
 
 
 def group_decision(
@@ -147,10 +201,12 @@ def changed_most(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> 
     return (str(top["gate"]), str(top["direction"]))
 
 
-def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> str:
+def changed_most_label(comp: pd.DataFrame, manifest: dict[str, Any] | None = None, lang: str = EN) -> str:
     """What the picker adds to the group picked by default: changed most, and on which measure."""
     objective, _ = settings(manifest or {})
-    return f" (changed most: {metric_info(usable_objective(comp, objective)).label})"
+    metric = usable_objective(comp, objective)
+    info = metric_info(metric)
+    return word("changed_most", lang, measure=metric_words(metric, info.label, info.unit, lang)[0])
 
 
 def headline_effect(comparison: pd.DataFrame, metric: str | None = None) -> str:
@@ -216,14 +272,10 @@ def policy_labels(files: list[str]) -> dict[str, str]:
     }
 
 
-def nothing_changed_text(others: list[str]) -> str:
+def nothing_changed_text(others: list[str], lang: str = EN) -> str:
     """What the Run button's bar says when no lever differs from the base."""
     if not others:
-        return (
-            "No lever is changed: the what-if would be the base itself. Change a lever, or pick saved "
-            "policies to compare with the base."
-        )
-    return (
-        f"No lever is changed: Run compares the base with the {len(others)} saved "
-        f"polic{'y' if len(others) == 1 else 'ies'} picked only (no what-if of its own)."
-    )
+        return word("nothing_changed", lang)
+    if len(others) == 1:
+        return word("only_saved_one", lang)
+    return word("only_saved", lang, n=len(others))

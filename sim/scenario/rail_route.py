@@ -37,7 +37,7 @@ def rail_gate(rail: Rail) -> Gate:
     closures = [
         GateClosure(start=c.start, end=c.end, reason=c.reason, stages=[WAGONS]) for c in rail.closures
     ]
-    return Gate(name=rail.name, closures=closures, **flows)
+    return Gate(name=rail.display_name, closures=closures, **flows)  # the key stays the dict's
 
 
 def all_gates(scenario: Scenario) -> dict[str, Gate]:

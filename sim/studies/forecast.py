@@ -249,7 +249,10 @@ def forecast(
         )
         result.summary = _summary(comp, until, names, until_below, direction)
         if len(names) > 1:
-            result.decisions = {n: decide(comp[comp["scenario"].isin([names[0], n])], ref) for n in names[1:]}
+            rate = base.scenario.exchange_rate  # the base's: money also in dong where it states a rate
+            result.decisions = {
+                n: decide(comp[comp["scenario"].isin([names[0], n])], ref, rate=rate) for n in names[1:]
+            }
             # the words come from present (a stated exception in tests/test_layers.py until the study
             # registry renders comparison.md after the study)
             from sim.present.decision_text import as_markdown

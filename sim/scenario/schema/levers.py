@@ -106,14 +106,22 @@ class RailDirection(Strict):
         return int(self.wagons_per_day * self.loads_per_wagon + 1e-9)
 
 
+DONG_DANG = "dong_dang_rail"  # the rail route's default key (the Dong Dang station)
+DONG_DANG_LABEL = "Đồng Đăng (rail)"  # and its name in figures and on the page
+
+
 class Rail(Strict):
     """A rail route (Dong Dang station): the cargo of some trucks is loaded on wagons instead of crossing
     by road. A truck sent to rail is handled (``handling``: unloading, transshipment), waits for a wagon
     place (at most ``loads_per_day`` loaded a calendar day, in ``hours``; ``closures`` stop the loading),
     is loaded (``loading``) and crosses (``transit``); times in the scenario's time unit, like stage
-    services. It shows in the records as a gate named ``name``, so every metric covers it."""
+    services. It shows in the records as a gate named ``name``, so every metric covers it; figures, tables
+    and the page call it ``label`` (:attr:`display_name`)."""
 
-    name: Key = "dong_dang_rail"
+    name: Key = DONG_DANG
+    # how figures, tables and the page name the route ('Đồng Đăng (rail)'); by default the station's name
+    # for the default key, else the key itself (issue 29 row 17: names as Vietnamese writes them)
+    label: Annotated[str, Field(min_length=1)] | None = None
     export: RailDirection | None = None
     import_: RailDirection | None = Field(default=None, alias="import")
     classes: Annotated[list[str], Field(min_length=1)]
@@ -135,6 +143,14 @@ class Rail(Strict):
     def direction(self, direction: str) -> RailDirection | None:
         """The rail service in a direction, or None."""
         return self.export if direction == "export" else self.import_
+
+    @property
+    def display_name(self) -> str:
+        """The route as figures and the page name it: its ``label``, else 'Đồng Đăng (rail)' for the
+        default key (the Dong Dang station), else its key."""
+        if self.label is not None:
+            return self.label
+        return DONG_DANG_LABEL if self.name == DONG_DANG else self.name
 
 
 class RouteChoice(Strict):
