@@ -2,7 +2,8 @@
 
 It runs the policy against the base through :func:`sim.studies.compare.compare_policies` (common random
 numbers, the runner's process pool, base replications reused when already run; with the spec's
-``swing``, each policy's swing runs after it, counted in the progress from the start), writing its
+``swing``, each policy's swing runs after it; with ``plausible``, the robust study over that many input
+sets after those, :mod:`sim.app.plausible`; each counted in the progress from the start), writing its
 progress to the folder's state file, then draws the clearance-time and backlog figures into
 ``FOLDER/plots``. Every outcome ends up in the state file: done, or failed with the same messages the
 command line prints.
@@ -16,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from sim.app import plausible
 from sim.app.jobs import (
     DONE,
     FAILED,
@@ -62,13 +64,15 @@ def run_job(folder: Path) -> int:
     write_state(folder, state)
     try:
         swung = swing_scenarios(spec.base_file, policies(spec), spec.overrides) if spec.swing else []
+        later = plausible.runs(spec.plausible, 1 + len(policies(spec)), spec.replications)
+        monitor = StateMonitor(folder, state, later=len(swung) * spec.replications + later)
         options = StudyOptions(
             overrides=tuple(spec.overrides),
             replications=spec.replications,
             seed=spec.seed,
             out=folder,
             root=Path(spec.results_root),
-            monitor=StateMonitor(folder, state, later=len(swung) * spec.replications),
+            monitor=monitor,
             argv=tuple(spec.rerun.split()),
         )
         result = compare_policies(spec.base_file, policies(spec), options, swing=spec.swing)
@@ -81,6 +85,13 @@ def run_job(folder: Path) -> int:
             state.status = FAILED
             return 1
         state.record_trucks(sum(exp.trucks() for exp in [*result.experiments, *result.swing_experiments]))
+        if spec.plausible:
+            robust = plausible.run(spec, policies(spec), folder, monitor)
+            if robust.failures:
+                state.problems = [f"{len(robust.failures)} robust run(s) failed", robust.resume_hint]
+                state.status = FAILED
+                return 1
+            state.trucks = 0.0  # its input sets' trucks are not counted: left out of the page's speed
         state.status = FIGURES_STEP
         write_state(folder, state)
         draw_figures(folder)

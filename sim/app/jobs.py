@@ -52,6 +52,7 @@ class JobSpec:
     expected_trucks: float = 0.0  # trucks the job was expected to simulate (the size estimate)
     others: list[str] = field(default_factory=list)  # saved policy files compared beside the what-if
     swing: bool = False  # each policy also at the ends of its own assumptions' ranges (compare --swing)
+    plausible: int = 0  # input sets of the robust study run after the comparison (0: none; issue 31)
 
 
 @dataclass

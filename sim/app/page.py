@@ -20,11 +20,12 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, forecast_panel, guide, jobs, study_panel
+from sim.app import controls, forecast_panel, guide, jobs, plausible, study_panel
 from sim.app.effect import decision_sentences, group_label, headline, pick_group
 from sim.app.language import lang, switch, t
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
 from sim.app.panels import panel
+from sim.app.plausible import runs as plausible_runs
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
@@ -40,6 +41,7 @@ DEFAULT_BASE = "lang_son/base_2021_calibrated.yaml"
 COMPARE = study("compare")  # the what-if is a comparison: its settings' defaults and help are the study's
 OTHERS = "(saved policies compared too)"  # the form key's entry for them
 SWING = "(each policy's swing)"  # the form key's entry for the swing checkbox (only when ticked)
+PLAUSIBLE = "(input sets across plausible winters)"  # the form key's entry for that switch (when on)
 
 
 def options() -> argparse.Namespace:
@@ -141,6 +143,8 @@ def show_results(folder: Path, live: str | None = None) -> None:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     gate_names, rate = read_labels(str(folder), stamp)
     group = pick_group(comp, folder.name, manifest, gate_names)
+    with panel("Across plausible winters"):
+        plausible.show(st, folder)  # the robust study leads, when the job ran one (issue 31)
     with panel("The effect"):
         st.subheader(t("effect", group=group_label(group, gate_names)), anchor="summary")
         decision_sentences(comp, group, manifest, swings, rate)
@@ -364,14 +368,17 @@ def run_estimate(
     others: int = 0,
     what_if: bool = True,
     swing: Sequence[float] = (),
+    plausible: int = 0,
 ) -> str:
     """How long Run will take: the run's size (the base and the policy, trucks a replication from the
     run-size estimate, dated arrivals included, times the replications; ``swing``: each swing run's
-    trucks a replication) over this machine's speed, measured on the page's finished runs by the trucks
-    they did simulate (never by their estimate: a wrong estimate would make every later one wrong too;
-    runs that did not record it are left out)."""
+    trucks a replication; ``plausible``: input sets across plausible winters, each a run of every
+    scenario at about the base's size) over this machine's speed, measured on the page's finished runs
+    by the trucks they did simulate (never by their estimate: a wrong estimate would make every later
+    one wrong too; runs that did not record it are left out)."""
     runs = 1 + int(what_if) + others  # the base, the what-if (when a lever changed), the saved policies
     sizes = [scenario_trucks(base_file, overrides)] * runs  # the saved policies: about the base
+    sizes += sizes[:1] * plausible_runs(plausible, runs, 1)
     trucks = guide.expected_trucks([*sizes, *swing], max(replications, 0))
     done = [(state.trucks, state.seconds) for _, _, state in jobs.jobs(root) if state.status == jobs.DONE]
     speed = guide.measured_speed(done)
@@ -381,6 +388,7 @@ def run_estimate(
             *([t("who_policy")] if what_if else []),
             *([t("who_saved", n=others)] if others else []),
             *([t("who_swing", n=len(swing))] if swing else []),
+            *([t("plausible_runs", runs=plausible_runs(plausible, runs, 1))] if plausible else []),
         ]
     )
     who = t("and").join(who.rsplit(", ", 1))
@@ -422,6 +430,7 @@ def job_form_key(args: argparse.Namespace, folder: Path) -> str | None:
     base_name = str(base_file.relative_to(args.scenarios))
     others = relative_names(args.scenarios, spec.others)
     swing = {SWING: True} if spec.swing else {}
+    swing |= {PLAUSIBLE: spec.plausible} if spec.plausible else {}
     return guide.form_key(
         base_name, spec.window, spec.replications, spec.seed, edits | {OTHERS: others} | swing
     )
@@ -545,6 +554,7 @@ def main() -> None:
     other_files = [args.scenarios / o for o in others]
     swing = side.checkbox(t("swing"), key="swing", help=t("swing_help"))
     swing_sizes = swing_trucks(base_file, other_files, window.overrides) if swing else []
+    sets = plausible.control(side, loaded.scenario)  # issue 31: the robust study after the comparison
 
     base_id = base_name.replace("/", "_").removesuffix(".yaml")
     values, unreadable = current_values(all_levers, base_id)
@@ -576,7 +586,10 @@ def main() -> None:
         window.label,
         replications,
         seed,
-        {lv.dotted: v for lv, v in changes} | {OTHERS: others} | ({SWING: True} if swing else {}),
+        {lv.dotted: v for lv, v in changes}
+        | {OTHERS: others}
+        | ({SWING: True} if swing else {})
+        | ({PLAUSIBLE: sets} if sets else {}),
     )
     run_bar = st.container()  # in the page, not the sidebar: reachable at phone width too
     if not changes:  # the what-if would be the base itself: a duplicate column, or nothing to run
@@ -591,6 +604,7 @@ def main() -> None:
             len(others),
             bool(what_if),
             swing_sizes,
+            sets,
         )
     )
     if run_bar.button(t("run"), type="primary", disabled=not ok, key="run"):
@@ -627,11 +641,14 @@ def main() -> None:
                             for f in (base_file, *[base_file] * what_if, *other_files)
                         ),
                         *ran_swings,
+                        *[scenario_trucks(base_file, window.overrides)]
+                        * plausible_runs(sets, 1 + what_if + len(other_files), 1),
                     ],
                     replications,
                 ),
                 [str(f) for f in other_files],
                 swing,
+                sets,
             )
             jobs.start(folder, spec)
             st.query_params["job"] = folder.name
@@ -735,6 +752,9 @@ def restore_from_job(args: argparse.Namespace) -> None:
     )
     st.session_state["others"] = relative_names(args.scenarios, spec.others)
     st.session_state["swing"] = spec.swing
+    st.session_state["plausible"] = bool(spec.plausible)
+    if spec.plausible:
+        st.session_state["plausible_sets"] = spec.plausible
     for lever in all_levers:
         controls.set_value(lever, controls.widget_key(lever, base_id), lever.base)
     for key, value in values_from_policy(all_levers, data).items():

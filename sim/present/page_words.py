@@ -55,6 +55,32 @@ WORDS: dict[str, dict[str, str]] = {
         EN: "Show each policy's swing over its own assumptions",
         VI: "Hiển thị biên độ dao động của từng chính sách theo các giả định riêng của nó",
     },
+    "plausible": {
+        EN: "Compare across plausible winters too",
+        VI: "So sánh thêm trên nhiều kịch bản mùa đông có thể xảy ra",
+    },
+    "plausible_help": {
+        EN: "After the comparison at the scenario's own values, runs the base and every policy again over "
+        "the same input sets drawn from the `uncertain:` ranges (the base's and each policy's own), with "
+        "common inputs and random numbers (`bordersim robust`). The results then lead with each policy's "
+        "chance of being the best, its expected and worst regret, and whether the ranking at the central "
+        "values holds across the sets. Each input set costs one more comparison.",
+        VI: "Sau khi so sánh tại các giá trị của kịch bản, chạy lại kịch bản gốc và mọi chính sách trên cùng "
+        "các bộ đầu vào rút từ các khoảng `uncertain:` (của kịch bản gốc và của từng chính sách), với cùng "
+        "đầu vào và cùng số ngẫu nhiên (`bordersim robust`). Kết quả khi đó mở đầu bằng xác suất mỗi chính "
+        "sách là tốt nhất, mức hối tiếc kỳ vọng và lớn nhất, và thứ hạng tại giá trị trung tâm có còn đúng "
+        "trên các bộ hay không. Mỗi bộ đầu vào tốn thêm một lần so sánh.",
+    },
+    "plausible_sets": {EN: "Input sets (plausible winters)", VI: "Số bộ đầu vào (mùa đông có thể xảy ra)"},
+    "plausible_heading": {
+        EN: "Across {sets} plausible winters",
+        VI: "Trên {sets} kịch bản mùa đông có thể xảy ra",
+    },
+    "plausible_saved": {EN: "Saved in {folder}.", VI: "Đã lưu tại {folder}."},
+    "plausible_runs": {
+        EN: "{runs} runs across plausible winters",
+        VI: "{runs} lần chạy trên các kịch bản mùa đông",
+    },
     "swing_help": {
         EN: "Runs each policy twice more for each uncertain assumption of its own (an `uncertain:` range in "
         "its file that the base does not have): once at the low and once at the high end of that range, one "

@@ -41,6 +41,7 @@ class RobustResult:
     not_modelled: list[str] = field(default_factory=list)  # headline metrics the base cannot produce
     twin: str | None = None  # the assimilate folder whose posterior the learned inputs were drawn from
     learned: list[str] = field(default_factory=list)  # the inputs drawn from the twin's posterior
+    command: list[str] = field(default_factory=list)  # the command that ran it (its manifest's)
     resume_hint: str = "Run the same command again with the same --label or --out: finished sets are reused."
 
     def _read(self, name: str) -> pd.DataFrame:
@@ -84,4 +85,11 @@ def load_robust(folder: str | Path) -> RobustResult:
         not_modelled=[str(m) for m in manifest.get("not_modelled") or []],
         twin=manifest.get("twin"),
         learned=[str(m) for m in manifest.get("learned") or []],
+        command=[str(w) for w in manifest.get("command") or []],
     )
+
+
+def is_robust_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a robust study (its manifest says so)."""
+    manifest = read_manifest(Path(folder)) if Path(folder).is_dir() else None
+    return bool(manifest) and manifest.get("kind") == KIND
