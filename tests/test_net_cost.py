@@ -144,12 +144,31 @@ def test_compare_says_which_policies_state_no_cost_of_their_own(tmp_path: Path) 
     comparison says so, naming the policies, whenever the net cost is the measure."""
     from sim.studies.compare import _notes
 
-    base = load_scenario(ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml")
-    route = load_scenario(WINTER / "route_by_wait.yaml")
+    replay = ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml"
+    base = load_scenario(replay)
+    (tmp_path / "costless.yaml").write_text(f"extends: {replay}\nname: costless\n", encoding="utf-8")
+    costless = load_scenario(tmp_path / "costless.yaml")
     priced = load_scenario(_policy(tmp_path, "cost: {usd: 500000, source: 'assumption: a test figure'}\n"))
-    one = _notes([base.scenario.name, "route_by_wait", "priced"], [base, route, priced])
-    assert any("route_by_wait states no cost of its own" in n and "counts 0 for it" in n for n in one)
-    none = _notes([base.scenario.name, "route_by_wait"], [base, route])
+    one = _notes([base.scenario.name, "costless", "priced"], [base, costless, priced])
+    assert any("costless states no cost of its own" in n and "counts 0 for it" in n for n in one)
+    none = _notes([base.scenario.name, "costless"], [base, costless])
     assert any(n.startswith("no policy states a cost of its own") for n in none)
     minimal = load_scenario(ROOT / "scenarios" / "lang_son_minimal.yaml")  # prices nothing: no net cost
     assert not any("cost of its own" in n for n in _notes(["a", "b"], [minimal, minimal]))
+
+
+def test_every_winter_policy_states_its_own_cost_with_its_source() -> None:
+    """The README's winter comparison ranks on the net cost: each of its policies counts what it costs
+    itself (issue 29 row 4), a figure with its source, so the comparison has no policy costed at 0."""
+    from sim.studies.compare import _notes
+
+    base = load_scenario(ROOT / "scenarios" / "lang_son" / "winter_2021_22.yaml")
+    policies = [load_scenario(p) for p in sorted(WINTER.glob("*.yaml"))]
+    assert len(policies) == 4
+    for ld in policies:
+        assert ld.scenario.cost is not None, ld.scenario.name
+        assert ld.scenario.cost.usd > 0, ld.scenario.name
+        source = ld.scenario.cost.source
+        assert "assumption" in source and "range" in source, ld.scenario.name  # how it is derived, how sure
+    names = [base.scenario.name, *(ld.scenario.name for ld in policies)]
+    assert not any("cost of its own" in n or "costed" in n for n in _notes(names, [base, *policies]))

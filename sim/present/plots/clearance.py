@@ -44,6 +44,8 @@ BAND_KEY = (
 )
 LEGEND_NOTE_CHARS = 150  # the legend's note wraps at this width (characters) to stay inside the figure
 DESCRIPTION_CHARS = 70  # a scenario's description in the legend wraps at this width, never cut
+HEADLINE_AXES_IN = 3.6  # an ECDF panel is never squashed below this height, whatever the legends take
+PANEL_AXES_IN = 2.0  # nor a per-gate panel below this one
 PANEL_LEGEND_UP_TO = 2  # with more scenarios, per-panel values would hide the curves: see the box plots
 MARKERS = {
     "clearance_ecdf": "Curve: mean of the replications' ECDFs, shaded: 95% interval; circles: p50; "
@@ -186,7 +188,6 @@ def _ecdf_panel(
     names: list[str],
     samples: list[Sample],
     log: bool,
-    legend: bool = True,
     replicated: list[Replicated] | None = None,
 ) -> None:
     if not any(len(s.hours) for s in samples):
@@ -248,8 +249,8 @@ def _ecdf_panel(
     style.hours_axis(ax, log)
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("share of cleared trucks")
-    if legend:  # an ECDF rises from bottom left to top right: the bottom right is free
-        ax.legend(loc="lower right", framealpha=0.9)
+    # the values (p50 · p95 · not cleared) go under the panel, once its x label is set (style.legend_below):
+    # inside, six scenarios' lines covered the curves and the p50 and p95 marks they describe
 
 
 def _hist_panel(ax: Axes, names: list[str], samples: list[Sample], log: bool, legend: bool = True) -> None:
@@ -359,9 +360,11 @@ def headline(study: Study, out: Path, source: str) -> list[style.Written]:
         _ecdf_panel(ax, study.names, groups[d], log, replicated=replicated[d])
         ax.set_title(f"{d.capitalize()}s (VN → CN)" if d == "export" else f"{d.capitalize()}s (CN → VN)")
         ax.set_xlabel(_x_label(log))
+        style.legend_below(ax)
     title = "Clearance time, all gates: " + _who(study)
     style.suptitle(fig, title)
     _scenario_legend(fig, study, f"{study.base.window_text()}; {_reps_text(study)}. {BAND_KEY}")
+    style.keep_axes_height(fig, HEADLINE_AXES_IN)
     caption = (
         "Share of the cleared trucks that crossed within a given time, all gates together, one curve per "
         f"scenario ({_reps_text(study)}). {BAND_KEY} A curve further left is faster. Percentiles are of the "
@@ -380,13 +383,15 @@ def group_ecdf(study: Study, gate: str | None, direction: str | None) -> tuple[F
     log = style.use_log_scale([s.hours for s in samples])
     fig, axes = style.figure(1, 1, 4.2)
     ax = axes[0, 0]
-    _ecdf_panel(ax, study.names, samples, log, legend=True, replicated=replicated)
+    _ecdf_panel(ax, study.names, samples, log, replicated=replicated)
     where = "all gates" if gate is None else study.gate_label(gate)
     what = "both directions" if direction is None else f"{direction}s"
     title = f"Clearance time, {where}, {what}: {_who(study)}"
     ax.set_title(title)
     ax.set_xlabel(_x_label(log))
+    style.legend_below(ax, ncols=min(2, len(samples)))
     _scenario_legend(fig, study, f"{study.base.window_text()}; {_reps_text(study)}. {BAND_KEY}")
+    style.keep_axes_height(fig, HEADLINE_AXES_IN)
     alt = (
         f"Share of cleared trucks ({where}, {what}) that crossed within a given time, one curve per "
         "scenario: "
@@ -465,13 +470,15 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
                     continue
                 legend = len(study.runs) <= PANEL_LEGEND_UP_TO
                 if panel is _ecdf_panel:
-                    _ecdf_panel(ax, study.names, groups[(g, d)], log, legend, replicated[(g, d)])
+                    _ecdf_panel(ax, study.names, groups[(g, d)], log, replicated[(g, d)])
                 else:
                     panel(ax, study.names, groups[(g, d)], log, legend=legend)
                 ax.set_title(f"{study.gate_label(g)}, {d}")
                 if i == len(gates) - 1:
                     ax.set_xlabel(_x_label(log))
                 ax.tick_params(labelbottom=True)
+                if panel is _ecdf_panel and legend:
+                    style.legend_below(ax)
         title = f"{what}: {_who(study)}"
         style.suptitle(fig, title)
         if name == "clearance_box":
@@ -479,5 +486,7 @@ def per_flow(study: Study, out: Path, source: str) -> list[style.Written]:
         else:
             _scenario_legend(fig, study, MARKERS[name])
         reps = _reps_text(study) if name == "clearance_ecdf" else _reps(study)
+        if name != "clearance_box":  # the boxes' rows are sized by the scenarios already
+            style.keep_axes_height(fig, PANEL_AXES_IN)
         written.append(style.save(fig, out, name, title, f"{caption} {reps.capitalize()}.", source))
     return written

@@ -9,6 +9,7 @@ hash salt and no dates in the metadata, so plotting the same results twice gives
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.ticker import Locator
+from matplotlib.transforms import ScaledTranslation
 
 from sim.analysis.decision import RELIABLE_REPLICATIONS, SUGGESTED_REPLICATIONS
 from sim.analysis.stats import half_width
@@ -181,6 +183,58 @@ def figure_legend(fig: Figure, handles: Sequence[Artist], max_cols: int = 3, **k
         if legend.get_window_extent(renderer).width <= room:
             break
     return legend
+
+
+PANEL_LEGEND_GAP_PT = 4.0  # a legend under a panel keeps this far below the panel's x-axis label
+
+
+def legend_below(ax: Axes, **kwargs: object) -> Legend | None:
+    """The panel's legend under its x axis (below the tick labels and the axis label), out of the data.
+
+    Inside the axes, the values of six scenarios (p50 · p95 · not cleared) covered the curves and the
+    very p50 and p95 marks they describe (issue 29, row 8). Placed outside, constrained layout makes room
+    for it. Call after the x label is set: the offset is the height the x axis takes under the panel."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    under = ax.bbox.y0 - ax.xaxis.get_tightbbox(fig.canvas.get_renderer()).y0  # pixels, ticks and label
+    offset = ScaledTranslation(0, -(under / fig.dpi + PANEL_LEGEND_GAP_PT / 72), fig.dpi_scale_trans)
+    return ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + offset,
+        framealpha=1.0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def keep_axes_height(fig: Figure, min_height_in: float, rounds: int = 4) -> None:
+    """Grow the figure until its shortest panel is at least ``min_height_in`` tall.
+
+    Legends of named and described scenarios take lines that constrained layout takes from the panels:
+    six scenarios squashed an ECDF into a strip (issue 29, row 8), or collapsed its panels altogether
+    (the layout then gives up and the legend lies over the curves). Laid out, the figure grows by what its
+    shortest panel misses; where the layout collapsed, by the height of its legends first (a few rounds:
+    titles and legends keep their size, so the layout settles)."""
+    for _ in range(rounds):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.draw_without_rendering()
+        if any("collapsed" in str(w.message) for w in caught):  # no layout: the positions mean nothing
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            taken = sum(legend.get_window_extent(renderer).height for legend in fig.legends) / fig.dpi
+            fig.set_figheight(fig.get_figheight() + max(taken, min_height_in))  # what the legends take
+            continue
+        boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
+        heights = [b.height * fig.get_figheight() for b in boxes]
+        if not heights or min(heights) >= min_height_in - 0.01:
+            return
+        rows = len({round(b.y0, 3) for b in boxes})  # each row of panels shares the height added
+        fig.set_figheight(fig.get_figheight() + 1.05 * rows * (min_height_in - min(heights)))
 
 
 def t_band(
