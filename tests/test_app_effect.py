@@ -79,3 +79,32 @@ def test_the_page_names_each_policys_tiles_and_picks_the_changed_group(export_po
     assert titles == ["**hold_upstream** (Δ against base)", "**rail_fruit** (Δ against base)"]
     helps = [m.proto.help for m in app.metric]
     assert len(helps) == 2 and helps[0].startswith("hold_upstream.") and helps[1].startswith("rail_fruit.")
+
+
+def test_the_decision_is_on_the_comparisons_own_objective_whatever_group_the_tiles_show() -> None:
+    """The page's decision table is the one compare printed: on its objective's group (the province for
+    the default net cost, the only row that holds each policy's own cost), not on the tiles' group."""
+    from sim.present.page_text import decision_group
+
+    assert decision_group({}) == (ALL, ALL)
+    assert decision_group({"decision": {"objective": "net_cost_usd"}}) == (ALL, ALL)
+    assert decision_group({"decision": {"objective": "mean_clearance_h@huu_nghi/export"}}) == HN
+
+
+def _decision_panel(comp: "pd.DataFrame") -> None:  # noqa: UP037 (AppTest runs the body alone)
+    from sim.app.effect import decision_sentences
+    from sim.groups import ALL
+
+    decision_sentences(comp, (ALL, ALL), {})
+
+
+def test_the_decision_table_leads_its_sentences(export_policies) -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_decision_panel, args=(export_policies,), default_timeout=30)
+    app.run()
+    assert not app.exception
+    kinds = [type(e).__name__ for e in app.main]
+    assert "Dataframe" in kinds and "Markdown" in kinds
+    assert kinds.index("Dataframe") < kinds.index("Markdown")  # the table first, then the words

@@ -48,11 +48,12 @@ def decision_sentences(
     swings: pd.DataFrame | None = None,
     rate: Any = None,
 ) -> None:
-    """The decision summary's sentences on the group shown, with the objective and the relevance
-    thresholds the comparison was summarised with (the terminal's and the report's): which policy wins,
-    by how much, and how sure (or that it cannot say); with ``swings`` (the comparison ran with swing),
-    how far each policy's effect moves over its own assumptions, in words and as a ranking column;
-    ``rate``: the base scenario's exchange rate (money also in dong), if it states one."""
+    """The decision table, then its sentences, on ``group`` (the page passes the objective's own), with
+    the objective and the relevance thresholds the comparison was summarised with (the terminal's and
+    the report's): which policy wins, by how much, and how sure (or that it cannot say); with ``swings``
+    (the comparison ran with swing), how far each policy's effect moves over its own assumptions, in
+    words and as a ranking column; ``rate``: the base scenario's exchange rate (money also in dong), if
+    it states one."""
     from sim.present.decision_text import decision_sentences as sentences
     from sim.present.page_text import group_decision, rate_text
 
@@ -62,10 +63,10 @@ def decision_sentences(
     lines = sentences(decision, rate_line=False) if decision is not None else []
     if rate is not None:
         lines.append(rate_text(rate.vnd_per_usd, rate.source, lang()))
+    if decision is not None and (len(decision.ranking) > 2 or decision.swings):  # several, or a swing
+        decision_table(decision)  # the table leads; its sentences follow
     if lines:
         st.markdown("\n".join(f"- {sentence}" for sentence in lines))
-    if decision is not None and (len(decision.ranking) > 2 or decision.swings):  # several, or a swing
-        decision_table(decision)
 
 
 def decision_table(decision: Any) -> None:

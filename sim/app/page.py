@@ -29,7 +29,7 @@ from sim.app.plausible import runs as plausible_runs
 from sim.app.policy import Draft, check_name, policy_text, rerun_command, validate, write_policy
 from sim.app.windows import windows
 from sim.errors import Problem, UserError
-from sim.present.page_text import nothing_changed_text, policy_labels
+from sim.present.page_text import decision_group, nothing_changed_text, policy_labels
 from sim.present.page_words import group_words, window_words
 from sim.present.plots import style
 from sim.scenario import LoadedScenario, load_scenario
@@ -142,12 +142,15 @@ def show_results(folder: Path, live: str | None = None) -> None:
     if 2 <= reps < style.RELIABLE_REPLICATIONS:
         st.warning(style.unreliable_text(reps).capitalize() + ".", icon="⚠️")
     gate_names, rate = read_labels(str(folder), stamp)
-    group = pick_group(comp, folder.name, manifest, gate_names)
     with panel("Across plausible winters"):
         plausible.show(st, folder)  # the robust study leads, when the job ran one (issue 31)
+    with panel("The decision"):  # on the comparison's own objective and group, as compare printed it
+        where = decision_group(manifest)
+        st.subheader(t("decision_heading", group=group_label(where, gate_names)), anchor="decision")
+        decision_sentences(comp, where, manifest, swings, rate)
+    group = pick_group(comp, folder.name, manifest, gate_names)  # the tiles' and figures' group
     with panel("The effect"):
         st.subheader(t("effect", group=group_label(group, gate_names)), anchor="summary")
-        decision_sentences(comp, group, manifest, swings, rate)
         headline(comp, names, group, manifest, rate)
     with panel("The table of paired differences"):
         st.subheader(t("differences"), anchor="differences")

@@ -179,6 +179,15 @@ def group_decision(
         return None
 
 
+def decision_group(manifest: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The gate and direction the decision is taken on: the comparison's own objective's (the province,
+    both directions, for the default net cost to the province, the only row that holds each policy's own
+    cost), so the page's decision table is the one ``compare`` printed and the report leads with, whatever
+    group the tiles and figures show."""
+    objective, _ = settings(manifest or {})
+    return (objective.gate or ALL, objective.direction or ALL)
+
+
 def changed_most(comp: pd.DataFrame, manifest: dict[str, Any] | None = None) -> tuple[str, str] | None:
     """The gate and direction the policies change most on the decision measure the comparison was
     summarised with (the net cost to the province by default; clearance time where nothing is priced):

@@ -148,6 +148,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "group": {EN: "Gate and direction", VI: "Cửa khẩu và chiều hàng"},
     "effect": {EN: "Effect: {group}", VI: "Tác động: {group}"},
+    "decision_heading": {EN: "Decision: {group}", VI: "Quyết định: {group}"},
     "rate": {
         EN: "Amounts in USD, with VND beside them at VND {rate} per USD, {source}.",
         VI: "Số tiền tính bằng USD, kèm VND theo tỷ giá {rate} VND/USD, {source}.",
