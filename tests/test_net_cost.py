@@ -172,3 +172,38 @@ def test_every_winter_policy_states_its_own_cost_with_its_source() -> None:
         assert "assumption" in source and "range" in source, ld.scenario.name  # how it is derived, how sure
     names = [base.scenario.name, *(ld.scenario.name for ld in policies)]
     assert not any("cost of its own" in n or "costed" in n for n in _notes(names, [base, *policies]))
+
+
+def test_a_window_is_charged_the_part_of_the_policys_cost_period_it_measures(tmp_path: Path) -> None:
+    """The winter policies' costs cover a stated period; a one-month window must not be charged the
+    season's whole cost (it read as that month's), and a period outside the window charges nothing."""
+    from datetime import date, datetime
+
+    from sim.analysis.net_cost import policy_cost
+    from sim.scenario.schema.costs import PolicyCost
+
+    cost = PolicyCost(
+        **{"usd": 100.0, "source": "assumption: t", "from": date(2022, 1, 1), "to": date(2022, 1, 10)}
+    )
+    assert cost.share(datetime(2021, 12, 1), datetime(2022, 4, 1)) == 1.0  # the whole period measured
+    assert cost.share(datetime(2022, 1, 1), datetime(2022, 1, 6)) == pytest.approx(0.5)  # 5 of its 10 days
+    assert cost.share(datetime(2022, 2, 1), datetime(2022, 3, 1)) == 0.0  # none of it
+    whole = PolicyCost(usd=100.0, source="assumption: t")
+    assert whole.share(datetime(2022, 1, 1), datetime(2022, 1, 2)) == 1.0  # no period: charged whole
+    for path in sorted(WINTER.glob("*.yaml")):
+        full = load_scenario(path).scenario
+        assert full.cost is not None and full.cost.from_ is not None
+        assert policy_cost(full) == pytest.approx(full.cost.usd)  # the replay measures every period whole
+        december = load_scenario(path, ["run.horizon=1464", "run.warmup=720"]).scenario  # Dec 2021 only
+        days = (min(full.cost.to, date(2021, 12, 31)) - full.cost.from_).days + 1
+        span = (full.cost.to - full.cost.from_).days + 1
+        assert policy_cost(december) == pytest.approx(full.cost.usd * max(days, 0) / span)
+    alone = tmp_path / "alone.yaml"  # a policy of the replay itself: no cost period to inherit
+    alone.write_text(
+        f"extends: {WINTER.parent / 'winter_2021_22.yaml'}\nname: alone\n"
+        "cost: {usd: 1, source: 'assumption: x', from: 2022-01-01}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError) as err:
+        load_scenario(alone)
+    assert "cost" in str(err.value) and "'to'" in str(err.value)

@@ -10,7 +10,8 @@ leaves out the shipments given up flatters it again. The net cost adds, for each
 - ``cost_lost_exports_usd``: exports cancelled at their origin or turned back, at the scenario's
   ``lost_exports.share_of_value`` of their declared value (1 without it: the whole value); a lost truck
   whose cargo spoiled is counted once, as spoiled;
-- ``cost_policy_usd``: the policy's own ``cost:`` (0 without one: the base costs nothing beyond the model).
+- ``cost_policy_usd``: the policy's own ``cost:`` (0 without one: the base costs nothing beyond the model),
+  pro rata to the part of its period the run measures when the file states that period (``from``, ``to``).
 
 "Province" means the province's own gates: other provinces' gates (``province:`` set on the gate, e.g.
 route choice's Mong Cai) and the rail route report their own rows and are left out of the ``all`` rows,
@@ -19,6 +20,8 @@ is in the province row (``all``/``all``) only, so a gate's or a direction's net 
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -52,6 +55,16 @@ def _column(trucks: pd.DataFrame, name: str) -> np.ndarray:
     return np.nan_to_num(trucks[name].to_numpy(dtype=float)) if name in trucks else np.zeros(len(trucks))
 
 
+def policy_cost(scenario: Scenario) -> float:
+    """The policy's own cost charged to this run: its ``cost:``, pro rata to the part of the cost's
+    period the run measures (after the warm-up, to the horizon), when the file states that period."""
+    if scenario.cost is None:
+        return 0.0
+    run = scenario.run
+    measured_from = run.start + timedelta(hours=run.warmup * run.unit_hours)
+    return scenario.cost.usd * scenario.cost.share(measured_from, run.end)
+
+
 def net_cost_metrics(
     trucks: pd.DataFrame, scenario: Scenario, rows: list[tuple[str, str]], ready: pd.Series
 ) -> pd.DataFrame:
@@ -77,7 +90,7 @@ def net_cost_metrics(
     per_truck = per_truck[(ready >= scenario.run.warmup).to_numpy()]
     by_flow = per_truck.groupby(["gate", "direction"]).sum()
     province = by_flow[~by_flow.index.get_level_values("gate").isin(outside_gates(scenario))]
-    policy = scenario.cost.usd if scenario.cost is not None else 0.0
+    policy = policy_cost(scenario)
     records = []
     for gate, direction in rows:
         scope = by_flow if gate != ALL else province
