@@ -20,6 +20,7 @@ CORE = (
     "upstream",
     "rail",
     "route_choice",
+    "sources",
 )
 SHARED_LIBRARY = "bordersim__mypyc"  # mypyc's shared library of the compiled core (group "bordersim")
 

@@ -11,8 +11,7 @@ callbacks. The scenario's rules are data (routes, :mod:`sim.model.routes`), neve
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from sim.model.arrivals import arrival_times
 from sim.model.calendar import Calendar, closure_span, midnights, open_intervals
+from sim.model.collector import collector_spared
 from sim.model.dated import daily_caps, dated_intervals, hours_change, resizes, service_periods
 from sim.model.dispatch import dispatcher
 from sim.model.initial_state import place_initial_state
@@ -30,8 +30,9 @@ from sim.model.random_streams import alternatives_sampler, draw, sampler, stream
 from sim.model.records import Recorder, Tables
 from sim.model.resources import Pool, make_pool
 from sim.model.route_choice import RouteChooser
-from sim.model.routes import Attrs, FlowRuntime, Reneging, StageRuntime
-from sim.model.trucks import Cargo, Context, Truck
+from sim.model.routes import FlowRuntime, Reneging, StageRuntime
+from sim.model.sources import Source
+from sim.model.trucks import Context
 from sim.model.upstream import UpstreamHold
 from sim.scenario.rail_route import all_gates
 from sim.scenario.schema import (
@@ -102,7 +103,7 @@ class Model:
         }
         self.choosers = [RouteChooser(self, name, c) for name, c in scenario.route_choice.items()]
         for name, arrival in scenario.all_arrivals.items():
-            _Source(self, name, arrival, class_names.index(arrival.truck_class)).start()
+            _source(self, name, arrival, class_names.index(arrival.truck_class)).start()
         self.impatient_at_start = place_initial_state(self)  # run.initial_state: trucks already waiting
         self.monitor_interval = run.monitor_interval or self.cal.from_hours(1.0)
         self._monitor(None)
@@ -300,19 +301,20 @@ class Model:
 
         ``progress``, if given, is called with the simulated time reached (in the scenario's time unit),
         once per ``every`` time units (default: one simulated day) and at the horizon."""
-        if progress is None:
-            self.kernel.run(self.horizon)
-        else:
-            step = every or self.cal.from_hours(24.0)
-            t = 0.0
-            while t < self.horizon:
-                t = min(self.horizon, t + step)
-                self.kernel.run(t)
-                progress(t)
-        self._snapshot()  # the state at the horizon itself: what is left inside
-        for hold in self.holds.values():  # trucks still held upstream get their rows
-            hold.finish(self.horizon)
-        return self.recorder.tables(self.horizon, self.cal.unit_hours)
+        with collector_spared():  # fewer garbage collections while it runs (sim/model/collector.py)
+            if progress is None:
+                self.kernel.run(self.horizon)
+            else:
+                step = every or self.cal.from_hours(24.0)
+                t = 0.0
+                while t < self.horizon:
+                    t = min(self.horizon, t + step)
+                    self.kernel.run(t)
+                    progress(t)
+            self._snapshot()  # the state at the horizon itself: what is left inside
+            for hold in self.holds.values():  # trucks still held upstream get their rows
+                hold.finish(self.horizon)
+            return self.recorder.tables(self.horizon, self.cal.unit_hours)
 
 
 def _prioritised_resources(gate: Gate) -> set[str]:
@@ -326,76 +328,35 @@ def _prioritised_resources(gate: Gate) -> set[str]:
     }
 
 
-class _Source:
-    """One arrival stream: creates its trucks at their arrival times, one scheduled event per truck.
-
-    A truck's attributes are drawn in the order the streams were always drawn: flags, shelf life and age,
-    value, tonnage."""
-
-    def __init__(self, model: Model, name: str, arrival: Arrival, class_index: int):
-        seed = model.seed
-        self.context = model.context
-        self.kernel = model.kernel
-        self.clock = model.kernel.clock
-        self.flow = model.flows[(arrival.gate, arrival.direction)]
-        self.class_index = class_index
-        self.times: Iterator[float] = arrival_times(arrival, model.cal, model.horizon, seed, name)
-        truck_class = model.scenario.truck_classes[arrival.truck_class]
-        self.value = sampler(truck_class.value_usd, stream(seed, "value", name))
-        self.tonnage = sampler(truck_class.tonnage_t, stream(seed, "tonnage", name))
-        self.flag_names = list(truck_class.flags)
-        self.flags = [
-            (p, uniforms(stream(seed, "flag", name, flag))) for flag, p in truck_class.flags.items()
-        ]
-        self.fixed: Attrs = {"commodity": truck_class.commodity, **truck_class.attributes}
-        perishable = truck_class.perishable
-        self.shelf = self.age = None
-        if perishable is not None:
-            self.shelf = sampler(perishable.shelf_life_h, stream(seed, "shelf-life", name))
-            self.age = sampler(perishable.age_on_arrival_h, stream(seed, "age", name))
-        self.cost = truck_class.waiting_cost_usd_per_day
-        self._attrs: dict[tuple, Callable[[], Attrs]] = {}
-        self.next_time = math.nan
-        # hook: upstream holding, rail, route choice (sim/model/dispatch.py); None: straight to the gate
-        self.dispatch = dispatcher(model, arrival.gate, arrival.direction, arrival.truck_class)
-
-    def start(self) -> None:
-        """Schedule the first arrival."""
-        self._schedule_next()
-
-    def _schedule_next(self) -> None:
-        t = next(self.times, None)
-        if t is not None:
-            self.next_time = t
-            self.kernel.after(t - self.clock._now, self._arrive)
-
-    def _attributes(self, key: tuple) -> Callable[[], Attrs]:
-        """The attributes of trucks whose class and flags are ``key``, built when first asked for."""
-        found = self._attrs.get(key)
-        if found is None:
-            fixed, names = self.fixed, self.flag_names
-            found = self._attrs[key] = lambda: {**fixed, **dict(zip(names, key[1:], strict=True))}
-        return found
-
-    def _arrive(self, _event: object) -> None:
-        key = (self.class_index, *[u() < p for p, u in self.flags]) if self.flags else (self.class_index,)
-        shelf_left = self.shelf() - self.age() if self.shelf is not None else math.inf  # type: ignore[misc]
-        value = self.value()
-        cargo = Cargo(
-            truck_class=self.class_index,
-            key=key,
-            attributes=self._attributes(key),
-            value=value,
-            tonnage=self.tonnage(),
-            cost_per_day=self.cost,
-            origin=self.next_time,
-            shelf_left_h=shelf_left,
+def _source(model: Model, name: str, arrival: Arrival, class_index: int) -> Source:
+    """One arrival stream, its samplers drawn from streams named after it (:mod:`sim.model.sources` runs
+    it): the scenario's truck class turned into plain values here, at build."""
+    seed = model.seed
+    truck_class = model.scenario.truck_classes[arrival.truck_class]
+    perishable = truck_class.perishable
+    shelf_and_age = None
+    if perishable is not None:
+        shelf_and_age = (
+            sampler(perishable.shelf_life_h, stream(seed, "shelf-life", name)),
+            sampler(perishable.age_on_arrival_h, stream(seed, "age", name)),
         )
-        if self.dispatch is None:
-            Truck(self.context, self.flow, cargo).advance(self.clock._now)
-        else:
-            self.dispatch(cargo)
-        self._schedule_next()
+    return Source(
+        context=model.context,
+        kernel=model.kernel,
+        flow=model.flows[(arrival.gate, arrival.direction)],
+        class_index=class_index,
+        times=arrival_times(arrival, model.cal, model.horizon, seed, name),
+        value=sampler(truck_class.value_usd, stream(seed, "value", name)),
+        tonnage=sampler(truck_class.tonnage_t, stream(seed, "tonnage", name)),
+        flags=[
+            (flag, p, uniforms(stream(seed, "flag", name, flag))) for flag, p in truck_class.flags.items()
+        ],
+        fixed={"commodity": truck_class.commodity, **truck_class.attributes},
+        shelf_and_age=shelf_and_age,
+        cost=truck_class.waiting_cost_usd_per_day,
+        # hook: upstream holding, rail, route choice (sim/model/dispatch.py); None: straight to the gate
+        dispatch=dispatcher(model, arrival.gate, arrival.direction, arrival.truck_class),
+    )
 
 
 def _service_stream(
