@@ -351,14 +351,21 @@ def fit_yards(s: Scenario, groups: list[StateGroup]) -> list[StateGroup]:
     """A state with at most each yard's capacity of trucks in it: the latest arrivals past it wait
     outside instead (in the highway queue for a place). A saved state given to a scenario with a smaller
     yard (a particle of ``assimilate`` whose yard size moved) would otherwise be refused."""
+    memo: dict[tuple[str, str, str | None], tuple[str, str] | None] = {}
+    yards = []
+    for g in groups:
+        kind = (g.gate, g.direction, g.where)
+        if kind not in memo:
+            memo[kind] = in_yard(s, g)
+        yards.append(memo[kind])
     room: dict[tuple[str, str], int] = {}
-    for key, direction in {y for g in groups if (y := in_yard(s, g)) is not None}:
+    for key, direction in {y for y in yards if y is not None}:
         capacity = (s.gates[key].yard_for(direction) if direction else s.gates[key].yard).capacity
         room[(key, direction)] = capacity if capacity is not None else 10**12
     order = sorted(range(len(groups)), key=lambda i: groups[i].arrived or datetime.min)
     kept: dict[int, list[StateGroup]] = {}
     for i in order:
-        g, yard = groups[i], in_yard(s, groups[i])
+        g, yard = groups[i], yards[i]
         if yard is None or g.count <= room[yard]:
             if yard is not None:
                 room[yard] -= g.count

@@ -81,6 +81,7 @@ from sim.studies.registry import POLICIES, Setting, Study
 KIND = "assimilate"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SEED_SALT = 0xA551
+CACHE_SIZE = 4096  # validated scenarios kept by input point (a particle's, until it moves)
 SEED_STRIDE = 1_000_003  # a filter's segments' seeds: apart from another filter's (a hindcast origin)
 
 
@@ -99,6 +100,7 @@ class Twin:
     document: tuple[Path, dict[str, Any], tuple[Path, ...]]
     simulated_days: float = 0.0  # particle-days simulated so far (each particle's segments, summed)
     pool: Any = None  # the study's workers, kept from segment to segment (run_tasks' pool)
+    cache: dict[tuple[str, bytes, bool], Any] = field(default_factory=dict)  # scenarios by input point
 
     def sim_time(self, when: datetime) -> float:
         """A local time as the scenario's time from its start."""
@@ -146,20 +148,28 @@ class Twin:
     ) -> Any:
         """The scenario of one particle's segment: its inputs, run from ``start`` to ``end`` with the
         trucks of ``state`` waiting (None: the scenario's own start). ``document`` (a policy's) defaults
-        to the scenario's, read once (:func:`sim.scenario.loader.read_document`)."""
-        path, data, files = document or self.document
-        data = copy.deepcopy(data)
-        data.pop("uncertain", None)  # checked once, when the study loaded the scenario
+        to the scenario's, read once (:func:`sim.scenario.loader.read_document`); the scenario of each
+        input point is validated once (every check a file and --set pass) and each segment changes only
+        its run's start, horizon and starting state, as ``forecast --start`` does."""
+        document = document or self.document
+        key = (str(document[0]), np.asarray(u, dtype=float).tobytes(), state is None)
+        s = self.cache.get(key)
+        if s is None:
+            path, data, files = document
+            data = copy.deepcopy(data)
+            data.pop("uncertain", None)  # checked once, when the study loaded the scenario
+            own = [o for o in self.overrides if state is None or not o.startswith("run.initial_state")]
+            sets = [override(k, v) for k, v in self.inputs.settings(u).items()]
+            s = scenario_from(path, data, files, [*own, "run.warmup=0", *sets]).scenario
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[key] = s
         hours = (end - start) / timedelta(hours=1)
-        own = [o for o in self.overrides if state is None or not o.startswith("run.initial_state")]
-        run = [f"run.start={start.isoformat()}", f"run.horizon={hours / self.scenario.run.unit_hours!r}"]
-        sets = [override(k, v) for k, v in self.inputs.settings(u).items()]
-        s = scenario_from(path, data, files, [*own, *run, "run.warmup=0", *sets]).scenario
-        if state is None:
-            return s
-        groups = fit_yards(s, [StateGroup(**g) for g in state_groups(state)])
-        started = s.run.model_copy(update={"initial_state": InitialState(groups=groups)})
-        s = s.model_copy(update={"run": started})
+        run = {"start": start, "horizon": hours / s.run.unit_hours}
+        if state is not None:
+            groups = [StateGroup.model_construct(**g) for g in state_groups(state)]  # state_at's own rows
+            run["initial_state"] = InitialState(groups=fit_yards(s, groups))
+        s = s.model_copy(update={"run": s.run.model_copy(update=run)})
         problems = state_problems(s)
         if problems:
             raise UserError(problems)
@@ -250,16 +260,17 @@ class Twin:
 
 def state_groups(state: pd.DataFrame) -> list[dict[str, Any]]:
     """State-file rows (:func:`sim.analysis.state_at.state_at`) as the fields of the state's groups."""
+    columns = [state[c].tolist() for c in ("gate", "direction", "count", "class", "where", "arrived")]
     return [
         {
-            "gate": r["gate"],
-            "direction": r["direction"],
-            "count": int(r["count"]),
-            "truck_class": r["class"] or None,
-            "where": r["where"] or None,
-            "arrived": datetime.fromisoformat(r["arrived"]) if r["arrived"] else None,
+            "gate": gate,
+            "direction": direction,
+            "count": int(count),
+            "truck_class": cls or None,
+            "where": where or None,
+            "arrived": datetime.fromisoformat(arrived) if arrived else None,
         }
-        for r in state.to_dict("records")
+        for gate, direction, count, cls, where, arrived in zip(*columns, strict=True)
     ]
 
 
