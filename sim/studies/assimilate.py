@@ -73,16 +73,15 @@ from sim.scenario.state import fit_yards, state_problems
 from sim.scenario.uncertain import Inputs, override
 from sim.store import layout
 from sim.store.outputs import StudyFolder
-from sim.studies.assimilate_policies import check_policies, run_policies
+from sim.studies.assimilate_policies import check_policies, derived_seed, run_policies
 from sim.studies.forecast import parse_datetime
 from sim.studies.options import ScenarioSource, StudyOptions, load_source
 from sim.studies.registry import POLICIES, Setting, Study
 
 KIND = "assimilate"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-SEED_SALT = 0xA551
+SEED_SALT = 0xA551  # also assimilate_policies.SEED_SALT
 CACHE_SIZE = 4096  # validated scenarios kept by input point (a particle's, until it moves)
-SEED_STRIDE = 1_000_003  # a filter's segments' seeds: apart from another filter's (a hindcast origin)
 
 
 @dataclass
@@ -180,6 +179,7 @@ class Twin:
         start for k = 0) to ``times[k]`` (``end`` past the last), each particle from its saved state."""
         queries = tuple(queries)
         bounds = [self.scenario.run.start, *times, end]
+        root = derived_seed(self.root_seed, seed)
 
         def advance(k: int, u: np.ndarray, seeds: np.ndarray, states: list[Any] | None):
             a, b = bounds[k], bounds[k + 1]
@@ -191,7 +191,7 @@ class Twin:
             for i, point in enumerate(u):
                 state = states[i] if states is not None else None
                 s = self.particle_scenario(point, a, b, state)
-                tasks.append(Task(s, self.root_seed, int(seeds[i]) + seed * SEED_STRIDE, reduce=reader))
+                tasks.append(Task(s, root, int(seeds[i]), reduce=reader))
             self.simulated_days += len(tasks) * (b - a) / timedelta(days=1)
             values = np.zeros((len(tasks), len(queries)))
             ends: list[Any] = [None] * len(tasks)

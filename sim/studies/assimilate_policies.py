@@ -33,7 +33,16 @@ from sim.scenario import load_scenario
 from sim.scenario.loader import read_document
 
 POLICY_SALT = 0x901
-POLICY_SEEDS = 2_000_000_000  # the variants' replications: apart from the filter's segments'
+SEED_SALT = 0xA551
+
+
+def derived_seed(root_seed: int, salt: int) -> int:
+    """The root seed of one filter's (or the policies') runs: the study's own for salt 0, else one drawn
+    from both. Replications stay small numbers (a replication's seed is spawned from its root, at a cost
+    that grows with its number)."""
+    if salt == 0:
+        return root_seed
+    return int(np.random.SeedSequence([root_seed, SEED_SALT, salt]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def check_policies(twin: Any, policies: Sequence[str | Path]) -> list[Any]:
@@ -57,13 +66,14 @@ def run_policies(
     states = [found.states[i] if found.states is not None else None for i in pick]
     documents = [twin.document, *((Path(p), *read_document(p)) for p in policies)]
     per_rep: dict[str, pd.DataFrame] = {}
+    root = derived_seed(twin.root_seed, POLICY_SALT)  # apart from the segments; the same for every variant
     unmodelled: dict[str, set[str]] = {}
     for document in documents:
         tasks, name = [], ""
         for k, (point, state) in enumerate(zip(u, states, strict=True)):
             s = twin.particle_scenario(point, start, end, state, document)
             name = s.name
-            tasks.append(Task(s, twin.root_seed, POLICY_SEEDS + k, reduce=replication_metrics))
+            tasks.append(Task(s, root, k, reduce=replication_metrics))
         frames: list[pd.DataFrame | None] = [None] * len(tasks)
 
         def collect(k: int, outcome: Outcome, frames=frames) -> None:
