@@ -29,8 +29,9 @@ What carries over, and what does not:
   keeps it, and does not move a date that is still to come to before ``t_k``;
 - a yard size that moves below the trucks the state has in that yard sends the latest arrivals outside
   (:func:`sim.scenario.state.fit_yards`);
-- the model's other memory (a closure drawn at random, a truck between two gates after a diversion) is
-  not in the state: each segment draws its own.
+- the model's other memory (a closure drawn at random, a truck between two gates after a diversion, the
+  part of a day's cap already used at the cut: a segment starts with the day's full quota) is not in the
+  state: each segment draws or starts its own. Steps at 08:00 leave little of a day's quota used.
 
 It writes into ``<root>/<scenario>/assimilate-<label or time>/``:
 
