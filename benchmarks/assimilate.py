@@ -4,7 +4,7 @@ the peak resident memory of this process and of its workers (each particle keeps
 workers' peaks are sampled from /proc every second, so Linux only).
 
     python benchmarks/assimilate.py --smoke
-    python benchmarks/assimilate.py            # the winter replay: long (each particle is one full run)
+    python benchmarks/assimilate.py            # the winter replay (each particle simulates the span once)
 """
 
 from __future__ import annotations
@@ -91,7 +91,10 @@ def main() -> None:
     watcher.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = max(peaks.values(), default=0) / 1024
-    print(f"{scenario.name}: {particles} particles, {len(result.ess)} steps, {result.runs} runs")
+    print(
+        f"{scenario.name}: {particles} particles, {len(result.ess)} steps, {result.runs} runs "
+        f"(segments), {result.simulated_days:.0f} particle-days simulated"
+    )
     print(
         f"wall {seconds:.1f} s ({seconds / max(result.runs, 1):.1f} s a run with {args.jobs} jobs); "
         f"peak memory: command {own:.0f} MB, largest worker {workers:.0f} MB (of {len(peaks)} processes)"

@@ -55,7 +55,7 @@ def result(tmp_path) -> AssimilateResult:
             "observations": [1, 1],
             "ess": [11.4, 3.2],
             "resampled": [False, True],
-            "accepted": [float("nan"), 0.5],
+            "moved": [float("nan"), 0.5],
         }
     )
     hindcast = pd.DataFrame(
@@ -84,7 +84,7 @@ def test_the_printer_shows_prior_beside_posterior_ess_series_and_hindcast(result
     # the posterior 90% width 0.22 is 31% of the prior's 0.72
     assert "0.71" in out and "0.93" in out and "31%" in out
     assert "2021-12-08" in out  # a dated input printed as its date (ordinal 738132)
-    assert "resampled, 50% of moves accepted" in out
+    assert "resampled, 50% of the copies moved" in out
     assert "holds 3 of the 4 daily counts" in out  # 35 is outside 10-30
     assert "1-3 days ahead: the assimilated forecast beats both baselines" in out
     assert "4-7 days ahead: the assimilated forecast beats prior only" in out

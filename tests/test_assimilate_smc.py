@@ -26,9 +26,14 @@ A, B = 3.0, 1.0  # gamma prior: shape, rate (mean 3 trucks an hour)
 PRIOR = stats.gamma(A, scale=1 / B)
 
 
-def simulate(u: np.ndarray, seeds: np.ndarray, days: int) -> np.ndarray:
+def advance(k: int, u: np.ndarray, seeds: np.ndarray, states, days: int):
+    """Segment k adds day k's count (none past the last day); the state is the day reached."""
     rate = PRIOR.ppf(np.clip(u[:, 0], 1e-12, 1 - 1e-12))
-    return np.repeat((rate * HOURS)[:, None], days, axis=1)
+    assert states is None if k == 0 else states == [k] * len(u)  # each particle goes on from its own
+    added = np.zeros((len(u), days))
+    if k < days:
+        added[:, k] = rate * HOURS
+    return added, [k + 1] * len(u)
 
 
 def doubled(observed, simulated, rel, abs_):
@@ -44,7 +49,7 @@ def posterior(y: np.ndarray, particles: int, seed: int, loglik=poisson):
     nan = np.full(len(y), np.nan)
     steps = [np.array([d]) for d in range(len(y))]
     found = run_filter(
-        y, nan, nan, steps, lambda u, s: simulate(u, s, len(y)), particles, 1, rng, loglik, moves=3
+        y, nan, nan, steps, lambda k, u, s, x: advance(k, u, s, x, len(y)), particles, 1, rng, loglik
     )
     rate = PRIOR.ppf(found.u[:, 0])
     mean = float(found.weights @ rate)

@@ -100,9 +100,10 @@ def test_mistakes_are_refused_before_anything_runs(tmp_path) -> None:
 @pytest.mark.xfail(
     strict=True,
     run=False,  # about 65 minutes on 2 cores: run it by hand with --runxfail after the fix
-    reason="issue 30 stays open: a particle's trajectory is fixed by its seed, so weights collapse on a few "
-    "lucky seeds and the posterior is too narrow (7 of the first 12 twins held the true rate; about 14 of "
-    "20 are needed). README, The morning twin: Known limit",
+    reason="issue 30 stays open: with the earlier scheme (every particle re-simulated from the start, its "
+    "trajectory fixed by its seed) weights collapsed on a few lucky seeds (7 of the first 12 twins held the "
+    "true rate; about 14 of 20 are needed); particles now continue from their saved state, the remedy, "
+    "but this check has not been run again. README, The morning twin: Known limit",
 )
 def test_twins_with_the_real_model_hold_the_true_rate_about_90_percent(tmp_path) -> None:
     """20 twins with rates drawn from the prior; Binomial(20, 0.9)'s central 99.8% is the tolerance."""
@@ -146,7 +147,10 @@ def test_policies_run_from_the_posterior_particles_paired(tmp_path) -> None:
     ]
     by = rows.set_index("scenario")
     assert by.loc["same", "diff"] == 0.0 and by.loc["same", "diff_low"] == 0.0  # every pair identical
-    assert by.loc["two_servers", "diff_high"] < 0  # a second server: shorter in every plausible future
+    # from the same saved queues with the same arrivals, a second server clears more trucks in the day
+    # (the mean clearance time of a one-day window is not the measure: it gains the long waits it clears)
+    cleared = comp[(comp["gate"] == "all") & (comp["direction"] == "all") & (comp["metric"] == "cleared")]
+    assert cleared.set_index("scenario").loc["two_servers", "diff"] > 0
     assert set(result.decisions) == {"same", "two_servers"}
     assert result.decisions["two_servers"].ranking[0].scenario == "two_servers"
     assert (result.folder / "assimilate_policies.csv").is_file()

@@ -1,42 +1,57 @@
-"""Sequential Monte Carlo over a simulation's uncertain inputs: the particle filter of ``assimilate``.
+"""Sequential Monte Carlo over a simulation's uncertain inputs and its state: the particle filter of
+``assimilate``.
 
 A particle is a point ``u`` of the unit cube (one coordinate an uncertain input, mapped to its value by
-the range's inverse distribution function, so the prior is uniform in the cube), a seed for the model's
-own random numbers, and the counts its run gives (``values``: what the filter reads, never the run's
-tables). The filter (a resample-move filter for static inputs, Chopin 2002; Xie and Verbraeck 2018 for
-discrete-event models) takes the observations a time step at a time:
+the range's inverse distribution function, so the prior is uniform in the cube), its saved state (what
+the model needs to go on: for ``assimilate`` the trucks waiting, as state-file rows), and the counts
+its run has given so far (``values``: what the filter reads, never the run's tables). The filter (a
+bootstrap filter over the model's state with the static inputs rejuvenated by a kernel, Liu and West
+2001; Xie and Verbraeck 2018 for discrete-event models) takes the observations a time step at a time:
 
+0. **Advance** every particle from its saved state at the previous step's time to this step's time
+   (``advance``: the first segment from the scenario's start), adding that segment's counts to its own
+   and keeping its new state. A particle is simulated once over the whole span, never again from the
+   start: the days it simulates are the span's, however many steps there are.
 1. **Weight** each particle by the likelihood of the step's counts given its own counts
-   (:mod:`sim.analysis.likelihood`).
+   (:mod:`sim.analysis.likelihood`), the weights carried from step to step until a resampling.
 2. **Resample** when the effective sample size ``1 / sum(w^2)`` falls below ``ess_share`` of the
    particles (:data:`ESS_SHARE`, a half), by systematic resampling (one uniform draw, N evenly spaced
-   pointers into the cumulative weights: the least added noise of the usual schemes).
-3. **Rejuvenate** the resampled particles so that copies spread out again: ``moves`` Metropolis-Hastings
-   steps whose proposal is a Gaussian jitter of ``u`` reflected at the cube's faces (it stays inside the
-   ranges and is symmetric, so the prior's ratio is 1 and the acceptance ratio is the likelihood ratio of
-   every count seen so far), with a fresh seed; its scale is ``2.38 / sqrt(d)`` times each coordinate's
-   spread over the particles (the random-walk rule of thumb), at least :data:`MIN_SCALE`. A proposal's
-   counts come from a new run (``simulate``) from the start: the simpler scheme, re-simulating rather than
-   continuing a saved state, which keeps each particle's run one pure function of its inputs and seed.
+   pointers into the cumulative weights: the least added noise of the usual schemes). A copy takes its
+   parent's inputs, state and counts.
+3. **Rejuvenate** the copies' inputs with Liu and West's shrinkage kernel, so that copies spread out
+   again without widening the posterior: ``u' = a u + (1 - a) mean + h sd e``, ``e`` standard normal,
+   ``a = (3 delta - 1) / (2 delta)`` and ``h^2 = 1 - a^2`` (:data:`DISCOUNT` delta, 0.95), ``mean`` and
+   ``sd`` the particles' per coordinate (``sd`` at least :data:`MIN_SCALE`): the cloud's mean and
+   variance are kept and the jitter is reflected at the cube's faces (it stays inside the ranges).
+   ``hold`` may keep some coordinates (``assimilate``: a date that has already acted in the state).
+   **The approximation**: a moved particle keeps its parent's state and counts and goes on with its new
+   inputs; its past is not re-simulated with them (that would cost a run from the start per move, the
+   scheme this one replaces). What the past counts say about the inputs is in the weights of the
+   parents, and the state carries it forward; the kernel only spreads the copies.
 
-The moves leave the posterior of (inputs, seed) given the counts so far unchanged, so the particles after
-a step are a sample of it, not an approximation that narrows step by step (a jitter without the accept
-step would widen it instead).
+After the last step every particle is advanced once more, to the forecast's end (the fan).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sim.analysis.likelihood import LogLikelihood, negative_binomial
 
 ESS_SHARE = 0.5
+DISCOUNT = 0.95
 MIN_SCALE = 0.01
-Simulate = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""(u: n x d points of the cube, seeds: n) -> n x K counts; its first columns are the observations'."""
+Advance = Callable[[int, np.ndarray, np.ndarray, list[Any] | None], tuple[np.ndarray, list[Any]]]
+"""(segment k, u: n x d points of the cube, seeds: n (distinct over every segment), states: the n saved
+states, None for segment 0) -> (n x K counts the segment adds, the n states at its end). Segment k ends
+at step k's time; segment ``len(steps)`` runs past the last step (the forecast). The first columns of
+the counts are the observations'."""
+Hold = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+"""(step k, the copies' u, the kernel's proposal) -> the u they go on with."""
 
 
 def ess(weights: np.ndarray) -> float:
@@ -82,29 +97,42 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return out
 
 
+def rejuvenate(u: np.ndarray, rng: np.random.Generator, discount: float = DISCOUNT) -> np.ndarray:
+    """Liu and West's shrinkage kernel in the cube (module docstring, step 3): each point pulled towards
+    the cloud's mean by ``a`` and jittered by ``h`` times its spread, reflected inside [0, 1]."""
+    a = (3.0 * discount - 1.0) / (2.0 * discount)
+    h = np.sqrt(1.0 - a * a)
+    sd = np.maximum(u.std(axis=0), MIN_SCALE)
+    return reflect(a * u + (1.0 - a) * u.mean(axis=0) + h * sd * rng.normal(size=u.shape))
+
+
 @dataclass
 class StepLog:
     """One time step of the filter: its observations, the ESS after weighting, whether it resampled,
-    the share of moves accepted, and the particles' counts and weights then (for the filtered series)."""
+    the share of particles whose inputs the kernel moved, and the particles' counts and weights then
+    (for the filtered series)."""
 
     rows: np.ndarray
     ess: float
     resampled: bool
-    accepted: float
+    moved: float
     values: np.ndarray
     weights: np.ndarray
 
 
 @dataclass
 class Filtered:
-    """The particles after the last step, their weights, and each step's log."""
+    """The particles after the last step (their inputs, last seeds, counts to the forecast's end and
+    weights), each step's log, the segments simulated (``runs``) and the particles' states at the last
+    step (what a policy run from them starts from)."""
 
     u: np.ndarray
     seeds: np.ndarray
     values: np.ndarray
     weights: np.ndarray
     steps: list[StepLog] = field(default_factory=list)
-    runs: int = 0  # simulations made (the cost)
+    runs: int = 0  # segments simulated (the cost: each a particle's run between two step times)
+    states: list[Any] | None = None
 
     def mean(self) -> np.ndarray:
         """The posterior mean of ``u``."""
@@ -116,55 +144,52 @@ def run_filter(
     rel: np.ndarray,
     abs_: np.ndarray,
     steps: Sequence[np.ndarray],
-    simulate: Simulate,
+    advance: Advance,
     particles: int,
     dimensions: int,
     rng: np.random.Generator,
     loglik: LogLikelihood = negative_binomial,
     ess_share: float = ESS_SHARE,
-    moves: int = 1,
+    discount: float = DISCOUNT,
+    hold: Hold | None = None,
     on_step: Callable[[int], None] | None = None,
 ) -> Filtered:
     """Filter the observations (``steps``: each step's row indices, in time order) through particles
-    drawn uniformly in the cube (see the module docstring)."""
+    drawn uniformly in the cube, each advanced segment by segment (see the module docstring)."""
     u = rng.random((particles, dimensions))
-    seeds = np.arange(particles)
-    values = simulate(u, seeds)
-    runs, next_seed = particles, particles
+    values: np.ndarray | None = None
+    states: list[Any] | None = None
     logw = np.zeros(particles)
-    seen = np.zeros(len(observed), dtype=bool)
     log: list[StepLog] = []
 
-    def score(vals: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        idx = np.flatnonzero(mask)
-        return loglik(observed[idx], vals[:, idx], rel[idx], abs_[idx]).sum(axis=1)
+    def go(k: int) -> None:
+        nonlocal values, states
+        seeds = k * particles + np.arange(particles)
+        added, states = advance(k, u, seeds, states)
+        values = added if values is None else values + added
 
     for k, rows in enumerate(steps):
-        now = np.zeros(len(observed), dtype=bool)
-        now[rows] = True
-        logw = logw + score(values, now)
-        seen |= now
+        go(k)
+        assert values is not None and states is not None
+        now = np.asarray(rows)
+        logw = logw + loglik(observed[now], values[:, now], rel[now], abs_[now]).sum(axis=1)
         w = normalise(logw)
-        size, resampled, accepted = ess(w), False, float("nan")
+        size, resampled, moved = ess(w), False, float("nan")
         snapshot = (values.copy(), w.copy())
         if size < ess_share * particles:
             idx = systematic(w, rng)
-            u, seeds, values = u[idx], seeds[idx], values[idx]
+            u, values, states = u[idx], values[idx], [states[i] for i in idx]
             logw = np.zeros(particles)
-            resampled, took = True, []
-            for _ in range(moves):
-                spread = np.maximum(u.std(axis=0) * 2.38 / np.sqrt(dimensions), MIN_SCALE)
-                proposal = reflect(u + rng.normal(size=u.shape) * spread)
-                fresh = np.arange(next_seed, next_seed + particles)
-                next_seed += particles
-                proposed = simulate(proposal, fresh)
-                runs += particles
-                ratio = score(proposed, seen) - score(values, seen)
-                accept = np.log(rng.random(particles)) < ratio
-                u[accept], seeds[accept], values[accept] = proposal[accept], fresh[accept], proposed[accept]
-                took.append(accept.mean())
-            accepted = float(np.mean(took)) if took else float("nan")
-        log.append(StepLog(np.asarray(rows), size, resampled, accepted, *snapshot))
+            proposal = rejuvenate(u, rng, discount)
+            if hold is not None:
+                proposal = hold(k, u, proposal)
+            moved = float(np.mean(np.any(proposal != u, axis=1)))
+            u, resampled = proposal, True
+        log.append(StepLog(now, size, resampled, moved, *snapshot))
         if on_step is not None:
             on_step(k)
-    return Filtered(u, seeds, values, normalise(logw), log, runs)
+    at_last = states
+    go(len(steps))
+    assert values is not None
+    seeds = len(steps) * particles + np.arange(particles)
+    return Filtered(u, seeds, values, normalise(logw), log, particles * (len(steps) + 1), at_last)

@@ -70,12 +70,13 @@ def ess_block(ess: pd.DataFrame, particles: int) -> Block:
         text={1, 4},
     )
     for r in ess.itertuples(index=False):
-        then = f"resampled, {r.accepted:.0%} of moves accepted" if r.resampled else "kept"
+        then = f"resampled, {r.moved:.0%} of the copies moved" if r.resampled else "kept"
         block.rows.append(
             [str(r.step), str(r.when).replace("T", " ")[:16], str(r.observations), f"{r.ess:.1f}", then]
         )
     block.caption = (
-        "resampled (systematic) when the ESS falls below half the particles; moved by Metropolis-Hastings"
+        "resampled (systematic) when the ESS falls below half the particles; copies moved by Liu and West's "
+        "kernel, each going on from its parent's saved state"
     )
     return block
 

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sim.model.records import Tables
@@ -83,16 +84,19 @@ def run_tasks(
     on_outcome: Callable[[int, Outcome], None],
     on_start: Callable[[], None] | None = None,
     on_progress: Callable[[int, float], None] | None = None,
+    pool: Executor | None = None,
 ) -> None:
     """Run ``tasks`` on ``backend``; ``on_outcome(k, outcome)`` as task k ends, in completion order.
 
     ``on_start()`` is called once the workers are reachable, before any task is submitted (callers write
     nothing before a backend is known to work). ``on_progress(k, fraction)`` is called as a running task
     reports how much of its horizon it has simulated (local workers only). An interrupt stops the workers
-    and is re-raised.
+    and is re-raised. ``pool`` (an open :func:`~sim.runner.backends.executor`) runs them on workers kept
+    between calls: a study that runs many small batches in turn (``assimilate``'s segments) starts its
+    workers once, not once a batch.
     """
-    reports = progress_queue(backend) if on_progress is not None else None
-    with executor(backend, len(tasks), reports) as ex:
+    reports = progress_queue(backend) if on_progress is not None and pool is None else None
+    with nullcontext(pool) if pool is not None else executor(backend, len(tasks), reports) as ex:
         if on_start is not None:
             on_start()
         futures = {_submit(ex, dataclasses.replace(task, key=k)): k for k, task in enumerate(tasks)}

@@ -152,6 +152,22 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     """Read, merge, override and validate a scenario file. Raises UserError on any problem."""
     path = Path(path)
     data, files = _resolve_extends(path)
+    return scenario_from(path, data, files, overrides)
+
+
+def read_document(path: str | Path) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """A scenario file's merged mapping (``extends:`` applied) and the files it came from: what
+    :func:`scenario_from` validates. Reading the YAML is most of a load's time (seconds for the winter
+    replay), so a study loading many variants of one file reads it once."""
+    return _resolve_extends(Path(path))
+
+
+def scenario_from(
+    path: str | Path, data: dict[str, Any], files: tuple[Path, ...], overrides: Sequence[str] = ()
+) -> LoadedScenario:
+    """Override and validate a merged mapping of ``path`` (:func:`read_document`; changed in place: pass
+    a copy), with every check :func:`load_scenario` makes."""
+    path = Path(path)
     for assignment in overrides:
         apply_override(data, assignment)
     data.setdefault("name", default_name(path))

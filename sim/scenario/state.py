@@ -329,3 +329,50 @@ def waited_hours(group: StateGroup, start: datetime, spread_days: float) -> list
         return [(start - group.arrived) / timedelta(hours=1)] * group.count
     n = group.count
     return [(k + 0.5) / n * spread_days * 24.0 for k in range(n)]
+
+
+def in_yard(s: Scenario, group: StateGroup) -> tuple[str, str] | None:
+    """The yard a group's trucks hold places in ((gate, direction with its own yard, or "" for the
+    gate's shared one)), or None when they are not in a yard."""
+    key = gate_key(s, group.gate)
+    flow = s.gates[key].flow(group.direction) if key is not None else None
+    if flow is None:
+        return None
+    stages = list(flow.stages)
+    inside = group.where == "in_yard" or (
+        group.where in stages and stages.index(group.where) >= yard_position(flow)  # type: ignore[arg-type]
+    )
+    if not inside:
+        return None
+    return (key, group.direction if flow.yard is not None else "")  # type: ignore[return-value]
+
+
+def fit_yards(s: Scenario, groups: list[StateGroup]) -> list[StateGroup]:
+    """A state with at most each yard's capacity of trucks in it: the latest arrivals past it wait
+    outside instead (in the highway queue for a place). A saved state given to a scenario with a smaller
+    yard (a particle of ``assimilate`` whose yard size moved) would otherwise be refused."""
+    memo: dict[tuple[str, str, str | None], tuple[str, str] | None] = {}
+    yards = []
+    for g in groups:
+        kind = (g.gate, g.direction, g.where)
+        if kind not in memo:
+            memo[kind] = in_yard(s, g)
+        yards.append(memo[kind])
+    room: dict[tuple[str, str], int] = {}
+    for key, direction in {y for y in yards if y is not None}:
+        capacity = (s.gates[key].yard_for(direction) if direction else s.gates[key].yard).capacity
+        room[(key, direction)] = capacity if capacity is not None else 10**12
+    order = sorted(range(len(groups)), key=lambda i: groups[i].arrived or datetime.min)
+    kept: dict[int, list[StateGroup]] = {}
+    for i in order:
+        g, yard = groups[i], yards[i]
+        if yard is None or g.count <= room[yard]:
+            if yard is not None:
+                room[yard] -= g.count
+            kept[i] = [g]
+            continue
+        inside = room[yard]
+        room[yard] = 0
+        out = g.model_copy(update={"count": g.count - inside, "where": "outside"})
+        kept[i] = [g.model_copy(update={"count": inside}), out] if inside else [out]
+    return [part for i in range(len(groups)) for part in kept[i]]

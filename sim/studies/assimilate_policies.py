@@ -1,19 +1,21 @@
 """POLICY files of ``assimilate``: each policy run from the posterior particles, paired with the scenario.
 
 After the filter, the final particles are resampled to equal weights (systematic), so that each is one
-draw of the posterior (inputs and seed). Every variant (the scenario, then each policy file, which
-``extends:`` it) is run once per particle with that particle's inputs and its seed as the replication:
-common random numbers, so a policy's difference from the scenario is paired particle by particle
-(:func:`sim.analysis.compare.comparison`) and its decision summary is ``forecast``'s
-(:func:`sim.analysis.decision.decide`). **Scheme**: as the filter re-simulates from the start, a policy
-acts over the whole run to ``until + days`` (what its file says, from the dates its file gives); the
-outcomes are of that run. A policy meant to start today says so by its own dates.
+draw of the posterior (its inputs and its state at the last observation time). Every variant (the
+scenario, then each policy file, which ``extends:`` it) continues each particle from that state to
+``until + days`` with the particle's inputs (the forecast's scheme: a scenario whose ``run.start`` is the
+last observation time and whose ``run.initial_state`` is the particle's state), the same seed for every
+variant: common random numbers, so a policy's difference from the scenario is paired particle by
+particle (:func:`sim.analysis.compare.comparison`) and its decision summary is ``forecast``'s
+(:func:`sim.analysis.decision.decide`). A policy acts from the last observation on: what its file
+changes before that time is already in the state (a dated change before it acts from the start of the
+run, as in ``forecast``); its outcomes are of the days from that time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,19 @@ from sim.errors import UserError
 from sim.runner.pool import run_tasks
 from sim.runner.tasks import Outcome, Task
 from sim.scenario import load_scenario
-from sim.scenario.uncertain import override
+from sim.scenario.loader import read_document
 
 POLICY_SALT = 0x901
+SEED_SALT = 0xA551
+
+
+def derived_seed(root_seed: int, salt: int) -> int:
+    """The root seed of one filter's (or the policies') runs: the study's own for salt 0, else one drawn
+    from both. Replications stay small numbers (a replication's seed is spawned from its root, at a cost
+    that grows with its number)."""
+    if salt == 0:
+        return root_seed
+    return int(np.random.SeedSequence([root_seed, SEED_SALT, salt]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def check_policies(twin: Any, policies: Sequence[str | Path]) -> list[Any]:
@@ -45,24 +57,23 @@ def check_policies(twin: Any, policies: Sequence[str | Path]) -> list[Any]:
 
 
 def run_policies(
-    twin: Any, found: Filtered, policies: Sequence[str | Path], end: datetime
+    twin: Any, found: Filtered, policies: Sequence[str | Path], start: datetime, end: datetime
 ) -> tuple[pd.DataFrame, dict[str, Decision]]:
     """The comparison table of the variants over the posterior particles, and each policy's decision."""
     rng = np.random.default_rng([twin.root_seed, POLICY_SALT])
     pick = systematic(found.weights, rng)
-    u, seeds = found.u[pick], found.seeds[pick]
-    hours = (end - twin.scenario.run.start) / timedelta(hours=1)
-    run = [f"run.horizon={hours / twin.scenario.run.unit_hours!r}", "run.warmup=0"]
-    paths = [twin.path, *policies]
+    u = found.u[pick]
+    states = [found.states[i] if found.states is not None else None for i in pick]
+    documents = [twin.document, *((Path(p), *read_document(p)) for p in policies)]
     per_rep: dict[str, pd.DataFrame] = {}
+    root = derived_seed(twin.root_seed, POLICY_SALT)  # apart from the segments; the same for every variant
     unmodelled: dict[str, set[str]] = {}
-    for path in paths:
+    for document in documents:
         tasks, name = [], ""
-        for point, seed in zip(u, seeds, strict=True):
-            sets = [override(k, v) for k, v in twin.inputs.settings(point).items()]
-            s = load_scenario(path, [*twin.overrides, *run, *sets]).scenario
+        for k, (point, state) in enumerate(zip(u, states, strict=True)):
+            s = twin.particle_scenario(point, start, end, state, document)
             name = s.name
-            tasks.append(Task(s, twin.root_seed, int(seed), reduce=replication_metrics))
+            tasks.append(Task(s, root, k, reduce=replication_metrics))
         frames: list[pd.DataFrame | None] = [None] * len(tasks)
 
         def collect(k: int, outcome: Outcome, frames=frames) -> None:
@@ -71,7 +82,7 @@ def run_policies(
                 raise RuntimeError(f"particle {k} failed: {outcome.error}")
             frames[k] = outcome.value.assign(replication=k)  # pairs by particle, not by seed
 
-        run_tasks(tasks, twin.backend, collect)
+        run_tasks(tasks, twin.backend, collect, pool=twin.pool)
         per_rep[name] = pd.concat(frames, ignore_index=True)
         unmodelled[name] = not_modelled(tasks[0].scenario)
     names = list(per_rep)

@@ -7,7 +7,8 @@ the observation's error drawn on top (:func:`sim.analysis.scores.predictive`), s
 (days from D's midnight to the row's time) by CRPS, 50% and 90% coverage and log ratio
 (:mod:`sim.analysis.scores`). Two baselines are scored the same way on the same rows:
 
-- **prior**: the same particles before any observation (equal weights): the band without assimilation;
+- **prior**: particles drawn from the ranges and run from the start without any observation (equal
+  weights, one filter of no step, run once for every origin): the band without assimilation;
 - **persistence**: the last count of the same gate, direction and quantity known by D, carried forward.
 
 The table gives the mean per horizon band (1-3, 4-7, 8-14, 15-30 days) and method.
@@ -30,6 +31,7 @@ def hindcast_scores(twin: Any, particles: int) -> tuple[pd.DataFrame, pd.DataFra
     end = max(rows["when"])
     scored = []
     dates = sorted(set(rows["date"]))
+    prior: np.ndarray | None = None  # every row's count by the prior particles (no observation), once
     for k, day in enumerate(dates[1:], start=1):
         cut = datetime.combine(day, datetime.min.time())
         # a day's count is known at its midnight: the crossings of D-1 are counted by D's morning, so they
@@ -41,16 +43,18 @@ def hindcast_scores(twin: Any, particles: int) -> tuple[pd.DataFrame, pd.DataFra
         found, _ = twin.filter(past, end, particles, k, predict=later.reset_index(drop=True))
         cols = np.arange(len(past), len(past) + len(later))
         snap = found.steps[-1]
-        snap = type(snap)(snap.rows, snap.ess, snap.resampled, snap.accepted, found.values, found.weights)
+        snap = type(snap)(snap.rows, snap.ess, snap.resampled, snap.moved, found.values, found.weights)
         rng = np.random.default_rng([twin.root_seed, k])
         rel, abs_ = later["rel_error"].to_numpy(float), later["abs_error"].to_numpy(float)
         y = later["value"].to_numpy(float)
         horizon = [(w - cut) / timedelta(days=1) for w in later["when"]]
-        prior_snap = found.steps[0]
+        if prior is None:
+            prior = twin.filter(rows.iloc[:0], end, particles, len(dates), predict=rows)[0].values
         equal = np.full(particles, 1.0 / particles)
+        ahead = prior[:, later.index.to_numpy()]
         methods = {
             "assimilated": score_rows(predictive(snap.values[:, cols], rel, abs_, rng), snap.weights, y),
-            "prior": score_rows(predictive(prior_snap.values[:, cols], rel, abs_, rng), equal, y),
+            "prior": score_rows(predictive(ahead, rel, abs_, rng), equal, y),
             "persistence": point_rows(_persistence(past, later), y),
         }
         for method, table in methods.items():
