@@ -70,7 +70,16 @@ from sim.scenario.schema.hours import (
     increasing_dates,
     parse_window,
 )
-from sim.scenario.schema.levers import Rail, RailDirection, RailSend, RouteChoice, Upstream, UpstreamPeriod
+from sim.scenario.schema.levers import (
+    DONG_DANG,
+    DONG_DANG_LABEL,
+    Rail,
+    RailDirection,
+    RailSend,
+    RouteChoice,
+    Upstream,
+    UpstreamPeriod,
+)
 from sim.scenario.schema.references import reference_problems
 from sim.scenario.schema.run import CALENDAR_LOOKAHEAD_DAYS, STATE_PLACES, InitialState, Run, StateGroup
 from sim.scenario.schema.scenario import DERIVED, DISTRIBUTION_FIELDS, Scenario
@@ -83,6 +92,8 @@ __all__ = [
     "DISTRIBUTIONS",
     "DISTRIBUTION_FIELDS",
     "DISTRIBUTION_TAGS",
+    "DONG_DANG",
+    "DONG_DANG_LABEL",
     "KEY",
     "NAME",
     "SOURCE_WORDS",
