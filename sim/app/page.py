@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.app import controls, forecast_panel, guide, jobs, plausible, study_panel
+from sim.app import controls, forecast_panel, guide, jobs, plausible, study_panel, today_panel
 from sim.app.effect import decision_sentences, group_label, headline, pick_group
 from sim.app.language import lang, switch, t
 from sim.app.levers import Lever, lever_for, levers, values_from_policy
@@ -679,6 +679,8 @@ def main() -> None:
         saved_runs_browser(args)
     with panel("The forecast"):
         forecast_panel.render(base_file, args.scenarios, args.results_root, scratch())  # issue 21's panel
+    with panel("Today"):
+        today_panel.render(base_file, loaded.scenario, args.results_root, scratch())  # issue 30's panel
     with panel("Any study"):
         study_panel.render(args.scenarios, args.results_root)  # every registered study, its form generated
     st.header(t("levers"))

@@ -222,6 +222,39 @@ WORDS: dict[str, dict[str, str]] = {
         VI: "Chính sách (tệp mở rộng kịch bản gốc)",
     },
     "run_forecast": {EN: "Run forecast", VI: "Chạy dự báo"},
+    "today": {
+        EN: "Today: take in the border's counts (the twin)",
+        VI: "Hôm nay: cập nhật số liệu đếm tại cửa khẩu (bản sao số)",
+    },
+    "today_help": {
+        EN: "Counts the border reports (trucks waiting at a time, crossed or turned back in a day) update "
+        "the base's uncertain inputs with a particle filter (`bordersim assimilate`); the result is the "
+        "filtered past with its band, the forecast fan, and each input's prior beside its posterior. A "
+        "CSV with the columns date, gate (or all), direction (export, import or all), what (waiting, "
+        "crossed, turned_back), value and an optional error.",
+        VI: "Số liệu đếm do cửa khẩu báo cáo (số xe đang chờ tại một thời điểm, số xe đã qua hoặc quay đầu "
+        "trong ngày) cập nhật các đầu vào không chắc chắn của kịch bản gốc bằng bộ lọc hạt (`bordersim "
+        "assimilate`); kết quả là chuỗi đã lọc với dải của nó, quạt dự báo, và phân phối trước bên cạnh "
+        "phân phối sau của từng đầu vào. Tệp CSV với các cột date, gate (hoặc all), direction (export, "
+        "import hoặc all), what (waiting, crossed, turned_back), value và cột error tùy chọn.",
+    },
+    "today_needs_uncertain": {
+        EN: "{file} has no 'uncertain:' section: there are no inputs for the counts to update.",
+        VI: "{file} không có mục 'uncertain:': không có đầu vào nào để số liệu đếm cập nhật.",
+    },
+    "today_upload": {EN: "Counts file (CSV)", VI: "Tệp số liệu đếm (CSV)"},
+    "today_paste": {EN: "or paste the counts", VI: "hoặc dán số liệu đếm"},
+    "today_particles": {EN: "Particles", VI: "Số hạt"},
+    "today_run": {EN: "Take in the counts", VI: "Cập nhật số liệu đếm"},
+    "today_running": {EN: "running the particles...", VI: "đang chạy các hạt..."},
+    "today_posterior": {
+        EN: "What the counts taught: each input, prior beside posterior",
+        VI: "Điều số liệu đếm cho biết: từng đầu vào, phân phối trước bên cạnh phân phối sau",
+    },
+    "today_saved": {
+        EN: "Saved in {folder} ({runs} particle runs).",
+        VI: "Đã lưu tại {folder} ({runs} lần chạy hạt).",
+    },
     "days": {EN: "Days", VI: "Số ngày"},  # the forecast's settings (English: the registry's names in words)
     "until_below": {EN: "Until below", VI: "Đến khi số xe chờ dưới"},
     "direction": {EN: "Direction", VI: "Chiều hàng"},

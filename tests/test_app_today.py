@@ -1,0 +1,87 @@
+"""Issue 30 on the page: "The what-if page gets a 'today' panel: paste or upload the counts, then see the
+filtered past, the fan and the posterior inputs."
+
+The panel's logic (:func:`sim.app.today_panel.run_today`) runs the study on the M/M/1 twin with the
+README's example counts and draws both figures; a bad row is refused with the command line's message and
+nothing is written; drawn alone in Streamlit's AppTest, pasted counts give the figures and the posterior
+table, and a base with nothing uncertain offers no run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.app.today_panel import COUNTS, posterior_table, run_today
+from sim.errors import UserError
+from tests.conftest import ROOT
+
+TWIN = ROOT / "data" / "twins" / "mm1_twin.yaml"
+OBSERVED = ROOT / "data" / "twins" / "mm1_observed.csv"
+
+
+@pytest.mark.slow  # the particles' runs: over 3 s on two cores (.ci/run runs them: pytest -m slow)
+def test_the_counts_give_the_posterior_the_filtered_past_and_the_fan(tmp_path: Path) -> None:
+    result, figures = run_today(
+        TWIN, OBSERVED.read_bytes(), particles=4, days=1.0, root=tmp_path / "r", scratch=tmp_path / "s"
+    )
+    assert (tmp_path / "s" / COUNTS).read_bytes() == OBSERVED.read_bytes()
+    assert set(result.posterior["input"]) == {
+        "arrivals.trucks.rate",
+        "gates.gate.export.stages.service.service.mean",
+    }
+    assert set(result.daily["part"]) >= {"filtered", "forecast"}
+    pngs = [f for fig in figures for f in fig.files if f.suffix == ".png"]
+    assert len(pngs) == 2 and all(p.is_file() and p.stat().st_size > 0 for p in pngs)
+    table = posterior_table(result)
+    assert len(table) == 2 and not table["input"].str.contains(r"\.").any()  # inputs named in words
+
+
+def test_a_bad_row_is_refused_naming_its_line_and_nothing_is_written(tmp_path: Path) -> None:
+    bad = b"date,gate,direction,what,value\n2021-12-01,gate,export,crossed,lots\n"
+    with pytest.raises(UserError) as err:
+        run_today(TWIN, bad, particles=4, days=1.0, root=tmp_path / "r", scratch=tmp_path / "s")
+    assert "value" in str(err.value) and "2" in str(err.value)  # the column and the line
+    assert not (tmp_path / "r").exists()
+
+
+def _panel(base: str, root: str, scratch: str) -> None:
+    from pathlib import Path
+
+    from sim.app import today_panel
+    from sim.scenario import load_scenario
+
+    today_panel.render(Path(base), load_scenario(Path(base)).scenario, Path(root), Path(scratch))
+
+
+@pytest.mark.slow  # the particles' runs inside the page (.ci/run runs them: pytest -m slow)
+def test_the_page_shows_the_figures_and_the_posterior_from_pasted_counts(tmp_path: Path) -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    args = (str(TWIN), str(tmp_path / "r"), str(tmp_path / "s"))
+    app = AppTest.from_function(_panel, args=args, default_timeout=240)
+    app.run()
+    assert not app.exception
+    assert app.button(key="td_run").disabled  # no counts yet: nothing to run
+    app.text_area(key="td_paste").set_value(OBSERVED.read_text(encoding="utf-8")).run()
+    app.number_input(key="td_particles").set_value(4).run()
+    app.number_input(key="td_days").set_value(1.0).run()
+    app.button(key="td_run").click().run()
+    assert not app.exception and not app.error
+    assert len(app.get("image")) == 2  # the filtered past and fan, the inputs prior beside posterior
+    (table,) = [d.value for d in app.dataframe]
+    assert list(table.columns) == ["input", "prior (5-50-95%)", "posterior (5-50-95%)"]
+
+
+def test_a_base_with_nothing_uncertain_offers_no_run(tmp_path: Path) -> None:
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    base = ROOT / "scenarios" / "examples" / "mmc.yaml"
+    app = AppTest.from_function(_panel, args=(str(base), str(tmp_path / "r"), str(tmp_path / "s")))
+    app.run()
+    assert not app.exception
+    assert any("no 'uncertain:' section" in c.value for c in app.caption)
+    assert not app.button
