@@ -95,3 +95,17 @@ def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr(style, "save", keep)
     return kept
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The what-if page on the committed scenarios, run once by Streamlit's AppTest (the page extra)."""
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(sys, "argv", ["page.py", "--results-root", str(tmp_path / "results"),
+                                      "--scenarios", str(SCENARIOS)])  # fmt: skip
+    app = AppTest.from_file(str(ROOT / "sim" / "app" / "page.py"), default_timeout=90)
+    app.run()
+    assert not app.exception, app.exception
+    return app

@@ -10,7 +10,6 @@ scenario does not state.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ from sim.present.page_words import (
 from sim.scenario import load_scenario
 from sim.scenario.schema import ExchangeRate
 from sim.studies.registry import study
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import SCENARIOS
 
 RATE = ExchangeRate(vnd_per_usd=25000, source="assumption: a round rate for the test")
 REPS = 6
@@ -207,19 +206,6 @@ def test_the_effect_panel_in_vietnamese_states_the_rate_once(comp) -> None:
     assert not app.exception, app.exception
     assert not any("VND" in x for x in [m.value for m in app.metric] + [c.value for c in app.caption])
     assert "waiting cost (USD m)" in [m.label for m in app.metric]
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setattr(sys, "argv", ["page.py", "--results-root", str(tmp_path / "results"),
-                                      "--scenarios", str(SCENARIOS)])  # fmt: skip
-    app = AppTest.from_file(str(ROOT / "sim" / "app" / "page.py"), default_timeout=90)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def _shown(app) -> list[str]:

@@ -5,7 +5,6 @@ as a duplicate of the base."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from sim.app import jobs
 from sim.app.background import run_job
 from sim.app.runs import COLUMNS, saved_runs
 from sim.present.page_text import policy_labels
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import SCENARIOS
 
 WINTER = "lang_son/policies_winter"
 MMC_SHORT = ["run.horizon=300", "run.warmup=20"]
@@ -87,19 +86,6 @@ def test_a_what_if_of_saved_policies_only_runs_no_copy_of_the_base(tmp_path: Pat
     assert run_job(folder) == 0
     comp = pd.read_csv(folder / "comparison.csv")
     assert list(dict.fromkeys(comp["scenario"])) == ["mmc", "four_servers"]  # no column of the base again
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setattr(sys, "argv", ["page.py", "--results-root", str(tmp_path / "results"),
-                                      "--scenarios", str(SCENARIOS)])  # fmt: skip
-    app = AppTest.from_file(str(ROOT / "sim" / "app" / "page.py"), default_timeout=90)
-    app.run()
-    assert not app.exception
-    return app
 
 
 def test_the_page_refuses_a_what_if_that_changes_nothing(page) -> None:
