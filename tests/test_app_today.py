@@ -85,3 +85,17 @@ def test_a_base_with_nothing_uncertain_offers_no_run(tmp_path: Path) -> None:
     assert not app.exception
     assert any("no 'uncertain:' section" in c.value for c in app.caption)
     assert not app.button
+
+
+def test_a_dated_input_reads_as_its_date_in_the_posterior_table() -> None:
+    """posterior.csv keeps a dated input as its ordinal day; the page writes it as the terminal does."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    day = date(2021, 12, 16).toordinal()
+    points = {f"{k}_p{q}": day + q for k in ("prior", "posterior") for q in (5, 50, 95)}
+    posterior = pd.DataFrame([{"input": "arrivals.trucks.rate", "dated": True, **points}])
+    table = posterior_table(SimpleNamespace(posterior=posterior))  # type: ignore[arg-type]
+    assert table.loc[0, "prior (5-50-95%)"] == "2021-12-21 - 2022-02-04 - 2022-03-21"

@@ -63,8 +63,9 @@ def run_job(folder: Path) -> int:
     state = JobState(status=RUNNING, pid=os.getpid(), started=time.time())
     write_state(folder, state)
     try:
-        swung = swing_scenarios(spec.base_file, policies(spec), spec.overrides) if spec.swing else []
-        later = plausible.runs(spec.plausible, 1 + len(policies(spec)), spec.replications)
+        files = policies(spec)
+        swung = swing_scenarios(spec.base_file, files, spec.overrides) if spec.swing else []
+        later = plausible.runs(spec.plausible, 1 + len(files), spec.replications)
         monitor = StateMonitor(folder, state, later=len(swung) * spec.replications + later)
         options = StudyOptions(
             overrides=tuple(spec.overrides),
@@ -75,7 +76,7 @@ def run_job(folder: Path) -> int:
             monitor=monitor,
             argv=tuple(spec.rerun.split()),
         )
-        result = compare_policies(spec.base_file, policies(spec), options, swing=spec.swing)
+        result = compare_policies(spec.base_file, files, options, swing=spec.swing)
         if result.failures:
             state.problems = [
                 f"replication {f.replication} of {f.scenario} failed (root seed {f.root_seed}, {f.seed}): "
@@ -86,7 +87,7 @@ def run_job(folder: Path) -> int:
             return 1
         state.record_trucks(sum(exp.trucks() for exp in [*result.experiments, *result.swing_experiments]))
         if spec.plausible:
-            robust = plausible.run(spec, policies(spec), folder, monitor)
+            robust = plausible.run(spec, files, folder, monitor)
             if robust.failures:
                 state.problems = [f"{len(robust.failures)} robust run(s) failed", robust.resume_hint]
                 state.status = FAILED

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.app.language import t
 
 PREFIX = "robust-"  # the robust study's folder: beside the what-if folder, named after it
@@ -92,12 +94,12 @@ def run(spec: Any, policy_files: Sequence[str], folder: Path, monitor: Any) -> A
 
 def show(st: Any, folder: Path) -> bool:
     """The robust summary and its decision table, if the job ran one; whether it did."""
+    from sim.present.robust_text import caution_lines, robust_block, summary_lines
     from sim.studies.robust_result import is_robust_folder, load_robust
 
     sub = robust_folder(folder)
     if not is_robust_folder(sub):
         return False
-    from sim.present.robust_text import caution_lines, robust_block, summary_lines
 
     result = load_robust(sub)
     table = result.summary
@@ -111,8 +113,6 @@ def show(st: Any, folder: Path) -> bool:
         st.markdown(line)
     decision = str(table["metric"].iloc[0])
     block = robust_block(table[table["metric"] == decision], result.target)
-    import pandas as pd
-
     st.dataframe(pd.DataFrame(block.rows, columns=block.headers), hide_index=True)
     st.caption(f"{block.title}: {block.caption}. {t('plausible_saved', folder=sub)}")
     if result.command:

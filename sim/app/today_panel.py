@@ -47,22 +47,21 @@ def command(base_file: Path, particles: int, days: float) -> str:
 
 
 def posterior_table(result: AssimilateResult) -> pd.DataFrame:
-    """Each input's prior and posterior 5-50-95% points, named in words."""
+    """Each input's prior and posterior 5-50-95% points, named in words, each value written as the
+    terminal writes it (:func:`sim.present.assimilate_text.number`: a dated input as its date)."""
+    from sim.present.assimilate_text import number
     from sim.present.input_names import input_label
 
-    p = result.posterior
-    fmt = "{:.3g}".format
+    def points(r: Any, kind: str) -> str:
+        dated = bool(getattr(r, "dated", False))
+        return " - ".join(number(getattr(r, f"{kind}_p{q}"), dated) for q in (5, 50, 95))
+
+    rows = list(result.posterior.itertuples(index=False))
     return pd.DataFrame(
         {
-            "input": [input_label(str(i)) for i in p["input"]],
-            "prior (5-50-95%)": [
-                f"{fmt(a)} - {fmt(b)} - {fmt(c)}"
-                for a, b, c in zip(p["prior_p5"], p["prior_p50"], p["prior_p95"], strict=True)
-            ],
-            "posterior (5-50-95%)": [
-                f"{fmt(a)} - {fmt(b)} - {fmt(c)}"
-                for a, b, c in zip(p["posterior_p5"], p["posterior_p50"], p["posterior_p95"], strict=True)
-            ],
+            "input": [input_label(str(r.input)) for r in rows],
+            "prior (5-50-95%)": [points(r, "prior") for r in rows],
+            "posterior (5-50-95%)": [points(r, "posterior") for r in rows],
         }
     )
 
