@@ -99,3 +99,22 @@ def test_a_dated_input_reads_as_its_date_in_the_posterior_table() -> None:
     posterior = pd.DataFrame([{"input": "arrivals.trucks.rate", "dated": True, **points}])
     table = posterior_table(SimpleNamespace(posterior=posterior))  # type: ignore[arg-type]
     assert table.loc[0, "prior (5-50-95%)"] == "2021-12-21 - 2022-02-04 - 2022-03-21"
+
+
+def test_an_unwritable_scratch_folder_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """A fault (here the scratch folder is a file, as a full or damaged disk would refuse a write) ends
+    in the panel's message, and nothing runs."""
+    pytest.importorskip("streamlit", reason="the page needs the app extra: pip install -e '.[app]'")
+    from streamlit.testing.v1 import AppTest
+
+    blocked = tmp_path / "s"
+    blocked.write_text("a file where the scratch folder should be", encoding="utf-8")
+    app = AppTest.from_function(
+        _panel, args=(str(TWIN), str(tmp_path / "r"), str(blocked)), default_timeout=60
+    )
+    app.run()
+    app.text_area(key="td_paste").set_value(OBSERVED.read_text(encoding="utf-8")).run()
+    app.button(key="td_run").click().run()
+    assert not app.exception
+    assert any(str(blocked) in e.value for e in app.error)
+    assert not (tmp_path / "r").exists()

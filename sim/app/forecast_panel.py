@@ -218,6 +218,9 @@ def render(base_file: Path, scenarios: Path, root: Path, scratch: Path) -> None:
             for p in exc.problems:
                 st.error(str(p).replace(str(scratch / "uploaded_state.csv"), "the state file"))
             return
+        except OSError as exc:  # a full disk or an unwritable results folder: a message, not a traceback
+            st.error(f"{exc.filename or root}: {exc.strerror or exc}")
+            return
         st.image(str(figures[0]))
         for line in until_text(result):
             st.write(line)

@@ -99,6 +99,9 @@ def render(base_file: Path, scenario: Any, root: Path, scratch: Path) -> None:
             for p in exc.problems:
                 st.error(str(p).replace(str(scratch / COUNTS), "the counts"))
             return
+        except OSError as exc:  # a full disk or an unwritable results folder: a message, not a traceback
+            st.error(f"{exc.filename or root}: {exc.strerror or exc}")
+            return
         for fig in reversed(figures):  # the filtered past and the fan first, then the inputs
             png = next((f for f in fig.files if f.suffix == ".png"), None)
             if png is not None:
