@@ -132,8 +132,8 @@ def series_figure(folder: Path, out: Path) -> style.Written:
         ax.set_xlim(
             daily["date"].min() - pd.Timedelta(hours=12), daily["date"].max() + pd.Timedelta(hours=12)
         )
-    axes[0, 0].legend(loc="upper left", fontsize="small", ncol=3)
     style.date_axis(axes[-1, 0])
+    style.figure_legend(fig, axes[0, 0].get_legend_handles_labels()[0])  # below the panels, off the data
     title = "The filtered past and the forecast fan: the model's daily count over the particles"
     style.suptitle(fig, title)
     caption = (
