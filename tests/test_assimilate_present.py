@@ -123,3 +123,13 @@ def test_the_report_of_an_assimilate_folder_leads_with_the_hindcast_verdict(resu
     assert len(figures) == 2 and html.count("<img") == 2
     assert html.find("1-3 days ahead: the assimilated forecast beats both baselines") < html.find("<img")
     assert html.find("<summary>posterior.csv") < html.find("<summary>assimilate_daily.csv")
+
+
+@pytest.mark.slow  # draws the figures: a slow check (.ci/run runs them: pytest -m slow)
+def test_the_series_legend_covers_no_panel(result, drawn_figures) -> None:
+    """Inside the top panel, the legend covered the first day's band and count (seen on the page)."""
+    from tests.test_ecdf_many_scenarios import _covered
+
+    assimilate_figures(result.folder)
+    series = drawn_figures[-1]
+    assert series.legends and not _covered(series)
