@@ -118,3 +118,15 @@ def test_an_unwritable_scratch_folder_is_a_message_not_a_traceback(tmp_path: Pat
     assert not app.exception
     assert any(str(blocked) in e.value for e in app.error)
     assert not (tmp_path / "r").exists()
+
+
+def test_the_command_it_prints_is_one_the_command_line_takes(tmp_path: Path) -> None:
+    """The panel prints the same study as a command; the command line takes it, with the same settings
+    (COUNTS.csv stands for the user's own file of the counts)."""
+    from sim.app.today_panel import command
+    from sim.cli import build_parser
+
+    words = command(TWIN, 4, 1.0).split()
+    args = build_parser().parse_args(words[1:])
+    assert words[:2] == ["bordersim", "assimilate"] and args.particles == 4 and args.days == 1.0
+    assert str(args.observed) == "COUNTS.csv"
